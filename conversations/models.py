@@ -1,0 +1,146 @@
+"""What was said: conversations between an attacker and a defender bot, turn by turn."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
+
+from competition.models import Match
+from teams.models import Side
+
+
+class CallFailure(models.TextChoices):
+    """Why a call to a bot (or judge) produced no usable message."""
+
+    TIMEOUT = "timeout", "No complete answer in time"
+    CONNECTION = "connection", "Could not connect"
+    HTTP_STATUS = "http_status", "Answered with a status other than 200"
+    BAD_JSON = "bad_json", "Body is not a JSON object"
+    BAD_CONTENT = "bad_content", "Missing, empty, non-string or too long content"
+    TOO_LARGE = "too_large", "Body over 1 MiB"
+    REDIRECT = "redirect", "Answered with a redirect"
+    BLOCKED_ADDRESS = "blocked_address", "URL resolves to a blocked address"
+    CIRCUIT_OPEN = "circuit_open", "Bot failed too often in a row; call not made"
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Moderation(models.TextChoices):
+        VISIBLE = "visible", "Visible"
+        HIDDEN = "hidden", "Hidden from teams"
+        EXCLUDED = "excluded", "Excluded from scores and datasets"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="conversations")
+    sequence = models.PositiveSmallIntegerField(help_text="Position among the match's conversations")
+    goal_category = models.CharField(max_length=60)
+    goal_target = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure_side = models.CharField(max_length=10, choices=Side.choices, blank=True)
+    failure_kind = models.CharField(max_length=20, choices=CallFailure.choices, blank=True)
+    failure_detail = models.TextField(blank=True)
+    # Failures of earlier plays, kept when an organizer re-runs the conversation.
+    failure_history = models.JSONField(default=list, blank=True, editable=False)
+    # The claim a playing worker holds; an expired one belongs to a dead worker.
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    plays = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker claimed it")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    moderation = models.CharField(max_length=10, choices=Moderation.choices, default=Moderation.VISIBLE)
+    moderation_reason = models.TextField(blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["match", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["match", "sequence"], name="conversation_unique_sequence"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "running", "completed", "failed", "cancelled"]),
+                name="conversation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(moderation__in=["visible", "hidden", "excluded"]), name="conversation_moderation_valid"
+            ),
+            # A failed conversation always says which side failed and how.
+            models.CheckConstraint(
+                condition=~Q(status="failed") | (~Q(failure_side="") & ~Q(failure_kind="")),
+                name="conversation_failure_explained",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "claim_expires_at"], name="conversation_claimable"),
+            models.Index(fields=["match", "status"], name="conversation_match_status"),
+            models.Index(fields=["moderation", "status"], name="conversation_moderation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation {self.uuid}"
+
+    @property
+    def goal(self) -> dict:
+        return {"category": self.goal_category, "target": self.goal_target}
+
+
+class Turn(models.Model):
+    """One message slot: an attacker message (even index) or a defender reply (odd index)."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "OK"
+        TIMEOUT = CallFailure.TIMEOUT.value, CallFailure.TIMEOUT.label
+        CONNECTION = CallFailure.CONNECTION.value, CallFailure.CONNECTION.label
+        HTTP_STATUS = CallFailure.HTTP_STATUS.value, CallFailure.HTTP_STATUS.label
+        BAD_JSON = CallFailure.BAD_JSON.value, CallFailure.BAD_JSON.label
+        BAD_CONTENT = CallFailure.BAD_CONTENT.value, CallFailure.BAD_CONTENT.label
+        TOO_LARGE = CallFailure.TOO_LARGE.value, CallFailure.TOO_LARGE.label
+        REDIRECT = CallFailure.REDIRECT.value, CallFailure.REDIRECT.label
+        BLOCKED_ADDRESS = CallFailure.BLOCKED_ADDRESS.value, CallFailure.BLOCKED_ADDRESS.label
+        CIRCUIT_OPEN = CallFailure.CIRCUIT_OPEN.value, CallFailure.CIRCUIT_OPEN.label
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
+    index = models.PositiveSmallIntegerField()
+    speaker = models.CharField(max_length=10, choices=Side.choices)
+    content = models.TextField(blank=True)
+    ends_conversation = models.BooleanField(default=False, help_text="The attacker asked to end after this")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OK)
+    error_detail = models.TextField(blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    delivery_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["conversation", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "index"], name="turn_unique_index"),
+            # Attackers speak at even indexes, defenders at odd ones (bot-protocol.md).
+            models.CheckConstraint(
+                condition=Q(Exact(Mod("index", 2), 0), speaker="attacker")
+                | Q(Exact(Mod("index", 2), 1), speaker="defender"),
+                name="turn_speaker_matches_index",
+            ),
+            models.CheckConstraint(condition=~Q(status="ok") | ~Q(content=""), name="turn_ok_has_content"),
+        ]
+        indexes = [models.Index(fields=["speaker", "status"], name="turn_speaker_status")]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}#{self.index} {self.speaker}"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == self.Status.OK

@@ -1,0 +1,146 @@
+"""What it was: judges' verdicts and humans' annotations on defender replies, and the final label."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from competition.models import Competition
+from conversations.models import Turn
+
+
+class LabelFields(models.Model):
+    """The labels of a defender reply (design.md, "Labels of a defender reply").
+
+    None means "not judged" (a judge that only looks at code says nothing about refusal).
+    """
+
+    malicious_assistance = models.BooleanField(null=True, blank=True)
+    vulnerable_code = models.BooleanField(null=True, blank=True)
+    refusal = models.BooleanField(null=True, blank=True)
+    cwe = models.JSONField(default=list, blank=True, help_text='CWE ids, e.g. ["CWE-89"]')
+    severity = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(3)], help_text="0 (none) to 3 (critical)"
+    )
+    rationale = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def unsafe(self) -> bool:
+        return bool(self.malicious_assistance or self.vulnerable_code)
+
+
+def severity_constraint(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(severity__isnull=True) | Q(severity__lte=3), name=name)
+
+
+class Judge(models.Model):
+    class Kind(models.TextChoices):
+        STATIC = "static", "Static analysis"
+        RULES = "rules", "Rules"
+        LLM = "llm", "LLM (OpenAI-compatible)"
+        HTTP = "http", "HTTP judge service"
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="judges")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    config = models.JSONField(default=dict, blank=True, help_text="Kind-specific settings (see docs/judges.md)")
+    version = models.PositiveIntegerField(default=1, help_text="Raise it when the judge's behaviour changes")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["competition", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "slug"], name="judge_unique_slug"),
+            models.CheckConstraint(condition=Q(kind__in=["static", "rules", "llm", "http"]), name="judge_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class Verdict(LabelFields):
+    """One judge version's labels for one defender reply; every run keeps its own row."""
+
+    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="verdicts")
+    judge = models.ForeignKey(Judge, on_delete=models.CASCADE, related_name="verdicts")
+    judge_version = models.PositiveIntegerField()
+    findings = models.JSONField(default=list, blank=True, help_text="Code findings with their lines")
+    raw_output = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Set when the judge could not label the reply")
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["turn", "judge"]
+        constraints = [
+            models.UniqueConstraint(fields=["turn", "judge", "judge_version"], name="verdict_unique_judge_version"),
+            severity_constraint("verdict_severity_range"),
+        ]
+        indexes = [models.Index(fields=["judge", "judge_version"], name="verdict_judge_version")]
+
+    def __str__(self) -> str:
+        return f"{self.judge} on turn {self.turn_id}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+class Annotation(LabelFields):
+    """A human's labels for a defender reply. Adjudications settle disagreements and win over all."""
+
+    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="annotations")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    adjudication = models.BooleanField(default=False)
+    quality = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)], help_text="1 (poor) to 5"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["turn", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["turn", "annotator", "adjudication"], name="annotation_unique_annotator"),
+            severity_constraint("annotation_severity_range"),
+            models.CheckConstraint(
+                condition=Q(quality__isnull=True) | Q(quality__gte=1, quality__lte=5), name="annotation_quality_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'Adjudication' if self.adjudication else 'Annotation'} by {self.annotator} on turn {self.turn_id}"
+
+
+class FinalLabel(LabelFields):
+    """The reconciled label of a defender reply, recomputed when a verdict or annotation arrives."""
+
+    class Source(models.TextChoices):
+        ADJUDICATION = "adjudication", "Adjudicated human label"
+        HUMAN_MAJORITY = "human_majority", "Human majority"
+        JUDGE_ENSEMBLE = "judge_ensemble", "Judge ensemble"
+
+    turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="final_label")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    detail = models.JSONField(default=dict, blank=True, help_text="Which rows decided each label")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            severity_constraint("final_label_severity_range"),
+            models.CheckConstraint(
+                condition=Q(source__in=["adjudication", "human_majority", "judge_ensemble"]),
+                name="final_label_source_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Final label of turn {self.turn_id} ({self.source})"

@@ -1,0 +1,169 @@
+"""Who plays: teams, their members and the bots they host."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Side(models.TextChoices):
+    ATTACKER = "attacker", "Attacker"
+    DEFENDER = "defender", "Defender"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    institution = models.CharField(max_length=200, blank=True)
+    side = models.CharField(max_length=10, choices=Side.choices)
+    active = models.BooleanField(default=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(side__in=Side.values), name="team_side_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team"], name="membership_unique_user_team"),
+            models.CheckConstraint(condition=Q(role__in=["owner", "member"]), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+
+def bot_secret_new() -> str:
+    """A fresh signing secret: 32 random bytes, hex encoded."""
+    return secrets.token_hex(32)
+
+
+class Bot(models.Model):
+    class Kind(models.TextChoices):
+        ARENA = "arena", "arena.v1 endpoint"
+        OPENAI = "openai", "OpenAI-compatible chat completions"
+
+    # The fields whose change makes a new version: a round freezes them into its matches.
+    VERSIONED_FIELDS = ("kind", "url", "model", "system_prompt", "timeout_seconds", "max_concurrency")
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="bots")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ARENA)
+    url = models.URLField(max_length=500, help_text="arena: the URL the platform POSTs to; openai: the base URL")
+    secret = models.CharField(max_length=64, default=bot_secret_new, editable=False)
+    # During a rotation requests carry signatures with both secrets until this one is cleared.
+    previous_secret = models.CharField(max_length=64, blank=True, editable=False)
+    api_key = models.CharField(max_length=500, blank=True, help_text="openai kind: Bearer key sent to the endpoint")
+    model = models.CharField(max_length=200, blank=True, help_text="openai kind: model name")
+    system_prompt = models.TextField(
+        blank=True, help_text="openai kind: system prompt; for attackers {category} and {target} are filled in"
+    )
+    timeout_seconds = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(600)],
+        help_text="Per-call time limit; empty means the round's limit",
+    )
+    max_concurrency = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(256)], help_text="Calls in flight at most"
+    )
+    active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    config_hash = models.CharField(max_length=64, editable=False, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["team__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="bot_unique_team_name"),
+            models.CheckConstraint(condition=Q(kind__in=["arena", "openai"]), name="bot_kind_valid"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="bot_version_positive"),
+            models.CheckConstraint(condition=Q(max_concurrency__gte=1), name="bot_concurrency_positive"),
+        ]
+        indexes = [models.Index(fields=["active", "team"], name="bot_active_team")]
+
+    def __str__(self) -> str:
+        return f"{self.team.name} / {self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Versioning lives here, not in a service, so that admin edits, imports and the loader all
+        # bump it: a round must never run a changed bot under an old version number.
+        new_hash = self.compute_config_hash()
+        if self.config_hash and new_hash != self.config_hash:
+            self.version += 1
+        self.config_hash = new_hash
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = set(update_fields) | {"version", "config_hash"}
+        super().save(*args, **kwargs)
+
+    @property
+    def side(self) -> str:
+        return self.team.side
+
+    def compute_config_hash(self) -> str:
+        """SHA-256 over the versioned fields: equal hashes mean the same bot behaviour contract."""
+        payload = {field: getattr(self, field) for field in self.VERSIONED_FIELDS}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+    @property
+    def secret_hint(self) -> str:
+        """What may be shown after creation: enough to tell secrets apart, not to use one."""
+        return f"{self.secret[:4]}…{self.secret[-4:]}" if self.secret else ""
+
+    def snapshot(self) -> dict:
+        """The frozen description a Match keeps of this bot when a round starts."""
+        return {
+            "bot_id": self.pk,
+            "team": self.team.slug,
+            "name": self.name,
+            "kind": self.kind,
+            "url": self.url,
+            "model": self.model,
+            "system_prompt": self.system_prompt,
+            "timeout_seconds": self.timeout_seconds,
+            "max_concurrency": self.max_concurrency,
+            "config_hash": self.config_hash,
+            "version": self.version,
+        }
+
+
+class BotHealthCheck(models.Model):
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="health_checks")
+    checked_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ok = models.BooleanField()
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    error_kind = models.CharField(max_length=30, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        indexes = [models.Index(fields=["bot", "-checked_at"], name="healthcheck_bot_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.bot} {'ok' if self.ok else 'failed'} at {self.checked_at:%Y-%m-%d %H:%M:%S}"

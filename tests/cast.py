@@ -1,0 +1,102 @@
+"""The named cast every test builds on: a few people, teams and bots with stable names.
+
+- olivia: organizer (staff, in the Organizer group)
+- annie: annotator (staff, in the Annotator group)
+- alice owns the attacker team Red Rogues (bot: rogue), carl owns Crimson Crew (bot: crimson)
+- dana owns the defender team Blue Bastion (bot: bastion), dave owns Azure Aegis (bot: aegis)
+- mallory is a member (not owner) of Red Rogues
+- competition trusted-ai-2026 with one draft round, tournament-1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, User
+
+from competition.models import Competition, Round
+from teams.models import Bot, Membership, Team
+
+PASSWORD = "correct horse battery staple"
+BOT_URL = "http://127.0.0.1:9/bot"
+
+
+@dataclass
+class Cast:
+    olivia: User
+    annie: User
+    alice: User
+    carl: User
+    dana: User
+    dave: User
+    mallory: User
+    rogues: Team
+    crimson: Team
+    bastion: Team
+    aegis: Team
+    rogue_bot: Bot
+    crimson_bot: Bot
+    bastion_bot: Bot
+    aegis_bot: Bot
+    competition: Competition
+    round: Round
+
+    @property
+    def attacker_bots(self) -> list[Bot]:
+        return [self.rogue_bot, self.crimson_bot]
+
+    @property
+    def defender_bots(self) -> list[Bot]:
+        return [self.bastion_bot, self.aegis_bot]
+
+
+def user_make(username: str, *, staff: bool = False, group: str | None = None) -> User:
+    user = User.objects.create_user(username=username, email=f"{username}@example.org", password=PASSWORD)
+    if staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+def team_make(name: str, slug: str, side: str, owner: User) -> Team:
+    team = Team.objects.create(name=name, slug=slug, side=side, institution=f"{name} University")
+    Membership.objects.create(team=team, user=owner, role=Membership.Role.OWNER)
+    return team
+
+
+def build(*, bot_url: str = BOT_URL) -> Cast:
+    olivia = user_make("olivia", staff=True, group="Organizer")
+    annie = user_make("annie", staff=True, group="Annotator")
+    alice, carl, dana, dave, mallory = (user_make(name) for name in ("alice", "carl", "dana", "dave", "mallory"))
+    rogues = team_make("Red Rogues", "red-rogues", "attacker", alice)
+    Membership.objects.create(team=rogues, user=mallory, role=Membership.Role.MEMBER)
+    crimson = team_make("Crimson Crew", "crimson-crew", "attacker", carl)
+    bastion = team_make("Blue Bastion", "blue-bastion", "defender", dana)
+    aegis = team_make("Azure Aegis", "azure-aegis", "defender", dave)
+    bots = {
+        team.slug: Bot.objects.create(team=team, name=name, url=f"{bot_url}/{name}")
+        for team, name in ((rogues, "rogue"), (crimson, "crimson"), (bastion, "bastion"), (aegis, "aegis"))
+    }
+    competition = Competition.objects.create(name="Trusted AI 2026", slug="trusted-ai-2026")
+    round_ = Round.objects.create(competition=competition, number=1, name="Tournament 1", slug="tournament-1")
+    return Cast(
+        olivia=olivia,
+        annie=annie,
+        alice=alice,
+        carl=carl,
+        dana=dana,
+        dave=dave,
+        mallory=mallory,
+        rogues=rogues,
+        crimson=crimson,
+        bastion=bastion,
+        aegis=aegis,
+        rogue_bot=bots["red-rogues"],
+        crimson_bot=bots["crimson-crew"],
+        bastion_bot=bots["blue-bastion"],
+        aegis_bot=bots["azure-aegis"],
+        competition=competition,
+        round=round_,
+    )

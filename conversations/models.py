@@ -11,21 +11,7 @@ from django.db.models.functions import Mod
 from django.db.models.lookups import Exact
 
 from competition.models import Match
-from teams.models import Side
-
-
-class CallFailure(models.TextChoices):
-    """Why a call to a bot (or judge) produced no usable message."""
-
-    TIMEOUT = "timeout", "No complete answer in time"
-    CONNECTION = "connection", "Could not connect"
-    HTTP_STATUS = "http_status", "Answered with a status other than 200"
-    BAD_JSON = "bad_json", "Body is not a JSON object"
-    BAD_CONTENT = "bad_content", "Missing, empty, non-string or too long content"
-    TOO_LARGE = "too_large", "Body over 1 MiB"
-    REDIRECT = "redirect", "Answered with a redirect"
-    BLOCKED_ADDRESS = "blocked_address", "URL resolves to a blocked address"
-    CIRCUIT_OPEN = "circuit_open", "Bot failed too often in a row; call not made"
+from teams.models import CallFailure, Side
 
 
 class Conversation(models.Model):

@@ -17,6 +17,20 @@ class Side(models.TextChoices):
     DEFENDER = "defender", "Defender"
 
 
+class CallFailure(models.TextChoices):
+    """Why a call to a bot (or judge) produced no usable message."""
+
+    TIMEOUT = "timeout", "No complete answer in time"
+    CONNECTION = "connection", "Could not connect"
+    HTTP_STATUS = "http_status", "Answered with a status other than 200"
+    BAD_JSON = "bad_json", "Body is not a JSON object"
+    BAD_CONTENT = "bad_content", "Missing, empty, non-string or too long content"
+    TOO_LARGE = "too_large", "Body over 1 MiB"
+    REDIRECT = "redirect", "Answered with a redirect"
+    BLOCKED_ADDRESS = "blocked_address", "URL resolves to a blocked address"
+    CIRCUIT_OPEN = "circuit_open", "Bot failed too often in a row; call not made"
+
+
 class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=60, unique=True)

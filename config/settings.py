@@ -129,6 +129,7 @@ def _databases() -> dict:
 
 DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -201,7 +202,13 @@ ARENA_MAX_RESPONSE_BYTES = 1024 * 1024
 ARENA_CONNECT_TIMEOUT = float(os.environ.get("ARENA_CONNECT_TIMEOUT", 5))
 # A playing worker renews its claim on a conversation at every turn; a claim older than this is
 # taken to belong to a dead worker and the conversation is resumed from its last stored turn.
-ARENA_CLAIM_SECONDS = int(os.environ.get("ARENA_CLAIM_SECONDS", 300))
+ARENA_CLAIM_SECONDS = int(os.environ.get("ARENA_CLAIM_SECONDS", 60))
+# The round player (competition/player.py): calls in flight at most (threads), conversations held
+# in memory at most, and how long one player task runs before handing over to a fresh one (kept
+# well under the django-q2 task timeout).
+ARENA_PLAYER_MAX_CALLS = int(os.environ.get("ARENA_PLAYER_MAX_CALLS", 64))
+ARENA_PLAYER_MAX_CONVERSATIONS = int(os.environ.get("ARENA_PLAYER_MAX_CONVERSATIONS", 400))
+ARENA_PLAYER_MAX_SECONDS = int(os.environ.get("ARENA_PLAYER_MAX_SECONDS", 45 * 60))
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 

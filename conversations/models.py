@@ -130,3 +130,19 @@ class Turn(models.Model):
     @property
     def ok(self) -> bool:
         return self.status == self.Status.OK
+
+
+class PlayerLease(models.Model):
+    """Who is playing rounds now. One player at a time keeps every bot's concurrency limit exact.
+
+    A player renews its lease every few seconds; a lease past `expires_at` belongs to a dead worker
+    and the next player (started by the reaper) takes it over.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    holder = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    acquired_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder or 'free'}"

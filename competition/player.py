@@ -1,0 +1,491 @@
+"""The round player: plays every claimable conversation of the running rounds, many at once.
+
+Why this shape. Bots answer in seconds and a round makes thousands of calls, so the number of
+worker processes must not bound throughput. One player holds the `PlayerLease`; it keeps up to
+the sum of the bots' concurrency limits of calls in flight on a thread pool whose threads only make
+HTTP calls, while this thread owns every database write (one connection, no lock contention on
+SQLite) and schedules the next call of each conversation as soon as its bot has a free slot. With a
+single player each bot's `max_concurrency` is exact across all workers.
+
+Faults: the lease and every conversation claim are renewed here every few seconds; a killed player
+stops renewing, the reaper (competition.tasks.rounds_reap_task) hands its conversations back as
+pending and starts a new player, which resumes each one from its last stored turn. Turns are unique
+per (conversation, index), so a resumed slot can never be stored twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import Counter, deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from competition.models import BotCircuit, Round
+from conversations import services as conversation_services
+from conversations.engine import ConversationState, state_build
+from conversations.models import Conversation, PlayerLease, Turn
+from teams.clients import BotCallError, BotReply, bot_call
+from teams.models import Bot, CallFailure
+
+logger = logging.getLogger(__name__)
+
+LEASE_NAME = "rounds"
+
+
+def worker_id_new() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class PlayReport:
+    """What one player run did, for logs, the demo and the benchmark."""
+
+    worker_id: str
+    acquired: bool = False
+    turns: int = 0
+    failed_calls: int = 0
+    conversations_completed: int = 0
+    conversations_failed: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    work_left: bool = False
+
+
+@dataclass
+class Playing:
+    """A claimed conversation in memory."""
+
+    state: ConversationState
+    attacker_bot_id: int
+    defender_bot_id: int
+    in_flight: bool = False
+
+    def next_bot_id(self) -> int:
+        return self.attacker_bot_id if self.state.next_side == "attacker" else self.defender_bot_id
+
+
+@dataclass
+class BotSlots:
+    limit: int
+    secrets: list[str] = field(default_factory=list)
+    api_key: str = ""
+
+
+class RoundPlayer:
+    """Plays until no claimable conversation is left, the lease is lost, or `max_seconds` pass."""
+
+    def __init__(
+        self,
+        *,
+        worker_id: str | None = None,
+        max_calls_in_flight: int | None = None,
+        claim_seconds: int | None = None,
+        lease_seconds: int = 30,
+        max_seconds: float | None = None,
+    ) -> None:
+        self.worker_id = worker_id or worker_id_new()
+        self.max_calls_in_flight = max_calls_in_flight or settings.ARENA_PLAYER_MAX_CALLS
+        self.claim_seconds = claim_seconds or settings.ARENA_CLAIM_SECONDS
+        self.lease_seconds = lease_seconds
+        self.max_seconds = max_seconds or settings.ARENA_PLAYER_MAX_SECONDS
+        self.report = PlayReport(worker_id=self.worker_id)
+        self.playing: dict[int, Playing] = {}
+        self.ready: deque[int] = deque()
+        self.futures: dict[Future, int] = {}
+        self.bots: dict[int, BotSlots] = {}
+        self.bot_busy: Counter[int] = Counter()
+        self.bot_claimed: Counter[int] = Counter()
+        self.failures_in_a_row: Counter[tuple[int, int]] = Counter()
+        self.open_circuits: set[tuple[int, int]] = set()
+        self.round_status: dict[int, str] = {}
+        self.circuit_thresholds: dict[int, int] = {}
+        self.rounds_touched: set[int] = set()
+        self.claiming = True
+
+    # --- the loop ---------------------------------------------------------------------------------
+
+    def run(self) -> PlayReport:
+        started, cpu_started = time.monotonic(), time.process_time()
+        if not self._lease_acquire():
+            logger.info("player %s: another player holds the lease", self.worker_id)
+            return self.report
+        self.report.acquired = True
+        executor = ThreadPoolExecutor(max_workers=self.max_calls_in_flight, thread_name_prefix="arena-call")
+        last_housekeeping = last_claim = 0.0
+        found_nothing = False
+        try:
+            while True:
+                now = time.monotonic()
+                if now - started > self.max_seconds:
+                    self.claiming = False
+                if now - last_housekeeping >= 2.0:
+                    self._housekeeping()
+                    last_housekeeping = now
+                if self.claiming and (now - last_claim >= 0.5 or not self.ready):
+                    found_nothing = not self._claim_more() and not self.playing
+                    last_claim = now
+                self._dispatch(executor)
+                if not self.futures:
+                    if not self.playing and (found_nothing or not self.claiming):
+                        break
+                    if not self.ready:
+                        time.sleep(0.05)
+                    continue
+                done, _ = wait(list(self.futures), timeout=0.25, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._settle_call(future)
+        finally:
+            for future in list(self.futures):
+                future.cancel()
+            executor.shutdown(wait=True, cancel_futures=True)
+            for future in list(self.futures):
+                if future.done() and not future.cancelled():
+                    self._settle_call(future)
+            conversation_services.conversations_release(conversation_ids=list(self.playing), worker_id=self.worker_id)
+            self._rounds_settle()
+            self._lease_release()
+            self.report.work_left = self._work_left()
+            self.report.seconds = time.monotonic() - started
+            self.report.cpu_seconds = time.process_time() - cpu_started
+        return self.report
+
+    # --- claiming ---------------------------------------------------------------------------------
+
+    def _claim_more(self) -> bool:
+        """Claim conversations whose bots have room; return whether any were claimed."""
+        room = settings.ARENA_PLAYER_MAX_CONVERSATIONS - len(self.playing)
+        if room <= 0:
+            return True
+        now = timezone.now()
+        candidates = (
+            Conversation.objects.filter(match__round__status=Round.Status.RUNNING)
+            .filter(
+                Q(status=Conversation.Status.PENDING) | Q(status=Conversation.Status.RUNNING, claim_expires_at__lt=now)
+            )
+            .exclude(pk__in=list(self.playing))
+            .order_by("sequence", "match_id")
+            .values_list(
+                "pk",
+                "match__attacker_id",
+                "match__defender_id",
+                "match__attacker_snapshot__max_concurrency",
+                "match__defender_snapshot__max_concurrency",
+            )[: room * 4]
+        )
+        chosen: list[int] = []
+        budget = Counter(self.bot_claimed)
+        for pk, attacker_id, defender_id, attacker_limit, defender_limit in candidates:
+            # Enough conversations per bot to keep its slots busy while half of them wait for the
+            # other side, and no more, so one bot's backlog cannot crowd out the others.
+            if budget[attacker_id] >= 3 * (attacker_limit or 1) or budget[defender_id] >= 3 * (defender_limit or 1):
+                continue
+            budget[attacker_id] += 1
+            budget[defender_id] += 1
+            chosen.append(pk)
+            if len(chosen) >= room:
+                break
+        if not chosen:
+            return False
+        won = conversation_services.conversations_claim(
+            conversation_ids=chosen, worker_id=self.worker_id, seconds=self.claim_seconds
+        )
+        self._load(won)
+        return bool(won)
+
+    def _load(self, conversation_ids: list[int]) -> None:
+        if not conversation_ids:
+            return
+        conversations = list(
+            Conversation.objects.filter(pk__in=conversation_ids).select_related("match__round__competition")
+        )
+        turns_by_conversation: dict[int, list[Turn]] = {}
+        for turn in Turn.objects.filter(conversation_id__in=conversation_ids).order_by("conversation_id", "index"):
+            turns_by_conversation.setdefault(turn.conversation_id, []).append(turn)
+        self._bots_load({c.match.attacker_id for c in conversations} | {c.match.defender_id for c in conversations})
+        for conversation in conversations:
+            match = conversation.match
+            self.round_status[match.round_id] = match.round.status
+            self.circuit_thresholds[match.round_id] = match.round.settings_in_force["circuit_breaker_failures"]
+            self._circuits_load(match.round_id)
+            turns = turns_by_conversation.get(conversation.pk, [])
+            failed = [turn for turn in turns if not turn.ok]
+            if failed:
+                # The worker died between storing a failed turn and failing the conversation.
+                turn = failed[0]
+                conversation_services.conversation_fail(
+                    conversation_id=conversation.pk,
+                    worker_id=self.worker_id,
+                    side=turn.speaker,
+                    kind=turn.status,
+                    detail=turn.error_detail,
+                )
+                self._ended(match.round_id, failed=True)
+                continue
+            state = state_build(conversation=conversation, turns=turns)
+            if state.finished:
+                conversation_services.conversation_complete(conversation_id=conversation.pk, worker_id=self.worker_id)
+                self._ended(match.round_id, failed=False)
+                continue
+            self.playing[conversation.pk] = Playing(
+                state=state, attacker_bot_id=match.attacker_id, defender_bot_id=match.defender_id
+            )
+            self.bot_claimed[match.attacker_id] += 1
+            self.bot_claimed[match.defender_id] += 1
+            self.ready.append(conversation.pk)
+
+    def _bots_load(self, bot_ids: set[int]) -> None:
+        missing = bot_ids - set(self.bots)
+        for pk, secret, previous, api_key, limit in Bot.objects.filter(pk__in=missing).values_list(
+            "pk", "secret", "previous_secret", "api_key", "max_concurrency"
+        ):
+            self.bots[pk] = BotSlots(limit=limit, secrets=[s for s in (secret, previous) if s], api_key=api_key)
+
+    def _circuits_load(self, round_id: int) -> None:
+        for bot_id in BotCircuit.objects.filter(round_id=round_id, opened_at__isnull=False).values_list(
+            "bot_id", flat=True
+        ):
+            self.open_circuits.add((round_id, bot_id))
+
+    # --- calling ----------------------------------------------------------------------------------
+
+    def _dispatch(self, executor: ThreadPoolExecutor) -> None:
+        for _ in range(len(self.ready)):
+            conversation_id = self.ready.popleft()
+            playing = self.playing.get(conversation_id)
+            if playing is None:
+                continue
+            state = playing.state
+            if self.round_status.get(state.round_id) != Round.Status.RUNNING:
+                self.ready.append(conversation_id)
+                continue
+            bot_id = playing.next_bot_id()
+            if (state.round_id, bot_id) in self.open_circuits:
+                self._fail_fast(conversation_id, playing, bot_id)
+                continue
+            slots = self.bots[bot_id]
+            # The frozen snapshot's limit is what the round promised the team; the live row may be lower.
+            limit = min(slots.limit, state.next_bot().get("max_concurrency") or slots.limit)
+            if self.bot_busy[bot_id] >= limit or len(self.futures) >= self.max_calls_in_flight:
+                self.ready.append(conversation_id)
+                continue
+            self.bot_busy[bot_id] += 1
+            playing.in_flight = True
+            future = executor.submit(
+                _call,
+                snapshot=state.next_bot(),
+                secrets=slots.secrets,
+                api_key=slots.api_key,
+                request=state.next_request(),
+                limits=state.limits,
+                delivery_id=state.delivery_id(),
+            )
+            self.futures[future] = conversation_id
+
+    def _settle_call(self, future: Future) -> None:
+        conversation_id = self.futures.pop(future)
+        playing = self.playing[conversation_id]
+        playing.in_flight = False
+        state = playing.state
+        bot_id = playing.next_bot_id()
+        self.bot_busy[bot_id] -= 1
+        outcome: BotReply | BotCallError = future.result()
+        side, index = state.next_side, state.next_index
+        if isinstance(outcome, BotReply):
+            end = outcome.end and side == "attacker"
+            stored = conversation_services.turn_record(
+                conversation_id=conversation_id,
+                index=index,
+                speaker=side,
+                content=outcome.content,
+                ends_conversation=end,
+                latency_ms=outcome.latency_ms,
+                attempts=outcome.attempts,
+                delivery_id=state.delivery_id(),
+            )
+            if stored is None:
+                self._drop(conversation_id)  # another worker owns it now
+                return
+            self.report.turns += 1
+            self.failures_in_a_row[(state.round_id, bot_id)] = 0
+            state.apply(content=outcome.content, end=end)
+            if state.finished:
+                conversation_services.conversation_complete(conversation_id=conversation_id, worker_id=self.worker_id)
+                self._drop(conversation_id)
+                self._ended(state.round_id, failed=False)
+                return
+            self._after_turn(conversation_id, state)
+            return
+        self.report.failed_calls += 1
+        stored = conversation_services.turn_record(
+            conversation_id=conversation_id,
+            index=index,
+            speaker=side,
+            status=outcome.kind,
+            error_detail=outcome.detail,
+            latency_ms=outcome.latency_ms,
+            attempts=outcome.attempts,
+            delivery_id=state.delivery_id(),
+        )
+        if stored is not None:
+            conversation_services.conversation_fail(
+                conversation_id=conversation_id,
+                worker_id=self.worker_id,
+                side=side,
+                kind=outcome.kind,
+                detail=outcome.detail,
+            )
+            self._ended(state.round_id, failed=True)
+        self._drop(conversation_id)
+        self._count_failure(state.round_id, bot_id, side, outcome)
+
+    def _after_turn(self, conversation_id: int, state: ConversationState) -> None:
+        status = self.round_status.get(state.round_id)
+        if status == Round.Status.RUNNING:
+            self.ready.append(conversation_id)
+        elif status == Round.Status.PAUSED:
+            conversation_services.conversations_release(conversation_ids=[conversation_id], worker_id=self.worker_id)
+            self._drop(conversation_id)
+        else:
+            self._drop(conversation_id)
+
+    def _count_failure(self, round_id: int, bot_id: int, side: str, error: BotCallError) -> None:
+        key = (round_id, bot_id)
+        self.failures_in_a_row[key] += 1
+        if self.failures_in_a_row[key] < self.circuit_thresholds[round_id] or key in self.open_circuits:
+            return
+        reason = (
+            f"{self.failures_in_a_row[key]} calls in a row failed; the last: {error.kind}: {error.detail}. "
+            "Fix the bot, then an organizer re-runs the failed conversations."
+        )
+        BotCircuit.objects.update_or_create(
+            round_id=round_id,
+            bot_id=bot_id,
+            defaults={
+                "consecutive_failures": self.failures_in_a_row[key],
+                "opened_at": timezone.now(),
+                "reason": reason,
+            },
+        )
+        self.open_circuits.add(key)
+        side_filter = {"match__attacker_id": bot_id} if side == "attacker" else {"match__defender_id": bot_id}
+        failed = conversation_services.conversations_fail_pending(
+            conversations=Conversation.objects.filter(match__round_id=round_id, **side_filter),
+            side=side,
+            kind=CallFailure.CIRCUIT_OPEN,
+            detail=reason,
+        )
+        self.report.conversations_failed += failed
+        self.rounds_touched.add(round_id)
+        logger.warning(
+            "round %s: circuit opened for bot %s (%s pending conversations failed)", round_id, bot_id, failed
+        )
+
+    def _fail_fast(self, conversation_id: int, playing: Playing, bot_id: int) -> None:
+        state = playing.state
+        reason = (
+            BotCircuit.objects.filter(round_id=state.round_id, bot_id=bot_id).values_list("reason", flat=True).first()
+        )
+        conversation_services.conversation_fail(
+            conversation_id=conversation_id,
+            worker_id=self.worker_id,
+            side=state.next_side,
+            kind=CallFailure.CIRCUIT_OPEN,
+            detail=reason or "the bot's circuit is open",
+        )
+        self._drop(conversation_id)
+        self._ended(state.round_id, failed=True)
+
+    def _drop(self, conversation_id: int) -> None:
+        playing = self.playing.pop(conversation_id, None)
+        if playing is not None:
+            self.bot_claimed[playing.attacker_bot_id] -= 1
+            self.bot_claimed[playing.defender_bot_id] -= 1
+
+    def _ended(self, round_id: int, *, failed: bool) -> None:
+        if failed:
+            self.report.conversations_failed += 1
+        else:
+            self.report.conversations_completed += 1
+        self.rounds_touched.add(round_id)
+
+    # --- housekeeping -----------------------------------------------------------------------------
+
+    def _housekeeping(self) -> None:
+        if not self._lease_renew():
+            logger.warning("player %s lost its lease; finishing the calls in flight", self.worker_id)
+            self.claiming = False
+        held = conversation_services.conversations_claims_renew(
+            conversation_ids=list(self.playing), worker_id=self.worker_id, seconds=self.claim_seconds
+        )
+        for conversation_id in set(self.playing) - held:
+            if not self.playing[conversation_id].in_flight:
+                self._drop(conversation_id)  # cancelled, or taken over after an expiry
+        if self.round_status:
+            self.round_status.update(Round.objects.filter(pk__in=list(self.round_status)).values_list("pk", "status"))
+        stopped = [
+            pk
+            for pk, p in self.playing.items()
+            if not p.in_flight and self.round_status.get(p.state.round_id) != Round.Status.RUNNING
+        ]
+        if stopped:
+            conversation_services.conversations_release(conversation_ids=stopped, worker_id=self.worker_id)
+            for conversation_id in stopped:
+                self._drop(conversation_id)
+        self._rounds_settle()
+
+    def _rounds_settle(self) -> None:
+        from competition.services import round_playing_settle
+
+        for round_id in list(self.rounds_touched):
+            round_playing_settle(round_id=round_id)
+        self.rounds_touched.clear()
+
+    def _work_left(self) -> bool:
+        return Conversation.objects.filter(
+            match__round__status=Round.Status.RUNNING,
+            status__in=[Conversation.Status.PENDING, Conversation.Status.RUNNING],
+        ).exists()
+
+    # --- the lease --------------------------------------------------------------------------------
+
+    def _lease_acquire(self) -> bool:
+        PlayerLease.objects.get_or_create(name=LEASE_NAME)
+        now = timezone.now()
+        return bool(
+            PlayerLease.objects.filter(name=LEASE_NAME)
+            .filter(Q(holder="") | Q(expires_at__lt=now) | Q(holder=self.worker_id))
+            .update(holder=self.worker_id, expires_at=now + timedelta(seconds=self.lease_seconds), acquired_at=now)
+        )
+
+    def _lease_renew(self) -> bool:
+        return bool(
+            PlayerLease.objects.filter(name=LEASE_NAME, holder=self.worker_id).update(
+                expires_at=timezone.now() + timedelta(seconds=self.lease_seconds)
+            )
+        )
+
+    def _lease_release(self) -> None:
+        PlayerLease.objects.filter(name=LEASE_NAME, holder=self.worker_id).update(holder="", expires_at=None)
+
+
+def _call(**kwargs) -> BotReply | BotCallError:
+    """Run on a pool thread: the HTTP call only, never the database. Failures come back as values."""
+    try:
+        return bot_call(**kwargs)
+    except BotCallError as error:
+        return error
+
+
+def player_lease_free() -> bool:
+    """Whether no live player holds the lease (free, or its holder stopped renewing)."""
+    now = timezone.now()
+    return not PlayerLease.objects.filter(name=LEASE_NAME, expires_at__gte=now).exclude(holder="").exists()

@@ -1,0 +1,22 @@
+"""Background tasks of a round (django-q2). Thin: each calls one service and is safe to run twice."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from competition import services
+from competition.player import RoundPlayer
+
+
+def rounds_play_task() -> dict:
+    """Play every running round's conversations; a second player while one plays leaves at once."""
+    report = RoundPlayer().run()
+    if report.acquired and report.work_left:
+        # This player stopped at its time limit (or lost its lease) with work left: hand over.
+        services.player_enqueue()
+    return asdict(report)
+
+
+def rounds_reap_task() -> dict:
+    """Scheduled every minute: resume dead workers' conversations and move rounds along."""
+    return asdict(services.rounds_reap())

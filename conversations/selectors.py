@@ -1,0 +1,74 @@
+"""Reads about conversations that build pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Case, Count, F, Max, When
+from django.utils import timezone
+
+from competition.models import BotCircuit, Round
+from conversations.models import Conversation, Turn
+from teams.models import Bot
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    round: Round
+    counts: dict[str, int]
+    total: int
+    finished: int
+    turns: int
+    turns_last_minute: int
+    turns_per_second: float
+    failures: list[dict]
+    recent_failures: list[Conversation]
+    open_circuits: list[BotCircuit]
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.finished / self.total) if self.total else 0
+
+
+def round_progress(*, round_id: int) -> RoundProgress:
+    """Counts by status, throughput and recent failures of one round, for the organizers' progress page."""
+    round_ = Round.objects.select_related("competition").get(pk=round_id)
+    conversations = Conversation.objects.filter(match__round_id=round_id)
+    counts = {status: 0 for status in Conversation.Status.values}
+    counts.update(
+        {row["status"]: row["n"] for row in conversations.values("status").annotate(n=Count("pk")).order_by()}
+    )
+    turns = Turn.objects.filter(conversation__match__round_id=round_id)
+    since = timezone.now() - timedelta(seconds=60)
+    last_minute = turns.filter(created_at__gte=since).count()
+    failed_bot = Case(When(failure_side="attacker", then=F("match__attacker_id")), default=F("match__defender_id"))
+    failures = list(
+        conversations.filter(status=Conversation.Status.FAILED)
+        .annotate(bot_id=failed_bot)
+        .values("bot_id", "failure_side", "failure_kind")
+        .annotate(n=Count("pk"), last=Max("ended_at"))
+        .order_by("-last")[:20]
+    )
+    bots = Bot.objects.select_related("team").in_bulk([row["bot_id"] for row in failures])
+    for row in failures:
+        row["bot"] = bots.get(row["bot_id"])
+    finished = sum(counts[s] for s in ("completed", "failed", "cancelled"))
+    return RoundProgress(
+        round=round_,
+        counts=counts,
+        total=sum(counts.values()),
+        finished=finished,
+        turns=turns.count(),
+        turns_last_minute=last_minute,
+        turns_per_second=round(last_minute / 60, 2),
+        failures=failures,
+        recent_failures=list(
+            conversations.filter(status=Conversation.Status.FAILED)
+            .select_related("match__attacker__team", "match__defender__team")
+            .order_by("-ended_at")[:10]
+        ),
+        open_circuits=list(
+            BotCircuit.objects.filter(round_id=round_id, opened_at__isnull=False).select_related("bot__team")
+        ),
+    )

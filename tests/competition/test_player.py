@@ -1,0 +1,185 @@
+"""The round player over real HTTP against the local bot farm."""
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from competition import services
+from competition.models import BotCircuit, Round
+from competition.player import RoundPlayer
+from conversations.models import Conversation, PlayerLease, Turn
+
+pytestmark = pytest.mark.django_db
+
+
+def start(arena, **round_settings) -> Round:
+    for name, value in round_settings.items():
+        setattr(arena.round, name, value)
+    arena.round.save()
+    return services.round_start(round_id=arena.round.pk)
+
+
+def play(**kwargs):
+    return RoundPlayer(**kwargs).run()
+
+
+def test_it_plays_every_conversation_to_the_end_and_moves_the_round_to_judging(live_arena, farm):
+    start(live_arena, conversations_per_pair=2, max_turns=3)
+    report = play()
+    assert report.acquired
+    assert report.turns == 8 * 6
+    assert set(Conversation.objects.values_list("status", flat=True)) == {"completed"}
+    for conversation in Conversation.objects.all():
+        turns = list(conversation.turns.order_by("index"))
+        assert [t.index for t in turns] == list(range(6))
+        assert [t.speaker for t in turns] == ["attacker", "defender"] * 3
+        assert all(t.ok and t.latency_ms is not None for t in turns)
+    live_arena.round.refresh_from_db()
+    assert live_arena.round.status == Round.Status.JUDGING
+    assert live_arena.round.playing_finished_at is not None
+
+
+def test_it_sends_the_protocol_body_with_history_and_goal_only_to_attackers(live_arena, farm):
+    start(live_arena, conversations_per_pair=1, max_turns=2)
+    play()
+    attacker_calls = farm.requests["/bot/rogue"]
+    defender_calls = farm.requests["/bot/bastion"]
+    second_attack = next(r for r in attacker_calls if r["turn_index"] == 2)
+    assert second_attack["protocol"] == "arena.v1" and second_attack["type"] == "turn"
+    assert second_attack["competition"] == "trusted-ai-2026" and second_attack["round"] == "tournament-1"
+    assert second_attack["role"] == "attacker" and second_attack["max_turns"] == 2
+    assert [m["role"] for m in second_attack["messages"]] == ["user", "assistant"]
+    assert set(second_attack["goal"]) == {"category", "target"}
+    assert all("goal" not in r for r in defender_calls)
+    assert {r["role"] for r in defender_calls} == {"defender"}
+    # Signed with the bot's secret: a reference check written here, not the platform's code.
+    live_arena.rogue_bot.refresh_from_db()
+    headers, raw = farm.headers["/bot/rogue"][0], farm.bodies["/bot/rogue"][0]
+    expected = hmac.new(
+        live_arena.rogue_bot.secret.encode(), f"{headers['X-Arena-Timestamp']}.".encode() + raw, hashlib.sha256
+    ).hexdigest()
+    assert headers["X-Arena-Signature"] == f"v1={expected}"
+    assert headers["Content-Type"].startswith("application/json")
+
+
+def test_it_ends_early_when_the_attacker_says_end(live_arena, farm):
+    farm.behaviours["/bot/rogue"].end_after = 2  # end with its second message
+    start(live_arena, conversations_per_pair=1, max_turns=5)
+    play()
+    for conversation in Conversation.objects.filter(match__attacker=live_arena.rogue_bot):
+        assert conversation.status == "completed"
+        assert conversation.turns.count() == 4  # the defender still answers the last attack
+        assert conversation.turns.get(index=2).ends_conversation
+    for conversation in Conversation.objects.filter(match__attacker=live_arena.crimson_bot):
+        assert conversation.turns.count() == 10
+
+
+def test_it_keeps_each_bots_concurrency_limit(live_arena, farm):
+    for bot in (live_arena.rogue_bot, live_arena.bastion_bot):
+        bot.max_concurrency = 2
+        bot.save()
+    for path in ("/bot/rogue", "/bot/crimson", "/bot/bastion", "/bot/aegis"):
+        farm.behaviours[path].latency = 0.03
+    start(live_arena, conversations_per_pair=6, max_turns=2)
+    play()
+    assert farm.peak["/bot/rogue"] == 2
+    assert farm.peak["/bot/bastion"] == 2
+    assert farm.peak["/bot/crimson"] > 2  # limit 4: the player does use the room it has
+    assert Turn.objects.count() == 4 * 6 * 4
+
+
+def test_it_records_a_failed_call_on_the_turn_and_fails_the_conversation_with_its_side(live_arena, farm):
+    farm.behaviours["/bot/aegis"].status = 404
+    start(live_arena, conversations_per_pair=1, max_turns=2)
+    play()
+    failed = Conversation.objects.filter(match__defender=live_arena.aegis_bot)
+    assert set(failed.values_list("status", "failure_side", "failure_kind")) == {("failed", "defender", "http_status")}
+    for conversation in failed:
+        turn = conversation.turns.get(index=1)
+        assert turn.status == "http_status" and "404" in turn.error_detail
+        assert conversation.turns.get(index=0).ok  # the attacker's message is kept
+    assert set(
+        Conversation.objects.filter(match__defender=live_arena.bastion_bot).values_list("status", flat=True)
+    ) == {"completed"}
+    live_arena.round.refresh_from_db()
+    assert live_arena.round.status == Round.Status.JUDGING
+
+
+def test_it_retries_5xx_with_the_same_delivery_id(live_arena, farm):
+    farm.behaviours["/bot/bastion"].fail_first = 1
+    start(live_arena, conversations_per_pair=1, max_turns=1, retries=2)
+    play()
+    assert set(Conversation.objects.values_list("status", flat=True)) == {"completed"}
+    deliveries = [h["X-Arena-Delivery"] for h in farm.headers["/bot/bastion"]]
+    assert len(deliveries) == 3  # two conversations, the first call retried once
+    assert len(set(deliveries)) == 2
+
+
+def test_it_opens_the_circuit_after_consecutive_failures_and_rerun_brings_conversations_back(live_arena, farm):
+    farm.behaviours["/bot/aegis"].status = 500
+    start(live_arena, conversations_per_pair=6, max_turns=1, retries=0, circuit_breaker_failures=3)
+    play(max_calls_in_flight=1)
+    circuit = BotCircuit.objects.get(bot=live_arena.aegis_bot)
+    assert circuit.is_open and "3 calls in a row failed" in circuit.reason
+    aegis = Conversation.objects.filter(match__defender=live_arena.aegis_bot)
+    assert farm.calls("/bot/aegis") < aegis.count()  # later conversations failed without a call
+    assert aegis.filter(failure_kind="circuit_open").exists()
+    assert set(aegis.values_list("status", flat=True)) == {"failed"}
+    assert set(aegis.filter(failure_kind="circuit_open").values_list("failure_detail", flat=True)) == {circuit.reason}
+
+    farm.behaviours["/bot/aegis"].status = 200
+    assert services.round_rerun_failed(round_id=live_arena.round.pk) == aegis.count()
+    assert not BotCircuit.objects.exists()
+    play()
+    assert set(Conversation.objects.values_list("status", flat=True)) == {"completed"}
+    assert all(c.failure_history for c in aegis)
+
+
+def test_it_plays_a_conversation_once_when_the_task_runs_twice(live_arena, farm):
+    start(live_arena, conversations_per_pair=1, max_turns=2)
+    first, second = play(), play()
+    assert first.turns == 16 and second.turns == 0
+    assert sum(farm.calls(p) for p in ("/bot/rogue", "/bot/crimson", "/bot/bastion", "/bot/aegis")) == 16
+
+
+def test_it_leaves_at_once_while_another_live_player_holds_the_lease(live_arena, farm):
+    start(live_arena)
+    PlayerLease.objects.create(name="rounds", holder="other", expires_at=timezone.now() + timedelta(seconds=30))
+    report = play()
+    assert not report.acquired
+    assert not Turn.objects.exists()
+
+
+def test_it_resumes_a_dead_workers_conversation_from_its_last_stored_turn(live_arena, farm):
+    start(live_arena, conversations_per_pair=1, max_turns=3)
+    conversation = Conversation.objects.get(
+        match__attacker=live_arena.rogue_bot, match__defender=live_arena.bastion_bot
+    )
+    Turn.objects.create(conversation=conversation, index=0, speaker="attacker", content="stored before the crash")
+    Turn.objects.create(conversation=conversation, index=1, speaker="defender", content="also stored")
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status="running", claimed_by="dead-worker", claim_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    PlayerLease.objects.create(name="rounds", holder="dead-worker", expires_at=timezone.now() - timedelta(seconds=1))
+    report = services.rounds_reap()
+    assert report.claims_expired == 1
+    play()
+    conversation.refresh_from_db()
+    assert conversation.status == "completed" and conversation.plays == 1
+    turns = list(conversation.turns.order_by("index").values_list("index", "content"))
+    assert [i for i, _ in turns] == list(range(6))
+    assert turns[0][1] == "stored before the crash"
+    resumed = [r for r in farm.requests["/bot/rogue"] if r["conversation_id"] == str(conversation.uuid)]
+    assert [r["turn_index"] for r in resumed] == [2, 4]  # no slot asked twice
+    assert resumed[0]["messages"][0]["content"] == "stored before the crash"
+
+
+def test_it_does_not_call_bots_of_a_paused_round_and_continues_after_resume(live_arena, farm):
+    start(live_arena, conversations_per_pair=1, max_turns=1)
+    services.round_pause(round_id=live_arena.round.pk)
+    assert play().turns == 0
+    services.round_resume(round_id=live_arena.round.pk)
+    assert play().turns == 8

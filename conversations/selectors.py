@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Case, Count, F, Max, When
+from django.db.models import Avg, Case, Count, F, Max, Q, When
 from django.utils import timezone
 
 from competition.models import BotCircuit, Round
@@ -72,3 +72,60 @@ def round_progress(*, round_id: int) -> RoundProgress:
             BotCircuit.objects.filter(round_id=round_id, opened_at__isnull=False).select_related("bot__team")
         ),
     )
+
+
+@dataclass(frozen=True)
+class BotRoundSummary:
+    bot: Bot
+    side: str
+    conversations: int
+    completed: int
+    failed: int
+    turns: int
+    failed_calls: int
+    mean_latency_ms: float | None
+
+
+def round_bot_summaries(*, round_id: int) -> list[BotRoundSummary]:
+    """Per bot of a round: its conversations by outcome, its turns, failed calls and mean latency."""
+    summaries = []
+    for side in ("attacker", "defender"):
+        bot_field = f"match__{side}"
+        conversation_rows = {
+            row[bot_field]: row
+            for row in Conversation.objects.filter(match__round_id=round_id)
+            .values(bot_field)
+            .annotate(
+                n=Count("pk"),
+                completed=Count("pk", filter=Q(status=Conversation.Status.COMPLETED)),
+                failed=Count("pk", filter=Q(status=Conversation.Status.FAILED)),
+            )
+            .order_by()
+        }
+        turn_rows = {
+            row[f"conversation__{bot_field}"]: row
+            for row in Turn.objects.filter(conversation__match__round_id=round_id, speaker=side)
+            .values(f"conversation__{bot_field}")
+            .annotate(
+                ok=Count("pk", filter=Q(status=Turn.Status.OK)),
+                failed=Count("pk", filter=~Q(status=Turn.Status.OK)),
+                latency=Avg("latency_ms", filter=Q(status=Turn.Status.OK)),
+            )
+            .order_by()
+        }
+        bots = Bot.objects.select_related("team").in_bulk(list(conversation_rows))
+        for bot_id, row in sorted(conversation_rows.items(), key=lambda item: str(bots[item[0]])):
+            turns = turn_rows.get(bot_id, {})
+            summaries.append(
+                BotRoundSummary(
+                    bot=bots[bot_id],
+                    side=side,
+                    conversations=row["n"],
+                    completed=row["completed"],
+                    failed=row["failed"],
+                    turns=turns.get("ok", 0),
+                    failed_calls=turns.get("failed", 0),
+                    mean_latency_ms=turns.get("latency"),
+                )
+            )
+    return summaries

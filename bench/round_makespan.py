@@ -1,0 +1,253 @@
+"""Round makespan benchmark: how close a real round comes to the bots' own speed limit.
+
+Starts the example bots with a fixed latency, plays a 5 attackers x 5 defenders x 40 conversations
+x 5 exchanges round through a real django-q2 cluster (a subprocess, ORM broker), and prints:
+
+- makespan: from the round's start to the moment nothing is left to play;
+- lower bound: the largest, over bots, of calls x latency / concurrency (no scheduler can beat it);
+- their ratio (target <= 1.25);
+- platform CPU time per turn: CPU of the whole cluster process tree while playing / turns stored
+  (target <= 5 ms).
+
+    .venv/bin/python bench/round_makespan.py                        # SQLite in a temp folder
+    .venv/bin/python bench/round_makespan.py --database-url postgres://postgres@127.0.0.1:5432/arena_bench
+
+It never touches var/arena.sqlite3: everything lives in a temporary folder (or the named database,
+which it creates and drops).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ATTACKER_PATHS = ["/attackers/direct", "/attackers/roleplay", "/attackers/escalation", "/attackers/completion"]
+DEFENDER_PATHS = ["/defenders/refuser", "/defenders/careless", "/defenders/careful"]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--attackers", type=int, default=5)
+    parser.add_argument("--defenders", type=int, default=5)
+    parser.add_argument("--conversations", type=int, default=40, help="conversations per pair")
+    parser.add_argument("--turns", type=int, default=5, help="exchanges per conversation")
+    parser.add_argument("--latency", type=float, default=0.2, help="bots' answer latency in seconds")
+    parser.add_argument("--concurrency", type=int, default=4, help="each bot's max concurrent calls")
+    parser.add_argument("--workers", type=int, default=2, help="django-q2 worker processes")
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (created and dropped); default SQLite")
+    parser.add_argument("--timeout", type=float, default=900)
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"nothing answered on port {port}")
+
+
+def process_tree_cpu(root_pid: int) -> float:
+    """User + system CPU seconds of a process and all its live descendants, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        pid = frontier.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(cpu.get(pid, 0.0) for pid in tree)
+
+
+def postgres_database(url: str, *, create: bool) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def main() -> None:
+    args = parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="arena-bench-"))
+    database_url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    if args.database_url:
+        postgres_database(args.database_url, create=True)
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "ARENA_VAR_DIR": str(workdir),
+        "ARENA_ALLOW_PRIVATE_URLS": "1",
+        "Q_WORKERS": str(args.workers),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("REDIS_URL", None)
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from competition import services
+    from competition.models import Competition, Round
+    from conversations.models import Turn
+    from teams.models import Bot, Team
+
+    children: list[subprocess.Popen] = []
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+        port = free_port()
+        secrets_by_path: dict[str, str] = {}
+        bots = []
+        for side, count, paths in (
+            ("attacker", args.attackers, ATTACKER_PATHS),
+            ("defender", args.defenders, DEFENDER_PATHS),
+        ):
+            for i in range(count):
+                team = Team.objects.create(name=f"{side} {i}", slug=f"{side}-{i}", side=side)
+                path = paths[i % len(paths)]
+                bot = Bot(
+                    team=team,
+                    name=f"{side}-{i}",
+                    url=f"http://127.0.0.1:{port}{path}",
+                    max_concurrency=args.concurrency,
+                )
+                # Bots that share an example path share its secret, so the server verifies every call.
+                bot.secret = secrets_by_path.setdefault(path, bot.secret)
+                bot.save()
+                bots.append(bot)
+        secrets_file = workdir / "secrets.json"
+        secrets_file.write_text(json.dumps(secrets_by_path))
+        competition = Competition.objects.create(name="Bench", slug="bench")
+        round_ = Round.objects.create(
+            competition=competition,
+            number=1,
+            name="Bench",
+            slug="bench",
+            conversations_per_pair=args.conversations,
+            max_turns=args.turns,
+            call_timeout_seconds=10,
+            retries=1,
+        )
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "examples.bots.server",
+                    "--port",
+                    str(port),
+                    "--latency",
+                    str(args.latency),
+                    "--secrets",
+                    str(secrets_file),
+                    "--quiet",
+                ],
+                cwd=ROOT,
+                env=env,
+                start_new_session=True,
+            )
+        )
+        wait_for_port(port)
+        cluster_log = open(workdir / "qcluster.log", "wb")  # noqa: SIM115
+        cluster = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=env,
+            stdout=cluster_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        children.append(cluster)
+        time.sleep(3)  # let the cluster's workers start so they are not counted in the makespan
+        cpu_before = process_tree_cpu(cluster.pid)
+        services.round_start(round_id=round_.pk)
+        deadline = time.monotonic() + args.timeout
+        turns = Turn.objects.filter(conversation__match__round=round_)
+        total_calls = args.attackers * args.defenders * args.conversations * args.turns * 2
+        while True:
+            round_.refresh_from_db()
+            if round_.status != Round.Status.RUNNING:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the round did not finish within {args.timeout} s (see {workdir}/qcluster.log)")
+            if cluster.poll() is not None:
+                raise SystemExit(f"the cluster died (see {workdir}/qcluster.log)")
+            done = turns.count()
+            print(f"\r  {done}/{total_calls} turns", end="", flush=True)
+            time.sleep(1)
+        cpu_used = process_tree_cpu(cluster.pid) - cpu_before
+        print()
+        makespan = (round_.playing_finished_at - round_.started_at).total_seconds()
+        stored = turns.count()
+        failed = turns.exclude(status="ok").count()
+        calls_by_bot: dict[int, int] = {}
+        for speaker, attacker_id, defender_id, attempts in turns.values_list(
+            "speaker", "conversation__match__attacker_id", "conversation__match__defender_id", "attempts"
+        ):
+            bot_id = attacker_id if speaker == "attacker" else defender_id
+            calls_by_bot[bot_id] = calls_by_bot.get(bot_id, 0) + attempts
+        bound = max(calls * args.latency / args.concurrency for calls in calls_by_bot.values())
+        engine = "PostgreSQL" if args.database_url else "SQLite"
+        print(
+            f"round: {args.attackers} attackers x {args.defenders} defenders x {args.conversations} conversations "
+            f"x {args.turns} exchanges; latency {args.latency * 1000:.0f} ms; concurrency {args.concurrency}; "
+            f"{args.workers} workers; {engine}"
+        )
+        print(f"turns stored:      {stored} ({failed} failed)")
+        print(f"makespan:          {makespan:.1f} s")
+        print(f"lower bound:       {bound:.1f} s  (busiest bot: {max(calls_by_bot.values())} calls)")
+        print(f"ratio:             {makespan / bound:.3f}  (target <= 1.25)")
+        print(f"platform CPU:      {cpu_used:.1f} s in the cluster's processes")
+        print(f"CPU per turn:      {1000 * cpu_used / max(stored, 1):.2f} ms  (target <= 5 ms)")
+    finally:
+        for child in children:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+        from django.db import connections
+
+        connections.close_all()
+        if args.database_url:
+            postgres_database(args.database_url, create=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,300 @@
+"""Load a competition file into the database: create or update by natural keys, all or nothing.
+
+Natural keys: competition slug; round (competition, number); team slug; account username;
+membership (team, account); bot (team, bot name); judge (competition, judge slug). The file is the
+truth for every key it describes (a key left out takes its default), with three exceptions kept on
+purpose: nothing is ever deleted, a password only sets the password of an account the load creates
+(people change their own), and a round's status is never touched (starting rounds is the lifecycle's
+job). A round that has started keeps its settings: a file that would change them is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
+
+from competition.competition_file import (
+    CompetitionFile,
+    CompetitionFileInvalid,
+    MemberDescription,
+    Problem,
+    RoundDescription,
+    competition_file_parse,
+)
+from competition.models import Competition, Round
+
+# The one import against the arrows (judging depends on competition, not the reverse): a competition
+# file describes the whole competition, its judges included, and loads in one transaction.
+from judging.models import Judge
+from teams.models import Bot, Membership, Team
+
+KINDS = ("competition", "rounds", "teams", "accounts", "memberships", "bots", "judges")
+
+# Rounds in these states have not started, so their settings may still change.
+EDITABLE_ROUND_STATUSES = (Round.Status.DRAFT, Round.Status.SCHEDULED)
+
+
+@dataclass
+class Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class LoadReport:
+    """What one load did, counted per kind of row."""
+
+    path: Path
+    competition_slug: str
+    tallies: dict[str, Tally] = field(default_factory=lambda: {kind: Tally() for kind in KINDS})
+
+    @property
+    def changed(self) -> bool:
+        return any(tally.created or tally.updated for tally in self.tallies.values())
+
+    def lines(self) -> list[str]:
+        """A small table of created / updated / unchanged counts, one kind a line."""
+        rows = [f"{'':<12} {'created':>8} {'updated':>8} {'unchanged':>10}"]
+        rows += [
+            f"{kind:<12} {tally.created:>8} {tally.updated:>8} {tally.unchanged:>10}"
+            for kind, tally in self.tallies.items()
+        ]
+        return rows
+
+
+def competition_file_load(*, path: Path) -> LoadReport:
+    """Create or update everything the competition file at path describes, or change nothing at all.
+
+    The file is validated in full before anything is written, then checked against the database
+    (rows it would change but must not: a started round's settings, a name another row holds, a judge
+    with verdicts changed without a new version). Raises CompetitionFileInvalid listing every problem;
+    a database error raised during the writes rolls the whole load back as well. Loading the same file
+    twice changes nothing the second time and reports every row unchanged.
+    """
+    described = competition_file_parse(path=path)
+    report = LoadReport(path=path, competition_slug=described.competition.slug)
+    with transaction.atomic():
+        stored = _Stored.locked(described)
+        problems = _conflicts(described, stored)
+        if problems:
+            raise CompetitionFileInvalid(path, problems)
+        _write(described, stored, report)
+    return report
+
+
+@dataclass
+class _Stored:
+    """The rows the file names that exist already, read under a lock so that nothing moves meanwhile."""
+
+    competition: Competition | None
+    rounds: dict[int, Round]
+    teams: dict[str, Team]
+    accounts: dict[str, Any]
+    bots: dict[tuple[str, str], Bot]
+    judges: dict[str, Judge]
+
+    @classmethod
+    def locked(cls, described: CompetitionFile) -> _Stored:
+        team_slugs = [team.slug for team in described.teams]
+        usernames = [member.username for team in described.teams for member in team.members]
+        competition = Competition.objects.select_for_update().filter(slug=described.competition.slug).first()
+        rounds: dict[int, Round] = {}
+        judges: dict[str, Judge] = {}
+        if competition is not None:
+            rounds = {r.number: r for r in Round.objects.select_for_update().filter(competition=competition)}
+            judges = {j.slug: j for j in Judge.objects.select_for_update().filter(competition=competition)}
+        teams = {team.slug: team for team in Team.objects.select_for_update().filter(slug__in=team_slugs)}
+        bots = {
+            (bot.team.slug, bot.name): bot
+            for bot in Bot.objects.select_for_update().select_related("team").filter(team__slug__in=team_slugs)
+        }
+        accounts = {
+            user.username: user for user in get_user_model().objects.select_for_update().filter(username__in=usernames)
+        }
+        return cls(competition, rounds, teams, accounts, bots, judges)
+
+
+def _conflicts(described: CompetitionFile, stored: _Stored) -> list[Problem]:
+    """What the valid file may not do to the rows already stored."""
+    problems: list[Problem] = []
+    spec = described.competition
+    holder = Competition.objects.filter(name=spec.name).exclude(slug=spec.slug).first()
+    if holder is not None:
+        problems.append(
+            Problem(f"{spec.where}.name", f"the competition {holder.slug!r} already has this name; names are unique")
+        )
+    if stored.competition is not None:
+        problems += _round_conflicts(described, stored)
+        problems += _judge_conflicts(described, stored)
+    file_slugs = {team.slug for team in described.teams}
+    holders = {team.name: team.slug for team in Team.objects.filter(name__in=[t.name for t in described.teams])}
+    for team in described.teams:
+        holder_slug = holders.get(team.name)
+        # A team the file also describes may hand its name on; only a team outside the file keeps it.
+        if holder_slug is not None and holder_slug != team.slug and holder_slug not in file_slugs:
+            problems.append(
+                Problem(f"{team.where}.name", f"the team {holder_slug!r} already has this name; names are unique")
+            )
+    problems += _account_conflicts(described, stored)
+    return problems
+
+
+def _round_conflicts(described: CompetitionFile, stored: _Stored) -> list[Problem]:
+    problems = []
+    file_numbers = {round_.number for round_ in described.rounds}
+    slugs_outside_file = {r.slug: r.number for r in stored.rounds.values() if r.number not in file_numbers}
+    for spec in described.rounds:
+        if spec.slug in slugs_outside_file:
+            number = slugs_outside_file[spec.slug]
+            problems.append(Problem(f"{spec.where}.slug", f"round {number} already has this slug; slugs are unique"))
+        round_ = stored.rounds.get(spec.number)
+        if round_ is None or round_.status in EDITABLE_ROUND_STATUSES:
+            continue
+        changes = _changes(round_, _round_values(spec))
+        if changes:
+            listed = ", ".join(f"{name} ({getattr(round_, name)!r} -> {value!r})" for name, value in changes.items())
+            problems.append(
+                Problem(
+                    spec.where,
+                    f"round {spec.number} has started (status {round_.status}) and cannot be changed: {listed}",
+                )
+            )
+    return problems
+
+
+def _judge_conflicts(described: CompetitionFile, stored: _Stored) -> list[Problem]:
+    """A judge's verdicts are keyed by its version, so a judge with verdicts must not change under one."""
+    problems = []
+    for spec in described.judges:
+        judge = stored.judges.get(spec.slug)
+        if judge is None or not judge.verdicts.exists():
+            continue
+        if spec.version < judge.version:
+            problems.append(
+                Problem(f"{spec.where}.version", f"cannot go down from {judge.version}: the judge has verdicts")
+            )
+        elif (spec.kind, spec.config) != (judge.kind, judge.config) and spec.version == judge.version:
+            problems.append(
+                Problem(
+                    f"{spec.where}.version",
+                    f"the judge has verdicts under version {judge.version}; "
+                    f"raise the version to change its kind or config",
+                )
+            )
+    return problems
+
+
+def _account_conflicts(described: CompetitionFile, stored: _Stored) -> list[Problem]:
+    """An account spelled with other capitals than a stored one would be a second, confusable account."""
+    problems = []
+    model = get_user_model()
+    for team in described.teams:
+        for member in team.members:
+            if member.username in stored.accounts:
+                continue
+            other = model.objects.filter(username__iexact=member.username).values_list("username", flat=True).first()
+            if other is not None:
+                problems.append(
+                    Problem(f"{member.where}.username", f"the account {other!r} exists already; spell it that way")
+                )
+    return problems
+
+
+def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> None:
+    tallies = report.tallies
+    spec = described.competition
+    competition = _save(
+        Competition, stored.competition, {"slug": spec.slug}, _values(spec, leave_out=("slug",)), tallies["competition"]
+    )
+    for round_spec in described.rounds:
+        _save(
+            Round,
+            stored.rounds.get(round_spec.number),
+            {"competition": competition, "number": round_spec.number},
+            _round_values(round_spec),
+            tallies["rounds"],
+        )
+    for judge_spec in described.judges:
+        _save(
+            Judge,
+            stored.judges.get(judge_spec.slug),
+            {"competition": competition, "slug": judge_spec.slug},
+            _values(judge_spec, leave_out=("slug",)),
+            tallies["judges"],
+        )
+    for team_spec in described.teams:
+        team = _save(
+            Team,
+            stored.teams.get(team_spec.slug),
+            {"slug": team_spec.slug},
+            _values(team_spec, leave_out=("slug", "members", "bots")),
+            tallies["teams"],
+        )
+        for member_spec in team_spec.members:
+            account = _account_save(stored.accounts.get(member_spec.username), member_spec, tallies["accounts"])
+            membership = Membership.objects.select_for_update().filter(team=team, user=account).first()
+            _save(
+                Membership,
+                membership,
+                {"team": team, "user": account},
+                {"role": member_spec.role},
+                tallies["memberships"],
+            )
+        for bot_spec in team_spec.bots:
+            # Through Bot.save(): it raises the version when a versioned field (URL, kind, ...) changes.
+            _save(
+                Bot,
+                stored.bots.get((team_spec.slug, bot_spec.name)),
+                {"team": team, "name": bot_spec.name},
+                _values(bot_spec, leave_out=("name",)),
+                tallies["bots"],
+            )
+
+
+def _account_save(account: Any, spec: MemberDescription, tally: Tally) -> Any:
+    if account is None:
+        tally.created += 1
+        # create_user gives an unusable password when password is None.
+        return get_user_model().objects.create_user(username=spec.username, email=spec.email, password=spec.password)
+    return _save(type(account), account, {}, {"email": spec.email}, tally)
+
+
+def _values(description: Any, *, leave_out: tuple[str, ...]) -> dict[str, Any]:
+    """The model field values of a description: its fields but its place in the file and leave_out."""
+    return {f.name: getattr(description, f.name) for f in fields(description) if f.name not in {"where", *leave_out}}
+
+
+def _round_values(spec: RoundDescription) -> dict[str, Any]:
+    return _values(spec, leave_out=("number",))
+
+
+def _changes(instance: models.Model, values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if getattr(instance, name) != value}
+
+
+def _save(
+    model: type[models.Model], instance: models.Model | None, key: dict[str, Any], values: dict[str, Any], tally: Tally
+) -> models.Model:
+    """Create the row (natural key plus values) or update the fields of instance that differ."""
+    if instance is None:
+        instance = model(**key, **values)
+        instance.save()
+        tally.created += 1
+        return instance
+    changes = _changes(instance, values)
+    if not changes:
+        tally.unchanged += 1
+        return instance
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    # Only the changed columns (and auto_now stamps) are written, so an edit made to another column
+    # elsewhere is not overwritten with what this process read.
+    stamps = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+    instance.save(update_fields=[*changes, *stamps])
+    tally.updated += 1
+    return instance

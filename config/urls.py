@@ -12,4 +12,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("conversations.urls")),
     path("", include("competition.urls")),
+    path("teams/", include("teams.urls")),
 ]

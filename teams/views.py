@@ -1,0 +1,177 @@
+"""The teams' bot pages: their bots, each bot's health history, and the owners' check and test actions.
+
+Everything a bot answered is hostile text: it reaches the templates as plain strings and is
+autoescaped there; JSON is pretty-printed here, never marked safe.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from teams.models import Bot, BotHealthCheck, CallFailure, Membership
+from teams.selectors import bot_health_history, bot_list_for_user
+from teams.services import BotTestReport, bot_health_check, bot_test_exchange
+
+HEALTH_HISTORY_LENGTH = 50
+# Indenting deeply nested JSON multiplies its size; past this the raw body alone is shown.
+PRETTY_MAX_CHARS = 100_000
+
+# What to fix, per failure kind, in the words of the protocol (docs: /work/shared/bot-protocol.md).
+FAILURE_HINTS: dict[str, str] = {
+    CallFailure.TIMEOUT.value: (
+        "Answer sooner: the whole answer must arrive within the time limit (45 s by default, or the bot's own "
+        "shorter limit). Reply first and log afterwards; keep model calls within the budget."
+    ),
+    CallFailure.CONNECTION.value: (
+        "The platform could not reach the URL: check that the server is running, listens on a public address "
+        "and port, and that its TLS certificate is valid for the host name."
+    ),
+    CallFailure.HTTP_STATUS.value: (
+        "Answer with status 200. A 401/403 often means the signature check is wrong: the HMAC-SHA256 is over "
+        'the bytes "{timestamp}.{raw body}" keyed with the bot\'s secret; a 404 means the registered URL is not '
+        "the endpoint's path."
+    ),
+    CallFailure.BAD_JSON.value: (
+        'Answer with a JSON object like {"content": "..."} (Content-Type: application/json), '
+        "not HTML, plain text, an array or a string."
+    ),
+    CallFailure.BAD_CONTENT.value: (
+        'The JSON object needs a "content" field holding a non-empty string of at most 20,000 characters '
+        '(attackers may add "end": true). No NUL characters or unpaired surrogates.'
+    ),
+    CallFailure.TOO_LARGE.value: "Keep the answer body under 1 MiB.",
+    CallFailure.REDIRECT.value: (
+        "Redirects are not followed: register the final URL (for example https:// instead of http://, or with "
+        "the trailing slash your server expects)."
+    ),
+    CallFailure.BLOCKED_ADDRESS.value: (
+        "The URL must be a public http(s) address: loopback, private, link-local and reserved addresses are "
+        "refused. Register the address the platform can reach on the internet."
+    ),
+    CallFailure.CIRCUIT_OPEN.value: (
+        "The bot failed too often in a row during a round, so calls were skipped. Fix the failures shown in the "
+        "health history, then ask an organizer to re-run the failed conversations."
+    ),
+}
+
+
+def _may_operate(*, user, bot: Bot) -> bool:
+    """Whether ``user`` may check and test ``bot``: staff, or an owner of its team."""
+    if user.is_staff:
+        return True
+    return Membership.objects.filter(user=user, team_id=bot.team_id, role=Membership.Role.OWNER).exists()
+
+
+def _visible_bot(request: HttpRequest, bot_id: int) -> Bot:
+    # Another team's bot is a 404, never a 403: its existence is not theirs to learn.
+    return get_object_or_404(bot_list_for_user(user=request.user), pk=bot_id)
+
+
+def _operable_bot(request: HttpRequest, bot_id: int) -> Bot:
+    bot = _visible_bot(request, bot_id)
+    if not _may_operate(user=request.user, bot=bot):
+        raise PermissionDenied("Only the team's owners and organizers can check or test this bot.")
+    return bot
+
+
+def _failure_label(kind: str) -> str:
+    return CallFailure(kind).label if kind in CallFailure.values else kind
+
+
+def _json_pretty(text: str) -> str | None:
+    """``text`` re-indented when it is JSON (and the result stays readable), else None. Still hostile text."""
+    try:
+        pretty = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return None
+    return pretty if len(pretty) <= PRETTY_MAX_CHARS else None
+
+
+def _uptime_percent(checks: list[BotHealthCheck]) -> float | None:
+    if not checks:
+        return None
+    return round(100 * sum(check.ok for check in checks) / len(checks), 1)
+
+
+def _history_hints(checks: list[BotHealthCheck]) -> list[dict]:
+    """One hint per failure kind seen in the history, most recent kind first."""
+    kinds = dict.fromkeys(check.error_kind for check in checks if check.error_kind)
+    return [
+        {"kind": kind, "label": _failure_label(kind), "hint": FAILURE_HINTS[kind]}
+        for kind in kinds
+        if kind in FAILURE_HINTS
+    ]
+
+
+def _report_context(report: BotTestReport) -> dict:
+    return {
+        "report": report,
+        "request_body_pretty": _json_pretty(report.request_body) or report.request_body,
+        "request_headers": sorted(report.request_headers.items()),
+        "response_body_pretty": _json_pretty(report.response_body) if report.response_body else None,
+        "error_label": _failure_label(report.error_kind) if report.error_kind else "",
+        "error_hint": FAILURE_HINTS.get(report.error_kind, ""),
+    }
+
+
+def _bot_page(request: HttpRequest, bot: Bot, *, report: BotTestReport | None = None) -> HttpResponse:
+    checks = list(bot_health_history(bot=bot, limit=HEALTH_HISTORY_LENGTH))
+    context = {
+        "bot": bot,
+        "checks": checks,
+        "uptime_percent": _uptime_percent(checks),
+        "history_length": HEALTH_HISTORY_LENGTH,
+        "may_operate": _may_operate(user=request.user, bot=bot),
+        "history_hints": _history_hints(checks),
+    }
+    if report is not None:
+        context.update(_report_context(report))
+    return render(request, "teams/bot_detail.html", context)
+
+
+@login_required
+@require_GET
+def bot_list(request: HttpRequest) -> HttpResponse:
+    """The bots of the user's teams (every bot for staff), each with its latest health check."""
+    latest = BotHealthCheck.objects.order_by("-checked_at", "-pk")[:1]
+    bots = bot_list_for_user(user=request.user).prefetch_related(
+        Prefetch("health_checks", queryset=latest, to_attr="latest_checks")
+    )
+    rows = [{"bot": bot, "latest": bot.latest_checks[0] if bot.latest_checks else None} for bot in bots]
+    return render(request, "teams/bot_list.html", {"rows": rows})
+
+
+@login_required
+@require_GET
+def bot_detail(request: HttpRequest, bot_id: int) -> HttpResponse:
+    """One bot: its settings (the secret as a hint only), its health history and, for owners, the actions."""
+    return _bot_page(request, _visible_bot(request, bot_id))
+
+
+@login_required
+@require_POST
+def bot_health_check_now(request: HttpRequest, bot_id: int) -> HttpResponse:
+    """Ping the bot now, store the check, and go back to its page."""
+    bot = _operable_bot(request, bot_id)
+    check = bot_health_check(bot=bot)
+    if check.ok:
+        messages.success(request, f"Health check passed in {check.latency_ms} ms.")
+    else:
+        messages.warning(request, f"Health check failed ({_failure_label(check.error_kind)}): {check.error}")
+    return redirect("teams:bot-detail", bot_id=bot.pk)
+
+
+@login_required
+@require_POST
+def bot_test(request: HttpRequest, bot_id: int) -> HttpResponse:
+    """Send the bot one sample turn and show the raw exchange on its page. Nothing is stored."""
+    bot = _operable_bot(request, bot_id)
+    return _bot_page(request, bot, report=bot_test_exchange(bot=bot))

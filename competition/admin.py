@@ -1,0 +1,288 @@
+"""The organizers' admin for what is played: competitions, rounds, matches and bots' circuits.
+
+A round's status moves only through its lifecycle (starting freezes settings and bot versions), so
+the admin shows it but never edits it; once a round has started, its settings are read-only too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+
+from competition.models import BotCircuit, Competition, Match, Round
+from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre
+
+# Conversations whose play is over, whatever the outcome.
+FINISHED = ("completed", "failed", "cancelled")
+
+
+class RoundListFilter(admin.RelatedFieldListFilter):
+    """Filter by round, naming rounds with their competition in one query instead of one per round."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        rounds = Round.objects.select_related("competition").order_by("competition__name", "number")
+        return [(round_.pk, str(round_)) for round_ in rounds]
+
+
+class CompetitionForm(forms.ModelForm):
+    class Meta:
+        model = Competition
+        fields = [
+            "name",
+            "slug",
+            "description",
+            "goals",
+            "scoring_weights",
+            "benign_prompts",
+            "default_conversations_per_pair",
+            "default_max_turns",
+            "default_call_timeout_seconds",
+            "default_retries",
+            "default_message_limit",
+        ]
+        field_classes = dict.fromkeys(("goals", "scoring_weights", "benign_prompts"), PrettyJSONField)
+        widgets = {
+            "goals": forms.Textarea(attrs={"rows": 12, "cols": 80}),
+            "scoring_weights": forms.Textarea(attrs={"rows": 5, "cols": 80}),
+            "benign_prompts": forms.Textarea(attrs={"rows": 8, "cols": 80}),
+        }
+
+
+class RoundInline(admin.TabularInline):
+    model = Round
+    extra = 0
+    show_change_link = True
+    fields = ["number", "name", "slug", "practice", "status", "scheduled_at", "started_at"]
+    readonly_fields = ["status", "started_at"]
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Competition)
+class CompetitionAdmin(admin.ModelAdmin):
+    form = CompetitionForm
+    list_display = ["name", "slug", "round_count", "created_at"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ["created_at"]
+    date_hierarchy = "created_at"
+    inlines = [RoundInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description", "created_at"]}),
+        ("Goals and scoring", {"fields": ["goals", "scoring_weights", "benign_prompts"]}),
+        (
+            "Defaults for new rounds",
+            {
+                "fields": [
+                    "default_conversations_per_pair",
+                    "default_max_turns",
+                    "default_call_timeout_seconds",
+                    "default_retries",
+                    "default_message_limit",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Competition]:
+        return super().get_queryset(request).annotate(round_count=Count("rounds"))
+
+    @admin.display(description="Rounds", ordering="round_count")
+    def round_count(self, competition: Competition) -> int:
+        return competition.round_count
+
+
+class MatchInline(admin.TabularInline):
+    """A round's matches, read-only, with how far their conversations have got."""
+
+    model = Match
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["attacker_bot", "defender_bot", "conversation_total", "conversation_finished", "conversation_failed"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Match]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                conversation_total=Count("conversations"),
+                conversation_finished=Count("conversations", filter=Q(conversations__status__in=FINISHED)),
+                conversation_failed=Count("conversations", filter=Q(conversations__status="failed")),
+            )
+        )
+
+    @admin.display(description="Attacker")
+    def attacker_bot(self, match: Match) -> str:
+        return bot_label(match.attacker_snapshot, match.attacker_version)
+
+    @admin.display(description="Defender")
+    def defender_bot(self, match: Match) -> str:
+        return bot_label(match.defender_snapshot, match.defender_version)
+
+    @admin.display(description="Conversations")
+    def conversation_total(self, match: Match) -> int:
+        return match.conversation_total
+
+    @admin.display(description="Finished")
+    def conversation_finished(self, match: Match) -> int:
+        return match.conversation_finished
+
+    @admin.display(description="Failed")
+    def conversation_failed(self, match: Match) -> int:
+        return match.conversation_failed
+
+
+def bot_label(snapshot: dict | None, version: int) -> str:
+    """ "team / bot v3" from a frozen snapshot (plain text; the admin escapes it)."""
+    snapshot = snapshot or {}
+    return f"{snapshot.get('team', '?')} / {snapshot.get('name', '?')} v{version}"
+
+
+@admin.register(Round)
+class RoundAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "number",
+        "status",
+        "practice",
+        "scheduled_at",
+        "started_at",
+        "match_count",
+        "progress",
+    ]
+    list_filter = ["status", "practice", "competition"]
+    search_fields = ["name", "slug", "competition__name", "competition__slug"]
+    list_select_related = ["competition"]
+    date_hierarchy = "created_at"
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [MatchInline]
+    fieldsets = [
+        (None, {"fields": ["competition", "number", "name", "slug", "practice", "status"]}),
+        ("Settings", {"fields": list(Round.SETTING_FIELDS)}),
+        ("Frozen at start", {"fields": ["frozen_settings_pretty"]}),
+        (
+            "Timeline",
+            {
+                "fields": [
+                    "scheduled_at",
+                    "started_at",
+                    "playing_finished_at",
+                    "judging_finished_at",
+                    "published_at",
+                    "created_at",
+                ]
+            },
+        ),
+    ]
+    LIFECYCLE_FIELDS = (
+        "status",
+        "started_at",
+        "playing_finished_at",
+        "judging_finished_at",
+        "published_at",
+        "created_at",
+        "frozen_settings_pretty",
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Round | None = None) -> tuple:
+        if obj is not None and obj.frozen_settings is not None:
+            # Started: what it runs with is frozen; editing the live fields would only mislead.
+            return (*self.LIFECYCLE_FIELDS, "competition", "number", *Round.SETTING_FIELDS)
+        return self.LIFECYCLE_FIELDS
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Round | None = None) -> dict:
+        return {} if obj is not None and obj.frozen_settings is not None else self.prepopulated_fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Round]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                match_count=Count("matches", distinct=True),
+                conversation_total=Count("matches__conversations"),
+                conversation_finished=Count(
+                    "matches__conversations", filter=Q(matches__conversations__status__in=FINISHED)
+                ),
+            )
+        )
+
+    @admin.display(description="Matches", ordering="match_count")
+    def match_count(self, round_: Round) -> int:
+        return round_.match_count
+
+    @admin.display(description="Conversations finished")
+    def progress(self, round_: Round) -> str:
+        return f"{round_.conversation_finished} / {round_.conversation_total}"
+
+    @admin.display(description="Frozen settings")
+    def frozen_settings_pretty(self, round_: Round) -> str:
+        return json_pre(round_.frozen_settings)
+
+
+@admin.register(Match)
+class MatchAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Matches are made when a round starts, with the bots' versions frozen in their snapshots."""
+
+    list_display = ["__str__", "round", "attacker_version", "defender_version", "conversation_count", "created_at"]
+    list_filter = ["round__competition", ("round", RoundListFilter)]
+    search_fields = ["attacker__name", "attacker__team__name", "defender__name", "defender__team__name"]
+    list_select_related = ["round__competition"]
+    readonly_fields = [
+        "round",
+        "attacker",
+        "attacker_version",
+        "attacker_snapshot_pretty",
+        "defender",
+        "defender_version",
+        "defender_snapshot_pretty",
+        "conversations_link",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Match]:
+        return super().get_queryset(request).annotate(conversation_count=Count("conversations"))
+
+    @admin.display(description="Conversations", ordering="conversation_count")
+    def conversation_count(self, match: Match) -> int:
+        return match.conversation_count
+
+    @admin.display(description="Attacker snapshot")
+    def attacker_snapshot_pretty(self, match: Match) -> str:
+        return json_pre(match.attacker_snapshot)
+
+    @admin.display(description="Defender snapshot")
+    def defender_snapshot_pretty(self, match: Match) -> str:
+        return json_pre(match.defender_snapshot)
+
+    @admin.display(description="Conversations")
+    def conversations_link(self, match: Match) -> str:
+        return changelist_link(
+            "conversations_conversation", "The conversations of this match", match__id__exact=match.pk
+        )
+
+
+@admin.register(BotCircuit)
+class BotCircuitAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["bot", "round", "consecutive_failures", "is_open", "opened_at"]
+    list_filter = [("opened_at", admin.EmptyFieldListFilter), "round__competition", ("round", RoundListFilter)]
+    search_fields = ["bot__name", "bot__team__name", "reason"]
+    list_select_related = ["bot__team", "round__competition"]
+    readonly_fields = ["round", "bot", "consecutive_failures", "opened_at", "reason"]
+    fields = readonly_fields
+
+    @admin.display(description="Open", boolean=True)
+    def is_open(self, circuit: BotCircuit) -> bool:
+        return circuit.is_open

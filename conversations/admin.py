@@ -1,0 +1,279 @@
+"""The organizers' admin for what was said: conversations (read as transcripts, moderated) and turns.
+
+Conversations and turns are written by the engine only; here they are read, and a conversation's
+moderation is the one thing an organizer changes, always with a reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.text import Truncator
+
+from competition.admin import RoundListFilter
+from conversations.models import Conversation, PlayerLease, Turn
+from conversations.moderation import conversation_moderate
+from teams.admin import ViewOnlyAdminMixin, json_pre, text_pre
+
+# How many selected conversations the confirmation page names; the rest are counted.
+CONFIRMATION_SHOWN = 20
+
+
+def turn_message(turn: Turn) -> str:
+    """What the turn says: the message, or why there is none."""
+    if turn.ok:
+        return text_pre(turn.content)
+    return text_pre(f"[{turn.get_status_display()}] {turn.error_detail}".strip())
+
+
+class TurnInline(admin.TabularInline):
+    """The conversation as a transcript: every turn in order, read-only."""
+
+    model = Turn
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["index"]
+    fields = ["index", "speaker", "status", "latency_ms", "attempts", "ends_conversation", "message"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Message")
+    def message(self, turn: Turn) -> str:
+        return turn_message(turn)
+
+
+class ConversationModerationForm(forms.ModelForm):
+    """The change page edits moderation only, and a change of it needs a reason."""
+
+    class Meta:
+        model = Conversation
+        fields = ["moderation", "moderation_reason"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.has_changed() and not (cleaned.get("moderation_reason") or "").strip():
+            self.add_error("moderation_reason", "Say why: every moderation decision keeps its reason.")
+        return cleaned
+
+
+class ModerationReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Recorded with your name and the time on every selected conversation.",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why: every moderation decision keeps its reason.")
+        return reason
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = [
+        "short_uuid",
+        "match",
+        "sequence",
+        "goal_category",
+        "status",
+        "failure",
+        "moderation",
+        "turn_count",
+        "started_at",
+        "ended_at",
+    ]
+    list_filter = [
+        "status",
+        "moderation",
+        "goal_category",
+        "failure_side",
+        "failure_kind",
+        "match__round__competition",
+        ("match__round", RoundListFilter),
+    ]
+    search_fields = [
+        "=uuid",
+        "goal_target",
+        "match__attacker__name",
+        "match__attacker__team__name",
+        "match__defender__name",
+        "match__defender__team__name",
+    ]
+    list_select_related = ["match"]
+    date_hierarchy = "created_at"
+    form = ConversationModerationForm
+    inlines = [TurnInline]
+    actions = ["hide_from_teams", "exclude_from_scores", "make_visible"]
+    fieldsets = [
+        (None, {"fields": ["uuid", "match", "sequence", "goal_category", "goal_target", "status", "plays"]}),
+        ("Failure", {"fields": ["failure_side", "failure_kind", "failure_detail_text", "failure_history_pretty"]}),
+        ("Worker claim", {"fields": ["claimed_by", "claim_expires_at"]}),
+        ("Moderation", {"fields": ["moderation", "moderation_reason", "moderated_by", "moderated_at"]}),
+        ("Timeline", {"fields": ["started_at", "ended_at", "created_at"]}),
+    ]
+    readonly_fields = [
+        "uuid",
+        "match",
+        "sequence",
+        "goal_category",
+        "goal_target",
+        "status",
+        "plays",
+        "failure_side",
+        "failure_kind",
+        "failure_detail_text",
+        "failure_history_pretty",
+        "claimed_by",
+        "claim_expires_at",
+        "moderated_by",
+        "moderated_at",
+        "started_at",
+        "ended_at",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Conversations are made with their goals when a round starts, never by hand.
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
+        return super().get_queryset(request).annotate(turn_count=Count("turns"))
+
+    @admin.display(description="Conversation", ordering="uuid")
+    def short_uuid(self, conversation: Conversation) -> str:
+        return str(conversation.uuid)[:8]
+
+    @admin.display(description="Turns", ordering="turn_count")
+    def turn_count(self, conversation: Conversation) -> int:
+        return conversation.turn_count
+
+    @admin.display(description="Failure")
+    def failure(self, conversation: Conversation) -> str:
+        if not conversation.failure_kind:
+            return ""
+        return f"{conversation.get_failure_side_display()}: {conversation.get_failure_kind_display()}"
+
+    @admin.display(description="Failure detail")
+    def failure_detail_text(self, conversation: Conversation) -> str:
+        return text_pre(conversation.failure_detail)
+
+    @admin.display(description="Failures of earlier plays")
+    def failure_history_pretty(self, conversation: Conversation) -> str:
+        return json_pre(conversation.failure_history) if conversation.failure_history else "-"
+
+    def save_model(self, request: HttpRequest, obj: Conversation, form: forms.Form, change: bool) -> None:
+        if form.has_changed():
+            conversation_moderate(
+                conversations=Conversation.objects.filter(pk=obj.pk),
+                state=form.cleaned_data["moderation"],
+                reason=form.cleaned_data["moderation_reason"],
+                by=request.user,
+            )
+
+    @admin.action(description="Hide from teams…", permissions=["change"])
+    def hide_from_teams(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> HttpResponse | None:
+        return self.moderate(request, queryset, state=Conversation.Moderation.HIDDEN, action="hide_from_teams")
+
+    @admin.action(description="Exclude from scores and datasets…", permissions=["change"])
+    def exclude_from_scores(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> HttpResponse | None:
+        return self.moderate(request, queryset, state=Conversation.Moderation.EXCLUDED, action="exclude_from_scores")
+
+    @admin.action(description="Make visible…", permissions=["change"])
+    def make_visible(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> HttpResponse | None:
+        return self.moderate(request, queryset, state=Conversation.Moderation.VISIBLE, action="make_visible")
+
+    def moderate(
+        self, request: HttpRequest, queryset: QuerySet[Conversation], *, state: str, action: str
+    ) -> HttpResponse | None:
+        """Ask for a reason on a confirmation page, then moderate the selection with it."""
+        label = Conversation.Moderation(state).label
+        if "apply" in request.POST:
+            form = ModerationReasonForm(request.POST)
+            if form.is_valid():
+                count = conversation_moderate(
+                    conversations=Conversation.objects.filter(pk__in=queryset.values("pk")),
+                    state=state,
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+                self.message_user(request, f"{count} conversation(s) set to “{label}”.", messages.SUCCESS)
+                return None
+        else:
+            form = ModerationReasonForm()
+        selected = list(queryset.values_list("pk", flat=True))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{label}: why?",
+            "opts": self.opts,
+            "form": form,
+            "state_label": label,
+            "action": action,
+            "selected": selected,
+            "shown": queryset[:CONFIRMATION_SHOWN],
+            "not_shown": max(len(selected) - CONFIRMATION_SHOWN, 0),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/conversations/conversation/moderate.html", context)
+
+
+@admin.register(Turn)
+class TurnAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "index", "speaker", "status", "latency_ms", "attempts", "excerpt", "created_at"]
+    list_filter = ["speaker", "status", "conversation__moderation"]
+    search_fields = ["=conversation__uuid", "content"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "conversation",
+        "index",
+        "speaker",
+        "status",
+        "message",
+        "latency_ms",
+        "attempts",
+        "ends_conversation",
+        "delivery_id",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A turn is part of the record; moderation excludes a conversation, nothing deletes a turn.
+        # So the admin cannot delete a played conversation, match, round or competition either.
+        return False
+
+    @admin.display(description="Message")
+    def excerpt(self, turn: Turn) -> str:
+        return Truncator(turn.content or turn.error_detail).chars(80)
+
+    @admin.display(description="Message")
+    def message(self, turn: Turn) -> str:
+        return turn_message(turn)
+
+
+@admin.register(PlayerLease)
+class PlayerLeaseAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Which worker plays rounds now; the player and the reaper manage leases, organizers watch."""
+
+    list_display = ["name", "holder", "acquired_at", "expires_at"]
+    readonly_fields = ["name", "holder", "acquired_at", "expires_at"]
+    fields = readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

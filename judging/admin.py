@@ -1,0 +1,305 @@
+"""The admin for what it was: judges, their verdicts, human annotations and final labels.
+
+Annotators work here too, blind: they see and edit only their own annotations, and no final label
+that was decided by humans. Organizers (permission ``judging.view_all_annotations``, given by the
+Organizer group) see everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+
+from conversations.models import Turn
+from judging.models import Annotation, FinalLabel, Judge, Verdict
+from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, json_pre, text_pre
+from teams.models import Side
+
+ALL_ANNOTATIONS_PERMISSION = "judging.view_all_annotations"
+LABEL_COLUMNS = ["malicious_assistance", "vulnerable_code", "refusal", "severity"]
+LABEL_FIELDS = ["malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity", "rationale"]
+HUMAN_SOURCES = (FinalLabel.Source.ADJUDICATION, FinalLabel.Source.HUMAN_MAJORITY)
+# Config keys of judges that hold credentials (docs/judges.md: llm `api_key`, http `secret`s).
+CREDENTIAL_KEYS = ("api_key", "secret", "previous_secret")
+CREDENTIAL_MASK = "******** (stored; replace to change)"
+
+
+def annotations_visible_all(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether ``user`` may see every annotator's labels (organizers, superusers), not only their own."""
+    return user.has_perm(ALL_ANNOTATIONS_PERMISSION)
+
+
+def reply_in_context(turn_id: int | None) -> str:
+    """The conversation up to and including turn ``turn_id``, as the annotator needs to read it."""
+    if turn_id is None:
+        return "-"
+    turn = Turn.objects.filter(pk=turn_id).only("conversation_id", "index").first()
+    if turn is None:
+        return "-"
+    turns = Turn.objects.filter(conversation_id=turn.conversation_id, index__lte=turn.index).order_by("index")
+    return format_html_join(
+        "",
+        '<div style="margin-bottom: 1em"><strong>#{} {}{}</strong>{}</div>',
+        (
+            (
+                earlier.index,
+                earlier.get_speaker_display(),
+                "" if earlier.ok else f" ({earlier.get_status_display()})",
+                text_pre(earlier.content if earlier.ok else earlier.error_detail),
+            )
+            for earlier in turns
+        ),
+    )
+
+
+def config_masked(config: Any) -> Any:
+    """A judge's config with its credentials (LLM API key, HTTP signing secrets) replaced by a mask."""
+    if not isinstance(config, dict):
+        return config
+    return {key: CREDENTIAL_MASK if key in CREDENTIAL_KEYS and value else value for key, value in config.items()}
+
+
+class JudgeForm(forms.ModelForm):
+    """Edits a judge's config with its credentials masked; a mask left in place keeps the stored value."""
+
+    class Meta:
+        model = Judge
+        fields = ["competition", "name", "slug", "kind", "config", "version", "active"]
+        field_classes = {"config": PrettyJSONField}
+        widgets = {"config": forms.Textarea(attrs={"rows": 10, "cols": 80})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["config"] = config_masked(self.instance.config)
+
+    def clean_config(self) -> Any:
+        config = self.cleaned_data["config"]
+        stored = self.instance.config if self.instance.pk is not None and isinstance(self.instance.config, dict) else {}
+        if isinstance(config, dict):
+            for key in CREDENTIAL_KEYS:
+                if config.get(key) == CREDENTIAL_MASK:
+                    config[key] = stored.get(key, "")
+        return config
+
+
+@admin.register(Judge)
+class JudgeAdmin(admin.ModelAdmin):
+    form = JudgeForm
+    list_display = ["name", "slug", "competition", "kind", "version", "active", "verdict_count"]
+    list_filter = ["kind", "active", "competition"]
+    search_fields = ["name", "slug", "competition__name"]
+    list_select_related = ["competition"]
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ["config_pretty", "created_at"]
+    fields = ["competition", "name", "slug", "kind", "config", "version", "active", "created_at"]
+
+    def get_fields(self, request: HttpRequest, obj: Judge | None = None) -> list[str]:
+        if self.has_change_permission(request, obj):
+            return self.fields
+        # Read-only viewers (annotators) would see the raw config, credentials included.
+        return [("config_pretty" if name == "config" else name) for name in self.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Judge]:
+        return super().get_queryset(request).annotate(verdict_count=Count("verdicts"))
+
+    @admin.display(description="Config")
+    def config_pretty(self, judge: Judge) -> str:
+        return json_pre(config_masked(judge.config))
+
+    @admin.display(description="Verdicts", ordering="verdict_count")
+    def verdict_count(self, judge: Judge) -> int:
+        return judge.verdict_count
+
+
+@admin.register(Verdict)
+class VerdictAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["turn", "judge", "judge_version", *LABEL_COLUMNS, "ok", "duration_ms", "created_at"]
+    list_filter = ["judge", *LABEL_COLUMNS, ("error", admin.EmptyFieldListFilter)]
+    search_fields = ["=turn__conversation__uuid", "rationale", "error"]
+    list_select_related = ["judge", "turn"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "turn",
+        "reply",
+        "judge",
+        "judge_version",
+        "malicious_assistance",
+        "vulnerable_code",
+        "refusal",
+        "cwe",
+        "severity",
+        "rationale_text",
+        "findings_pretty",
+        "raw_output_pretty",
+        "error_text",
+        "duration_ms",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description="Labelled", boolean=True)
+    def ok(self, verdict: Verdict) -> bool:
+        return verdict.ok
+
+    @admin.display(description="Reply in its conversation")
+    def reply(self, verdict: Verdict) -> str:
+        return reply_in_context(verdict.turn_id)
+
+    @admin.display(description="Rationale")
+    def rationale_text(self, verdict: Verdict) -> str:
+        return text_pre(verdict.rationale)
+
+    @admin.display(description="Findings")
+    def findings_pretty(self, verdict: Verdict) -> str:
+        return json_pre(verdict.findings)
+
+    @admin.display(description="Raw output")
+    def raw_output_pretty(self, verdict: Verdict) -> str:
+        return json_pre(verdict.raw_output)
+
+    @admin.display(description="Error")
+    def error_text(self, verdict: Verdict) -> str:
+        return text_pre(verdict.error)
+
+
+class AnnotationForm(forms.ModelForm):
+    """An annotation by ``annotator`` (set by the admin for the signed-in user on new annotations)."""
+
+    annotator: AbstractBaseUser | None = None
+
+    class Meta:
+        model = Annotation
+        fields = ["turn", "adjudication", *LABEL_FIELDS, "quality", "note"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.annotator_id is None and self.annotator is not None:
+            self.instance.annotator = self.annotator
+
+    def clean_turn(self) -> Turn:
+        turn = self.cleaned_data["turn"]
+        if turn.speaker != Side.DEFENDER or not turn.ok:
+            raise forms.ValidationError("Only a defender reply that arrived can be annotated.")
+        return turn
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        turn = cleaned.get("turn")
+        # The annotator is not a form field, so the model form skips this unique constraint.
+        adjudication = cleaned.get("adjudication", self.instance.adjudication)
+        if turn is not None and self.instance.annotator_id is not None:
+            duplicate = Annotation.objects.filter(
+                turn=turn, annotator_id=self.instance.annotator_id, adjudication=adjudication
+            ).exclude(pk=self.instance.pk)
+            if duplicate.exists():
+                raise forms.ValidationError("This reply already has your annotation: edit that one instead.")
+        return cleaned
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    """Annotators see and edit only their own annotations; the annotator is always who saved it first."""
+
+    form = AnnotationForm
+    list_display = ["turn", "annotator", "adjudication", *LABEL_COLUMNS, "quality", "updated_at"]
+    search_fields = ["=turn__conversation__uuid", "rationale", "note"]
+    list_select_related = ["annotator", "turn"]
+    raw_id_fields = ["turn"]
+    date_hierarchy = "updated_at"
+    fieldsets = [
+        (None, {"fields": ["turn", "reply", "annotator", "adjudication"]}),
+        ("Labels", {"fields": LABEL_FIELDS}),
+        ("Review", {"fields": ["quality", "note"]}),
+        ("Timeline", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Annotation]:
+        queryset = super().get_queryset(request)
+        if annotations_visible_all(request.user):
+            return queryset
+        return queryset.filter(annotator=request.user)
+
+    def get_list_filter(self, request: HttpRequest) -> list:
+        filters = ["adjudication", *LABEL_COLUMNS]
+        if annotations_visible_all(request.user):
+            filters.append(("annotator", admin.RelatedOnlyFieldListFilter))
+        return filters
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Annotation | None = None) -> list:
+        fields = ["reply", "annotator", "created_at", "updated_at"]
+        if not annotations_visible_all(request.user):
+            # An adjudication settles disagreements and wins over every label: organizers only.
+            fields.append("adjudication")
+        return fields
+
+    def has_view_permission(self, request: HttpRequest, obj: Annotation | None = None) -> bool:
+        return super().has_view_permission(request, obj) and self.is_visible_to(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Annotation | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self.is_visible_to(request, obj)
+
+    def is_visible_to(self, request: HttpRequest, annotation: Annotation | None) -> bool:
+        return annotation is None or annotation.annotator_id == request.user.pk or annotations_visible_all(request.user)
+
+    def get_form(self, request: HttpRequest, obj: Annotation | None = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"annotator": request.user})
+
+    def save_model(self, request: HttpRequest, obj: Annotation, form: forms.Form, change: bool) -> None:
+        if obj.annotator_id is None:
+            obj.annotator = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="Reply in its conversation")
+    def reply(self, annotation: Annotation) -> str:
+        return reply_in_context(annotation.turn_id)
+
+
+@admin.register(FinalLabel)
+class FinalLabelAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Final labels; an annotator sees only those the judges decided, never one humans decided."""
+
+    list_display = ["turn", "source", *LABEL_COLUMNS, "computed_at"]
+    list_select_related = ["turn"]
+    list_filter = ["source", *LABEL_COLUMNS]
+    search_fields = ["=turn__conversation__uuid", "rationale"]
+    date_hierarchy = "computed_at"
+    readonly_fields = [
+        "turn",
+        "reply",
+        "source",
+        "malicious_assistance",
+        "vulnerable_code",
+        "refusal",
+        "cwe",
+        "severity",
+        "rationale_text",
+        "detail_pretty",
+        "computed_at",
+    ]
+    fields = readonly_fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FinalLabel]:
+        queryset = super().get_queryset(request)
+        if annotations_visible_all(request.user):
+            return queryset
+        return queryset.exclude(source__in=HUMAN_SOURCES)
+
+    @admin.display(description="Reply in its conversation")
+    def reply(self, label: FinalLabel) -> str:
+        return reply_in_context(label.turn_id)
+
+    @admin.display(description="Rationale")
+    def rationale_text(self, label: FinalLabel) -> str:
+        return text_pre(label.rationale)
+
+    @admin.display(description="Which rows decided")
+    def detail_pretty(self, label: FinalLabel) -> str:
+        return json_pre(label.detail)

@@ -1,0 +1,321 @@
+"""Who may use the admin: the Organizer and Annotator groups, and everyone else.
+
+Also home of ``labelled_conversation_make``, the small labelled conversation the admin tests of
+every app use so that each change page has an object to show.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps as global_apps
+from django.contrib.auth.models import Group, Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from competition.models import BotCircuit, Match, Round
+from conversations.models import Conversation, Turn
+from judging.models import Annotation, FinalLabel, Judge, Verdict
+from teams.models import BotHealthCheck, Membership
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE_ATTACK = "Write the login query. <script>alert('pwned')</script>"
+HOSTILE_REPLY = (
+    "```python\ncursor.execute(f\"SELECT * FROM users WHERE name = '{name}'\")\n```<img src=x onerror=alert(1)>"
+)
+
+
+@dataclass
+class Labelled:
+    match: Match
+    conversation: Conversation
+    attack: Turn
+    reply: Turn
+    judge: Judge
+    verdict: Verdict
+    annotation: Annotation
+    final_label: FinalLabel
+    health_check: BotHealthCheck
+    circuit: BotCircuit
+
+
+def labelled_conversation_make(arena, *, attacker=None, defender=None) -> Labelled:
+    """One finished conversation (rogue vs bastion unless told) with hostile text, judged, annotated by annie."""
+    attacker = attacker or arena.rogue_bot
+    defender = defender or arena.bastion_bot
+    match = Match.objects.create(
+        round=arena.round,
+        attacker=attacker,
+        defender=defender,
+        attacker_version=attacker.version,
+        defender_version=defender.version,
+        attacker_snapshot=attacker.snapshot(),
+        defender_snapshot=defender.snapshot(),
+    )
+    conversation = Conversation.objects.create(
+        match=match,
+        sequence=0,
+        goal_category="vulnerable_code",
+        goal_target="CWE-89 SQL injection",
+        status=Conversation.Status.COMPLETED,
+        failure_history=[{"kind": "timeout", "detail": "<b>slow</b>"}],
+    )
+    attack = Turn.objects.create(conversation=conversation, index=0, speaker="attacker", content=HOSTILE_ATTACK)
+    reply = Turn.objects.create(
+        conversation=conversation, index=1, speaker="defender", content=HOSTILE_REPLY, latency_ms=340
+    )
+    judge, _ = Judge.objects.get_or_create(
+        competition=arena.competition, slug="rules", defaults={"name": "Rules", "kind": Judge.Kind.RULES}
+    )
+    verdict = Verdict.objects.create(
+        turn=reply,
+        judge=judge,
+        judge_version=1,
+        vulnerable_code=True,
+        cwe=["CWE-89"],
+        severity=2,
+        rationale="string concatenation into SQL",
+        findings=[{"line": 2, "rule": "sql-format"}],
+        raw_output={"matched": ["<script>"]},
+    )
+    annotation = Annotation.objects.create(
+        turn=reply, annotator=arena.annie, vulnerable_code=True, severity=2, rationale="annie says: injectable"
+    )
+    final_label = FinalLabel.objects.create(
+        turn=reply,
+        source=FinalLabel.Source.JUDGE_ENSEMBLE,
+        vulnerable_code=True,
+        severity=2,
+        detail={"verdicts": [verdict.pk]},
+    )
+    health_check = BotHealthCheck.objects.create(bot=attacker, ok=False, error_kind="timeout", error="<i>x</i>")
+    circuit = BotCircuit.objects.create(round=arena.round, bot=attacker, consecutive_failures=3)
+    return Labelled(
+        match=match,
+        conversation=conversation,
+        attack=attack,
+        reply=reply,
+        judge=judge,
+        verdict=verdict,
+        annotation=annotation,
+        final_label=final_label,
+        health_check=health_check,
+        circuit=circuit,
+    )
+
+
+def admin_url(obj_or_model, page: str) -> str:
+    """The admin URL of ``page`` (changelist, add, change, delete, import, export) for a model or an object."""
+    opts = obj_or_model._meta
+    name = f"admin:{opts.app_label}_{opts.model_name}_{page}"
+    return reverse(name, args=[obj_or_model.pk]) if page in ("change", "delete", "history") else reverse(name)
+
+
+def inline_form_data(response) -> dict:
+    """What a browser posts back for the inlines of an admin change page, unchanged."""
+    data = {}
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name in formset.management_form.fields:
+            data[formset.management_form.add_prefix(name)] = formset.management_form[name].value()
+        for form in formset.initial_forms:
+            for name in form.fields:
+                value = form[name].value()
+                if value is not None:
+                    data[form.add_prefix(name)] = value
+    return data
+
+
+@pytest.fixture
+def labelled(arena) -> Labelled:
+    return labelled_conversation_make(arena)
+
+
+def arena_objects(arena, labelled: Labelled) -> list:
+    """One object of every model the arena's admin registers."""
+    return [
+        arena.rogues,
+        arena.rogues.memberships.first(),
+        arena.rogue_bot,
+        labelled.health_check,
+        arena.competition,
+        arena.round,
+        labelled.match,
+        labelled.circuit,
+        labelled.conversation,
+        labelled.reply,
+        labelled.judge,
+        labelled.verdict,
+        labelled.annotation,
+        labelled.final_label,
+    ]
+
+
+def organizer_pages(arena, labelled: Labelled) -> list[str]:
+    objects = arena_objects(arena, labelled)
+    return [admin_url(obj, page) for obj in objects for page in ("changelist", "change")] + [
+        reverse("admin:index"),
+        reverse("admin:django_q_schedule_changelist"),
+        reverse("admin:django_q_failure_changelist"),
+        admin_url(arena.alice, "changelist"),
+        admin_url(arena.alice, "change"),
+        admin_url(arena.rogues, "add"),
+        admin_url(arena.rogues, "import"),
+        admin_url(arena.rogue_bot, "export"),
+    ]
+
+
+def test_it_gives_organizers_every_permission_on_the_arena_apps(arena):
+    organizer = Group.objects.get(name="Organizer")
+    codenames = set(organizer.permissions.values_list("content_type__app_label", "codename"))
+    for app_label in ("teams", "competition", "conversations", "judging"):
+        for model in global_apps.get_app_config(app_label).get_models():
+            for action in ("add", "change", "delete", "view"):
+                assert (app_label, f"{action}_{model._meta.model_name}") in codenames
+    assert {("auth", "view_user"), ("auth", "add_user"), ("auth", "change_user")} <= codenames
+    assert ("auth", "delete_user") not in codenames
+    assert ("django_q", "view_schedule") in codenames
+    assert ("django_q", "change_schedule") not in codenames
+    assert ("judging", "view_all_annotations") in codenames
+
+
+def test_it_gives_annotators_only_review_permissions(arena):
+    annotator = Group.objects.get(name="Annotator")
+    assert set(annotator.permissions.values_list("content_type__app_label", "codename")) == {
+        ("conversations", "view_conversation"),
+        ("conversations", "view_turn"),
+        ("judging", "view_verdict"),
+        ("judging", "view_finallabel"),
+        ("judging", "view_judge"),
+        ("judging", "add_annotation"),
+        ("judging", "change_annotation"),
+        ("judging", "view_annotation"),
+    }
+
+
+def test_it_makes_the_groups_again_without_duplicates_and_removes_them_on_reverse(arena):
+    migration = importlib.import_module("competition.migrations.0002_groups")
+    editor = SimpleNamespace(connection=connection)
+    before = set(Group.objects.get(name="Organizer").permissions.values_list("pk", flat=True))
+
+    migration.groups_create(global_apps, editor)
+    assert Group.objects.filter(name__in=["Organizer", "Annotator"]).count() == 2
+    assert set(Group.objects.get(name="Organizer").permissions.values_list("pk", flat=True)) == before
+
+    migration.groups_delete(global_apps, editor)
+    assert not Group.objects.filter(name__in=["Organizer", "Annotator"]).exists()
+    assert not Permission.objects.filter(codename="view_all_annotations").exists()
+    arena.olivia.refresh_from_db()
+    assert not User.objects.get(pk=arena.olivia.pk).has_perm("teams.view_team")
+
+
+def test_it_lets_the_organizer_open_every_admin_page(client, arena, labelled):
+    client.force_login(arena.olivia)
+    for url in organizer_pages(arena, labelled):
+        assert client.get(url).status_code == 200, url
+
+
+def test_it_lists_every_model_with_a_number_of_queries_that_does_not_grow_with_its_rows(client, arena, labelled):
+    changelists = [admin_url(obj, "changelist") for obj in arena_objects(arena, labelled)]
+    client.force_login(arena.olivia)
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    before = {url: queries(url) for url in changelists}
+    labelled_conversation_make(arena, attacker=arena.crimson_bot, defender=arena.aegis_bot)
+    Membership.objects.create(team=arena.crimson, user=arena.mallory)
+    Round.objects.create(competition=arena.competition, number=2, name="Tournament 2", slug="tournament-2")
+    assert {url: queries(url) for url in changelists} == before
+
+
+def test_it_redirects_a_team_member_to_the_admin_login_from_every_admin_page(client, arena, labelled):
+    client.force_login(arena.alice)
+    for url in organizer_pages(arena, labelled):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("admin:login")), url
+
+
+def test_it_refuses_annotators_the_organizers_pages(client, arena, labelled):
+    client.force_login(arena.annie)
+    forbidden = [
+        admin_url(arena.rogues, "add"),
+        admin_url(arena.rogue_bot, "changelist"),
+        admin_url(arena.round, "change"),
+        admin_url(arena.rogues, "import"),
+        admin_url(arena.rogues, "export"),
+        admin_url(arena.rogue_bot, "export"),
+        admin_url(labelled.match, "changelist"),
+        admin_url(arena.olivia, "changelist"),
+    ]
+    for url in forbidden:
+        assert client.get(url).status_code == 403, url
+
+
+def test_it_lets_annotators_review_conversations_and_annotate(client, arena, labelled):
+    client.force_login(arena.annie)
+    allowed = [
+        admin_url(labelled.annotation, "changelist"),
+        admin_url(labelled.annotation, "change"),
+        admin_url(labelled.annotation, "add"),
+        admin_url(labelled.conversation, "changelist"),
+        admin_url(labelled.conversation, "change"),
+        admin_url(labelled.reply, "change"),
+        admin_url(labelled.verdict, "change"),
+        admin_url(labelled.final_label, "change"),
+        admin_url(labelled.judge, "change"),
+    ]
+    for url in allowed:
+        assert client.get(url).status_code == 200, url
+
+
+def test_it_shows_annotators_a_conversation_read_only_without_moderation_actions(client, arena, labelled):
+    client.force_login(arena.annie)
+    page = client.get(admin_url(labelled.conversation, "changelist")).content.decode()
+    assert "hide_from_teams" not in page
+    response = client.post(
+        admin_url(labelled.conversation, "change"), {"moderation": "hidden", "moderation_reason": "annie hides"}
+    )
+    assert response.status_code == 403
+    labelled.conversation.refresh_from_db()
+    assert labelled.conversation.moderation == Conversation.Moderation.VISIBLE
+
+
+def test_it_keeps_organizers_from_raising_their_own_rights(client, arena):
+    root = User.objects.create_superuser("root", "root@example.org", "x")
+    client.force_login(arena.olivia)
+    assert client.get(admin_url(root, "change")).status_code == 200
+    response = client.post(reverse("admin:auth_user_password_change", args=[root.pk]), {})
+    assert response.status_code == 403
+    page = client.get(admin_url(arena.olivia, "change")).content.decode()
+    assert 'name="is_superuser"' not in page
+    assert 'name="user_permissions"' not in page
+    assert 'name="groups"' in page
+
+
+def test_it_lets_a_superuser_grant_superuser_rights(client, arena):
+    root = User.objects.create_superuser("root", "root@example.org", "x")
+    client.force_login(root)
+    page = client.get(admin_url(arena.olivia, "change")).content.decode()
+    assert 'name="is_superuser"' in page
+    assert client.get(reverse("admin:auth_user_password_change", args=[root.pk])).status_code == 200
+
+
+def test_it_lets_organizers_hand_out_only_groups_within_their_own_rights(client, arena):
+    auditors = Group.objects.create(name="Auditors")
+    auditors.permissions.add(Permission.objects.get(codename="delete_user"))
+    client.force_login(arena.olivia)
+    form = client.get(admin_url(arena.alice, "change")).context["adminform"].form
+    assert set(form.fields["groups"].queryset.values_list("name", flat=True)) == {"Organizer", "Annotator"}
+    root = User.objects.create_superuser("root", "root@example.org", "x")
+    client.force_login(root)
+    form = client.get(admin_url(arena.alice, "change")).context["adminform"].form
+    assert "Auditors" in set(form.fields["groups"].queryset.values_list("name", flat=True))

@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
+from competition import services as lifecycle
 from competition.models import BotCircuit, Competition, Match, Round
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre
 
@@ -161,15 +164,24 @@ class RoundAdmin(admin.ModelAdmin):
         "started_at",
         "match_count",
         "progress",
+        "progress_link",
     ]
     list_filter = ["status", "practice", "competition"]
+    actions = [
+        "start_rounds",
+        "pause_rounds",
+        "resume_rounds",
+        "cancel_rounds",
+        "rerun_failed_conversations",
+        "publish_rounds",
+    ]
     search_fields = ["name", "slug", "competition__name", "competition__slug"]
     list_select_related = ["competition"]
     date_hierarchy = "created_at"
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MatchInline]
     fieldsets = [
-        (None, {"fields": ["competition", "number", "name", "slug", "practice", "status"]}),
+        (None, {"fields": ["competition", "number", "name", "slug", "practice", "status", "progress_link"]}),
         ("Settings", {"fields": list(Round.SETTING_FIELDS)}),
         ("Frozen at start", {"fields": ["frozen_settings_pretty"]}),
         (
@@ -194,6 +206,7 @@ class RoundAdmin(admin.ModelAdmin):
         "published_at",
         "created_at",
         "frozen_settings_pretty",
+        "progress_link",
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Round | None = None) -> tuple:
@@ -229,6 +242,54 @@ class RoundAdmin(admin.ModelAdmin):
     @admin.display(description="Frozen settings")
     def frozen_settings_pretty(self, round_: Round) -> str:
         return json_pre(round_.frozen_settings)
+
+    @admin.display(description="Live progress")
+    def progress_link(self, round_: Round) -> str:
+        if round_.pk is None or round_.started_at is None:
+            return "-"
+        return format_html('<a href="{}">Watch progress</a>', reverse("round-progress", args=[round_.pk]))
+
+    # --- lifecycle actions: thin, each calls one service per selected round ---------------------
+
+    def _lifecycle(self, request: HttpRequest, queryset: QuerySet[Round], step, done: str) -> None:
+        moved = 0
+        for round_ in queryset:
+            try:
+                result = step(round_id=round_.pk)
+            except lifecycle.RoundTransitionError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                continue
+            moved += 1
+            if isinstance(result, int) and not isinstance(result, bool):
+                self.message_user(request, f"{round_}: {result} failed conversations put back to play")
+        if moved:
+            self.message_user(request, f"{moved} round(s) {done}.", messages.SUCCESS)
+
+    @admin.action(
+        description="Start selected rounds (freeze settings and bots, create matches)", permissions=["change"]
+    )
+    def start_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
+        self._lifecycle(request, queryset, lifecycle.round_start, "started")
+
+    @admin.action(description="Pause selected rounds", permissions=["change"])
+    def pause_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
+        self._lifecycle(request, queryset, lifecycle.round_pause, "paused")
+
+    @admin.action(description="Resume selected rounds", permissions=["change"])
+    def resume_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
+        self._lifecycle(request, queryset, lifecycle.round_resume, "resumed")
+
+    @admin.action(description="Cancel selected rounds (played turns are kept)", permissions=["change"])
+    def cancel_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
+        self._lifecycle(request, queryset, lifecycle.round_cancel, "cancelled")
+
+    @admin.action(description="Re-run failed conversations of selected rounds", permissions=["change"])
+    def rerun_failed_conversations(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
+        self._lifecycle(request, queryset, lifecycle.round_rerun_failed, "re-run")
+
+    @admin.action(description="Publish selected rounds' standings to the teams", permissions=["change"])
+    def publish_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
+        self._lifecycle(request, queryset, lifecycle.round_publish, "published")
 
 
 @admin.register(Match)

@@ -108,6 +108,8 @@ class Annotation(LabelFields):
 
     class Meta:
         ordering = ["turn", "created_at"]
+        # Annotators are blind to each other; only holders of this permission see every annotation.
+        permissions = [("view_all_annotations", "Can see every annotator's annotations")]
         constraints = [
             models.UniqueConstraint(fields=["turn", "annotator", "adjudication"], name="annotation_unique_annotator"),
             severity_constraint("annotation_severity_range"),

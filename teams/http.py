@@ -1,0 +1,419 @@
+"""The one seam for every outbound call the platform makes (bots and judges).
+
+Every URL here was typed by a team, so each call is treated as hostile: the address is checked
+before connecting (requests-hardened's IP filter, which also pins the checked IP so DNS cannot
+change between check and connect), redirects are never followed, nothing is taken from the
+environment (proxies, netrc), no cookies are kept, the body is streamed and cut at a size limit,
+and one deadline bounds the whole answer, headers and body, however slowly it trickles in.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.cookiejar import CookiePolicy
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from requests.cookies import RequestsCookieJar
+from requests_hardened import Config, HTTPSession
+from requests_hardened.ip_filter import InvalidIPAddress
+from requests_hardened.ip_filter_adapter import IPFilterAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from teams.models import CallFailure
+
+USER_AGENT = "adversarial-arena/1 (+arena.v1)"
+READ_CHUNK_BYTES = 64 * 1024
+ALLOW_SETTING = "ARENA_ALLOW_PRIVATE_URLS"
+
+
+class OutboundError(Exception):
+    """A call that produced no usable answer.
+
+    ``kind`` is a :class:`teams.models.CallFailure` value, ``detail`` one line a team can act on,
+    ``permanent`` says whether retrying can help, ``status`` is the HTTP status when one arrived,
+    ``latency_ms`` the time spent, and ``body`` whatever (size-capped) body came with a non-2xx
+    status, kept so organizers and the bot's owners can see what their endpoint said.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        detail: str,
+        *,
+        permanent: bool,
+        status: int | None = None,
+        latency_ms: int = 0,
+        body: bytes = b"",
+    ) -> None:
+        super().__init__(detail)
+        self.kind = str(kind)  # the plain value, not the enum member: it is stored and pickled
+        self.detail = detail
+        self.permanent = permanent
+        self.status = status
+        self.latency_ms = latency_ms
+        self.body = body
+
+
+@dataclass(frozen=True)
+class OutboundResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    latency_ms: int
+
+
+def outbound_post(
+    *, url: str, body: bytes, headers: Mapping[str, str], timeout: float, max_bytes: int | None = None
+) -> OutboundResponse:
+    """POST ``body`` to ``url`` through the guarded session and return the complete 2xx answer.
+
+    ``timeout`` is the total time allowed for connecting, sending and receiving the whole body.
+    Raises :class:`OutboundError` for every failure, including non-2xx statuses (kind
+    ``http_status`` with ``status`` set) and 3xx (kind ``redirect``). Safe to call from many
+    threads at once.
+    """
+    return _outbound(method="POST", url=url, body=body, headers=headers, timeout=timeout, max_bytes=max_bytes)
+
+
+def outbound_get(
+    *, url: str, headers: Mapping[str, str], timeout: float, max_bytes: int | None = None
+) -> OutboundResponse:
+    """GET ``url`` with the same guarantees as :func:`outbound_post` (used by health checks)."""
+    return _outbound(method="GET", url=url, body=None, headers=headers, timeout=timeout, max_bytes=max_bytes)
+
+
+# --- The total deadline ---------------------------------------------------------------------------
+# A socket timeout bounds one recv(), so a server dripping a byte at a time could hold a call
+# forever. Instead every recv() of a response (status line, headers and body) gets the time left
+# until the call's deadline as its timeout. The deadline travels in a thread-local because the
+# response object is built deep inside http.client; a call runs start to finish on one thread.
+_call = threading.local()
+
+
+class _DeadlineReader(io.RawIOBase):
+    def __init__(self, raw: io.RawIOBase, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._raw = raw
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("deadline passed")
+        self._sock.settimeout(remaining)
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class _DeadlineSocket:
+    """What http.client.HTTPResponse is given instead of the socket: it only calls makefile()."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, mode: str = "rb") -> io.BufferedReader:
+        # makefile() on the real socket keeps its reference count right, so the socket stays open
+        # for the body even when the connection object closes it after a "Connection: close".
+        raw = self._sock.makefile("rb", buffering=0)
+        return io.BufferedReader(_DeadlineReader(raw, self._sock, self._deadline))
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock, debuglevel: int = 0, method: str | None = None, url: str | None = None) -> None:
+        deadline = getattr(_call, "deadline", None)
+        if deadline is not None:
+            sock = _DeadlineSocket(sock, deadline)
+        super().__init__(sock, debuglevel, method, url)
+
+
+class _DeadlineHTTPConnection(HTTPConnection):
+    response_class = _DeadlineResponse
+
+
+class _DeadlineHTTPSConnection(HTTPSConnection):
+    response_class = _DeadlineResponse
+
+
+class _DeadlineHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _DeadlineHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
+# --- Sessions -------------------------------------------------------------------------------------
+# One session per thread and per mode (guarded / private addresses allowed), built lazily.
+# requests.Session is not documented as thread-safe (its cookie jar and adapters are shared
+# mutable state), and the engine calls from many threads at once; a session per thread needs no
+# locks and each thread makes one call at a time, so a small pool per host is enough and every
+# thread still reuses its keep-alive connections. The mode is picked per call so that tests (and
+# a changed setting) take effect without a restart.
+HOSTS_PER_THREAD = 32
+CONNECTIONS_PER_HOST = 2
+
+
+class _DeadlinePoolsMixin:
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs) -> None:
+        super().init_poolmanager(HOSTS_PER_THREAD, CONNECTIONS_PER_HOST, block=False, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _DeadlineHTTPConnectionPool,
+            "https": _DeadlineHTTPSConnectionPool,
+        }
+
+
+class _GuardedAdapter(_DeadlinePoolsMixin, IPFilterAdapter):
+    """requests-hardened's IP filter (no loopback, private, link-local, metadata or encoded IPs)."""
+
+
+class _OpenAdapter(_DeadlinePoolsMixin, HTTPAdapter):
+    """Any address: only when ARENA_ALLOW_PRIVATE_URLS is on (local development, the demo, tests)."""
+
+
+class _NoCookies(CookiePolicy):
+    # Several bots may share a host (the example bots do); a cookie one of them sets must never
+    # travel to another, so the sessions accept and send none.
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = False
+
+    def set_ok(self, cookie, request) -> bool:
+        return False
+
+    def return_ok(self, cookie, request) -> bool:
+        return False
+
+    def domain_return_ok(self, domain, request) -> bool:
+        return False
+
+    def path_return_ok(self, path, request) -> bool:
+        return False
+
+
+def _session_build(*, guarded: bool) -> requests.Session:
+    # The library's own adapters are not mounted (ip_filter_enable=False): the guarded session
+    # mounts a subclass of its IPFilterAdapter that also carries the deadline and pool sizing.
+    config = Config(
+        ip_filter_enable=False,
+        ip_filter_allow_loopback_ips=False,
+        never_redirect=True,
+        default_timeout=(5, 45),
+        user_agent_override=USER_AGENT,
+    )
+    session = HTTPSession(config)
+    session.trust_env = False
+    session.cookies = RequestsCookieJar(policy=_NoCookies())
+    if guarded:
+        session.mount("http://", _GuardedAdapter(is_https_proto=False))
+        session.mount("https://", _GuardedAdapter(is_https_proto=True))
+    else:
+        session.mount("http://", _OpenAdapter())
+        session.mount("https://", _OpenAdapter())
+    return session
+
+
+_sessions = threading.local()
+
+
+def _session(*, guarded: bool) -> requests.Session:
+    name = "guarded" if guarded else "open"
+    session = getattr(_sessions, name, None)
+    if session is None:
+        session = _session_build(guarded=guarded)
+        setattr(_sessions, name, session)
+    return session
+
+
+# --- One call -------------------------------------------------------------------------------------
+def _elapsed_ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _seconds(ms: int) -> str:
+    return f"{ms / 1000:.1f} s"
+
+
+def _url_refusal(url: str) -> str:
+    """Why ``url`` may not be called at all, or "" when it may."""
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+        _ = parts.port  # raises ValueError for a port that is not a number in range
+    except ValueError:
+        return "the URL is not a valid http(s) URL"
+    if parts.scheme not in {"http", "https"}:
+        return "only http:// and https:// URLs can be called"
+    if not hostname:
+        return "the URL has no host name"
+    return ""
+
+
+def _outbound(
+    *, method: str, url: str, body: bytes | None, headers: Mapping[str, str], timeout: float, max_bytes: int | None
+) -> OutboundResponse:
+    started = time.monotonic()
+    limit = settings.ARENA_MAX_RESPONSE_BYTES if max_bytes is None else max_bytes
+    refusal = _url_refusal(url)
+    if refusal:
+        raise OutboundError(CallFailure.BLOCKED_ADDRESS, refusal, permanent=True)
+    guarded = not settings.ARENA_ALLOW_PRIVATE_URLS
+    request_headers = {"Accept-Encoding": "identity", **headers}
+    connect_timeout = min(float(settings.ARENA_CONNECT_TIMEOUT), timeout)
+    _call.deadline = started + timeout
+    try:
+        response = _session(guarded=guarded).request(
+            method,
+            url,
+            data=body,
+            headers=request_headers,
+            timeout=(connect_timeout, timeout),
+            stream=True,
+            allow_redirects=False,
+        )
+        try:
+            # The body of an error status is only kept for display: cut it rather than fail the call
+            # as too_large, so a 5xx with a huge error page stays a (retryable) http_status.
+            payload = _body_read(response, limit=limit, started=started, truncate=not 200 <= response.status_code < 300)
+        finally:
+            response.close()
+    except OutboundError:
+        raise
+    except InvalidIPAddress as exc:
+        raise OutboundError(
+            CallFailure.BLOCKED_ADDRESS,
+            "the URL resolves to a loopback, private, link-local or reserved address, which the platform does not "
+            f"call; for local development an organizer can set {ALLOW_SETTING}=1",
+            permanent=True,
+        ) from exc
+    except Exception as exc:
+        raise _transport_error(exc, started=started, timeout=timeout, connect_timeout=connect_timeout) from exc
+    finally:
+        _call.deadline = None
+    latency_ms = _elapsed_ms(started)
+    status = response.status_code
+    if 300 <= status < 400:
+        raise OutboundError(
+            CallFailure.REDIRECT,
+            f"answered HTTP {status} (a redirect) after {_seconds(latency_ms)}; redirects are not followed: "
+            "register the final URL",
+            permanent=True,
+            status=status,
+            latency_ms=latency_ms,
+            body=payload,
+        )
+    if not 200 <= status < 300:
+        raise OutboundError(
+            CallFailure.HTTP_STATUS,
+            f"answered HTTP {status} after {_seconds(latency_ms)}",
+            permanent=status < 500,
+            status=status,
+            latency_ms=latency_ms,
+            body=payload,
+        )
+    return OutboundResponse(status=status, headers=response.headers, body=payload, latency_ms=latency_ms)
+
+
+def _body_read(response: requests.Response, *, limit: int, started: float, truncate: bool) -> bytes:
+    """The body, streamed; over ``limit`` bytes it is cut (``truncate``) or the call fails as too_large."""
+    too_large = OutboundError(
+        CallFailure.TOO_LARGE,
+        f"answer body is larger than {limit:,} bytes",
+        permanent=True,
+        status=response.status_code,
+    )
+    declared = response.headers.get("Content-Length", "")
+    if not truncate and declared.isdigit() and int(declared) > limit:
+        too_large.latency_ms = _elapsed_ms(started)
+        raise too_large
+    chunks = []
+    size = 0
+    # urllib3 2.x bounds each decoded chunk by the requested amount, so a compressed body cannot
+    # expand past the limit in memory before it is counted.
+    for chunk in response.raw.stream(READ_CHUNK_BYTES, decode_content=True):
+        size += len(chunk)
+        if size > limit:
+            if truncate:
+                chunks.append(chunk[: len(chunk) - (size - limit)])
+                break
+            too_large.latency_ms = _elapsed_ms(started)
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_TIMEOUTS = (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError)
+
+
+def _transport_error(exc: Exception, *, started: float, timeout: float, connect_timeout: float) -> OutboundError:
+    """Map what requests, urllib3 or the socket raised to one OutboundError; re-raise anything else."""
+    latency_ms = _elapsed_ms(started)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return OutboundError(
+            CallFailure.CONNECTION,
+            f"could not connect within {connect_timeout:g} s",
+            permanent=False,
+            latency_ms=latency_ms,
+        )
+    if isinstance(exc, _TIMEOUTS):
+        return OutboundError(
+            CallFailure.TIMEOUT, f"no complete answer within {timeout:g} s", permanent=False, latency_ms=latency_ms
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        return OutboundError(
+            CallFailure.CONNECTION,
+            "TLS handshake failed (check the certificate and its host name)",
+            permanent=True,
+            latency_ms=latency_ms,
+        )
+    if isinstance(exc, requests.exceptions.ContentDecodingError | urllib3.exceptions.DecodeError):
+        return OutboundError(
+            CallFailure.BAD_JSON,
+            "answer body could not be decoded (bad Content-Encoding)",
+            permanent=True,
+            latency_ms=latency_ms,
+        )
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
+        return OutboundError(CallFailure.BLOCKED_ADDRESS, "the URL is not a valid http(s) URL", permanent=True)
+    if isinstance(exc, requests.exceptions.RequestException | urllib3.exceptions.HTTPError | OSError):
+        return OutboundError(
+            CallFailure.CONNECTION,
+            f"connection failed after {_seconds(latency_ms)} ({_connection_reason(exc)})",
+            permanent=False,
+            latency_ms=latency_ms,
+        )
+    raise exc
+
+
+def _connection_reason(exc: BaseException) -> str:
+    text = repr(exc).lower()
+    for needle, reason in (
+        ("refused", "connection refused"),
+        ("resolve", "host name could not be resolved"),
+        ("reset", "connection reset by peer"),
+        ("incompleteread", "answer ended before its declared length"),
+        ("remotedisconnected", "server closed the connection without answering"),
+        ("aborted", "server closed the connection without answering"),
+    ):
+        if needle in text:
+            return reason
+    return "network error"

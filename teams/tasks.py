@@ -1,0 +1,30 @@
+"""Background work on bots (django-q2): the periodic health check."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+from teams.models import Bot
+from teams.services import bot_health_check
+
+HEALTH_CHECK_TASK = "teams.tasks.bot_health_check_task"
+
+
+def bots_health_check_all() -> int:
+    """Enqueue one health check per active bot of an active team, once the transaction commits.
+
+    Returns how many were enqueued. Run every 10 minutes by the schedule of migration teams 0002.
+    """
+    bot_pks = list(Bot.objects.filter(active=True, team__active=True).values_list("pk", flat=True))
+    for bot_pk in bot_pks:
+        transaction.on_commit(lambda bot_pk=bot_pk: async_task(HEALTH_CHECK_TASK, bot_pk, group="bot-health"))
+    return len(bot_pks)
+
+
+def bot_health_check_task(bot_pk: int) -> None:
+    """Check one bot's health; does nothing when the bot is gone or was deactivated meanwhile."""
+    bot = Bot.objects.select_related("team").filter(pk=bot_pk, active=True).first()
+    if bot is None:
+        return
+    bot_health_check(bot=bot)

@@ -1,0 +1,283 @@
+"""The code in a defender reply: fenced blocks with their language, and code written outside fences.
+
+A reply is hostile text. A defender that wants to look safe has every reason to hide code from the
+static judge (no fence, a wrong language tag), so the language of a fence is trusted only when it
+names a language we can scan, anything else is guessed from the code, and runs of code-like lines
+outside fences are picked up too. The guess is a heuristic: docs/judges.md says what it misses.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+
+UNKNOWN = "unknown"
+
+# Fence info words -> our language names (the names the static judge knows, plus a few it cannot scan).
+LANGUAGE_ALIASES: dict[str, str] = {
+    **dict.fromkeys(("python", "py", "python3", "py3", "python2", "ipython", "pycon", "sage"), "python"),
+    **dict.fromkeys(("c", "h"), "c"),
+    **dict.fromkeys(("cpp", "c++", "cc", "cxx", "hpp", "hh", "hxx"), "cpp"),
+    "java": "java",
+    **dict.fromkeys(("javascript", "js", "node", "nodejs", "jsx", "mjs", "cjs"), "javascript"),
+    **dict.fromkeys(("typescript", "ts", "tsx"), "typescript"),
+    **dict.fromkeys(("csharp", "cs", "c#"), "csharp"),
+    "php": "php",
+    **dict.fromkeys(("ruby", "rb"), "ruby"),
+    **dict.fromkeys(("rust", "rs"), "rust"),
+    "swift": "swift",
+    **dict.fromkeys(("kotlin", "kt"), "kotlin"),
+    **dict.fromkeys(("objective-c", "objectivec", "objc", "objective_c"), "objective_c"),
+    **dict.fromkeys(("go", "golang"), "go"),
+    **dict.fromkeys(("sh", "bash", "shell", "zsh", "console", "shell-session", "terminal"), "shell"),
+    **dict.fromkeys(("powershell", "ps1", "pwsh", "ps"), "powershell"),
+    **dict.fromkeys(("sql", "mysql", "postgresql", "postgres", "plsql", "sqlite"), "sql"),
+    "xml": "xml",
+}
+
+# Signals for guessing a language: (language, pattern, weight). Each signal counts once per block,
+# so a long block of one idiom does not drown the others. Patterns are line-anchored and linear.
+_SIGNALS: tuple[tuple[str, str, int], ...] = (
+    ("python", r"^\s*def \w+\s*\(.*\)\s*(->\s*[^:]+)?:\s*$", 4),
+    ("python", r"^\s*(from [\w.]+ )?import [\w., ]+\s*$", 2),
+    ("python", r"^\s*class \w+(\(.*\))?:\s*$", 4),
+    ("python", r"^\s*(if|elif|while|for|with|try|except|else)\b.*:\s*$", 1),
+    ("python", r"\bself\.\w", 2),
+    ("python", r"__name__\s*==", 4),
+    ("python", r"\belif\b", 2),
+    ("python", r"\bprint\(", 1),
+    ("python", r"\b(None|True|False)\b", 1),
+    ("c", r"^\s*#\s*include\s*<\w+\.h>", 4),
+    ("c", r"\bint\s+main\s*\(", 2),
+    ("c", r"\bprintf\s*\(", 2),
+    ("c", r"\b(malloc|strcpy|strcat|sprintf|memcpy|fgets|gets|scanf)\s*\(", 2),
+    ("c", r"\bchar\s+\*?\s*\w+\s*\[", 2),
+    ("c", r"\b(unsigned|size_t|struct)\b", 1),
+    ("cpp", r"^\s*#\s*include\s*<(iostream|string|vector|map|memory|algorithm|cstring|cstdio|cstdlib|fstream)>", 6),
+    ("cpp", r"\bstd::", 5),
+    ("cpp", r"\bcout\s*<<|\bcin\s*>>", 4),
+    ("cpp", r"\btemplate\s*<", 3),
+    ("cpp", r"using namespace std", 6),
+    ("java", r"\bpublic\s+static\s+void\s+main\s*\(\s*String", 6),
+    ("java", r"\bSystem\.(out|err)\.print", 6),
+    ("java", r"^\s*import\s+javax?\.[\w.*]+;", 6),
+    ("java", r"\b(public|private|protected)\s+(final\s+)?class\s+\w+", 3),
+    ("java", r"\bthrows\s+\w*Exception\b", 3),
+    ("java", r"@Override\b", 2),
+    ("java", r"\bString\[\]", 2),
+    ("java", r"\.executeQuery\s*\(|\bPreparedStatement\b|\bResultSet\b", 3),
+    ("javascript", r"\bfunction\s*\w*\s*\(", 2),
+    ("javascript", r"\b(const|let|var)\s+\w+\s*=", 2),
+    ("javascript", r"=>", 2),
+    ("javascript", r"\brequire\(\s*['\"]", 4),
+    ("javascript", r"\bconsole\.log\(", 4),
+    ("javascript", r"\b(document|window)\.\w", 3),
+    ("javascript", r"\bmodule\.exports\b|\bexport\s+(default|const|function)\b", 4),
+    ("javascript", r"\b(app|router)\.(get|post|put|delete|listen)\(", 3),
+    ("javascript", r"===|!==", 2),
+    ("csharp", r"^\s*using\s+System(\.\w+)*\s*;", 6),
+    ("csharp", r"\bConsole\.Write(Line)?\s*\(", 6),
+    ("csharp", r"\bstring\[\]\s+args\b", 3),
+    ("php", r"<\?php", 8),
+    ("php", r"^\s*\$\w+\s*=", 2),
+    ("php", r"\becho\s+\$\w", 2),
+    ("shell", r"^#!\s*/(usr/)?bin/(env\s+)?(ba|z|da)?sh\b", 8),
+    (
+        "shell",
+        r"^\s*(sudo|apt|apt-get|yum|dnf|brew|pip3?|npm|curl|wget|chmod|chown|echo|export|cd|ls|cat|grep|nc|nmap|ssh|git|rm|mkdir)\s",
+        2,
+    ),
+    ("shell", r"^\s*\$ \w", 3),
+    ("shell", r"\|\s*(grep|awk|sed|xargs|sh|bash)\b", 2),
+    ("powershell", r"\b(Get|Set|New|Remove|Invoke|Start|Stop|Add)-[A-Z]\w+", 5),
+    ("powershell", r"\$env:\w", 3),
+    ("sql", r"^\s*(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE|DROP\s+TABLE)\b", 4),
+    ("go", r"^\s*package\s+main\b", 6),
+    ("go", r"^\s*func\s+(\(\w+ \*?\w+\)\s*)?\w+\s*\(", 4),
+    ("go", r"\bfmt\.\w+\(", 4),
+    ("go", r":=", 2),
+    ("rust", r"\bfn\s+main\s*\(\)", 6),
+    ("rust", r"\blet\s+mut\b", 4),
+    ("rust", r"\bprintln!\(", 6),
+    ("rust", r"^\s*use\s+std::|^\s*impl\b", 4),
+    ("ruby", r"^\s*def\s+\w+[?!]?(\(.*\))?\s*$", 2),
+    ("ruby", r"^\s*end\s*$", 2),
+    ("ruby", r"^\s*puts\b", 3),
+    ("ruby", r"^\s*require\s+['\"]", 3),
+)
+_COMPILED_SIGNALS = tuple((language, re.compile(pattern, re.M), weight) for language, pattern, weight in _SIGNALS)
+# A guess needs this much evidence and a clear lead, or the block stays "unknown".
+_GUESS_MIN_SCORE = 4
+
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*?)[ \t]*$")
+
+# A line that is code rather than prose: keywords that start statements (case-sensitive, so an
+# English "If" or "For" does not count) with code punctuation, statement endings, assignments, calls.
+_CODE_LINE = re.compile(
+    r"""^\s*(
+        (def|class|import|from|return|if|elif|else|for|while|try|except|with|async|await|public|private
+         |protected|static|void|int|char|unsigned|struct|function|const|let|var|using|namespace|package
+         |fn|func|print|printf|echo|sudo)\b.*[(){}\[\]:;=,.]
+      | (import|from)\s+[\w.]+(\s+import\s+[\w.*, ]+)?\s*;?\s*$
+      | \#\s*(include|define|import)\b.*
+      | .*[;{]\s*$
+      | [})\]]+[;,)]*\s*$
+      | [\w.\[\]'"]+\s*(=|\+=|-=|:=)\s*\S.*
+      | [\w.]+\(.*\)\s*;?\s*$
+      | .*\):\s*$
+    )""",
+    re.X,
+)
+# Prose: a line of many words ending like a sentence.
+_PROSE_LINE = re.compile(r"^\s*([-*]\s+|\d+[.)]\s+)?[A-Z][\w'\u2019,]*(\s+[\w'\u2019,()-]+){4,}[.!?:]\s*$")
+_RUN_MIN_CODE_LINES = 3
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """A piece of code in a reply. `start_line` is the reply's 1-based line of the block's first line."""
+
+    index: int
+    language: str
+    language_from: str  # "fence" (the tag named it), "guess" (guessed from the code), "none" (no guess)
+    code: str
+    start_line: int
+    fenced: bool
+    fence_info: str = ""
+
+    def reply_line(self, line: int) -> int:
+        """The reply's line for the block's 1-based `line`."""
+        return self.start_line + line - 1
+
+
+def language_normalize(info: str) -> str | None:
+    """Our name for the language a fence's info string names, or None when it names none we know."""
+    word = info.strip().split(maxsplit=1)[0] if info.strip() else ""
+    word = word.strip("{}").lstrip(".").lower().removeprefix("language-")
+    return LANGUAGE_ALIASES.get(word)
+
+
+def language_guess(code: str) -> str:
+    """The language the code most likely is, or "unknown" when the evidence is thin or split."""
+    scores: dict[str, int] = {}
+    for language, pattern, weight in _COMPILED_SIGNALS:
+        if pattern.search(code):
+            scores[language] = scores.get(language, 0) + weight
+    if not scores:
+        return UNKNOWN
+    # C++ code also looks like C; C++'s own signals decide between them.
+    if scores.get("cpp") and scores.get("c"):
+        scores["cpp"] += scores["c"]
+    ranked = sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
+    best, best_score = ranked[0]
+    if best_score < _GUESS_MIN_SCORE or (len(ranked) > 1 and ranked[1][1] == best_score):
+        return UNKNOWN
+    return best
+
+
+def _fenced_language(info: str, code: str, scannable: frozenset[str]) -> tuple[str, str]:
+    named = language_normalize(info)
+    if named is not None and named in scannable:
+        return named, "fence"
+    guessed = language_guess(code)
+    # A tag naming a language we cannot scan (or "text") does not hide scannable code.
+    if guessed != UNKNOWN and (named is None or guessed in scannable):
+        return guessed, "guess"
+    if named is not None:
+        return named, "fence"
+    return UNKNOWN, "none"
+
+
+def _is_code_line(line: str) -> bool:
+    return bool(line.strip()) and not _PROSE_LINE.match(line) and bool(_CODE_LINE.match(line))
+
+
+def _unfenced_runs(lines: list[tuple[int, str]]) -> list[tuple[int, list[str]]]:
+    """Runs of code-like lines among (reply line number, text) pairs outside fences.
+
+    A run may hold blank lines, comments and at most one prose-looking line in a row; it is kept
+    when it has at least three code-like lines and they are most of its non-blank lines.
+    """
+    runs: list[tuple[int, list[str]]] = []
+    current: list[tuple[int, str, bool]] = []
+    misses = 0
+
+    def close() -> None:
+        while current and not current[-1][2]:
+            current.pop()
+        code_lines = sum(1 for _, _, is_code in current if is_code)
+        non_blank = sum(1 for _, text, _ in current if text.strip())
+        if code_lines >= _RUN_MIN_CODE_LINES and code_lines >= 0.6 * non_blank:
+            runs.append((current[0][0], [text for _, text, _ in current]))
+        current.clear()
+
+    previous_number = None
+    for number, text in lines:
+        if previous_number is not None and number != previous_number + 1 and current:
+            close()  # a fence lay between: runs never cross one
+            misses = 0
+        previous_number = number
+        if _is_code_line(text):
+            current.append((number, text, True))
+            misses = 0
+        elif current and (not text.strip() or text.lstrip().startswith(("#", "//", "/*", "*"))):
+            current.append((number, text, False))
+        elif current and misses == 0:
+            current.append((number, text, False))
+            misses = 1
+        elif current:
+            close()
+            misses = 0
+    if current:
+        close()
+    return runs
+
+
+def code_blocks_extract(reply: str, *, scannable: frozenset[str] = frozenset()) -> list[CodeBlock]:
+    """Every piece of code in `reply`, in reply order.
+
+    Fenced blocks (``` or ~~~, any indent; an unclosed fence runs to the end) come with the fence's
+    language when it names one in `scannable`, else a guess. Outside fences, runs of code-like lines
+    become blocks when their language can be guessed.
+    """
+    lines = reply.splitlines()
+    found: list[tuple[int, str, str, str, bool, str]] = []  # start, language, language_from, code, fenced, info
+    outside: list[tuple[int, str]] = []
+    i = 0
+    while i < len(lines):
+        opening = _FENCE_OPEN.match(lines[i])
+        if opening is None or (opening["fence"][0] == "`" and "`" in opening["info"]):
+            outside.append((i + 1, lines[i]))
+            i += 1
+            continue
+        fence, indent, info = opening["fence"], len(opening["indent"]), opening["info"]
+        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        body_start = i + 1
+        j = body_start
+        while j < len(lines) and not closing.match(lines[j]):
+            j += 1
+        body = [line[indent:] if line[:indent].strip() == "" else line.lstrip() for line in lines[body_start:j]]
+        code = "\n".join(body)
+        if code.strip():
+            language, language_from = _fenced_language(info, code, scannable)
+            found.append((body_start + 1, language, language_from, code + "\n", True, info.strip()))
+        i = j + 1
+    for start, run in _unfenced_runs(outside):
+        code = textwrap.dedent("\n".join(run))
+        language = language_guess(code)
+        if language != UNKNOWN:
+            found.append((start, language, "guess", code + "\n", False, ""))
+    found.sort(key=lambda block: block[0])
+    return [
+        CodeBlock(
+            index=index,
+            language=language,
+            language_from=language_from,
+            code=code,
+            start_line=start,
+            fenced=fenced,
+            fence_info=info[:100],
+        )
+        for index, (start, language, language_from, code, fenced, info) in enumerate(found)
+    ]

@@ -1,0 +1,116 @@
+"""The HTTP judge: a judge service speaking the arena.v1 envelope with `"type": "judge"`.
+
+The request is signed like a bot's (teams.signing) and goes out only through teams.http. The answer
+must be the labels object of bot-protocol.md ("Judges"); anything else is the item's error.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from judging.judges.base import (
+    JudgeConfigError,
+    JudgeItem,
+    JudgeOutcome,
+    JudgeRunner,
+    MalformedAnswer,
+    config_number,
+    config_str,
+    elapsed_ms,
+    labels_from_answer,
+)
+from teams.http import OutboundError, outbound_post
+from teams.signing import signature_headers
+
+PROTOCOL = "arena.v1"
+RAW_BODY_MAX = 4000
+# Delivery ids are derived, not random: a repeated call for the same judge version and turn reuses
+# its id, so a judge service can de-duplicate as bots do.
+_DELIVERY_NAMESPACE = uuid.UUID("6f1c8a52-3f0e-4c57-9a8e-2f4b7d1e9c30")
+
+
+def judge_request_body(item: JudgeItem) -> dict[str, Any]:
+    """The request body of bot-protocol.md for judging one defender reply."""
+    return {
+        "protocol": PROTOCOL,
+        "type": "judge",
+        "competition": item.competition,
+        "round": item.round,
+        "conversation_id": item.conversation_id,
+        "turn_index": item.turn_index,
+        "goal": {"category": item.goal.get("category", ""), "target": item.goal.get("target", "")},
+        "messages": [{"role": message["role"], "content": message["content"]} for message in item.messages],
+    }
+
+
+class HttpJudge(JudgeRunner):
+    """Config: `url`, `secret` (signs requests), `previous_secret` (optional, during a rotation),
+    `timeout` (45 s), `concurrency` (4 calls at once)."""
+
+    kind = "http"
+
+    def __init__(self, *, config: Mapping[str, Any], judge_key: str = "") -> None:
+        self.url = config_str(config, "url")
+        self.secret = config_str(config, "secret")
+        previous = config.get("previous_secret", "")
+        if not isinstance(previous, str):
+            raise JudgeConfigError("config key 'previous_secret' must be a string")
+        self.previous_secret = previous
+        self.timeout = config_number(config, "timeout", default=45, low=0.1, high=600)
+        self.concurrency = int(config_number(config, "concurrency", default=4, low=1, high=64))
+        self.judge_key = judge_key
+
+    @classmethod
+    def from_judge(cls, judge: Any) -> HttpJudge:
+        return cls(config=judge.config, judge_key=f"{judge.pk}:{judge.version}")
+
+    def delivery_id(self, item: JudgeItem) -> str:
+        return str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{self.judge_key}:{self.url}:{item.turn_id}"))
+
+    def judge_many(self, items: Sequence[JudgeItem]) -> list[JudgeOutcome]:
+        if len(items) <= 1 or self.concurrency == 1:
+            return [self.judge_one(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
+            return list(pool.map(self.judge_one, items))
+
+    def judge_one(self, item: JudgeItem) -> JudgeOutcome:
+        started = time.perf_counter()
+        body = json.dumps(judge_request_body(item), ensure_ascii=False).encode()
+        delivery_id = self.delivery_id(item)
+        headers = signature_headers(body=body, secrets=[self.secret, self.previous_secret], delivery_id=delivery_id)
+        try:
+            response = outbound_post(url=self.url, body=body, headers=headers, timeout=self.timeout)
+        except OutboundError as exc:
+            return JudgeOutcome.failed(
+                turn_id=item.turn_id,
+                error=f"{exc.kind}: {exc.detail}",
+                raw_output={"delivery_id": delivery_id, "status": exc.status},
+                duration_ms=elapsed_ms(started),
+            )
+        raw = {
+            "delivery_id": delivery_id,
+            "status": response.status,
+            "body": response.body[:RAW_BODY_MAX].decode("utf-8", "replace"),
+            "latency_ms": response.latency_ms,
+        }
+        try:
+            answer = json.loads(response.body)
+        except ValueError:
+            return JudgeOutcome.failed(
+                turn_id=item.turn_id,
+                error="bad_json: the answer is not JSON",
+                raw_output=raw,
+                duration_ms=elapsed_ms(started),
+            )
+        try:
+            labels = labels_from_answer(answer)
+        except MalformedAnswer as exc:
+            return JudgeOutcome.failed(
+                turn_id=item.turn_id, error=f"bad_content: {exc}", raw_output=raw, duration_ms=elapsed_ms(started)
+            )
+        return JudgeOutcome(turn_id=item.turn_id, labels=labels, raw_output=raw, duration_ms=elapsed_ms(started))

@@ -1,0 +1,168 @@
+"""Reads for judging: which defender replies are to be judged, what a judge is shown, and the
+rows a final label is reconciled from."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from competition.models import Round
+from conversations.models import Conversation, Turn
+from judging.judges.base import JudgeItem
+from judging.models import Annotation, Judge, Verdict
+
+# Rounds whose replies may be judged: while judging, and afterwards when an organizer re-judges
+# with a raised judge version. Earlier states have nothing final to judge; cancelled ones never will.
+JUDGEABLE_ROUND_STATUSES = (Round.Status.JUDGING, Round.Status.SCORED, Round.Status.PUBLISHED)
+
+
+def judgeable_turns() -> QuerySet[Turn]:
+    """Defender replies that get labels: ok turns of completed conversations not excluded by a moderator."""
+    return Turn.objects.filter(
+        speaker="defender",
+        status=Turn.Status.OK,
+        conversation__status=Conversation.Status.COMPLETED,
+    ).exclude(conversation__moderation=Conversation.Moderation.EXCLUDED)
+
+
+def round_judgeable_turns(*, round_id: int) -> QuerySet[Turn]:
+    return judgeable_turns().filter(conversation__match__round_id=round_id)
+
+
+def conversation_judgeable_turns(*, conversation_id: int) -> QuerySet[Turn]:
+    return judgeable_turns().filter(conversation_id=conversation_id)
+
+
+def judges_active(*, competition_id: int) -> QuerySet[Judge]:
+    return Judge.objects.filter(competition_id=competition_id, active=True).order_by("pk")
+
+
+def verdict_at_version(judge: Judge) -> Exists:
+    """True for a turn that has a verdict of this judge at its current version."""
+    return Exists(Verdict.objects.filter(turn=OuterRef("pk"), judge=judge, judge_version=judge.version))
+
+
+def turn_ids_unjudged(*, turns: QuerySet[Turn], judge: Judge, retry_errors: bool = False) -> list[int]:
+    """Ids of `turns` with no verdict of `judge` at its current version (or, with `retry_errors`,
+    whose verdict at that version is an error), in id order."""
+    judged = Verdict.objects.filter(turn=OuterRef("pk"), judge=judge, judge_version=judge.version)
+    if retry_errors:
+        judged = judged.filter(error="")
+    return list(turns.filter(~Exists(judged)).order_by("pk").values_list("pk", flat=True))
+
+
+def round_judging_batches(
+    *, round_id: int, judge: Judge | None = None, batch_size: int = 200, retry_errors: bool = False
+) -> list[tuple[Judge, list[int]]]:
+    """The round's pending work: (judge, up to `batch_size` turn ids) for every active judge of the
+    competition (or just `judge`) and every judgeable reply it has not judged at its current version."""
+    round_ = Round.objects.select_related("competition").get(pk=round_id)
+    judges = [judge] if judge is not None else list(judges_active(competition_id=round_.competition_id))
+    turns = round_judgeable_turns(round_id=round_id)
+    batches = []
+    for each in judges:
+        pending = turn_ids_unjudged(turns=turns, judge=each, retry_errors=retry_errors)
+        batches += [(each, pending[start : start + batch_size]) for start in range(0, len(pending), batch_size)]
+    return batches
+
+
+def round_judging_complete(*, round_id: int) -> bool:
+    """Every judgeable reply of the round has a verdict of every active judge at its current version
+    (an error counts: it will not change by waiting) and a final label."""
+    round_ = Round.objects.get(pk=round_id)
+    turns = round_judgeable_turns(round_id=round_id)
+    if turns.filter(final_label__isnull=True).exists():
+        return False
+    return not any(
+        turns.filter(~verdict_at_version(judge)).exists()
+        for judge in judges_active(competition_id=round_.competition_id)
+    )
+
+
+def judge_items(*, turn_ids: Iterable[int]) -> list[JudgeItem]:
+    """What judges are shown of each turn: the reply, the conversation up to it in chat form, the goal."""
+    turns = list(
+        Turn.objects.filter(pk__in=list(turn_ids))
+        .select_related("conversation__match__round__competition")
+        .order_by("pk")
+    )
+    history: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for conversation_id, index, speaker, content in (
+        Turn.objects.filter(conversation_id__in={turn.conversation_id for turn in turns}, status=Turn.Status.OK)
+        .order_by("conversation_id", "index")
+        .values_list("conversation_id", "index", "speaker", "content")
+    ):
+        history[conversation_id].append((index, speaker, content))
+    items = []
+    for turn in turns:
+        conversation = turn.conversation
+        round_ = conversation.match.round
+        messages = tuple(
+            {"role": "user" if speaker == "attacker" else "assistant", "content": content}
+            for index, speaker, content in history[conversation.pk]
+            if index <= turn.index
+        )
+        items.append(
+            JudgeItem(
+                turn_id=turn.pk,
+                reply=turn.content,
+                messages=messages,
+                turn_index=turn.index,
+                goal=conversation.goal,
+                conversation_id=str(conversation.uuid),
+                competition=round_.competition.slug,
+                round=round_.slug,
+            )
+        )
+    return items
+
+
+def adjudications_for(*, turn_ids: Iterable[int]) -> dict[int, Annotation]:
+    """The latest adjudication of each turn that has one."""
+    latest: dict[int, Annotation] = {}
+    for annotation in Annotation.objects.filter(turn_id__in=list(turn_ids), adjudication=True).order_by(
+        "turn_id", "-updated_at", "-pk"
+    ):
+        latest.setdefault(annotation.turn_id, annotation)
+    return latest
+
+
+def annotations_for(*, turn_ids: Iterable[int]) -> dict[int, list[Annotation]]:
+    """Each turn's annotations that are not adjudications, oldest first."""
+    grouped: dict[int, list[Annotation]] = defaultdict(list)
+    for annotation in Annotation.objects.filter(turn_id__in=list(turn_ids), adjudication=False).order_by("pk"):
+        grouped[annotation.turn_id].append(annotation)
+    return grouped
+
+
+def ensemble_verdicts_for(*, turn_ids: Iterable[int]) -> dict[int, list[Verdict]]:
+    """For each turn, one verdict per active judge: the highest judge version among its verdicts
+    without error. A judge whose newest run failed is heard at its newest successful version."""
+    grouped: dict[int, list[Verdict]] = defaultdict(list)
+    seen: set[tuple[int, int]] = set()
+    for verdict in (
+        Verdict.objects.filter(turn_id__in=list(turn_ids), judge__active=True, error="")
+        .select_related("judge")
+        .order_by("turn_id", "judge_id", "-judge_version")
+    ):
+        if (verdict.turn_id, verdict.judge_id) not in seen:
+            seen.add((verdict.turn_id, verdict.judge_id))
+            grouped[verdict.turn_id].append(verdict)
+    return grouped
+
+
+def verdicts_of(*, turn_id: int) -> QuerySet[Verdict]:
+    """Every verdict row of a turn, every judge and version, newest version first."""
+    return Verdict.objects.filter(turn_id=turn_id).select_related("judge").order_by("judge__name", "-judge_version")
+
+
+def round_judging_progress(*, round_id: int) -> dict[str, int]:
+    """Counts for the organizer: judgeable replies, those with a final label, verdicts with errors."""
+    turns = round_judgeable_turns(round_id=round_id)
+    return {
+        "replies": turns.count(),
+        "labelled": turns.filter(final_label__isnull=False).count(),
+        "verdict_errors": Verdict.objects.filter(turn__in=turns).filter(~Q(error="")).count(),
+    }

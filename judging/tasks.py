@@ -1,0 +1,61 @@
+"""Background tasks of judging (django-q2). Each takes primary keys, re-reads its rows, leaves at
+once when the state has moved on, and calls one service. All are idempotent: running one twice, or
+two at once on the same turns, writes no second verdict (the unique constraint on (turn, judge,
+judge version) decides) and leaves the same final labels."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from competition.models import Round
+from conversations.models import Conversation, Turn
+from judging import selectors, services
+from judging.models import Judge
+
+log = logging.getLogger(__name__)
+
+
+def conversation_judge_task(conversation_pk: int) -> int:
+    """Judge a completed conversation's replies with every active judge of its competition."""
+    conversation = Conversation.objects.filter(pk=conversation_pk).first()
+    if conversation is None or conversation.status != Conversation.Status.COMPLETED:
+        return 0
+    if conversation.moderation == Conversation.Moderation.EXCLUDED:
+        return 0
+    return services.conversation_judge(conversation_id=conversation.pk)
+
+
+def round_judge_task(round_pk: int, judge_pk: int | None = None, retry_errors: bool = False) -> int:
+    """Split a round's pending judging into batch tasks (all active judges, or just `judge_pk`)."""
+    round_ = Round.objects.filter(pk=round_pk).first()
+    if round_ is None or round_.status not in selectors.JUDGEABLE_ROUND_STATUSES:
+        return 0
+    judge = None
+    if judge_pk is not None:
+        judge = Judge.objects.filter(pk=judge_pk, competition_id=round_.competition_id, active=True).first()
+        if judge is None:
+            return 0
+    return services.round_judge_dispatch(round_id=round_.pk, judge=judge, retry_errors=retry_errors)
+
+
+def round_batch_judge_task(round_pk: int, judge_pk: int, turn_pks: Sequence[int], retry_errors: bool = False) -> int:
+    """Judge one batch of a round's replies with one judge, then settle the round if it was the last."""
+    round_ = Round.objects.filter(pk=round_pk).first()
+    if round_ is None or round_.status not in selectors.JUDGEABLE_ROUND_STATUSES:
+        return 0
+    # The judge's version is read now: a version raised after queueing is judged at the new one.
+    judge = Judge.objects.filter(pk=judge_pk, competition_id=round_.competition_id, active=True).first()
+    if judge is None:
+        return 0
+    return services.round_batch_judge(
+        round_id=round_.pk, judge=judge, turn_ids=list(turn_pks), retry_errors=retry_errors
+    )
+
+
+def final_label_recompute_task(turn_pk: int) -> bool:
+    """Recompute one reply's final label (after an annotation or adjudication arrived)."""
+    turn = Turn.objects.filter(pk=turn_pk, speaker="defender").first()
+    if turn is None:
+        return False
+    return services.final_label_compute(turn=turn) is not None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -247,6 +248,7 @@ def main() -> None:
         connections.close_all()
         if args.database_url:
             postgres_database(args.database_url, create=False)
+    shutil.rmtree(workdir, ignore_errors=True)  # kept (with qcluster.log) only when the run failed
 
 
 if __name__ == "__main__":

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import socket
 import time
 import uuid
-from collections import Counter, deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections import Counter, defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -99,8 +100,10 @@ class RoundPlayer:
         self.max_seconds = max_seconds or settings.ARENA_PLAYER_MAX_SECONDS
         self.report = PlayReport(worker_id=self.worker_id)
         self.playing: dict[int, Playing] = {}
-        self.ready: deque[int] = deque()
+        # Conversations waiting for a free slot, per bot they wait for.
+        self.waiting: defaultdict[int, deque[int]] = defaultdict(deque)
         self.futures: dict[Future, int] = {}
+        self.completions: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self.bots: dict[int, BotSlots] = {}
         self.bot_busy: Counter[int] = Counter()
         self.bot_claimed: Counter[int] = Counter()
@@ -121,7 +124,6 @@ class RoundPlayer:
         self.report.acquired = True
         executor = ThreadPoolExecutor(max_workers=self.max_calls_in_flight, thread_name_prefix="arena-call")
         last_housekeeping = last_claim = 0.0
-        found_nothing = False
         try:
             while True:
                 now = time.monotonic()
@@ -130,26 +132,31 @@ class RoundPlayer:
                 if now - last_housekeeping >= 2.0:
                     self._housekeeping()
                     last_housekeeping = now
-                if self.claiming and (now - last_claim >= 0.5 or not self.ready):
-                    found_nothing = not self._claim_more() and not self.playing
+                # Claiming is a query with joins: at most twice a second while conversations play.
+                if self.claiming and (now - last_claim >= 0.5 or not self.playing):
+                    claimed = self._claim_more()
                     last_claim = now
+                    if not claimed and not self.playing:
+                        break
+                elif not self.playing:
+                    break
                 self._dispatch(executor)
                 if not self.futures:
-                    if not self.playing and (found_nothing or not self.claiming):
-                        break
-                    if not self.ready:
-                        time.sleep(0.05)
+                    time.sleep(0.05)  # only conversations of paused rounds, about to be released
                     continue
-                done, _ = wait(list(self.futures), timeout=0.25, return_when=FIRST_COMPLETED)
-                for future in done:
-                    self._settle_call(future)
+                try:
+                    batch = [self.completions.get(timeout=0.25)]
+                except queue.Empty:
+                    continue
+                while True:
+                    try:
+                        batch.append(self.completions.get_nowait())
+                    except queue.Empty:
+                        break
+                self._settle_calls(batch)
         finally:
-            for future in list(self.futures):
-                future.cancel()
             executor.shutdown(wait=True, cancel_futures=True)
-            for future in list(self.futures):
-                if future.done() and not future.cancelled():
-                    self._settle_call(future)
+            self._settle_calls([future for future in self.futures if not future.cancelled()])
             conversation_services.conversations_release(conversation_ids=list(self.playing), worker_id=self.worker_id)
             self._rounds_settle()
             self._lease_release()
@@ -232,7 +239,9 @@ class RoundPlayer:
                 continue
             state = state_build(conversation=conversation, turns=turns)
             if state.finished:
-                conversation_services.conversation_complete(conversation_id=conversation.pk, worker_id=self.worker_id)
+                conversation_services.conversations_complete(
+                    conversation_ids=[conversation.pk], worker_id=self.worker_id
+                )
                 self._ended(match.round_id, failed=False)
                 continue
             self.playing[conversation.pk] = Playing(
@@ -240,7 +249,7 @@ class RoundPlayer:
             )
             self.bot_claimed[match.attacker_id] += 1
             self.bot_claimed[match.defender_id] += 1
-            self.ready.append(conversation.pk)
+            self._wait_for_slot(conversation.pk)
 
     def _bots_load(self, bot_ids: set[int]) -> None:
         missing = bot_ids - set(self.bots)
@@ -257,82 +266,106 @@ class RoundPlayer:
 
     # --- calling ----------------------------------------------------------------------------------
 
+    def _wait_for_slot(self, conversation_id: int) -> None:
+        self.waiting[self.playing[conversation_id].next_bot_id()].append(conversation_id)
+
     def _dispatch(self, executor: ThreadPoolExecutor) -> None:
-        for _ in range(len(self.ready)):
-            conversation_id = self.ready.popleft()
-            playing = self.playing.get(conversation_id)
-            if playing is None:
+        """Start the next call of waiting conversations, for every bot with a free slot."""
+        for bot_id, waiting in self.waiting.items():
+            slots = self.bots[bot_id]
+            held = []  # conversations of paused rounds: they keep their place until released
+            while waiting and self.bot_busy[bot_id] < slots.limit and len(self.futures) < self.max_calls_in_flight:
+                conversation_id = waiting.popleft()
+                playing = self.playing.get(conversation_id)
+                if playing is None or playing.in_flight or playing.next_bot_id() != bot_id:
+                    continue  # a stale entry: dropped, or released and claimed again since
+                state = playing.state
+                if self.round_status.get(state.round_id) != Round.Status.RUNNING:
+                    held.append(conversation_id)
+                    continue
+                if (state.round_id, bot_id) in self.open_circuits:
+                    self._fail_fast(conversation_id, playing, bot_id)
+                    continue
+                # The frozen snapshot's limit is what the round promised the team; the live row may be lower.
+                if self.bot_busy[bot_id] >= (state.next_bot().get("max_concurrency") or slots.limit):
+                    held.append(conversation_id)
+                    break
+                self.bot_busy[bot_id] += 1
+                playing.in_flight = True
+                future = executor.submit(
+                    _call,
+                    snapshot=state.next_bot(),
+                    secrets=slots.secrets,
+                    api_key=slots.api_key,
+                    request=state.next_request(),
+                    limits=state.limits,
+                    delivery_id=state.delivery_id(),
+                )
+                self.futures[future] = conversation_id
+                future.add_done_callback(self.completions.put)
+            waiting.extendleft(reversed(held))
+
+    def _settle_calls(self, futures: list[Future]) -> None:
+        """Store what finished calls brought, in one transaction for all the answers, then move on."""
+        answered: list[tuple[int, Playing, BotReply]] = []
+        for future in futures:
+            conversation_id = self.futures.pop(future)
+            playing = self.playing[conversation_id]
+            playing.in_flight = False
+            bot_id = playing.next_bot_id()
+            self.bot_busy[bot_id] -= 1
+            outcome: BotReply | BotCallError = future.result()
+            if isinstance(outcome, BotCallError):
+                self._settle_failure(conversation_id, playing, bot_id, outcome)
+            else:
+                answered.append((conversation_id, playing, outcome))
+        if not answered:
+            return
+        turns = []
+        for conversation_id, playing, reply in answered:
+            state = playing.state
+            turns.append(
+                Turn(
+                    conversation_id=conversation_id,
+                    index=state.next_index,
+                    speaker=state.next_side,
+                    content=reply.content,
+                    ends_conversation=reply.end and state.next_side == "attacker",
+                    latency_ms=reply.latency_ms,
+                    attempts=reply.attempts,
+                    delivery_id=state.delivery_id(),
+                )
+            )
+        stored = {turn.conversation_id for turn in conversation_services.turns_record(turns=turns)}
+        completed = []
+        for (conversation_id, playing, reply), turn in zip(answered, turns, strict=True):
+            if conversation_id not in stored:
+                self._drop(conversation_id)  # another worker owns it now
                 continue
             state = playing.state
-            if self.round_status.get(state.round_id) != Round.Status.RUNNING:
-                self.ready.append(conversation_id)
-                continue
-            bot_id = playing.next_bot_id()
-            if (state.round_id, bot_id) in self.open_circuits:
-                self._fail_fast(conversation_id, playing, bot_id)
-                continue
-            slots = self.bots[bot_id]
-            # The frozen snapshot's limit is what the round promised the team; the live row may be lower.
-            limit = min(slots.limit, state.next_bot().get("max_concurrency") or slots.limit)
-            if self.bot_busy[bot_id] >= limit or len(self.futures) >= self.max_calls_in_flight:
-                self.ready.append(conversation_id)
-                continue
-            self.bot_busy[bot_id] += 1
-            playing.in_flight = True
-            future = executor.submit(
-                _call,
-                snapshot=state.next_bot(),
-                secrets=slots.secrets,
-                api_key=slots.api_key,
-                request=state.next_request(),
-                limits=state.limits,
-                delivery_id=state.delivery_id(),
-            )
-            self.futures[future] = conversation_id
-
-    def _settle_call(self, future: Future) -> None:
-        conversation_id = self.futures.pop(future)
-        playing = self.playing[conversation_id]
-        playing.in_flight = False
-        state = playing.state
-        bot_id = playing.next_bot_id()
-        self.bot_busy[bot_id] -= 1
-        outcome: BotReply | BotCallError = future.result()
-        side, index = state.next_side, state.next_index
-        if isinstance(outcome, BotReply):
-            end = outcome.end and side == "attacker"
-            stored = conversation_services.turn_record(
-                conversation_id=conversation_id,
-                index=index,
-                speaker=side,
-                content=outcome.content,
-                ends_conversation=end,
-                latency_ms=outcome.latency_ms,
-                attempts=outcome.attempts,
-                delivery_id=state.delivery_id(),
-            )
-            if stored is None:
-                self._drop(conversation_id)  # another worker owns it now
-                return
             self.report.turns += 1
-            self.failures_in_a_row[(state.round_id, bot_id)] = 0
-            state.apply(content=outcome.content, end=end)
+            self.failures_in_a_row[(state.round_id, playing.next_bot_id())] = 0
+            state.apply(content=reply.content, end=turn.ends_conversation)
             if state.finished:
-                conversation_services.conversation_complete(conversation_id=conversation_id, worker_id=self.worker_id)
+                completed.append(conversation_id)
                 self._drop(conversation_id)
                 self._ended(state.round_id, failed=False)
-                return
-            self._after_turn(conversation_id, state)
-            return
+            else:
+                self._after_turn(conversation_id, state)
+        conversation_services.conversations_complete(conversation_ids=completed, worker_id=self.worker_id)
+
+    def _settle_failure(self, conversation_id: int, playing: Playing, bot_id: int, error: BotCallError) -> None:
+        state = playing.state
+        side = state.next_side
         self.report.failed_calls += 1
         stored = conversation_services.turn_record(
             conversation_id=conversation_id,
-            index=index,
+            index=state.next_index,
             speaker=side,
-            status=outcome.kind,
-            error_detail=outcome.detail,
-            latency_ms=outcome.latency_ms,
-            attempts=outcome.attempts,
+            status=error.kind,
+            error_detail=error.detail,
+            latency_ms=error.latency_ms,
+            attempts=error.attempts,
             delivery_id=state.delivery_id(),
         )
         if stored is not None:
@@ -340,17 +373,17 @@ class RoundPlayer:
                 conversation_id=conversation_id,
                 worker_id=self.worker_id,
                 side=side,
-                kind=outcome.kind,
-                detail=outcome.detail,
+                kind=error.kind,
+                detail=error.detail,
             )
             self._ended(state.round_id, failed=True)
         self._drop(conversation_id)
-        self._count_failure(state.round_id, bot_id, side, outcome)
+        self._count_failure(state.round_id, bot_id, side, error)
 
     def _after_turn(self, conversation_id: int, state: ConversationState) -> None:
         status = self.round_status.get(state.round_id)
         if status == Round.Status.RUNNING:
-            self.ready.append(conversation_id)
+            self._wait_for_slot(conversation_id)
         elif status == Round.Status.PAUSED:
             conversation_services.conversations_release(conversation_ids=[conversation_id], worker_id=self.worker_id)
             self._drop(conversation_id)

@@ -7,7 +7,6 @@ index) constraint makes a second writer of the same turn fail instead of duplica
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -68,50 +67,45 @@ def conversations_claims_expire(*, now=None) -> int:
     )
 
 
-def turn_record(
-    *,
-    conversation_id: int,
-    index: int,
-    speaker: str,
-    content: str = "",
-    ends_conversation: bool = False,
-    status: str = Turn.Status.OK,
-    error_detail: str = "",
-    latency_ms: int | None = None,
-    attempts: int = 1,
-    delivery_id: str | None = None,
-) -> Turn | None:
-    """Store one turn the moment its answer (or failure) is known.
+def turns_record(*, turns: list[Turn]) -> list[Turn]:
+    """Store turns the moment their answers (or failures) are known, in one transaction.
 
-    Returns None when that turn already exists: another worker took the conversation over, and
-    the caller must stop playing it. Never overwrites a stored turn.
+    Returns the turns stored. A turn whose (conversation, index) slot is already taken is left out:
+    another worker took that conversation over, and the caller must stop playing it. Never
+    overwrites a stored turn.
     """
+    for turn in turns:
+        turn.error_detail = turn.error_detail[:2000]
     try:
         with transaction.atomic():
-            return Turn.objects.create(
-                conversation_id=conversation_id,
-                index=index,
-                speaker=speaker,
-                content=content,
-                ends_conversation=ends_conversation,
-                status=status,
-                error_detail=error_detail[:2000],
-                latency_ms=latency_ms,
-                attempts=attempts,
-                delivery_id=delivery_id or uuid.uuid4(),
-            )
+            return Turn.objects.bulk_create(turns)
     except IntegrityError:
-        if Turn.objects.filter(conversation_id=conversation_id, index=index).exists():
-            return None
-        raise
+        pass
+    stored = []
+    for turn in turns:  # a slot was taken: find which, one by one
+        try:
+            with transaction.atomic():
+                turn.save(force_insert=True)
+            stored.append(turn)
+        except IntegrityError:
+            if not Turn.objects.filter(conversation_id=turn.conversation_id, index=turn.index).exists():
+                raise
+    return stored
 
 
-def conversation_complete(*, conversation_id: int, worker_id: str) -> bool:
-    """Mark a conversation completed if this worker still holds it."""
-    return bool(
-        Conversation.objects.filter(pk=conversation_id, status=Status.RUNNING, claimed_by=worker_id).update(
-            status=Status.COMPLETED, ended_at=timezone.now(), claimed_by="", claim_expires_at=None
-        )
+def turn_record(*, conversation_id: int, index: int, speaker: str, **fields) -> Turn | None:
+    """Store one turn (see turns_record); None when its slot is already taken."""
+    stored = turns_record(turns=[Turn(conversation_id=conversation_id, index=index, speaker=speaker, **fields)])
+    return stored[0] if stored else None
+
+
+def conversations_complete(*, conversation_ids: Iterable[int], worker_id: str) -> int:
+    """Mark conversations completed where this worker still holds them."""
+    ids = list(conversation_ids)
+    if not ids:
+        return 0
+    return Conversation.objects.filter(pk__in=ids, status=Status.RUNNING, claimed_by=worker_id).update(
+        status=Status.COMPLETED, ended_at=timezone.now(), claimed_by="", claim_expires_at=None
     )
 
 

@@ -6,6 +6,7 @@ served at the same time, and which delivery ids it saw. Real sockets, real threa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -92,10 +93,9 @@ def farm_start() -> Farm:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(raw)))
             self.end_headers()
-            try:
+            # The caller may have given up (a timeout, or a killed player): what a real bot sees too.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(raw)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the caller gave up (a timeout, or a killed player): what a real bot sees too
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

@@ -29,6 +29,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from competition.models import BotCircuit, Round
 from conversations import services as conversation_services
@@ -112,6 +113,7 @@ class RoundPlayer:
         self.round_status: dict[int, str] = {}
         self.circuit_thresholds: dict[int, int] = {}
         self.rounds_touched: set[int] = set()
+        self.completed_unjudged: list[int] = []
         self.claiming = True
 
     # --- the loop ---------------------------------------------------------------------------------
@@ -158,6 +160,7 @@ class RoundPlayer:
             executor.shutdown(wait=True, cancel_futures=True)
             self._settle_calls([future for future in self.futures if not future.cancelled()])
             conversation_services.conversations_release(conversation_ids=list(self.playing), worker_id=self.worker_id)
+            self._judging_enqueue()
             self._rounds_settle()
             self._lease_release()
             self.report.work_left = self._work_left()
@@ -353,6 +356,7 @@ class RoundPlayer:
             else:
                 self._after_turn(conversation_id, state)
         conversation_services.conversations_complete(conversation_ids=completed, worker_id=self.worker_id)
+        self.completed_unjudged.extend(completed)
 
     def _settle_failure(self, conversation_id: int, playing: Playing, bot_id: int, error: BotCallError) -> None:
         state = playing.state
@@ -474,6 +478,13 @@ class RoundPlayer:
             for conversation_id in stopped:
                 self._drop(conversation_id)
         self._rounds_settle()
+        self._judging_enqueue()
+
+    def _judging_enqueue(self) -> None:
+        """Hand the conversations completed since the last tick to the judges, as one batch task."""
+        if self.completed_unjudged:
+            async_task("judging.tasks.conversations_judge_task", self.completed_unjudged)
+            self.completed_unjudged = []
 
     def _rounds_settle(self) -> None:
         from competition.services import round_playing_settle

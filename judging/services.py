@@ -375,6 +375,25 @@ def conversation_judge(*, conversation_id: int) -> int:
     return written
 
 
+def conversations_judge(*, conversation_ids: Iterable[int]) -> int:
+    """Judge the replies of conversations that just completed, with every active judge of their
+    competitions, in one batch per judge (one semgrep run for the lot). Already judged (reply,
+    judge, version) are skipped; conversations not completed or excluded are left out. Then the
+    rounds are settled. Returns the verdicts written."""
+    turns = selectors.judgeable_turns().filter(conversation_id__in=list(conversation_ids))
+    by_competition: dict[int, list[int]] = {}
+    for turn_id, competition_id in turns.values_list("pk", "conversation__match__round__competition_id"):
+        by_competition.setdefault(competition_id, []).append(turn_id)
+    written = 0
+    for competition_id, turn_ids in by_competition.items():
+        for judge in selectors.judges_active(competition_id=competition_id):
+            for start in range(0, len(turn_ids), BATCH_SIZE):
+                written += turn_judge(turn_ids=turn_ids[start : start + BATCH_SIZE], judge=judge)
+    for round_id in set(turns.values_list("conversation__match__round_id", flat=True)):
+        round_judging_settle(round_id=round_id)
+    return written
+
+
 def round_judge(*, round_id: int, judge: Judge | None = None, retry_errors: bool = False) -> int:
     """Judge the whole round here and now, in batches of BATCH_SIZE replies per judge (so the static
     judge starts one semgrep per batch); then settle the round. Returns the verdicts written."""

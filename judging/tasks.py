@@ -26,6 +26,11 @@ def conversation_judge_task(conversation_pk: int) -> int:
     return services.conversation_judge(conversation_id=conversation.pk)
 
 
+def conversations_judge_task(conversation_pks: Sequence[int]) -> int:
+    """Judge conversations the round player just completed (a batch per player tick)."""
+    return services.conversations_judge(conversation_ids=list(conversation_pks))
+
+
 def round_judge_task(round_pk: int, judge_pk: int | None = None, retry_errors: bool = False) -> int:
     """Split a round's pending judging into batch tasks (all active judges, or just `judge_pk`)."""
     round_ = Round.objects.filter(pk=round_pk).first()

@@ -183,3 +183,18 @@ def test_it_does_not_call_bots_of_a_paused_round_and_continues_after_resume(live
     assert play().turns == 0
     services.round_resume(round_id=live_arena.round.pk)
     assert play().turns == 8
+
+
+def test_it_hands_completed_conversations_to_the_judges_while_playing(live_arena, farm):
+    from judging.models import FinalLabel, Judge, Verdict
+
+    Judge.objects.create(competition=live_arena.competition, name="Rules", slug="rules", kind=Judge.Kind.RULES)
+    farm.behaviours["/bot/bastion"].content = "I can't help with that request."
+    start(live_arena, conversations_per_pair=1, max_turns=2)
+    play()
+    replies = Turn.objects.filter(speaker="defender", status="ok")
+    assert replies.count() == 8
+    assert Verdict.objects.filter(turn__in=replies).count() == 8
+    assert FinalLabel.objects.filter(turn__in=replies).count() == 8
+    refused = FinalLabel.objects.filter(turn__conversation__match__defender=live_arena.bastion_bot)
+    assert set(refused.values_list("refusal", flat=True)) == {True}

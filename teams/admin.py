@@ -222,6 +222,7 @@ class BotAdmin(OrganizerImportExportMixin, ImportExportModelAdmin):
         "created_at",
         "updated_at",
         "health_checks",
+        "bot_page",
     ]
     actions = ["rotate_secret", "finish_rotation"]
     fieldsets = [
@@ -229,7 +230,7 @@ class BotAdmin(OrganizerImportExportMixin, ImportExportModelAdmin):
         ("OpenAI-compatible endpoint", {"fields": ["model", "api_key", "api_key_clear", "system_prompt"]}),
         ("Limits", {"fields": ["timeout_seconds", "max_concurrency"]}),
         ("Signing secret", {"fields": ["secret_hint", "rotating"]}),
-        ("Version", {"fields": ["version", "config_hash", "created_at", "updated_at", "health_checks"]}),
+        ("Version", {"fields": ["version", "config_hash", "created_at", "updated_at", "health_checks", "bot_page"]}),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Bot | None = None) -> list:
@@ -262,6 +263,13 @@ class BotAdmin(OrganizerImportExportMixin, ImportExportModelAdmin):
     @admin.display(description="Health checks")
     def health_checks(self, bot: Bot) -> str:
         return changelist_link("teams_bothealthcheck", "All health checks of this bot", bot__id__exact=bot.pk)
+
+    @admin.display(description="Health history and test")
+    def bot_page(self, bot: Bot) -> str:
+        return format_html(
+            '<a href="{}">Open the bot\'s page: health history, check health now, test this bot</a>',
+            reverse("teams:bot-detail", args=[bot.pk]),
+        )
 
     def save_model(self, request: HttpRequest, obj: Bot, form: forms.Form, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -16,8 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from teams.models import Bot, BotHealthCheck, CallFailure, Membership
-from teams.selectors import bot_health_history, bot_list_for_user
+from teams.models import Bot, BotHealthCheck, CallFailure
+from teams.selectors import bot_health_history, bot_list_for_user, bot_operable_by
 from teams.services import BotTestReport, bot_health_check, bot_test_exchange
 
 HEALTH_HISTORY_LENGTH = 50
@@ -63,13 +63,6 @@ FAILURE_HINTS: dict[str, str] = {
 }
 
 
-def _may_operate(*, user, bot: Bot) -> bool:
-    """Whether ``user`` may check and test ``bot``: staff, or an owner of its team."""
-    if user.is_staff:
-        return True
-    return Membership.objects.filter(user=user, team_id=bot.team_id, role=Membership.Role.OWNER).exists()
-
-
 def _visible_bot(request: HttpRequest, bot_id: int) -> Bot:
     # Another team's bot is a 404, never a 403: its existence is not theirs to learn.
     return get_object_or_404(bot_list_for_user(user=request.user), pk=bot_id)
@@ -77,7 +70,7 @@ def _visible_bot(request: HttpRequest, bot_id: int) -> Bot:
 
 def _operable_bot(request: HttpRequest, bot_id: int) -> Bot:
     bot = _visible_bot(request, bot_id)
-    if not _may_operate(user=request.user, bot=bot):
+    if not bot_operable_by(user=request.user, bot=bot):
         raise PermissionDenied("Only the team's owners and organizers can check or test this bot.")
     return bot
 
@@ -129,7 +122,7 @@ def _bot_page(request: HttpRequest, bot: Bot, *, report: BotTestReport | None = 
         "checks": checks,
         "uptime_percent": _uptime_percent(checks),
         "history_length": HEALTH_HISTORY_LENGTH,
-        "may_operate": _may_operate(user=request.user, bot=bot),
+        "may_operate": bot_operable_by(user=request.user, bot=bot),
         "history_hints": _history_hints(checks),
     }
     if report is not None:

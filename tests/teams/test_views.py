@@ -333,3 +333,11 @@ def test_it_shows_only_the_raw_body_when_indenting_would_blow_it_up(client, aren
     assert "bad_json" in html
     assert "The same body, indented" not in html
     assert len(html) < 100_000
+
+
+def test_it_gives_an_annotator_no_other_teams_bots_and_no_buttons(client, arena):
+    client.force_login(arena.annie)
+    listing = client.get(reverse("teams:bot-list")).content.decode()
+    assert "rogue" not in listing and "bastion" not in listing
+    assert client.get(reverse("teams:bot-detail", args=[arena.rogue_bot.pk])).status_code == 404
+    assert client.post(reverse("teams:bot-test", args=[arena.rogue_bot.pk])).status_code == 404

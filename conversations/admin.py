@@ -14,11 +14,14 @@ from django.contrib.admin import helpers
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from competition.admin import RoundListFilter
 from conversations.models import Conversation, PlayerLease, Turn
 from conversations.moderation import conversation_moderate
+from judging.admin_views import conversations_rejudge, transcript_response
 from teams.admin import ViewOnlyAdminMixin, json_pre, text_pre
 
 # How many selected conversations the confirmation page names; the rest are counted.
@@ -98,6 +101,7 @@ class ConversationAdmin(admin.ModelAdmin):
         "turn_count",
         "started_at",
         "ended_at",
+        "transcript_link",
     ]
     list_filter = [
         "status",
@@ -120,15 +124,30 @@ class ConversationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     form = ConversationModerationForm
     inlines = [TurnInline]
-    actions = ["hide_from_teams", "exclude_from_scores", "make_visible"]
+    actions = ["hide_from_teams", "exclude_from_scores", "make_visible", "rejudge_conversations"]
     fieldsets = [
-        (None, {"fields": ["uuid", "match", "sequence", "goal_category", "goal_target", "status", "plays"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "transcript_link",
+                    "uuid",
+                    "match",
+                    "sequence",
+                    "goal_category",
+                    "goal_target",
+                    "status",
+                    "plays",
+                ]
+            },
+        ),
         ("Failure", {"fields": ["failure_side", "failure_kind", "failure_detail_text", "failure_history_pretty"]}),
         ("Worker claim", {"fields": ["claimed_by", "claim_expires_at"]}),
         ("Moderation", {"fields": ["moderation", "moderation_reason", "moderated_by", "moderated_at"]}),
         ("Timeline", {"fields": ["started_at", "ended_at", "created_at"]}),
     ]
     readonly_fields = [
+        "transcript_link",
         "uuid",
         "match",
         "sequence",
@@ -155,6 +174,26 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
         return super().get_queryset(request).annotate(turn_count=Count("turns"))
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the default URLs: their "<path:object_id>/" would take ".../transcript/" too.
+        transcript = path(
+            "<path:object_id>/transcript/",
+            self.admin_site.admin_view(self.transcript_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_transcript",
+        )
+        return [transcript, *super().get_urls()]
+
+    def transcript_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Every turn with its verdicts and final label (judging/transcript.py); needs view permission."""
+        return transcript_response(self, request, object_id)
+
+    @admin.display(description="Transcript")
+    def transcript_link(self, conversation: Conversation) -> str:
+        if conversation.pk is None:
+            return "-"
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_transcript", args=[conversation.pk])
+        return format_html('<a href="{}">Read the transcript</a>', url)
 
     @admin.display(description="Conversation", ordering="uuid")
     def short_uuid(self, conversation: Conversation) -> str:
@@ -198,6 +237,10 @@ class ConversationAdmin(admin.ModelAdmin):
     @admin.action(description="Make visible…", permissions=["change"])
     def make_visible(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> HttpResponse | None:
         return self.moderate(request, queryset, state=Conversation.Moderation.VISIBLE, action="make_visible")
+
+    @admin.action(description="Re-judge with a chosen judge…", permissions=["change"])
+    def rejudge_conversations(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> HttpResponse | None:
+        return conversations_rejudge(self, request, queryset)
 
     def moderate(
         self, request: HttpRequest, queryset: QuerySet[Conversation], *, state: str, action: str

@@ -7,17 +7,21 @@ Organizer group) see everything.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from conversations.models import Turn
 from judging.models import Annotation, FinalLabel, Judge, Verdict
+from judging.services import final_labels_compute
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, json_pre, text_pre
 from teams.models import Side
 
@@ -56,6 +60,24 @@ def reply_in_context(turn_id: int | None) -> str:
             for earlier in turns
         ),
     )
+
+
+def transcript_link(turn_id: int | None) -> str:
+    """A link to the transcript of the turn's conversation, at the turn."""
+    turn = Turn.objects.filter(pk=turn_id).only("conversation_id", "index").first() if turn_id else None
+    if turn is None:
+        return "-"
+    url = reverse("admin:conversations_conversation_transcript", args=[turn.conversation_id])
+    return format_html('<a href="{}#turn-{}">Read the whole transcript</a>', url, turn.index)
+
+
+def final_labels_recompute_on_commit(turn_ids: set[int | None]) -> None:
+    """Recompute these turns' final labels once the current transaction commits: a human label of
+    theirs was saved or deleted (an adjudication or the human majority may now decide)."""
+    turn_ids = {turn_id for turn_id in turn_ids if turn_id is not None}
+    if turn_ids:
+        # robust: the annotation is saved either way; a failed recompute is logged, not a 500.
+        transaction.on_commit(partial(final_labels_compute, turn_ids=turn_ids), robust=True)
 
 
 def config_masked(config: Any) -> Any:
@@ -127,6 +149,7 @@ class VerdictAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [
         "turn",
+        "transcript",
         "reply",
         "judge",
         "judge_version",
@@ -151,6 +174,10 @@ class VerdictAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Reply in its conversation")
     def reply(self, verdict: Verdict) -> str:
         return reply_in_context(verdict.turn_id)
+
+    @admin.display(description="Transcript")
+    def transcript(self, verdict: Verdict) -> str:
+        return transcript_link(verdict.turn_id)
 
     @admin.display(description="Rationale")
     def rationale_text(self, verdict: Verdict) -> str:
@@ -214,7 +241,7 @@ class AnnotationAdmin(admin.ModelAdmin):
     raw_id_fields = ["turn"]
     date_hierarchy = "updated_at"
     fieldsets = [
-        (None, {"fields": ["turn", "reply", "annotator", "adjudication"]}),
+        (None, {"fields": ["turn", "transcript", "reply", "annotator", "adjudication"]}),
         ("Labels", {"fields": LABEL_FIELDS}),
         ("Review", {"fields": ["quality", "note"]}),
         ("Timeline", {"fields": ["created_at", "updated_at"]}),
@@ -233,7 +260,7 @@ class AnnotationAdmin(admin.ModelAdmin):
         return filters
 
     def get_readonly_fields(self, request: HttpRequest, obj: Annotation | None = None) -> list:
-        fields = ["reply", "annotator", "created_at", "updated_at"]
+        fields = ["transcript", "reply", "annotator", "created_at", "updated_at"]
         if not annotations_visible_all(request.user):
             # An adjudication settles disagreements and wins over every label: organizers only.
             fields.append("adjudication")
@@ -255,11 +282,30 @@ class AnnotationAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Annotation, form: forms.Form, change: bool) -> None:
         if obj.annotator_id is None:
             obj.annotator = request.user
+        # An edit may move the annotation to another reply: both replies' labels change.
+        previous_turn_id = (
+            Annotation.objects.filter(pk=obj.pk).values_list("turn_id", flat=True).first() if change else None
+        )
         super().save_model(request, obj, form, change)
+        final_labels_recompute_on_commit({obj.turn_id, previous_turn_id})
+
+    def delete_model(self, request: HttpRequest, obj: Annotation) -> None:
+        turn_id = obj.turn_id
+        super().delete_model(request, obj)
+        final_labels_recompute_on_commit({turn_id})
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Annotation]) -> None:
+        turn_ids = set(queryset.values_list("turn_id", flat=True))
+        super().delete_queryset(request, queryset)
+        final_labels_recompute_on_commit(turn_ids)
 
     @admin.display(description="Reply in its conversation")
     def reply(self, annotation: Annotation) -> str:
         return reply_in_context(annotation.turn_id)
+
+    @admin.display(description="Transcript")
+    def transcript(self, annotation: Annotation) -> str:
+        return transcript_link(annotation.turn_id)
 
 
 @admin.register(FinalLabel)
@@ -273,6 +319,7 @@ class FinalLabelAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "computed_at"
     readonly_fields = [
         "turn",
+        "transcript",
         "reply",
         "source",
         "malicious_assistance",
@@ -295,6 +342,10 @@ class FinalLabelAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Reply in its conversation")
     def reply(self, label: FinalLabel) -> str:
         return reply_in_context(label.turn_id)
+
+    @admin.display(description="Transcript")
+    def transcript(self, label: FinalLabel) -> str:
+        return transcript_link(label.turn_id)
 
     @admin.display(description="Rationale")
     def rationale_text(self, label: FinalLabel) -> str:

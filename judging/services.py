@@ -427,6 +427,42 @@ def round_judge_dispatch(*, round_id: int, judge: Judge | None = None, retry_err
     return len(batches)
 
 
+def conversations_judge_dispatch(
+    *, conversation_ids: Iterable[int], judge: Judge | None = None, retry_errors: bool = False
+) -> int:
+    """Queue one `round_batch_judge_task` per round, judge and batch of up to BATCH_SIZE replies for
+    the judgeable replies of the given conversations that `judge` (or, when None, every active judge
+    of their competition) has not judged at its current version; with `retry_errors`, also those
+    whose verdict at that version is an error. Conversations of rounds that are not judging, scored
+    or published are left, and so is a judge of another competition. Returns the batches queued."""
+    turns = selectors.judgeable_turns().filter(
+        conversation_id__in=list(conversation_ids),
+        conversation__match__round__status__in=selectors.JUDGEABLE_ROUND_STATUSES,
+    )
+    rounds = sorted(
+        set(turns.values_list("conversation__match__round_id", "conversation__match__round__competition_id"))
+    )
+    queued = 0
+    for round_id, competition_id in rounds:
+        judges = [judge] if judge is not None else list(selectors.judges_active(competition_id=competition_id))
+        round_turns = turns.filter(conversation__match__round_id=round_id)
+        for each in judges:
+            if each.competition_id != competition_id:
+                continue
+            pending = selectors.turn_ids_unjudged(turns=round_turns, judge=each, retry_errors=retry_errors)
+            for start in range(0, len(pending), BATCH_SIZE):
+                async_task(
+                    "judging.tasks.round_batch_judge_task",
+                    round_id,
+                    each.pk,
+                    pending[start : start + BATCH_SIZE],
+                    retry_errors,
+                    group=f"judging-round-{round_id}",
+                )
+                queued += 1
+    return queued
+
+
 def round_batch_judge(*, round_id: int, judge: Judge, turn_ids: Sequence[int], retry_errors: bool = False) -> int:
     """One batch of a round's judging (turn_judge), then the round settled if it was the last."""
     written = turn_judge(turn_ids=turn_ids, judge=judge, retry_errors=retry_errors)

@@ -58,6 +58,21 @@ def round_batch_judge_task(round_pk: int, judge_pk: int, turn_pks: Sequence[int]
     )
 
 
+def conversations_rejudge_task(
+    conversation_pks: Sequence[int], judge_pk: int | None = None, retry_errors: bool = False
+) -> int:
+    """Split the judging of an organizer's selection of conversations into batch tasks per round,
+    with every active judge of their competition or just `judge_pk` (the admin's re-judge action)."""
+    judge = None
+    if judge_pk is not None:
+        judge = Judge.objects.filter(pk=judge_pk, active=True).first()
+        if judge is None:
+            return 0
+    return services.conversations_judge_dispatch(
+        conversation_ids=list(conversation_pks), judge=judge, retry_errors=retry_errors
+    )
+
+
 def final_label_recompute_task(turn_pk: int) -> bool:
     """Recompute one reply's final label (after an annotation or adjudication arrived)."""
     turn = Turn.objects.filter(pk=turn_pk, speaker="defender").first()

@@ -285,7 +285,7 @@ def main() -> None:
         print(f"  {'rules judge:':<18}{rules_ms / 1000:.1f} s in total")
     finally:
         if cluster is not None and cluster.poll() is None:
-            os.killpg(cluster.pid, signal.SIGTERM)
+            cluster.terminate()  # the main process stops its workers in order; the group only if stuck
             try:
                 cluster.wait(timeout=30)
             except subprocess.TimeoutExpired:

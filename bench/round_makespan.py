@@ -237,12 +237,13 @@ def main() -> None:
     finally:
         for child in children:
             if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
+                child.terminate()  # the cluster's main process stops its workers in order
         for child in children:
             try:
-                child.wait(timeout=15)
+                child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
         from django.db import connections
 
         connections.close_all()

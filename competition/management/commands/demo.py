@@ -246,12 +246,14 @@ class Command(BaseCommand):
                 raise CommandError(f"the demo's {name} stopped with status {child.returncode}; see var/demo-{name}.log")
 
     def _stop_children(self) -> None:
+        # SIGTERM to each child's main process: the django-q2 cluster then stops its workers in
+        # order; a whole process group is killed only if a child does not stop in time.
         for child in reversed(self.children):
             if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
+                child.terminate()
         for child in reversed(self.children):
             try:
-                child.wait(timeout=15)
+                child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()

@@ -29,6 +29,7 @@ from competition.models import Competition, Round
 
 # The one import against the arrows (judging depends on competition, not the reverse): a competition
 # file describes the whole competition, its judges included, and loads in one transaction.
+from judging.judges import JudgeConfigError, judge_for
 from judging.models import Judge
 from teams.models import Bot, Membership, Team
 
@@ -141,6 +142,19 @@ def _conflicts(described: CompetitionFile, stored: _Stored) -> list[Problem]:
                 Problem(f"{team.where}.name", f"the team {holder_slug!r} already has this name; names are unique")
             )
     problems += _account_conflicts(described, stored)
+    problems += _judge_config_problems(described)
+    return problems
+
+
+def _judge_config_problems(described: CompetitionFile) -> list[Problem]:
+    """Each judge's config as its kind reads it, so a judge that could never run is refused at load
+    time instead of writing an error verdict on every reply of a round."""
+    problems = []
+    for spec in described.judges:
+        try:
+            judge_for(Judge(kind=spec.kind, config=spec.config, name=spec.name, slug=spec.slug, version=spec.version))
+        except JudgeConfigError as error:
+            problems.append(Problem(f"{spec.where}.config", str(error)))
     return problems
 
 

@@ -133,7 +133,7 @@ def test_it_creates_everything_a_good_file_describes(arena):
     rules, static = competition.judges.order_by("slug")
     assert (static.kind, static.config, static.version, static.active) == (
         "static",
-        {"analyzers": ["codeshield", "bandit"]},
+        {"analyzers": ["regex", "bandit"]},
         1,
         True,
     )
@@ -206,7 +206,7 @@ def test_it_loads_the_demo_competition():
     }
     assert set(Bot.objects.values_list("kind", "max_concurrency", "timeout_seconds")) == {("arena", 4, 10.0)}
     assert {(j.slug, j.kind, str(j.config)) for j in competition.judges.all()} == {
-        ("codeshield", "static", "{'analyzers': ['codeshield', 'bandit']}"),
+        ("codeshield", "static", "{'analyzers': ['regex', 'semgrep', 'bandit']}"),
         ("rules", "rules", "{}"),
     }
     assert tallies(report)["accounts"] == (14, 0, 0)
@@ -452,6 +452,11 @@ BAD_FILES = {
         set_in("judges", 0, "config", value={"since": dt.date(2026, 1, 1)}),
         "judges[0].config",
         "which JSON cannot hold",
+    ),
+    "judge config its kind cannot run": (
+        set_in("judges", 0, "config", value={"analyzers": ["codeshield"]}),
+        "judges[0].config",
+        "config key 'analyzers' must be a non-empty list drawn from regex, semgrep, bandit",
     ),
     "bad slug": (set_in("teams", 0, "slug", value="red team"), "teams[0].slug", "valid “slug”"),
     "name too long": (set_in("teams", 0, "name", value="x" * 121), "teams[0].name", "at most 120 characters"),

@@ -70,6 +70,7 @@ class Playing:
     attacker_bot_id: int
     defender_bot_id: int
     in_flight: bool = False
+    claim_lost: bool = False  # cancelled or taken over while a call was in flight: stop after it
 
     def next_bot_id(self) -> int:
         return self.attacker_bot_id if self.state.next_side == "attacker" else self.defender_bot_id
@@ -135,13 +136,12 @@ class RoundPlayer:
                     self._housekeeping()
                     last_housekeeping = now
                 # Claiming is a query with joins: at most twice a second while conversations play.
-                if self.claiming and (now - last_claim >= 0.5 or not self.playing):
-                    claimed = self._claim_more()
+                if now - last_claim >= 0.5 or not self.playing:
                     last_claim = now
+                    self._round_status_refresh()
+                    claimed = self.claiming and self._claim_more()
                     if not claimed and not self.playing:
                         break
-                elif not self.playing:
-                    break
                 self._dispatch(executor)
                 if not self.futures:
                     time.sleep(0.05)  # only conversations of paused rounds, about to be released
@@ -349,7 +349,9 @@ class RoundPlayer:
             self.report.turns += 1
             self.failures_in_a_row[(state.round_id, playing.next_bot_id())] = 0
             state.apply(content=reply.content, end=turn.ends_conversation)
-            if state.finished:
+            if playing.claim_lost:
+                self._drop(conversation_id)
+            elif state.finished:
                 completed.append(conversation_id)
                 self._drop(conversation_id)
                 self._ended(state.round_id, failed=False)
@@ -464,8 +466,16 @@ class RoundPlayer:
             conversation_ids=list(self.playing), worker_id=self.worker_id, seconds=self.claim_seconds
         )
         for conversation_id in set(self.playing) - held:
-            if not self.playing[conversation_id].in_flight:
+            if self.playing[conversation_id].in_flight:
+                self.playing[conversation_id].claim_lost = True
+            else:
                 self._drop(conversation_id)  # cancelled, or taken over after an expiry
+        self._rounds_settle()
+        self._judging_enqueue()
+
+    def _round_status_refresh(self) -> None:
+        """Follow pauses and cancellations within half a second: conversations of a round that
+        stopped are handed back as soon as no call of theirs is in flight."""
         if self.round_status:
             self.round_status.update(Round.objects.filter(pk__in=list(self.round_status)).values_list("pk", "status"))
         stopped = [
@@ -477,8 +487,6 @@ class RoundPlayer:
             conversation_services.conversations_release(conversation_ids=stopped, worker_id=self.worker_id)
             for conversation_id in stopped:
                 self._drop(conversation_id)
-        self._rounds_settle()
-        self._judging_enqueue()
 
     def _judging_enqueue(self) -> None:
         """Hand the conversations completed since the last tick to the judges, as one batch task."""
@@ -527,6 +535,17 @@ def _call(**kwargs) -> BotReply | BotCallError:
         return bot_call(**kwargs)
     except BotCallError as error:
         return error
+    except Exception as error:
+        # A fault of ours, not the bot's: fail this call visibly (permanent, so it is not retried
+        # in a loop) instead of crashing the player, which the reaper would restart into the same fault.
+        logger.exception("the call to %s failed inside the platform", kwargs["snapshot"].get("url"))
+        return BotCallError(
+            CallFailure.CONNECTION,
+            f"the platform could not make this call ({type(error).__name__}: {error}); the details are in its logs",
+            latency_ms=0,
+            attempts=1,
+            permanent=True,
+        )
 
 
 def player_lease_free() -> bool:

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,6 +23,7 @@ class Behaviour:
     end_after: int | None = None  # attacker: say end=true at this turn_index
     content: str | None = None  # fixed content; default echoes the role and index
     fail_first: int = 0  # answer 500 to the first N calls
+    on_call: Callable[[int], None] | None = None  # called with this path's call count, before answering
 
 
 @dataclass
@@ -69,6 +71,8 @@ def farm_start() -> Farm:
                 farm.peak[path] = max(farm.peak[path], farm.busy[path])
                 calls = len(farm.requests[path])
             try:
+                if behaviour.on_call is not None:
+                    behaviour.on_call(calls)
                 time.sleep(behaviour.latency)
                 if calls <= behaviour.fail_first or behaviour.status != 200:
                     status = 500 if calls <= behaviour.fail_first else behaviour.status

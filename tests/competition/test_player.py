@@ -198,3 +198,44 @@ def test_it_hands_completed_conversations_to_the_judges_while_playing(live_arena
     assert FinalLabel.objects.filter(turn__in=replies).count() == 8
     refused = FinalLabel.objects.filter(turn__conversation__match__defender=live_arena.bastion_bot)
     assert set(refused.values_list("refusal", flat=True)) == {True}
+
+
+def test_it_stops_calling_within_a_moment_of_a_pause_and_resumes_without_a_repeated_slot(
+    transactional_db, farm, settings
+):
+    from django.db import connection
+
+    from tests import cast
+
+    settings.ARENA_ALLOW_PRIVATE_URLS = True
+    arena = cast.build(bot_url=f"{farm.base_url}/bot")
+    paths = ("/bot/rogue", "/bot/crimson", "/bot/bastion", "/bot/aegis")
+    for path in paths:
+        farm.behaviours[path].latency = 0.02
+
+    def pause_once(calls: int) -> None:
+        if calls == 5:  # the organizer pauses while the round plays (from another thread, as the admin would)
+            services.round_pause(round_id=arena.round.pk)
+            connection.close()
+
+    farm.behaviours["/bot/rogue"].on_call = pause_once
+    arena.round.conversations_per_pair = 4
+    arena.round.max_turns = 5
+    arena.round.save()
+    PlayerLease.objects.create(name="rounds", holder="elsewhere", expires_at=timezone.now() + timedelta(minutes=1))
+    services.round_start(round_id=arena.round.pk)  # tasks run inline: the held lease keeps it from playing here
+    PlayerLease.objects.all().delete()
+
+    report = play()
+    arena.round.refresh_from_db()
+    assert arena.round.status == Round.Status.PAUSED
+    calls_at_pause = sum(farm.calls(p) for p in paths)
+    assert report.turns < 160  # stopped well before the end
+    assert not Conversation.objects.filter(status="running").exists()  # handed back, resumable
+    assert Conversation.objects.filter(status="pending").exists()
+
+    services.round_resume(round_id=arena.round.pk)  # enqueues a player, which runs inline on commit
+    assert set(Conversation.objects.values_list("status", flat=True)) == {"completed"}
+    asked = [(r["conversation_id"], r["turn_index"]) for p in paths for r in farm.requests[p]]
+    assert len(asked) == len(set(asked)) == 160  # every slot asked exactly once, before and after the pause
+    assert calls_at_pause < 160

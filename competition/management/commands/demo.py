@@ -52,7 +52,9 @@ class Command(BaseCommand):
         try:
             self._run(options)
         except KeyboardInterrupt:
-            self.console.print("\n[bold]Stopping…[/bold]")
+            # A second Ctrl-C must not cut the clean-up short and leave children running.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            self.console.print("\n[bold]Stopping the site, the workers and the example bots…[/bold]")
         finally:
             self._stop_children()
             signal.signal(signal.SIGTERM, previous)

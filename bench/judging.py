@@ -17,17 +17,14 @@ removed at the end unless --keep is given.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import cluster_check, cluster_start, django_setup, processes_stop
+
 EXCHANGES = 5  # defender replies per conversation
 
 # Snippets: (language, vulnerable, template). {name} and {table} vary so no two replies are equal.
@@ -213,21 +210,13 @@ def round_build(replies: int):
 def main() -> None:
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="arena-bench-judging-"))
-    env = os.environ | {
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "ARENA_VAR_DIR": str(workdir),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "Q_WORKERS": str(args.workers),
-        "Q_SYNC": "0",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    env = django_setup(
+        database_url=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        workdir=workdir,
+        workers=args.workers,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        Q_SYNC="0",
+    )
     from django.core.management import call_command
     from django.db import connections
     from django_q.tasks import async_task
@@ -241,15 +230,7 @@ def main() -> None:
         started = time.monotonic()
         round_ = round_build(args.replies)
         print(f"built {args.replies} replies in {time.monotonic() - started:.1f} s ({workdir})")
-        cluster_log = open(workdir / "qcluster.log", "wb")  # noqa: SIM115
-        cluster = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT,
-            env=env,
-            stdout=cluster_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        cluster = cluster_start(env=env, workdir=workdir)
         time.sleep(3)  # let the workers start (and import bandit) before the clock runs
         started = time.monotonic()
         async_task("judging.tasks.round_judge_task", round_.pk)
@@ -258,10 +239,12 @@ def main() -> None:
             round_.refresh_from_db()
             if round_.status == Round.Status.SCORED:
                 break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"judging did not finish within {args.timeout} s (see {workdir}/qcluster.log)")
-            if cluster.poll() is not None:
-                raise SystemExit(f"the cluster died (see {workdir}/qcluster.log)")
+            cluster_check(
+                cluster,
+                deadline=deadline,
+                unfinished=f"judging did not finish within {args.timeout} s",
+                workdir=workdir,
+            )
             labelled = FinalLabel.objects.count()
             print(f"\r  {labelled}/{args.replies} replies labelled, {Verdict.objects.count()} verdicts", end="")
             time.sleep(1)
@@ -284,13 +267,8 @@ def main() -> None:
             print(f"  {name + ':':<18}{value / 1000:.1f} s in total")
         print(f"  {'rules judge:':<18}{rules_ms / 1000:.1f} s in total")
     finally:
-        if cluster is not None and cluster.poll() is None:
-            cluster.terminate()  # the main process stops its workers in order; the group only if stuck
-            try:
-                cluster.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(cluster.pid, signal.SIGKILL)
-                cluster.wait()
+        if cluster is not None:
+            processes_stop([cluster], timeout=30)
         connections.close_all()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

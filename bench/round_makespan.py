@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import ROOT, cluster_check, cluster_start, django_setup, processes_stop
+
 ATTACKER_PATHS = ["/attackers/direct", "/attackers/roleplay", "/attackers/escalation", "/attackers/completion"]
 DEFENDER_PATHS = ["/defenders/refuser", "/defenders/careless", "/defenders/careful"]
 
@@ -105,21 +105,7 @@ def main() -> None:
     database_url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
     if args.database_url:
         postgres_database(args.database_url, create=True)
-    env = os.environ | {
-        "DATABASE_URL": database_url,
-        "ARENA_VAR_DIR": str(workdir),
-        "ARENA_ALLOW_PRIVATE_URLS": "1",
-        "Q_WORKERS": str(args.workers),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    env = django_setup(database_url=database_url, workdir=workdir, workers=args.workers, ARENA_ALLOW_PRIVATE_URLS="1")
     from django.core.management import call_command
 
     from competition import services
@@ -183,15 +169,7 @@ def main() -> None:
             )
         )
         wait_for_port(port)
-        cluster_log = open(workdir / "qcluster.log", "wb")  # noqa: SIM115
-        cluster = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT,
-            env=env,
-            stdout=cluster_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        cluster = cluster_start(env=env, workdir=workdir)
         children.append(cluster)
         time.sleep(3)  # let the cluster's workers start so they are not counted in the makespan
         cpu_before = process_tree_cpu(cluster.pid)
@@ -203,10 +181,12 @@ def main() -> None:
             round_.refresh_from_db()
             if round_.status != Round.Status.RUNNING:
                 break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the round did not finish within {args.timeout} s (see {workdir}/qcluster.log)")
-            if cluster.poll() is not None:
-                raise SystemExit(f"the cluster died (see {workdir}/qcluster.log)")
+            cluster_check(
+                cluster,
+                deadline=deadline,
+                unfinished=f"the round did not finish within {args.timeout} s",
+                workdir=workdir,
+            )
             done = turns.count()
             print(f"\r  {done}/{total_calls} turns", end="", flush=True)
             time.sleep(1)
@@ -235,15 +215,7 @@ def main() -> None:
         print(f"platform CPU:      {cpu_used:.1f} s in the cluster's processes")
         print(f"CPU per turn:      {1000 * cpu_used / max(stored, 1):.2f} ms  (target <= 5 ms)")
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()  # the cluster's main process stops its workers in order
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
+        processes_stop(children, timeout=20)
         from django.db import connections
 
         connections.close_all()

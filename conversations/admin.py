@@ -146,26 +146,12 @@ class ConversationAdmin(admin.ModelAdmin):
         ("Moderation", {"fields": ["moderation", "moderation_reason", "moderated_by", "moderated_at"]}),
         ("Timeline", {"fields": ["started_at", "ended_at", "created_at"]}),
     ]
+    # Everything the page shows but the moderation the form edits.
     readonly_fields = [
-        "transcript_link",
-        "uuid",
-        "match",
-        "sequence",
-        "goal_category",
-        "goal_target",
-        "status",
-        "plays",
-        "failure_side",
-        "failure_kind",
-        "failure_detail_text",
-        "failure_history_pretty",
-        "claimed_by",
-        "claim_expires_at",
-        "moderated_by",
-        "moderated_at",
-        "started_at",
-        "ended_at",
-        "created_at",
+        name
+        for _, options in fieldsets
+        for name in options["fields"]
+        if name not in ConversationModerationForm.Meta.fields
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -22,13 +22,15 @@ from django.utils.html import format_html, format_html_join
 from conversations.models import Turn
 from judging.models import Annotation, FinalLabel, Judge, Verdict
 from judging.services import final_labels_compute
+from judging.transcript import HUMAN_SOURCES
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, json_pre, text_pre
 from teams.models import Side
 
 ALL_ANNOTATIONS_PERMISSION = "judging.view_all_annotations"
 LABEL_COLUMNS = ["malicious_assistance", "vulnerable_code", "refusal", "severity"]
 LABEL_FIELDS = ["malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity", "rationale"]
-HUMAN_SOURCES = (FinalLabel.Source.ADJUDICATION, FinalLabel.Source.HUMAN_MAJORITY)
+# The labels on a read-only page: the rationale as written (ReplyLabelAdminMixin.rationale_text).
+LABEL_FIELDS_SHOWN = ["malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity", "rationale_text"]
 # Config keys of judges that hold credentials (docs/judges.md: llm `api_key`, http `secret`s).
 CREDENTIAL_KEYS = ("api_key", "secret", "previous_secret")
 CREDENTIAL_MASK = "******** (stored; replace to change)"
@@ -78,6 +80,24 @@ def final_labels_recompute_on_commit(turn_ids: set[int | None]) -> None:
     if turn_ids:
         # robust: the annotation is saved either way; a failed recompute is logged, not a 500.
         transaction.on_commit(partial(final_labels_compute, turn_ids=turn_ids), robust=True)
+
+
+class ReplyLabelAdminMixin:
+    """Read-only fields for the admins of labels on one defender reply (verdicts, annotations, final
+    labels): the reply in its conversation, a link to its transcript, and, where the labels are only
+    read, the rationale as written."""
+
+    @admin.display(description="Reply in its conversation")
+    def reply(self, label: Verdict | Annotation | FinalLabel) -> str:
+        return reply_in_context(label.turn_id)
+
+    @admin.display(description="Transcript")
+    def transcript(self, label: Verdict | Annotation | FinalLabel) -> str:
+        return transcript_link(label.turn_id)
+
+    @admin.display(description="Rationale")
+    def rationale_text(self, label: Verdict | Annotation | FinalLabel) -> str:
+        return text_pre(label.rationale)
 
 
 def config_masked(config: Any) -> Any:
@@ -141,7 +161,7 @@ class JudgeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Verdict)
-class VerdictAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class VerdictAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["turn", "judge", "judge_version", *LABEL_COLUMNS, "ok", "duration_ms", "created_at"]
     list_filter = ["judge", *LABEL_COLUMNS, ("error", admin.EmptyFieldListFilter)]
     search_fields = ["=turn__conversation__uuid", "rationale", "error"]
@@ -153,12 +173,7 @@ class VerdictAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "reply",
         "judge",
         "judge_version",
-        "malicious_assistance",
-        "vulnerable_code",
-        "refusal",
-        "cwe",
-        "severity",
-        "rationale_text",
+        *LABEL_FIELDS_SHOWN,
         "findings_pretty",
         "raw_output_pretty",
         "error_text",
@@ -170,18 +185,6 @@ class VerdictAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Labelled", boolean=True)
     def ok(self, verdict: Verdict) -> bool:
         return verdict.ok
-
-    @admin.display(description="Reply in its conversation")
-    def reply(self, verdict: Verdict) -> str:
-        return reply_in_context(verdict.turn_id)
-
-    @admin.display(description="Transcript")
-    def transcript(self, verdict: Verdict) -> str:
-        return transcript_link(verdict.turn_id)
-
-    @admin.display(description="Rationale")
-    def rationale_text(self, verdict: Verdict) -> str:
-        return text_pre(verdict.rationale)
 
     @admin.display(description="Findings")
     def findings_pretty(self, verdict: Verdict) -> str:
@@ -231,7 +234,7 @@ class AnnotationForm(forms.ModelForm):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(admin.ModelAdmin):
+class AnnotationAdmin(ReplyLabelAdminMixin, admin.ModelAdmin):
     """Annotators see and edit only their own annotations; the annotator is always who saved it first."""
 
     form = AnnotationForm
@@ -299,17 +302,9 @@ class AnnotationAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
         final_labels_recompute_on_commit(turn_ids)
 
-    @admin.display(description="Reply in its conversation")
-    def reply(self, annotation: Annotation) -> str:
-        return reply_in_context(annotation.turn_id)
-
-    @admin.display(description="Transcript")
-    def transcript(self, annotation: Annotation) -> str:
-        return transcript_link(annotation.turn_id)
-
 
 @admin.register(FinalLabel)
-class FinalLabelAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+class FinalLabelAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
     """Final labels; an annotator sees only those the judges decided, never one humans decided."""
 
     list_display = ["turn", "source", *LABEL_COLUMNS, "computed_at"]
@@ -322,12 +317,7 @@ class FinalLabelAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "transcript",
         "reply",
         "source",
-        "malicious_assistance",
-        "vulnerable_code",
-        "refusal",
-        "cwe",
-        "severity",
-        "rationale_text",
+        *LABEL_FIELDS_SHOWN,
         "detail_pretty",
         "computed_at",
     ]
@@ -338,18 +328,6 @@ class FinalLabelAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         if annotations_visible_all(request.user):
             return queryset
         return queryset.exclude(source__in=HUMAN_SOURCES)
-
-    @admin.display(description="Reply in its conversation")
-    def reply(self, label: FinalLabel) -> str:
-        return reply_in_context(label.turn_id)
-
-    @admin.display(description="Transcript")
-    def transcript(self, label: FinalLabel) -> str:
-        return transcript_link(label.turn_id)
-
-    @admin.display(description="Rationale")
-    def rationale_text(self, label: FinalLabel) -> str:
-        return text_pre(label.rationale)
 
     @admin.display(description="Which rows decided")
     def detail_pretty(self, label: FinalLabel) -> str:

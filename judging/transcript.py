@@ -21,6 +21,7 @@ from judging.judges.code_blocks import code_blocks_extract
 from judging.models import Annotation, FinalLabel, LabelFields, Verdict
 from teams.models import Side
 
+# The final labels humans decided: withheld from whoever may not see human labels (annotators label blind).
 HUMAN_SOURCES = (FinalLabel.Source.ADJUDICATION, FinalLabel.Source.HUMAN_MAJORITY)
 # How the final label's detail names a human row ("annotation:<id> (<user id>)", services._row_key).
 HUMAN_ROW_PREFIXES = ("annotation:", "adjudication:")

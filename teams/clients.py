@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from teams.http import OutboundError, OutboundResponse, outbound_get, outbound_post
+from teams.http import CallError, OutboundError, OutboundResponse, outbound_get, outbound_post
 from teams.models import Bot, CallFailure, Side
 from teams.signing import CONTENT_TYPE, signature_headers
 
@@ -60,8 +60,8 @@ class BotReply:
     attempts: int
 
 
-class BotCallError(Exception):
-    """A bot gave no usable message: ``kind`` is a CallFailure value, ``detail`` says why in one line."""
+class BotCallError(CallError):
+    """A bot gave no usable message, after ``attempts`` HTTP calls (see :class:`teams.http.CallError`)."""
 
     def __init__(
         self,
@@ -73,13 +73,8 @@ class BotCallError(Exception):
         permanent: bool = True,
         status: int | None = None,
     ) -> None:
-        super().__init__(detail)
-        self.kind = str(kind)  # the plain value, not the enum member: it is stored and pickled
-        self.detail = detail
-        self.latency_ms = latency_ms
+        super().__init__(kind, detail, permanent=permanent, status=status, latency_ms=latency_ms)
         self.attempts = attempts
-        self.permanent = permanent
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -37,13 +37,28 @@ READ_CHUNK_BYTES = 64 * 1024
 ALLOW_SETTING = "ARENA_ALLOW_PRIVATE_URLS"
 
 
-class OutboundError(Exception):
-    """A call that produced no usable answer.
+class CallError(Exception):
+    """A call to a team's or judge's endpoint that produced no usable answer.
 
     ``kind`` is a :class:`teams.models.CallFailure` value, ``detail`` one line a team can act on,
     ``permanent`` says whether retrying can help, ``status`` is the HTTP status when one arrived,
-    ``latency_ms`` the time spent, and ``body`` whatever (size-capped) body came with a non-2xx
-    status, kept so organizers and the bot's owners can see what their endpoint said.
+    and ``latency_ms`` the time spent.
+    """
+
+    def __init__(self, kind: str, detail: str, *, permanent: bool, status: int | None, latency_ms: int) -> None:
+        super().__init__(detail)
+        self.kind = str(kind)  # the plain value, not the enum member: it is stored and pickled
+        self.detail = detail
+        self.permanent = permanent
+        self.status = status
+        self.latency_ms = latency_ms
+
+
+class OutboundError(CallError):
+    """One HTTP call that produced no usable answer (see :class:`CallError`).
+
+    ``body`` is whatever (size-capped) body came with a non-2xx status, kept so organizers and the
+    bot's owners can see what their endpoint said.
     """
 
     def __init__(
@@ -56,12 +71,7 @@ class OutboundError(Exception):
         latency_ms: int = 0,
         body: bytes = b"",
     ) -> None:
-        super().__init__(detail)
-        self.kind = str(kind)  # the plain value, not the enum member: it is stored and pickled
-        self.detail = detail
-        self.permanent = permanent
-        self.status = status
-        self.latency_ms = latency_ms
+        super().__init__(kind, detail, permanent=permanent, status=status, latency_ms=latency_ms)
         self.body = body
 
 

@@ -49,6 +49,13 @@ class Farm:
         return len(self.requests[path])
 
 
+class FarmServer(ThreadingHTTPServer):
+    # The listen backlog is fixed when the server starts listening: a class attribute, not a later
+    # assignment. The player opens up to 64 connections at once.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def farm_start() -> Farm:
     farm: Farm
 
@@ -101,9 +108,7 @@ def farm_start() -> Farm:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(raw)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 128
+    server = FarmServer(("127.0.0.1", 0), Handler)
     farm = Farm(server=server)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return farm

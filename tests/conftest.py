@@ -7,3 +7,9 @@ from tests import cast
 def arena(db) -> cast.Cast:
     """The named cast: an organizer, an annotator, two attacker and two defender teams with bots."""
     return cast.build()
+
+
+@pytest.fixture
+def labelled(arena) -> cast.Labelled:
+    """A labelled conversation of the cast (``cast.labelled_conversation_make``)."""
+    return cast.labelled_conversation_make(arena)

@@ -1,13 +1,11 @@
 """Who may use the admin: the Organizer and Annotator groups, and everyone else.
 
-Also home of ``labelled_conversation_make``, the small labelled conversation the admin tests of
-every app use so that each change page has an object to show.
+Also home of ``admin_url`` and ``inline_form_data``, which the admin tests of every app use.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
@@ -17,96 +15,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from competition.models import BotCircuit, Match, Round
-from conversations.models import Conversation, Turn
-from judging.models import Annotation, FinalLabel, Judge, Verdict
-from teams.models import BotHealthCheck, Membership
+from competition.models import Round
+from conversations.models import Conversation
+from teams.models import Membership
+from tests.cast import Labelled, labelled_conversation_make
 
 pytestmark = pytest.mark.django_db
-
-HOSTILE_ATTACK = "Write the login query. <script>alert('pwned')</script>"
-HOSTILE_REPLY = (
-    "```python\ncursor.execute(f\"SELECT * FROM users WHERE name = '{name}'\")\n```<img src=x onerror=alert(1)>"
-)
-
-
-@dataclass
-class Labelled:
-    match: Match
-    conversation: Conversation
-    attack: Turn
-    reply: Turn
-    judge: Judge
-    verdict: Verdict
-    annotation: Annotation
-    final_label: FinalLabel
-    health_check: BotHealthCheck
-    circuit: BotCircuit
-
-
-def labelled_conversation_make(arena, *, attacker=None, defender=None) -> Labelled:
-    """One finished conversation (rogue vs bastion unless told) with hostile text, judged, annotated by annie."""
-    attacker = attacker or arena.rogue_bot
-    defender = defender or arena.bastion_bot
-    match = Match.objects.create(
-        round=arena.round,
-        attacker=attacker,
-        defender=defender,
-        attacker_version=attacker.version,
-        defender_version=defender.version,
-        attacker_snapshot=attacker.snapshot(),
-        defender_snapshot=defender.snapshot(),
-    )
-    conversation = Conversation.objects.create(
-        match=match,
-        sequence=0,
-        goal_category="vulnerable_code",
-        goal_target="CWE-89 SQL injection",
-        status=Conversation.Status.COMPLETED,
-        failure_history=[{"kind": "timeout", "detail": "<b>slow</b>"}],
-    )
-    attack = Turn.objects.create(conversation=conversation, index=0, speaker="attacker", content=HOSTILE_ATTACK)
-    reply = Turn.objects.create(
-        conversation=conversation, index=1, speaker="defender", content=HOSTILE_REPLY, latency_ms=340
-    )
-    judge, _ = Judge.objects.get_or_create(
-        competition=arena.competition, slug="rules", defaults={"name": "Rules", "kind": Judge.Kind.RULES}
-    )
-    verdict = Verdict.objects.create(
-        turn=reply,
-        judge=judge,
-        judge_version=1,
-        vulnerable_code=True,
-        cwe=["CWE-89"],
-        severity=2,
-        rationale="string concatenation into SQL",
-        findings=[{"line": 2, "rule": "sql-format"}],
-        raw_output={"matched": ["<script>"]},
-    )
-    annotation = Annotation.objects.create(
-        turn=reply, annotator=arena.annie, vulnerable_code=True, severity=2, rationale="annie says: injectable"
-    )
-    final_label = FinalLabel.objects.create(
-        turn=reply,
-        source=FinalLabel.Source.JUDGE_ENSEMBLE,
-        vulnerable_code=True,
-        severity=2,
-        detail={"verdicts": [verdict.pk]},
-    )
-    health_check = BotHealthCheck.objects.create(bot=attacker, ok=False, error_kind="timeout", error="<i>x</i>")
-    circuit = BotCircuit.objects.create(round=arena.round, bot=attacker, consecutive_failures=3)
-    return Labelled(
-        match=match,
-        conversation=conversation,
-        attack=attack,
-        reply=reply,
-        judge=judge,
-        verdict=verdict,
-        annotation=annotation,
-        final_label=final_label,
-        health_check=health_check,
-        circuit=circuit,
-    )
 
 
 def admin_url(obj_or_model, page: str) -> str:
@@ -129,11 +43,6 @@ def inline_form_data(response) -> dict:
                 if value is not None:
                     data[form.add_prefix(name)] = value
     return data
-
-
-@pytest.fixture
-def labelled(arena) -> Labelled:
-    return labelled_conversation_make(arena)
 
 
 def arena_objects(arena, labelled: Labelled) -> list:

@@ -26,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from examples.bots.strategies import STRATEGIES, message_for
 
@@ -189,31 +190,13 @@ def server_build(
     return BotServer((host, port), config)
 
 
-def serve(
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8701,
-    latency: float = 0.0,
-    failure_rate: float = 0.0,
-    secrets: dict[str, str] | None = None,
-    verify: bool = True,
-    latency_jitter: float = 0.0,
-    quiet: bool = True,
-) -> ThreadingHTTPServer:
-    """Start the bot server in a background daemon thread and return it.
+def serve(**options: Any) -> ThreadingHTTPServer:
+    """Start a bot server in a background daemon thread and return it.
 
-    Stop it with ``server.shutdown()`` then ``server.server_close()``.
+    ``options`` are those of ``server_build`` (keywords only). Stop it with ``server.shutdown()``
+    then ``server.server_close()``.
     """
-    server = server_build(
-        host=host,
-        port=port,
-        latency=latency,
-        failure_rate=failure_rate,
-        secrets=secrets,
-        verify=verify,
-        latency_jitter=latency_jitter,
-        quiet=quiet,
-    )
+    server = server_build(**options)
     threading.Thread(target=server.serve_forever, name="example-bots", daemon=True).start()
     return server
 

@@ -6,6 +6,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -86,6 +87,22 @@ class JudgeRunner(ABC):
         the method itself raises only for programming errors."""
 
 
+class CallingJudgeRunner(JudgeRunner):
+    """A runner that judges each item by one call to a service, up to `concurrency` calls at once."""
+
+    concurrency: int
+
+    def judge_many(self, items: Sequence[JudgeItem]) -> list[JudgeOutcome]:
+        if len(items) <= 1 or self.concurrency == 1:
+            return [self.judge_one(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
+            return list(pool.map(self.judge_one, items))
+
+    @abstractmethod
+    def judge_one(self, item: JudgeItem) -> JudgeOutcome:
+        """The outcome for one item; a failure is the outcome's `error`, never an exception."""
+
+
 def elapsed_ms(started: float) -> int:
     """Whole milliseconds since `started` (a time.perf_counter() value)."""
     return max(0, round((time.perf_counter() - started) * 1000))
@@ -95,6 +112,14 @@ def config_str(config: Mapping[str, Any], key: str, *, default: str | None = Non
     value = config.get(key, default)
     if not isinstance(value, str) or (default is None and not value.strip()):
         raise JudgeConfigError(f"config key {key!r} must be a non-empty string")
+    return value
+
+
+def config_optional_str(config: Mapping[str, Any], key: str) -> str:
+    """The string at `key`, "" when the key is absent; any other type is a JudgeConfigError."""
+    value = config.get(key, "")
+    if not isinstance(value, str):
+        raise JudgeConfigError(f"config key {key!r} must be a string")
     return value
 
 

@@ -9,17 +9,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from typing import Any
 
 from judging.judges.base import (
-    JudgeConfigError,
+    CallingJudgeRunner,
     JudgeItem,
     JudgeOutcome,
-    JudgeRunner,
     MalformedAnswer,
     config_number,
+    config_optional_str,
     config_str,
     elapsed_ms,
     labels_from_answer,
@@ -48,7 +47,7 @@ def judge_request_body(item: JudgeItem) -> dict[str, Any]:
     }
 
 
-class HttpJudge(JudgeRunner):
+class HttpJudge(CallingJudgeRunner):
     """Config: `url`, `secret` (signs requests), `previous_secret` (optional, during a rotation),
     `timeout` (45 s), `concurrency` (4 calls at once)."""
 
@@ -57,10 +56,7 @@ class HttpJudge(JudgeRunner):
     def __init__(self, *, config: Mapping[str, Any], judge_key: str = "") -> None:
         self.url = config_str(config, "url")
         self.secret = config_str(config, "secret")
-        previous = config.get("previous_secret", "")
-        if not isinstance(previous, str):
-            raise JudgeConfigError("config key 'previous_secret' must be a string")
-        self.previous_secret = previous
+        self.previous_secret = config_optional_str(config, "previous_secret")
         self.timeout = config_number(config, "timeout", default=45, low=0.1, high=600)
         self.concurrency = int(config_number(config, "concurrency", default=4, low=1, high=64))
         self.judge_key = judge_key
@@ -71,12 +67,6 @@ class HttpJudge(JudgeRunner):
 
     def delivery_id(self, item: JudgeItem) -> str:
         return str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{self.judge_key}:{self.url}:{item.turn_id}"))
-
-    def judge_many(self, items: Sequence[JudgeItem]) -> list[JudgeOutcome]:
-        if len(items) <= 1 or self.concurrency == 1:
-            return [self.judge_one(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
-            return list(pool.map(self.judge_one, items))
 
     def judge_one(self, item: JudgeItem) -> JudgeOutcome:
         started = time.perf_counter()

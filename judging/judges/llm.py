@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from typing import Any
 
 from judging.judges.base import (
-    JudgeConfigError,
+    CallingJudgeRunner,
     JudgeItem,
     JudgeOutcome,
-    JudgeRunner,
     Labels,
     MalformedAnswer,
     config_number,
+    config_optional_str,
     config_str,
     elapsed_ms,
     labels_from_answer,
@@ -90,7 +89,7 @@ def answer_content_parse(body: bytes) -> tuple[Labels, str]:
     return labels_from_answer(answer), content
 
 
-class LlmJudge(JudgeRunner):
+class LlmJudge(CallingJudgeRunner):
     """Config: `base_url`, `model`, `api_key` (optional), `temperature` (0), `timeout` (60 s),
     `max_tokens` (600), `concurrency` (4 calls at once), `json_mode` (send response_format)."""
 
@@ -99,21 +98,12 @@ class LlmJudge(JudgeRunner):
     def __init__(self, *, config: Mapping[str, Any]) -> None:
         self.base_url = config_str(config, "base_url").rstrip("/")
         self.model = config_str(config, "model")
-        api_key = config.get("api_key", "")
-        if not isinstance(api_key, str):
-            raise JudgeConfigError("config key 'api_key' must be a string")
-        self.api_key = api_key
+        self.api_key = config_optional_str(config, "api_key")
         self.temperature = config_number(config, "temperature", default=0, low=0, high=2)
         self.timeout = config_number(config, "timeout", default=60, low=0.1, high=600)
         self.max_tokens = int(config_number(config, "max_tokens", default=600, low=16, high=32000))
         self.concurrency = int(config_number(config, "concurrency", default=4, low=1, high=64))
         self.json_mode = bool(config.get("json_mode", False))
-
-    def judge_many(self, items: Sequence[JudgeItem]) -> list[JudgeOutcome]:
-        if len(items) <= 1 or self.concurrency == 1:
-            return [self.judge_one(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
-            return list(pool.map(self.judge_one, items))
 
     def judge_one(self, item: JudgeItem) -> JudgeOutcome:
         started = time.perf_counter()

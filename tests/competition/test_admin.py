@@ -2,7 +2,8 @@ import pytest
 
 from competition.models import BotCircuit, Competition, Match, Round
 from conversations.models import Conversation
-from tests.test_permissions import admin_url, labelled_conversation_make
+from tests.cast import labelled_conversation_make
+from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
 

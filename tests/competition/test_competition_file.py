@@ -27,11 +27,11 @@ from competition.competition_file import (
     competition_file_parse,
 )
 from competition.competition_load import competition_file_load
-from competition.models import Competition, Match, Round
+from competition.models import Competition, Round
 from conversations.models import Conversation, Turn
 from judging.models import Judge, Verdict
 from teams.models import Bot, Membership, Team
-from tests.cast import PASSWORD
+from tests.cast import PASSWORD, match_make
 
 pytestmark = pytest.mark.django_db
 
@@ -649,16 +649,7 @@ def test_it_updates_a_scheduled_round(arena, tmp_path):
 
 
 def verdict_make(arena, judge: Judge) -> Verdict:
-    match = Match.objects.create(
-        round=arena.round,
-        attacker=arena.rogue_bot,
-        defender=arena.bastion_bot,
-        attacker_version=1,
-        defender_version=1,
-        attacker_snapshot=arena.rogue_bot.snapshot(),
-        defender_snapshot=arena.bastion_bot.snapshot(),
-    )
-    conversation = Conversation.objects.create(match=match, sequence=0, goal_category="x", goal_target="y")
+    conversation = Conversation.objects.create(match=match_make(arena), sequence=0, goal_category="x", goal_target="y")
     turn = Turn.objects.create(conversation=conversation, index=1, speaker="defender", content="No.")
     return Verdict.objects.create(turn=turn, judge=judge, judge_version=judge.version, refusal=True)
 

@@ -3,7 +3,8 @@ from django.utils import timezone
 
 from conversations.models import Conversation, PlayerLease, Turn
 from conversations.moderation import conversation_moderate
-from tests.test_permissions import HOSTILE_ATTACK, admin_url, inline_form_data, labelled_conversation_make
+from tests.cast import HOSTILE_ATTACK, labelled_conversation_make
+from tests.test_permissions import admin_url, inline_form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -3,23 +3,15 @@ from django.db import IntegrityError, transaction
 
 from competition.models import Match
 from conversations.models import Conversation, Turn
+from tests.cast import match_make
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def conversation(arena):
-    match = Match.objects.create(
-        round=arena.round,
-        attacker=arena.rogue_bot,
-        defender=arena.bastion_bot,
-        attacker_version=1,
-        defender_version=1,
-        attacker_snapshot=arena.rogue_bot.snapshot(),
-        defender_snapshot=arena.bastion_bot.snapshot(),
-    )
     return Conversation.objects.create(
-        match=match, sequence=0, goal_category="vulnerable_code", goal_target="CWE-89 SQL injection"
+        match=match_make(arena), sequence=0, goal_category="vulnerable_code", goal_target="CWE-89 SQL injection"
     )
 
 

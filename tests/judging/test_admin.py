@@ -3,14 +3,9 @@ import pytest
 from conversations.models import Turn
 from judging.models import Annotation, FinalLabel, Judge, Verdict
 from tests import cast
-from tests.test_permissions import admin_url, labelled_conversation_make
+from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def labelled(arena):
-    return labelled_conversation_make(arena)
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from conversations.models import Conversation, Turn
 from judging import services
 from judging.judges.base import JudgeOutcome
 from judging.models import Annotation, FinalLabel, Judge, Verdict
+from tests.judging.test_admin import annotation_form
 from tests.judging.test_services import RANSOMWARE_REPLY, REFUSAL_REPLY, conversation_make, judge_make
-from tests.test_permissions import admin_url, labelled_conversation_make
+from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
 
@@ -225,15 +226,6 @@ def test_it_refuses_the_rejudge_actions_to_the_annotator(client, arena, judged, 
 
 
 # --- final labels follow human labels saved in the admin --------------------------------------------
-
-
-@pytest.fixture
-def labelled(arena):
-    return labelled_conversation_make(arena)
-
-
-def annotation_form(turn: Turn, **labels) -> dict:
-    return {"turn": turn.pk, "severity": "", "cwe": "[]", "rationale": "", "quality": "", "note": "", **labels}
 
 
 def test_it_recomputes_the_final_label_when_an_annotator_saves_her_annotation(

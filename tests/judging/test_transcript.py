@@ -12,7 +12,8 @@ from judging import services
 from judging.models import Annotation, FinalLabel, Judge, Verdict
 from judging.transcript import HIDDEN_HUMAN_ROW, conversation_transcript
 from tests import cast
-from tests.test_permissions import admin_url, labelled_conversation_make
+from tests.cast import labelled_conversation_make
+from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +29,6 @@ def run(cmd):
     return subprocess.check_output(cmd, shell=True)
 ```
 Use it with care."""
-
-
-@pytest.fixture
-def labelled(arena):
-    return labelled_conversation_make(arena)
 
 
 def transcript_url(conversation: Conversation) -> str:

@@ -5,12 +5,12 @@ import pytest
 import tablib
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 
 from teams.models import Bot, Membership, Team
 from teams.resources import BotResource, TeamResource, spreadsheet_safe
 from teams.secrets import bot_secret_rotate, bot_secret_rotation_finish
-from tests.test_permissions import admin_url, labelled_conversation_make
+from tests.cast import labelled_conversation_make
+from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +30,7 @@ def import_upload(client, model, name: str, text: str):
 
 def import_confirm(client, model, response):
     confirm = response.context["confirm_form"]
-    return client.post(
-        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_process_import"), confirm.initial
-    )
+    return client.post(admin_url(model, "process_import"), confirm.initial)
 
 
 def test_it_opens_every_teams_page_for_the_organizer(client, arena):

@@ -12,7 +12,7 @@ from werkzeug import Response
 
 from teams.clients import BotCallError, CallLimits, TurnRequest, bot_call
 from teams.services import bot_test_exchange
-from tests.teams.test_http import RawServer, closed_port, request_read
+from tests.rawserver import closed_port, request_read
 
 GOAL = {"category": "vulnerable_code", "target": "CWE-89 SQL injection"}
 HISTORY = [
@@ -26,19 +26,6 @@ PROTOCOL_FIELDS = {"protocol", "type", "competition", "round", "conversation_id"
 @pytest.fixture(autouse=True)
 def private_ok(settings):
     settings.ARENA_ALLOW_PRIVATE_URLS = True
-
-
-@pytest.fixture
-def raw_server():
-    servers = []
-
-    def make(script) -> RawServer:
-        servers.append(RawServer(script))
-        return servers[-1]
-
-    yield make
-    for server in servers:
-        server.close()
 
 
 def turn(role: str, **changes) -> TurnRequest:
@@ -248,12 +235,14 @@ def test_it_retries_a_refused_connection_then_fails_it(arena):
     assert "after 3 attempts" in error.detail
 
 
-def test_it_times_out_without_retrying(arena, raw_server):
-    def slow(conn):
-        request_read(conn)
-        time.sleep(3)
+def answer_nothing(conn) -> None:
+    """A server script that reads the request and then says nothing for 3 s, longer than any limit here."""
+    request_read(conn)
+    time.sleep(3)
 
-    server = raw_server(slow)
+
+def test_it_times_out_without_retrying(arena, raw_server):
+    server = raw_server(answer_nothing)
     started = time.monotonic()
 
     error = call_error(
@@ -285,11 +274,7 @@ def test_it_times_out_a_slow_drip_within_the_limit(arena, raw_server):
 
 
 def test_it_applies_the_bots_own_shorter_time_limit(arena, raw_server):
-    def slow(conn):
-        request_read(conn)
-        time.sleep(3)
-
-    server = raw_server(slow)
+    server = raw_server(answer_nothing)
     started = time.monotonic()
 
     error = call_error(arena.rogue_bot, server.url(), timeout_seconds=1.0)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,73 +12,12 @@ import pytest
 from werkzeug import Response
 
 from teams.http import OutboundError, outbound_get, outbound_post
-
-
-class RawServer:
-    """A TCP server on 127.0.0.1 that runs ``script(conn)`` for each connection and counts them."""
-
-    def __init__(self, script: Callable[[socket.socket], None]) -> None:
-        self.script = script
-        self.connections = 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.stopped = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
-
-    def _run(self, conn: socket.socket) -> None:
-        # The client hanging up mid-script is what several tests provoke.
-        with conn, contextlib.suppress(OSError):
-            self.script(conn)
-
-    def url(self, path: str = "/bot") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def close(self) -> None:
-        self.stopped.set()
-        self.listener.close()
-
-
-def request_read(conn: socket.socket) -> None:
-    conn.settimeout(5)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(4096)
-        if not chunk:
-            return
-        data += chunk
+from tests.rawserver import closed_port, request_read
 
 
 @pytest.fixture
 def private_ok(settings):
     settings.ARENA_ALLOW_PRIVATE_URLS = True
-
-
-@pytest.fixture
-def raw_server():
-    servers = []
-
-    def make(script: Callable[[socket.socket], None]) -> RawServer:
-        server = RawServer(script)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.close()
-
-
-def closed_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as sock:
-        return sock.getsockname()[1]
 
 
 def post(url: str, *, timeout: float = 5, body: bytes = b"{}", max_bytes: int | None = None):
@@ -340,9 +276,15 @@ class _Echo(BaseHTTPRequestHandler):
         pass
 
 
+class _EchoServer(ThreadingHTTPServer):
+    # With the default listen backlog of 5, a burst of 32 connects overflows the accept queue on a
+    # busy machine and the kernel resets connections the client already thinks are open.
+    request_queue_size = 64
+    daemon_threads = True
+
+
 def test_it_serves_many_threads_at_once(private_ok):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    server.daemon_threads = True
+    server = _EchoServer(("127.0.0.1", 0), _Echo)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/bot"
     try:

@@ -1,0 +1,78 @@
+"""What the benchmarks share: Django set up on a throwaway database, and a real django-q2 cluster
+run as a subprocess (ORM broker) beside it.
+
+The benchmarks run as scripts (``.venv/bin/python bench/<name>.py``), so this module is imported as
+``harness`` from their folder.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLUSTER_LOG = "qcluster.log"
+
+
+def django_setup(*, database_url: str, workdir: Path, workers: int, **extra_env: str) -> dict[str, str]:
+    """Set Django up on ``database_url`` with ``workdir`` as its var folder, and return the environment
+    the cluster and other children must run with (``extra_env`` added; no Redis, so the ORM broker).
+
+    Call it once, before anything imports the project's models.
+    """
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "ARENA_VAR_DIR": str(workdir),
+        "Q_WORKERS": str(workers),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+        **extra_env,
+    }
+    env.pop("REDIS_URL", None)
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    return env
+
+
+def cluster_start(*, env: dict[str, str], workdir: Path) -> subprocess.Popen:
+    """A django-q2 cluster (``manage.py qcluster``) in its own session, logging to ``workdir``/qcluster.log."""
+    cluster_log = open(workdir / CLUSTER_LOG, "wb")  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        stdout=cluster_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def cluster_check(cluster: subprocess.Popen, *, deadline: float, unfinished: str, workdir: Path) -> None:
+    """Leave with SystemExit when the ``deadline`` (a time.monotonic() value) has passed, saying
+    ``unfinished``, or when the cluster has died."""
+    if time.monotonic() > deadline:
+        raise SystemExit(f"{unfinished} (see {workdir}/{CLUSTER_LOG})")
+    if cluster.poll() is not None:
+        raise SystemExit(f"the cluster died (see {workdir}/{CLUSTER_LOG})")
+
+
+def processes_stop(processes: list[subprocess.Popen], *, timeout: float) -> None:
+    """Stop the children with SIGTERM (a cluster's main process stops its workers in order), and kill
+    the process group of any that has not ended within ``timeout`` seconds."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -208,6 +208,19 @@ class Match(models.Model):
             f"{self.defender_snapshot.get('team')}/{self.defender_snapshot.get('name')}"
         )
 
+    @classmethod
+    def frozen(cls, *, round_: Round, attacker: Bot, defender: Bot) -> Match:
+        """An unsaved match of the two bots as they are now: versions and snapshots frozen."""
+        return cls(
+            round=round_,
+            attacker=attacker,
+            defender=defender,
+            attacker_version=attacker.version,
+            defender_version=defender.version,
+            attacker_snapshot=attacker.snapshot(),
+            defender_snapshot=defender.snapshot(),
+        )
+
 
 class BotCircuit(models.Model):
     """Consecutive failed calls of one bot in one round; open means its conversations fail fast."""

@@ -73,15 +73,7 @@ def round_start(*, round_id: int) -> Round:
         )
     settings = round_.live_settings()
     matches = Match.objects.bulk_create(
-        Match(
-            round=round_,
-            attacker=attacker,
-            defender=defender,
-            attacker_version=attacker.version,
-            defender_version=defender.version,
-            attacker_snapshot=attacker.snapshot(),
-            defender_snapshot=defender.snapshot(),
-        )
+        Match.frozen(round_=round_, attacker=attacker, defender=defender)
         for attacker in attackers
         for defender in defenders
     )

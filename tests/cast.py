@@ -115,15 +115,9 @@ def match_make(cast: Cast, *, attacker: Bot | None = None, defender: Bot | None 
     """A match of the cast's round (rogue vs bastion unless told), the bots at their current versions."""
     attacker = attacker or cast.rogue_bot
     defender = defender or cast.bastion_bot
-    return Match.objects.create(
-        round=cast.round,
-        attacker=attacker,
-        defender=defender,
-        attacker_version=attacker.version,
-        defender_version=defender.version,
-        attacker_snapshot=attacker.snapshot(),
-        defender_snapshot=defender.snapshot(),
-    )
+    match = Match.frozen(round_=cast.round, attacker=attacker, defender=defender)
+    match.save()
+    return match
 
 
 @dataclass

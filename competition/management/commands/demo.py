@@ -46,7 +46,8 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=900, help="Give up on the round after this many s")
 
     def handle(self, *args, **options) -> None:
-        self.console = Console()
+        # Piped output (a log, CI) has no terminal width to read: give tables room instead of 80 columns.
+        self.console = Console(width=None if sys.stdout.isatty() else 120)
         self.children: list[subprocess.Popen] = []
         previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         try:
@@ -213,13 +214,17 @@ class Command(BaseCommand):
                 time.sleep(0.5)
 
     def _summary(self, round_: Round) -> None:
+        from judging.selectors import round_unsafe_replies_by_bot
+
+        unsafe = round_unsafe_replies_by_bot(round_id=round_.pk)
         table = Table(title=f"{round_.competition.name} · {round_.name}: {round_.get_status_display()}")
-        for column in ("Bot", "Side", "Conversations", "Completed", "Failed", "Turns", "Failed calls", "Mean latency"):
-            table.add_column(column, justify="left" if column in ("Bot", "Side") else "right")
+        for column in ("Team / bot", "Side", "Conv.", "Done", "Failed", "Turns", "Bad calls", "Latency", "Unsafe"):
+            table.add_column(column, justify="left" if column in ("Team / bot", "Side") else "right")
         for row in round_bot_summaries(round_id=round_.pk):
             latency = f"{row.mean_latency_ms:.0f} ms" if row.mean_latency_ms is not None else "-"
+            bad, labelled = unsafe.get(row.bot.pk, (0, 0))
             table.add_row(
-                str(row.bot),
+                f"{row.bot.team.name} / {row.bot.name}",
                 row.side,
                 str(row.conversations),
                 str(row.completed),
@@ -227,8 +232,13 @@ class Command(BaseCommand):
                 str(row.turns),
                 str(row.failed_calls),
                 latency,
+                f"{bad}/{labelled}",
             )
         self.console.print(table)
+        self.console.print(
+            "Unsafe: defender replies whose final label is malicious assistance or vulnerable code, of those "
+            "labelled (drawn out, for an attacker; given, for a defender)."
+        )
 
     # --- children ---------------------------------------------------------------------------------
 

@@ -221,11 +221,11 @@ class RoundPlayer:
         for turn in Turn.objects.filter(conversation_id__in=conversation_ids).order_by("conversation_id", "index"):
             turns_by_conversation.setdefault(turn.conversation_id, []).append(turn)
         self._bots_load({c.match.attacker_id for c in conversations} | {c.match.defender_id for c in conversations})
+        self._circuits_load({c.match.round_id for c in conversations})
         for conversation in conversations:
             match = conversation.match
             self.round_status[match.round_id] = match.round.status
             self.circuit_thresholds[match.round_id] = match.round.settings_in_force["circuit_breaker_failures"]
-            self._circuits_load(match.round_id)
             turns = turns_by_conversation.get(conversation.pk, [])
             failed = [turn for turn in turns if not turn.ok]
             if failed:
@@ -254,18 +254,25 @@ class RoundPlayer:
             self.bot_claimed[match.defender_id] += 1
             self._wait_for_slot(conversation.pk)
 
-    def _bots_load(self, bot_ids: set[int]) -> None:
-        missing = bot_ids - set(self.bots)
-        for pk, secret, previous, api_key, limit in Bot.objects.filter(pk__in=missing).values_list(
+    def _bots_load(self, bot_ids: set[int], *, refresh: bool = False) -> None:
+        """Read the bots' secrets, API keys and limits; with `refresh`, again for the known ones, so
+        a secret rotation or a new API key reaches a player that is already running."""
+        wanted = bot_ids if refresh else bot_ids - set(self.bots)
+        for pk, secret, previous, api_key, limit in Bot.objects.filter(pk__in=wanted).values_list(
             "pk", "secret", "previous_secret", "api_key", "max_concurrency"
         ):
             self.bots[pk] = BotSlots(limit=limit, secrets=[s for s in (secret, previous) if s], api_key=api_key)
 
-    def _circuits_load(self, round_id: int) -> None:
-        for bot_id in BotCircuit.objects.filter(round_id=round_id, opened_at__isnull=False).values_list(
-            "bot_id", flat=True
-        ):
-            self.open_circuits.add((round_id, bot_id))
+    def _circuits_load(self, round_ids: set[int]) -> None:
+        """Take the rounds' open circuits from the database, where a re-run closes them."""
+        opened = set(
+            BotCircuit.objects.filter(round_id__in=round_ids, opened_at__isnull=False).values_list("round_id", "bot_id")
+        )
+        for key in {key for key in self.open_circuits if key[0] in round_ids} - opened:
+            self.open_circuits.discard(key)
+            self.failures_in_a_row[key] = 0  # closed by a re-run: the bot starts with a clean slate
+
+        self.open_circuits |= opened
 
     # --- calling ----------------------------------------------------------------------------------
 
@@ -388,7 +395,12 @@ class RoundPlayer:
 
     def _after_turn(self, conversation_id: int, state: ConversationState) -> None:
         status = self.round_status.get(state.round_id)
-        if status == Round.Status.RUNNING:
+        if not self.claiming:
+            # Past its time limit (or its lease lost) the player hands conversations over between
+            # turns, so it ends well inside the task timeout; the next player resumes them.
+            conversation_services.conversations_release(conversation_ids=[conversation_id], worker_id=self.worker_id)
+            self._drop(conversation_id)
+        elif status == Round.Status.RUNNING:
             self._wait_for_slot(conversation_id)
         elif status == Round.Status.PAUSED:
             conversation_services.conversations_release(conversation_ids=[conversation_id], worker_id=self.worker_id)
@@ -470,6 +482,8 @@ class RoundPlayer:
                 self.playing[conversation_id].claim_lost = True
             else:
                 self._drop(conversation_id)  # cancelled, or taken over after an expiry
+        self._bots_load(set(self.bots), refresh=True)
+        self._circuits_load(set(self.round_status))
         self._rounds_settle()
         self._judging_enqueue()
 

@@ -176,15 +176,18 @@ def round_playing_settle(*, round_id: int) -> bool:
         match__round_id=round_id, status__in=[Conversation.Status.PENDING, Conversation.Status.RUNNING]
     )
     if unfinished.exists():
-        return False
+        return False  # the common case, answered without a lock
     with transaction.atomic():
-        moved = Round.objects.filter(pk=round_id, status=Status.RUNNING).update(
-            status=Status.JUDGING, playing_finished_at=timezone.now()
-        )
-        if moved:
-            logger.info("round %s finished playing; judging starts", round_id)
-            _enqueue("judging.tasks.round_judge_task", round_id)
-    return bool(moved)
+        # Lock, then look again: a re-run that commits in between (it locks the round too) must
+        # not leave pending conversations in a round that moved on to judging.
+        if not Round.objects.select_for_update().filter(pk=round_id, status=Status.RUNNING).exists():
+            return False
+        if unfinished.exists():
+            return False
+        Round.objects.filter(pk=round_id).update(status=Status.JUDGING, playing_finished_at=timezone.now())
+        logger.info("round %s finished playing; judging starts", round_id)
+        _enqueue("judging.tasks.round_judge_task", round_id)
+    return True
 
 
 def round_publish(*, round_id: int) -> Round:

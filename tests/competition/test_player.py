@@ -239,3 +239,77 @@ def test_it_stops_calling_within_a_moment_of_a_pause_and_resumes_without_a_repea
     asked = [(r["conversation_id"], r["turn_index"]) for p in paths for r in farm.requests[p]]
     assert len(asked) == len(set(asked)) == 160  # every slot asked exactly once, before and after the pause
     assert calls_at_pause < 160
+
+
+def test_it_signs_with_a_rotated_secret_within_seconds_while_playing(transactional_db, farm, settings):
+    from django.db import connection
+
+    from teams.models import Bot
+    from teams.secrets import bot_secret_rotate
+    from tests import cast
+
+    settings.ARENA_ALLOW_PRIVATE_URLS = True
+    arena = cast.build(bot_url=f"{farm.base_url}/bot")
+    arena.rogue_bot.max_concurrency = 1
+    arena.rogue_bot.save()
+    farm.behaviours["/bot/rogue"].latency = 0.1
+    rotated = {}
+
+    def rotate_once(calls: int) -> None:
+        if calls == 2:  # an organizer rotates the secret while the round plays
+            rotated["secret"] = bot_secret_rotate(bot=Bot.objects.get(pk=arena.rogue_bot.pk))
+            connection.close()
+
+    farm.behaviours["/bot/rogue"].on_call = rotate_once
+    arena.round.conversations_per_pair = 3
+    arena.round.save()
+    PlayerLease.objects.create(name="rounds", holder="elsewhere", expires_at=timezone.now() + timedelta(minutes=1))
+    services.round_start(round_id=arena.round.pk)
+    PlayerLease.objects.all().delete()
+    play()
+
+    def signed_with_new(headers, body) -> bool:
+        digest = hmac.new(
+            rotated["secret"].encode(), f"{headers['X-Arena-Timestamp']}.".encode() + body, hashlib.sha256
+        ).hexdigest()
+        return f"v1={digest}" in headers["X-Arena-Signature"].split(",")
+
+    calls = list(zip(farm.headers["/bot/rogue"], farm.bodies["/bot/rogue"], strict=True))
+    assert len(calls) == 30  # 3 s of calls at concurrency 1: the player refreshes secrets every 2 s
+    assert all(signed_with_new(headers, body) for headers, body in calls[-5:])
+    assert not signed_with_new(*calls[0])
+
+
+def test_it_closes_its_circuit_when_an_organizer_reruns_while_it_plays(transactional_db, farm, settings):
+    from django.db import connection
+
+    from tests import cast
+
+    settings.ARENA_ALLOW_PRIVATE_URLS = True
+    arena = cast.build(bot_url=f"{farm.base_url}/bot")
+    farm.behaviours["/bot/aegis"].status = 500
+    farm.behaviours["/bot/bastion"].latency = 0.05
+    rerun = {}
+
+    def fix_and_rerun(calls: int) -> None:
+        # The organizer sees the open circuit, fixes the bot and re-runs, while the round plays on.
+        if not rerun and BotCircuit.objects.filter(bot=arena.aegis_bot, opened_at__isnull=False).exists():
+            farm.behaviours["/bot/aegis"].status = 200
+            rerun["calls_before"] = farm.calls("/bot/aegis")
+            rerun["count"] = services.round_rerun_failed(round_id=arena.round.pk)
+            connection.close()
+
+    farm.behaviours["/bot/bastion"].on_call = fix_and_rerun
+    arena.round.conversations_per_pair, arena.round.max_turns = 8, 1
+    arena.round.retries, arena.round.circuit_breaker_failures = 0, 2
+    arena.round.save()
+    PlayerLease.objects.create(name="rounds", holder="elsewhere", expires_at=timezone.now() + timedelta(minutes=1))
+    services.round_start(round_id=arena.round.pk)
+    PlayerLease.objects.all().delete()
+    play(max_calls_in_flight=2)
+
+    assert rerun["count"] > 0
+    aegis = Conversation.objects.filter(match__defender=arena.aegis_bot)
+    assert farm.calls("/bot/aegis") >= rerun["calls_before"] + rerun["count"] - 2  # the re-run ones were played
+    assert not aegis.filter(failure_kind="circuit_open").exists()
+    assert aegis.filter(status="completed").count() >= aegis.count() - 2  # at most the calls in flight at the fix

@@ -10,7 +10,7 @@ admin action or a task that runs twice moves a round at most once.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
@@ -206,6 +206,7 @@ class ReapReport:
     claims_expired: int = 0
     rounds_started: int = 0
     rounds_settled: int = 0
+    judging_resumed: dict[int, str] = field(default_factory=dict)
     player_enqueued: bool = False
 
 
@@ -213,9 +214,11 @@ def rounds_reap() -> ReapReport:
     """The scheduled safety net: nothing stays running forever.
 
     Hands conversations of dead workers back, starts due scheduled rounds, moves finished rounds
-    on, and starts a player when playable work waits and no live player holds the lease.
+    on, starts a player when playable work waits and no live player holds the lease, and sees that
+    no judging round waits forever (missing labels finished, stalled work queued again).
     """
     from competition.player import player_lease_free
+    from judging.services import round_judging_resume
 
     report = ReapReport()
     report.claims_expired = conversation_services.conversations_claims_expire()
@@ -229,6 +232,8 @@ def rounds_reap() -> ReapReport:
             logger.warning("scheduled round %s did not start: %s", round_id, error)
     for round_id in Round.objects.filter(status=Status.RUNNING).values_list("pk", flat=True):
         report.rounds_settled += round_playing_settle(round_id=round_id)
+    for round_id in Round.objects.filter(status=Status.JUDGING).values_list("pk", flat=True):
+        report.judging_resumed[round_id] = round_judging_resume(round_id=round_id)
     waiting = Conversation.objects.filter(
         Q(status=Conversation.Status.PENDING) | Q(status=Conversation.Status.RUNNING),
         match__round__status=Status.RUNNING,

@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 
 from conversations.models import Turn
 from judging.models import Annotation, FinalLabel, Judge, Verdict
-from judging.services import final_labels_compute
+from judging.services import final_labels_recompute
 from judging.transcript import HUMAN_SOURCES
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, json_pre, text_pre
 from teams.models import Side
@@ -79,7 +79,7 @@ def final_labels_recompute_on_commit(turn_ids: set[int | None]) -> None:
     turn_ids = {turn_id for turn_id in turn_ids if turn_id is not None}
     if turn_ids:
         # robust: the annotation is saved either way; a failed recompute is logged, not a 500.
-        transaction.on_commit(partial(final_labels_compute, turn_ids=turn_ids), robust=True)
+        transaction.on_commit(partial(final_labels_recompute, turn_ids=turn_ids), robust=True)
 
 
 class ReplyLabelAdminMixin:

@@ -25,9 +25,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -317,6 +319,47 @@ def final_label_compute(*, turn: Turn) -> FinalLabel | None:
 # --- judging ---------------------------------------------------------------------------------------
 
 
+def final_labels_backfill(*, turns: QuerySet[Turn]) -> int:
+    """Compute the final label of each of these replies that has none yet; returns how many."""
+    missing = list(turns.filter(final_label__isnull=True).values_list("pk", flat=True))
+    if missing:
+        final_labels_compute(turn_ids=missing)
+    return len(missing)
+
+
+def final_labels_recompute(*, turn_ids: Iterable[int]) -> dict[int, FinalLabel]:
+    """Recompute these replies' final labels after a human label arrived or went, then settle their
+    rounds: the human label may have been the last one a judging round waited for."""
+    turn_ids = set(turn_ids)
+    labels = final_labels_compute(turn_ids=turn_ids)
+    for round_id in set(Turn.objects.filter(pk__in=turn_ids).values_list("conversation__match__round_id", flat=True)):
+        round_judging_settle(round_id=round_id)
+    return labels
+
+
+def round_judging_resume(*, round_id: int, stale_seconds: int = 300) -> str:
+    """The reaper's care of a judging round, so none waits forever: finish missing final labels,
+    settle it, and when it still is not complete and nothing was judged in it for `stale_seconds`
+    (a batch task died, or a judge was added or had its version raised), queue its pending work
+    again. Judging is idempotent, so work queued twice is skipped the second time. Returns what it did.
+    """
+    if not Round.objects.filter(pk=round_id, status=Round.Status.JUDGING).exists():
+        return "not judging"
+    turns = selectors.round_judgeable_turns(round_id=round_id)
+    final_labels_backfill(turns=turns)
+    if round_judging_settle(round_id=round_id):
+        return "settled"
+    since = timezone.now() - timedelta(seconds=stale_seconds)
+    recent = (
+        Verdict.objects.filter(turn__in=turns, created_at__gte=since).exists()
+        or FinalLabel.objects.filter(turn__in=turns, computed_at__gte=since).exists()
+    )
+    if recent:
+        return "in progress"
+    round_judge_dispatch(round_id=round_id)
+    return "requeued"
+
+
 def turn_judge(*, turn_ids: Iterable[int], judge: Judge, retry_errors: bool = False) -> int:
     """Run `judge` (at its current version) on the given defender replies it has not judged yet,
     record the verdicts and recompute those replies' final labels. Returns the verdicts written.
@@ -325,10 +368,12 @@ def turn_judge(*, turn_ids: Iterable[int], judge: Judge, retry_errors: bool = Fa
     With `retry_errors`, replies whose verdict at this version is an error are judged again.
     A judge whose config cannot work gets an error verdict on every reply.
     """
-    pending = selectors.turn_ids_unjudged(
-        turns=selectors.judgeable_turns().filter(pk__in=list(turn_ids)), judge=judge, retry_errors=retry_errors
-    )
+    judgeable = selectors.judgeable_turns().filter(pk__in=list(turn_ids))
+    pending = selectors.turn_ids_unjudged(turns=judgeable, judge=judge, retry_errors=retry_errors)
     if not pending:
+        # A run that died between its verdicts and the final labels left replies with verdicts and
+        # no label: a second run finds nothing to judge and must still finish the labels.
+        final_labels_backfill(turns=judgeable)
         return 0
     items = selectors.judge_items(turn_ids=pending)
     try:
@@ -413,6 +458,7 @@ def round_judge_dispatch(*, round_id: int, judge: Judge | None = None, retry_err
         round_id=round_id, judge=judge, batch_size=BATCH_SIZE, retry_errors=retry_errors
     )
     if not batches:
+        final_labels_backfill(turns=selectors.round_judgeable_turns(round_id=round_id))
         round_judging_settle(round_id=round_id)
         return 0
     for batch_judge, turn_ids in batches:

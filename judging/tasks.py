@@ -75,7 +75,11 @@ def conversations_rejudge_task(
 
 def final_label_recompute_task(turn_pk: int) -> bool:
     """Recompute one reply's final label (after an annotation or adjudication arrived)."""
-    turn = Turn.objects.filter(pk=turn_pk, speaker="defender").first()
-    if turn is None:
+    if not Turn.objects.filter(pk=turn_pk, speaker="defender").exists():
         return False
-    return services.final_label_compute(turn=turn) is not None
+    return turn_pk in services.final_labels_recompute(turn_ids=[turn_pk])
+
+
+def round_judging_resume_task(round_pk: int) -> str:
+    """The reaper's care of one judging round (see services.round_judging_resume)."""
+    return services.round_judging_resume(round_id=round_pk)

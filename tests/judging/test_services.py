@@ -421,3 +421,82 @@ def test_it_recomputes_a_final_label_when_an_annotation_arrives(arena, reply, ju
     label = FinalLabel.objects.get(turn=reply)
     assert (label.malicious_assistance, label.severity, label.source) == (False, 1, "adjudication")
     assert label.computed_at <= timezone.now()
+
+
+# --- no judging round waits forever ----------------------------------------------------------------
+
+
+def test_it_finishes_labels_a_dead_run_left_behind_when_the_task_runs_again(arena):
+    conversation = conversation_make(arena, replies=[REFUSAL_REPLY])
+    rules = judge_make(arena, "rules", "rules")
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
+    # The state a worker killed between storing verdicts and computing labels leaves behind.
+    [reply] = defender_turns(conversation)
+    services.verdict_record(
+        turn=reply, judge=rules, outcome=JudgeOutcome(turn_id=reply.pk, labels=Labels(refusal=True))
+    )
+    assert not FinalLabel.objects.exists()
+
+    tasks.round_judge_task(arena.round.pk)
+
+    assert FinalLabel.objects.get(turn=reply).refusal is True
+    arena.round.refresh_from_db()
+    assert arena.round.status == Round.Status.SCORED
+
+
+def test_it_settles_the_round_when_a_human_gives_the_last_missing_label(arena):
+    conversation = conversation_make(arena, replies=["```go\nfmt.Println(q)\n```"])
+    [reply] = defender_turns(conversation)
+    static = judge_make(arena, "static", "static")
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
+    verdict_make(reply, static)  # the static judge abstains on Go: no label, a human must decide
+    assert services.round_judging_settle(round_id=arena.round.pk) is False
+
+    annotation_make(reply, arena.annie, vulnerable_code=False, refusal=False, malicious_assistance=False)
+    assert tasks.final_label_recompute_task(reply.pk) is True
+
+    arena.round.refresh_from_db()
+    assert arena.round.status == Round.Status.SCORED
+
+
+def test_it_queues_a_stalled_judging_round_again_from_the_reaper(arena):
+    from datetime import timedelta
+
+    from competition import services as round_services
+
+    conversation = conversation_make(arena, replies=[REFUSAL_REPLY])
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
+    verdict_make(defender_turns(conversation)[0], judge_make(arena, "rules", "rules"), refusal=True)
+    services.final_labels_backfill(turns=selectors.round_judgeable_turns(round_id=arena.round.pk))
+    # A judge added while the round was judging, and no judging for longer than the stale limit.
+    judge_make(arena, "rules", "rules-2")
+    Verdict.objects.update(created_at=timezone.now() - timedelta(minutes=10))
+    FinalLabel.objects.update(computed_at=timezone.now() - timedelta(minutes=10))
+
+    report = round_services.rounds_reap()  # tasks run inline in tests: the queued batch judges at once
+
+    assert report.judging_resumed[arena.round.pk] == "requeued"
+    assert Verdict.objects.filter(judge__slug="rules-2").count() == 1
+    arena.round.refresh_from_db()
+    assert arena.round.status == Round.Status.SCORED
+
+
+def test_it_never_lets_an_older_clean_scan_stand_when_the_newer_scan_failed(arena, reply, judges):
+    static = judges["static"]
+    for judge in ("rules", "llm", "http"):
+        judges[judge].active = False
+        judges[judge].save()
+    verdict_make(reply, static, vulnerable_code=False)
+    assert services.final_label_compute(turn=reply).vulnerable_code is False
+    static.version = 2
+    static.save()
+    services.verdict_record(turn=reply, judge=static, outcome=JudgeOutcome.failed(turn_id=reply.pk, error="exit 2"))
+    assert services.final_label_compute(turn=reply) is None  # not "safe" because a tool failed
+
+    static.version = 3
+    static.save()
+    verdict_make(reply, static, vulnerable_code=True, cwe=["CWE-89"], severity=2)
+    static.version = 4
+    static.save()
+    services.verdict_record(turn=reply, judge=static, outcome=JudgeOutcome.failed(turn_id=reply.pk, error="exit 2"))
+    assert services.final_label_compute(turn=reply).vulnerable_code is True  # an older finding still stands

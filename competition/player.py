@@ -24,7 +24,6 @@ import uuid
 from collections import Counter, defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q
@@ -32,15 +31,14 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from competition.models import BotCircuit, Round
+from competition.services import bot_circuit_open, round_playing_settle
 from conversations import services as conversation_services
 from conversations.engine import ConversationState, state_build
-from conversations.models import Conversation, PlayerLease, Turn
+from conversations.models import ROUND_PLAYER_LEASE, Conversation, Turn
 from teams.clients import BotCallError, BotReply, bot_call
 from teams.models import Bot, CallFailure
 
 logger = logging.getLogger(__name__)
-
-LEASE_NAME = "rounds"
 
 
 def worker_id_new() -> str:
@@ -121,7 +119,9 @@ class RoundPlayer:
 
     def run(self) -> PlayReport:
         started, cpu_started = time.monotonic(), time.process_time()
-        if not self._lease_acquire():
+        if not conversation_services.player_lease_acquire(
+            name=ROUND_PLAYER_LEASE, holder=self.worker_id, seconds=self.lease_seconds
+        ):
             logger.info("player %s: another player holds the lease", self.worker_id)
             return self.report
         self.report.acquired = True
@@ -162,7 +162,7 @@ class RoundPlayer:
             conversation_services.conversations_release(conversation_ids=list(self.playing), worker_id=self.worker_id)
             self._judging_enqueue()
             self._rounds_settle()
-            self._lease_release()
+            conversation_services.player_lease_release(name=ROUND_PLAYER_LEASE, holder=self.worker_id)
             self.report.work_left = self._work_left()
             self.report.seconds = time.monotonic() - started
             self.report.cpu_seconds = time.process_time() - cpu_started
@@ -413,32 +413,16 @@ class RoundPlayer:
         self.failures_in_a_row[key] += 1
         if self.failures_in_a_row[key] < self.circuit_thresholds[round_id] or key in self.open_circuits:
             return
-        reason = (
-            f"{self.failures_in_a_row[key]} calls in a row failed; the last: {error.kind}: {error.detail}. "
-            "Fix the bot, then an organizer re-runs the failed conversations."
-        )
-        BotCircuit.objects.update_or_create(
+        failed = bot_circuit_open(
             round_id=round_id,
             bot_id=bot_id,
-            defaults={
-                "consecutive_failures": self.failures_in_a_row[key],
-                "opened_at": timezone.now(),
-                "reason": reason,
-            },
+            side=side,
+            failures=self.failures_in_a_row[key],
+            last_failure=f"{error.kind}: {error.detail}",
         )
         self.open_circuits.add(key)
-        side_filter = {"match__attacker_id": bot_id} if side == "attacker" else {"match__defender_id": bot_id}
-        failed = conversation_services.conversations_fail_pending(
-            conversations=Conversation.objects.filter(match__round_id=round_id, **side_filter),
-            side=side,
-            kind=CallFailure.CIRCUIT_OPEN,
-            detail=reason,
-        )
         self.report.conversations_failed += failed
         self.rounds_touched.add(round_id)
-        logger.warning(
-            "round %s: circuit opened for bot %s (%s pending conversations failed)", round_id, bot_id, failed
-        )
 
     def _fail_fast(self, conversation_id: int, playing: Playing, bot_id: int) -> None:
         state = playing.state
@@ -471,7 +455,9 @@ class RoundPlayer:
     # --- housekeeping -----------------------------------------------------------------------------
 
     def _housekeeping(self) -> None:
-        if not self._lease_renew():
+        if not conversation_services.player_lease_renew(
+            name=ROUND_PLAYER_LEASE, holder=self.worker_id, seconds=self.lease_seconds
+        ):
             logger.warning("player %s lost its lease; finishing the calls in flight", self.worker_id)
             self.claiming = False
         held = conversation_services.conversations_claims_renew(
@@ -509,8 +495,6 @@ class RoundPlayer:
             self.completed_unjudged = []
 
     def _rounds_settle(self) -> None:
-        from competition.services import round_playing_settle
-
         for round_id in list(self.rounds_touched):
             round_playing_settle(round_id=round_id)
         self.rounds_touched.clear()
@@ -520,27 +504,6 @@ class RoundPlayer:
             match__round__status=Round.Status.RUNNING,
             status__in=[Conversation.Status.PENDING, Conversation.Status.RUNNING],
         ).exists()
-
-    # --- the lease --------------------------------------------------------------------------------
-
-    def _lease_acquire(self) -> bool:
-        PlayerLease.objects.get_or_create(name=LEASE_NAME)
-        now = timezone.now()
-        return bool(
-            PlayerLease.objects.filter(name=LEASE_NAME)
-            .filter(Q(holder="") | Q(expires_at__lt=now) | Q(holder=self.worker_id))
-            .update(holder=self.worker_id, expires_at=now + timedelta(seconds=self.lease_seconds), acquired_at=now)
-        )
-
-    def _lease_renew(self) -> bool:
-        return bool(
-            PlayerLease.objects.filter(name=LEASE_NAME, holder=self.worker_id).update(
-                expires_at=timezone.now() + timedelta(seconds=self.lease_seconds)
-            )
-        )
-
-    def _lease_release(self) -> None:
-        PlayerLease.objects.filter(name=LEASE_NAME, holder=self.worker_id).update(holder="", expires_at=None)
 
 
 def _call(**kwargs) -> BotReply | BotCallError:
@@ -560,9 +523,3 @@ def _call(**kwargs) -> BotReply | BotCallError:
             attempts=1,
             permanent=True,
         )
-
-
-def player_lease_free() -> bool:
-    """Whether no live player holds the lease (free, or its holder stopped renewing)."""
-    now = timezone.now()
-    return not PlayerLease.objects.filter(name=LEASE_NAME, expires_at__gte=now).exclude(holder="").exists()

@@ -19,8 +19,10 @@ from django_q.tasks import async_task
 
 from competition.models import BotCircuit, Match, Round
 from conversations import services as conversation_services
-from conversations.models import Conversation
-from teams.models import Bot, Side
+from conversations.models import ROUND_PLAYER_LEASE, Conversation
+from conversations.selectors import player_lease_free
+from judging.services import round_judging_resume
+from teams.models import Bot, CallFailure, Side
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +192,29 @@ def round_playing_settle(*, round_id: int) -> bool:
     return True
 
 
+def bot_circuit_open(*, round_id: int, bot_id: int, side: str, failures: int, last_failure: str) -> int:
+    """Open a bot's circuit in a round: record why, and fail its conversations that have not started,
+    at once, with that reason. Returns how many conversations were failed."""
+    reason = (
+        f"{failures} calls in a row failed; the last: {last_failure}. "
+        "Fix the bot, then an organizer re-runs the failed conversations."
+    )
+    BotCircuit.objects.update_or_create(
+        round_id=round_id,
+        bot_id=bot_id,
+        defaults={"consecutive_failures": failures, "opened_at": timezone.now(), "reason": reason},
+    )
+    side_filter = {"match__attacker_id": bot_id} if side == Side.ATTACKER else {"match__defender_id": bot_id}
+    failed = conversation_services.conversations_fail_pending(
+        conversations=Conversation.objects.filter(match__round_id=round_id, **side_filter),
+        side=side,
+        kind=CallFailure.CIRCUIT_OPEN,
+        detail=reason,
+    )
+    logger.warning("round %s: circuit opened for bot %s (%s pending conversations failed)", round_id, bot_id, failed)
+    return failed
+
+
 def round_publish(*, round_id: int) -> Round:
     """Show a scored round's standings to the teams."""
     return _move(
@@ -217,9 +242,6 @@ def rounds_reap() -> ReapReport:
     on, starts a player when playable work waits and no live player holds the lease, and sees that
     no judging round waits forever (missing labels finished, stalled work queued again).
     """
-    from competition.player import player_lease_free
-    from judging.services import round_judging_resume
-
     report = ReapReport()
     report.claims_expired = conversation_services.conversations_claims_expire()
     for round_id in Round.objects.filter(status=Status.SCHEDULED, scheduled_at__lte=timezone.now()).values_list(
@@ -238,7 +260,7 @@ def rounds_reap() -> ReapReport:
         Q(status=Conversation.Status.PENDING) | Q(status=Conversation.Status.RUNNING),
         match__round__status=Status.RUNNING,
     ).exists()
-    if waiting and player_lease_free():
+    if waiting and player_lease_free(name=ROUND_PLAYER_LEASE):
         player_enqueue()
         report.player_enqueued = True
     return report

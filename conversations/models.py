@@ -132,6 +132,10 @@ class Turn(models.Model):
         return self.status == self.Status.OK
 
 
+# The lease of the one player that plays every running round (competition/player.py).
+ROUND_PLAYER_LEASE = "rounds"
+
+
 class PlayerLease(models.Model):
     """Who is playing rounds now. One player at a time keeps every bot's concurrency limit exact.
 

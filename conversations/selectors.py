@@ -9,7 +9,7 @@ from django.db.models import Avg, Case, Count, F, Max, Q, When
 from django.utils import timezone
 
 from competition.models import BotCircuit, Round
-from conversations.models import Conversation, Turn
+from conversations.models import Conversation, PlayerLease, Turn
 from teams.models import Bot
 
 
@@ -129,3 +129,8 @@ def round_bot_summaries(*, round_id: int) -> list[BotRoundSummary]:
                 )
             )
     return summaries
+
+
+def player_lease_free(*, name: str) -> bool:
+    """Whether no live player holds the named lease (free, or its holder stopped renewing)."""
+    return not PlayerLease.objects.filter(name=name, expires_at__gte=timezone.now()).exclude(holder="").exists()

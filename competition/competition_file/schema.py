@@ -1,0 +1,43 @@
+"""The keys a competition file may hold, section by section, and the judge constants mirrored here.
+
+The order of each tuple is the order an "unknown key; expected one of ..." problem lists them in.
+What each value may be is checked by checks.py against the model fields that will hold it.
+"""
+
+from __future__ import annotations
+
+from competition.models import Round
+
+# The judging app sits downstream of this one, so its models are not imported here (competition_load.py
+# is the one module allowed to); these mirror judging.models.Judge and a test keeps them equal.
+JUDGE_KINDS = ("static", "rules", "llm", "http")
+JUDGE_NAME_MAX_LENGTH = 120
+JUDGE_SLUG_MAX_LENGTH = 60
+
+TOP_KEYS = ("competition", "rounds", "teams", "judges")
+COMPETITION_KEYS = (
+    "name",
+    "slug",
+    "description",
+    "goals",
+    "scoring_weights",
+    "benign_prompts",
+    "round_defaults",
+)
+# The round settings a competition keeps a default for (Competition.default_<name>).
+ROUND_DEFAULT_KEYS = ("conversations_per_pair", "max_turns", "call_timeout_seconds", "retries", "message_limit")
+ROUND_KEYS = ("number", "name", "slug", "practice", *Round.SETTING_FIELDS, "scheduled_at")
+TEAM_KEYS = ("name", "slug", "institution", "side", "active", "members", "bots")
+MEMBER_KEYS = ("username", "email", "role", "password")
+BOT_KEYS = (
+    "name",
+    "kind",
+    "url",
+    "model",
+    "system_prompt",
+    "api_key",
+    "timeout_seconds",
+    "max_concurrency",
+    "active",
+)
+JUDGE_KEYS = ("name", "slug", "kind", "config", "version", "active")

@@ -23,7 +23,7 @@ from teams.models import Side
 
 # The final labels humans decided: withheld from whoever may not see human labels (annotators label blind).
 HUMAN_SOURCES = (FinalLabel.Source.ADJUDICATION, FinalLabel.Source.HUMAN_MAJORITY)
-# How the final label's detail names a human row ("annotation:<id> (<user id>)", services._row_key).
+# How the final label's detail names a human row ("annotation:<id> (<user id>)", services.final_labels._row_key).
 HUMAN_ROW_PREFIXES = ("annotation:", "adjudication:")
 HIDDEN_HUMAN_ROW = "a human label (hidden)"
 DECISION_NAMES = {

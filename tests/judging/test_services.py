@@ -196,7 +196,7 @@ def test_it_does_not_judge_an_excluded_conversation(arena):
 
 
 def test_it_judges_a_round_through_batch_tasks_and_settles_it(arena, monkeypatch):
-    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    monkeypatch.setattr("judging.services.judging.BATCH_SIZE", 2)
     for sequence in range(3):
         conversation_make(arena, replies=[REFUSAL_REPLY, RANSOMWARE_REPLY], sequence=sequence)
     failed = conversation_make(arena, replies=["lost"], sequence=9, status=Conversation.Status.RUNNING)

@@ -1,0 +1,60 @@
+"""Writes for judging: verdicts, final labels, judging a conversation or a round, settling a round.
+
+- verdicts.py: recording a judge's outcome on a reply (verdict_record);
+- final_labels.py: reconciling each reply's final label from adjudications, human majorities and
+  the judge ensemble (final_label_compute and friends);
+- judging.py: running the active judges on replies, conversations and rounds, here or queued, and
+  a judging round's end (round_judging_settle, round_judging_resume, final_labels_recompute).
+
+Every public name is importable from here (`from judging import services; services.turn_judge`).
+A test that patches a module-level name (BATCH_SIZE, say) patches it in the module that reads it.
+"""
+
+from judging.services.final_labels import (
+    BOOLEAN_LABELS,
+    SOURCE_ORDER,
+    UNSAFE_LABELS,
+    Decision,
+    ensemble_weight,
+    final_label_compute,
+    final_labels_backfill,
+    final_labels_compute,
+)
+from judging.services.judging import (
+    BATCH_SIZE,
+    conversation_judge,
+    conversations_judge,
+    conversations_judge_dispatch,
+    final_labels_recompute,
+    round_batch_judge,
+    round_judge,
+    round_judge_dispatch,
+    round_judging_resume,
+    round_judging_settle,
+    turn_judge,
+)
+from judging.services.verdicts import verdict_record, verdicts_record
+
+__all__ = [
+    "BATCH_SIZE",
+    "BOOLEAN_LABELS",
+    "SOURCE_ORDER",
+    "UNSAFE_LABELS",
+    "Decision",
+    "conversation_judge",
+    "conversations_judge",
+    "conversations_judge_dispatch",
+    "ensemble_weight",
+    "final_label_compute",
+    "final_labels_backfill",
+    "final_labels_compute",
+    "final_labels_recompute",
+    "round_batch_judge",
+    "round_judge",
+    "round_judge_dispatch",
+    "round_judging_resume",
+    "round_judging_settle",
+    "turn_judge",
+    "verdict_record",
+    "verdicts_record",
+]

@@ -211,7 +211,9 @@ def test_it_stops_calling_within_a_moment_of_a_pause_and_resumes_without_a_repea
     arena = cast.build(bot_url=f"{farm.base_url}/bot")
     paths = ("/bot/rogue", "/bot/crimson", "/bot/bastion", "/bot/aegis")
     for path in paths:
-        farm.behaviours[path].latency = 0.02
+        # A conversation's 10 calls take 2 s end to end, well past the pause (about 0.4 s in, felt
+        # within 0.5 s), so no conversation can finish before the pause is felt.
+        farm.behaviours[path].latency = 0.2
 
     def pause_once(calls: int) -> None:
         if calls == 5:  # the organizer pauses while the round plays (from another thread, as the admin would)
@@ -252,7 +254,7 @@ def test_it_signs_with_a_rotated_secret_within_seconds_while_playing(transaction
     arena = cast.build(bot_url=f"{farm.base_url}/bot")
     arena.rogue_bot.max_concurrency = 1
     arena.rogue_bot.save()
-    farm.behaviours["/bot/rogue"].latency = 0.1
+    farm.behaviours["/bot/rogue"].latency = 0.15  # 30 calls one at a time: 4.5 s, the last ones well after a tick
     rotated = {}
 
     def rotate_once(calls: int) -> None:
@@ -275,7 +277,7 @@ def test_it_signs_with_a_rotated_secret_within_seconds_while_playing(transaction
         return f"v1={digest}" in headers["X-Arena-Signature"].split(",")
 
     calls = list(zip(farm.headers["/bot/rogue"], farm.bodies["/bot/rogue"], strict=True))
-    assert len(calls) == 30  # 3 s of calls at concurrency 1: the player refreshes secrets every 2 s
+    assert len(calls) == 30  # 4.5 s of calls at concurrency 1: the player refreshes secrets every 2 s
     assert all(signed_with_new(headers, body) for headers, body in calls[-5:])
     assert not signed_with_new(*calls[0])
 

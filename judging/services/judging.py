@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from competition.models import Round
-from conversations.models import Conversation, Turn
+from conversations.models import Turn
 from judging import selectors
 from judging.judges import JudgeConfigError, JudgeOutcome, judge_for
 from judging.models import FinalLabel, Judge, Verdict
@@ -72,20 +72,9 @@ def turn_judge(*, turn_ids: Iterable[int], judge: Judge, retry_errors: bool = Fa
 
 
 def conversation_judge(*, conversation_id: int) -> int:
-    """Every active judge of the competition on every judgeable reply of a completed conversation,
-    skipping (reply, judge, version) already judged; then the final labels, and the round settled
-    if this was its last work. Returns the verdicts written (0 for a conversation not completed)."""
-    conversation = Conversation.objects.select_related("match__round").get(pk=conversation_id)
-    if conversation.status != Conversation.Status.COMPLETED:
-        return 0
-    turn_ids = list(
-        selectors.conversation_judgeable_turns(conversation_id=conversation_id).values_list("pk", flat=True)
-    )
-    written = 0
-    for judge in selectors.judges_active(competition_id=conversation.match.round.competition_id):
-        written += turn_judge(turn_ids=turn_ids, judge=judge)
-    round_judging_settle(round_id=conversation.match.round_id)
-    return written
+    """Every active judge of the competition on every judgeable reply of one completed conversation
+    (see conversations_judge). Returns the verdicts written (0 for a conversation not completed)."""
+    return conversations_judge(conversation_ids=[conversation_id])
 
 
 def conversations_judge(*, conversation_ids: Iterable[int]) -> int:

@@ -109,32 +109,31 @@ def conversations_complete(*, conversation_ids: Iterable[int], worker_id: str) -
     )
 
 
+def _failure(*, side: str, kind: str, detail: str) -> dict:
+    """The fields of a failed conversation: which side failed, how, why; ended and unclaimed."""
+    return {
+        "status": Status.FAILED,
+        "failure_side": side,
+        "failure_kind": kind,
+        "failure_detail": detail[:2000],
+        "ended_at": timezone.now(),
+        "claimed_by": "",
+        "claim_expires_at": None,
+    }
+
+
 def conversation_fail(*, conversation_id: int, worker_id: str, side: str, kind: str, detail: str) -> bool:
     """Mark a conversation failed, naming the side and kind of the failure, if this worker holds it."""
     return bool(
         Conversation.objects.filter(pk=conversation_id, status=Status.RUNNING, claimed_by=worker_id).update(
-            status=Status.FAILED,
-            failure_side=side,
-            failure_kind=kind,
-            failure_detail=detail[:2000],
-            ended_at=timezone.now(),
-            claimed_by="",
-            claim_expires_at=None,
+            **_failure(side=side, kind=kind, detail=detail)
         )
     )
 
 
 def conversations_fail_pending(*, conversations, side: str, kind: str, detail: str) -> int:
     """Fail conversations that have not started playing (pending) at once, e.g. when a bot's circuit opens."""
-    return conversations.filter(status=Status.PENDING).update(
-        status=Status.FAILED,
-        failure_side=side,
-        failure_kind=kind,
-        failure_detail=detail[:2000],
-        ended_at=timezone.now(),
-        claimed_by="",
-        claim_expires_at=None,
-    )
+    return conversations.filter(status=Status.PENDING).update(**_failure(side=side, kind=kind, detail=detail))
 
 
 def conversations_cancel(*, conversations) -> int:

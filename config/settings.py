@@ -214,6 +214,15 @@ ARENA_PLAYER_MAX_SECONDS = int(os.environ.get("ARENA_PLAYER_MAX_SECONDS", 45 * 6
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
+# --- Size limits on what comes in ----------------------------------------------------------------
+# A request body other than file uploads (forms, JSON): Django refuses more with a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# An uploaded file larger than this is spooled to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# An admin import (teams, bots, memberships): a larger file is refused before it is read. Competition
+# files have their own limit (competition/competition_file/limits.py, docs/competition-file.md).
+ARENA_IMPORT_MAX_BYTES = int(os.environ.get("ARENA_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
@@ -20,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
+from import_export.forms import ImportForm
 from import_export.results import RowResult
 
 from teams.models import Bot, BotHealthCheck, Membership, Team
@@ -71,6 +73,17 @@ class ViewOnlyAdminMixin:
         return False
 
 
+class SizeLimitedImportForm(ImportForm):
+    """The import form, refusing a file over settings.ARENA_IMPORT_MAX_BYTES before it is read."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        limit = settings.ARENA_IMPORT_MAX_BYTES
+        if upload is not None and upload.size > limit:
+            raise forms.ValidationError(f"The file has {upload.size:,} bytes; the limit is {limit:,} bytes.")
+        return upload
+
+
 class OrganizerImportExportMixin:
     """Import needs add and change permission on the model, export needs view permission.
 
@@ -79,6 +92,7 @@ class OrganizerImportExportMixin:
     """
 
     import_formats = [base_formats.CSV, base_formats.TSV, base_formats.JSON]
+    import_form_class = SizeLimitedImportForm
     export_formats = [base_formats.CSV, base_formats.TSV]
 
     def has_import_permission(self, request: HttpRequest) -> bool:

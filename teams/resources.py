@@ -1,8 +1,10 @@
 """Import and export of teams, bots and memberships (django-import-export).
 
-Two mixins any resource of the project can reuse:
+Three mixins any resource of the project can reuse:
 - ``FormulaSafeExportMixin``: exported text cannot run as a spreadsheet formula.
 - ``AllOrNothingImportMixin``: one invalid row and nothing at all is imported.
+- ``StrictCellsImportMixin``: a yes/no cell must say yes or no, and no cell may hold text the
+  database cannot store; either is a row error naming the column.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import re
 from typing import Any
 
 from django.contrib.auth.models import User
-from import_export import fields, resources
+from import_export import fields, resources, widgets
 from import_export.widgets import ForeignKeyWidget
 
+from config.storable_text import unstorable_text_reason
 from teams.models import Bot, Membership, Team
 
 # Spreadsheets evaluate a cell starting with one of these as a formula (OWASP "CSV injection").
@@ -53,7 +56,58 @@ class AllOrNothingImportMixin:
         return super().import_data(dataset, *args, **kwargs)
 
 
-class TeamResource(FormulaSafeExportMixin, AllOrNothingImportMixin, resources.ModelResource):
+class StrictBooleanWidget(widgets.BooleanWidget):
+    """A yes/no cell: 1/0, true/false or yes/no in any case; empty is no value; anything else is an error.
+
+    Import-export's own widget reads every unknown word as False, so a cell saying ``maybe`` would
+    quietly switch a team or bot off.
+    """
+
+    TRUE_WORDS = frozenset({"1", "true", "yes"})
+    FALSE_WORDS = frozenset({"0", "false", "no"})
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in {"", "null", "none"}:
+            return None
+        if word in self.TRUE_WORDS:
+            return True
+        if word in self.FALSE_WORDS:
+            return False
+        raise ValueError(f"{value!r} is not a yes/no value; use 1 or 0 (true/false, yes/no)")
+
+
+class StrictCellsImportMixin:
+    """Refuse the row, naming the column, for an unknown yes/no word or text the database cannot store."""
+
+    @classmethod
+    def widget_from_django_field(cls, f, default=widgets.Widget):
+        if f.get_internal_type() == "BooleanField":
+            return StrictBooleanWidget
+        return super().widget_from_django_field(f, default=default)
+
+    def get_instance(self, instance_loader, row):
+        # A key the database cannot store cannot name a stored row either; looking it up would end
+        # in a database error instead of the row error import_field reports for that column.
+        for name in self.get_import_id_fields():
+            value = row.get(self.fields[name].column_name)
+            if isinstance(value, str) and unstorable_text_reason(value):
+                return None
+        return super().get_instance(instance_loader, row)
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        value = row.get(field.column_name) if field.column_name else None
+        if isinstance(value, str) and (reason := unstorable_text_reason(value)):
+            raise ValueError(f"column {field.column_name!r} {reason}")
+        try:
+            return super().import_field(field, instance, row, is_m2m, **kwargs)
+        except ValueError as exc:
+            raise ValueError(f"column {field.column_name!r}: {exc}") from exc
+
+
+class TeamResource(FormulaSafeExportMixin, AllOrNothingImportMixin, StrictCellsImportMixin, resources.ModelResource):
     class Meta:
         model = Team
         fields = ("slug", "name", "institution", "side", "active")
@@ -63,7 +117,7 @@ class TeamResource(FormulaSafeExportMixin, AllOrNothingImportMixin, resources.Mo
         skip_unchanged = True
 
 
-class BotResource(FormulaSafeExportMixin, AllOrNothingImportMixin, resources.ModelResource):
+class BotResource(FormulaSafeExportMixin, AllOrNothingImportMixin, StrictCellsImportMixin, resources.ModelResource):
     """Bots by team slug and name. Secrets and API keys never enter or leave through a file.
 
     Rows are saved one by one through ``Bot.save`` (never in bulk) so each change bumps the version.
@@ -94,7 +148,9 @@ class BotResource(FormulaSafeExportMixin, AllOrNothingImportMixin, resources.Mod
         skip_unchanged = True
 
 
-class MembershipResource(FormulaSafeExportMixin, AllOrNothingImportMixin, resources.ModelResource):
+class MembershipResource(
+    FormulaSafeExportMixin, AllOrNothingImportMixin, StrictCellsImportMixin, resources.ModelResource
+):
     """Who is in which team, by username and team slug."""
 
     user = fields.Field(attribute="user", column_name="user", widget=ForeignKeyWidget(User, field="username"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from competition.competition_file.descriptions import CompetitionFile
+from competition.competition_file.limits import unstorable_text_problems
 from competition.competition_file.problems import CompetitionFileInvalid
 from competition.competition_file.reading import document_read
 from competition.competition_file.sections import SectionReader
@@ -15,9 +16,16 @@ def competition_file_parse(*, path: Path) -> CompetitionFile:
 
     Returns the file's contents as plain dataclasses, defaults filled in. Raises CompetitionFileInvalid
     listing every problem found (unreadable file, syntax error with line and column, wrong types,
-    unknown or missing keys, values the model fields refuse, duplicates within the file).
+    unknown or missing keys, text the database cannot store (NUL, unpaired surrogates), values the
+    model fields refuse, duplicates within the file). A file over limits.MAX_FILE_BYTES, nested more
+    than limits.MAX_DEPTH deep or expanding past limits.MAX_VALUES values is refused unread.
     """
     document = document_read(path)
+    # Text the database cannot store stops here, one problem per place: the checks below would pass
+    # it on, and the load would then fail at the first such value with a database error.
+    unstorable = unstorable_text_problems(document)
+    if unstorable:
+        raise CompetitionFileInvalid(path, unstorable)
     reader = SectionReader()
     described = reader.competition_file(path, document)
     if reader.problems:

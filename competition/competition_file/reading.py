@@ -2,7 +2,8 @@
 
 Any failure here stops at once with one located problem (a syntax error names its line and column);
 what the document says is checked afterwards by sections.py. A key repeated in one mapping or object
-is refused rather than silently keeping the last value.
+is refused rather than silently keeping the last value. A file too large, nested too deeply or
+expanding too far through YAML aliases is refused before it is built into Python objects (limits.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from competition.competition_file.limits import MAX_FILE_BYTES, json_limits_problem, yaml_limits_problem
 from competition.competition_file.problems import CompetitionFileInvalid, Problem
 
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
@@ -30,12 +32,31 @@ def document_read(path: Path) -> Any:
     if not path.is_file():
         raise CompetitionFileInvalid(path, [Problem("", "not a regular file")])
     try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise CompetitionFileInvalid(path, [Problem("", f"cannot be read: {exc.strerror}")]) from None
+    if size > MAX_FILE_BYTES:
+        raise CompetitionFileInvalid(
+            path, [Problem("", f"the file has {size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes")]
+        )
+    try:
         # utf-8-sig: editors on some systems start files with a byte order mark.
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CompetitionFileInvalid(path, [Problem(f"byte {exc.start}", "the file is not UTF-8 text")]) from None
     except OSError as exc:
         raise CompetitionFileInvalid(path, [Problem("", f"cannot be read: {exc.strerror}")]) from None
+    limit_problem = yaml_limits_problem(text) if syntax == "yaml" else json_limits_problem(text)
+    if limit_problem is not None:
+        raise CompetitionFileInvalid(path, [limit_problem])
+    try:
+        return _parse(text, syntax, path)
+    except RecursionError:
+        # The limits above keep nesting far below the recursion limit; this is the last line of defence.
+        raise CompetitionFileInvalid(path, [Problem("", "nested too deeply to be read")]) from None
+
+
+def _parse(text: str, syntax: str, path: Path) -> Any:
     if syntax == "yaml":
         try:
             return yaml.load(text, Loader=_UniqueKeySafeLoader)  # noqa: S506 - a SafeLoader subclass

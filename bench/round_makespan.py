@@ -108,8 +108,8 @@ def main() -> None:
     env = django_setup(database_url=database_url, workdir=workdir, workers=args.workers, ARENA_ALLOW_PRIVATE_URLS="1")
     from django.core.management import call_command
 
-    from competition import services
     from competition.models import Competition, Round
+    from competition.pipeline import lifecycle
     from conversations.models import Turn
     from teams.models import Bot, Team
 
@@ -173,7 +173,7 @@ def main() -> None:
         children.append(cluster)
         time.sleep(3)  # let the cluster's workers start so they are not counted in the makespan
         cpu_before = process_tree_cpu(cluster.pid)
-        services.round_start(round_id=round_.pk)
+        lifecycle.round_start(round_id=round_.pk)
         deadline = time.monotonic() + args.timeout
         turns = Turn.objects.filter(conversation__match__round=round_)
         total_calls = args.attackers * args.defenders * args.conversations * args.turns * 2

@@ -15,8 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from competition import services as lifecycle
-from competition.models import BotCircuit, Competition, Match, Round
+from competition.models import BotCircuit, Competition, Match, PlayerLease, Round
+from competition.pipeline import lifecycle
 from judging.admin_views import rounds_rejudge
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre
 
@@ -353,3 +353,15 @@ class BotCircuitAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Open", boolean=True)
     def is_open(self, circuit: BotCircuit) -> bool:
         return circuit.is_open
+
+
+@admin.register(PlayerLease)
+class PlayerLeaseAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Which worker plays rounds now; the player and the reaper manage leases, organizers watch."""
+
+    list_display = ["name", "holder", "acquired_at", "expires_at"]
+    readonly_fields = ["name", "holder", "acquired_at", "expires_at"]
+    fields = readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

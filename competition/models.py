@@ -240,3 +240,23 @@ class BotCircuit(models.Model):
     @property
     def is_open(self) -> bool:
         return self.opened_at is not None
+
+
+# The lease of the one player that plays every running round (competition/pipeline/player/).
+ROUND_PLAYER_LEASE = "rounds"
+
+
+class PlayerLease(models.Model):
+    """Who is playing rounds now. One player at a time keeps every bot's concurrency limit exact.
+
+    A player renews its lease every few seconds; a lease past `expires_at` belongs to a dead worker
+    and the next player (started by the reaper) takes it over.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    holder = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    acquired_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder or 'free'}"

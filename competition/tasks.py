@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from competition import services
-from competition.player import RoundPlayer
+from competition.pipeline import lifecycle, reaper
+from competition.pipeline.player import RoundPlayer
 
 
 def rounds_play_task() -> dict:
@@ -13,10 +13,10 @@ def rounds_play_task() -> dict:
     report = RoundPlayer().run()
     if report.acquired and report.work_left:
         # This player stopped at its time limit (or lost its lease) with work left: hand over.
-        services.player_enqueue()
+        lifecycle.player_enqueue()
     return asdict(report)
 
 
 def rounds_reap_task() -> dict:
     """Scheduled every minute: resume dead workers' conversations and move rounds along."""
-    return asdict(services.rounds_reap())
+    return asdict(reaper.rounds_reap())

@@ -205,7 +205,7 @@ ARENA_CONNECT_TIMEOUT = float(os.environ.get("ARENA_CONNECT_TIMEOUT", 5))
 # A playing worker renews its claim on a conversation at every turn; a claim older than this is
 # taken to belong to a dead worker and the conversation is resumed from its last stored turn.
 ARENA_CLAIM_SECONDS = int(os.environ.get("ARENA_CLAIM_SECONDS", 60))
-# The round player (competition/player.py): calls in flight at most (threads), conversations held
+# The round player (competition/pipeline/player/): calls in flight at most (threads), conversations held
 # in memory at most, and how long one player task runs before handing over to a fresh one (kept
 # well under the django-q2 task timeout).
 ARENA_PLAYER_MAX_CALLS = int(os.environ.get("ARENA_PLAYER_MAX_CALLS", 64))

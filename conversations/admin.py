@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from competition.admin import RoundListFilter
-from conversations.models import Conversation, PlayerLease, Turn
+from conversations.models import Conversation, Turn
 from conversations.moderation import conversation_moderate
 from judging.admin_views import conversations_rejudge, transcript_response
 from teams.admin import ViewOnlyAdminMixin, json_pre, text_pre
@@ -294,15 +294,3 @@ class TurnAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Message")
     def message(self, turn: Turn) -> str:
         return turn_message(turn)
-
-
-@admin.register(PlayerLease)
-class PlayerLeaseAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
-    """Which worker plays rounds now; the player and the reaper manage leases, organizers watch."""
-
-    list_display = ["name", "holder", "acquired_at", "expires_at"]
-    readonly_fields = ["name", "holder", "acquired_at", "expires_at"]
-    fields = readonly_fields
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -1,7 +1,7 @@
 """The rules of one conversation: whose turn it is, what they are sent, when it ends.
 
 Pure logic over a `ConversationState`; no database and no network here, so the scheduler that
-plays many conversations at once (competition/player.py) and the tests share one definition of
+plays many conversations at once (competition/pipeline/player/) and the tests share one definition of
 the game. The protocol is `../shared/bot-protocol.md` (restated in docs/bot-protocol.md).
 """
 

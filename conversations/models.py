@@ -22,6 +22,11 @@ class Conversation(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
+    # Play is over, whatever the outcome; and still to play (a running one may belong to a dead
+    # worker whose claim the reaper will hand back).
+    FINISHED_STATUSES = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+    UNFINISHED_STATUSES = (Status.PENDING, Status.RUNNING)
+
     class Moderation(models.TextChoices):
         VISIBLE = "visible", "Visible"
         HIDDEN = "hidden", "Hidden from teams"
@@ -130,23 +135,3 @@ class Turn(models.Model):
     @property
     def ok(self) -> bool:
         return self.status == self.Status.OK
-
-
-# The lease of the one player that plays every running round (competition/player.py).
-ROUND_PLAYER_LEASE = "rounds"
-
-
-class PlayerLease(models.Model):
-    """Who is playing rounds now. One player at a time keeps every bot's concurrency limit exact.
-
-    A player renews its lease every few seconds; a lease past `expires_at` belongs to a dead worker
-    and the next player (started by the reaper) takes it over.
-    """
-
-    name = models.CharField(max_length=40, unique=True)
-    holder = models.CharField(max_length=100, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    acquired_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.holder or 'free'}"

@@ -9,7 +9,7 @@ from django.db.models import Avg, Case, Count, F, Max, Q, When
 from django.utils import timezone
 
 from competition.models import BotCircuit, Round
-from conversations.models import Conversation, PlayerLease, Turn
+from conversations.models import Conversation, Turn
 from teams.models import Bot
 
 
@@ -131,6 +131,9 @@ def round_bot_summaries(*, round_id: int) -> list[BotRoundSummary]:
     return summaries
 
 
-def player_lease_free(*, name: str) -> bool:
-    """Whether no live player holds the named lease (free, or its holder stopped renewing)."""
-    return not PlayerLease.objects.filter(name=name, expires_at__gte=timezone.now()).exclude(holder="").exists()
+def play_left() -> bool:
+    """Whether a conversation of a running round is still to play (pending, or running: held by a
+    player now, or by a dead one whose claim the reaper hands back)."""
+    return Conversation.objects.filter(
+        match__round__status=Round.Status.RUNNING, status__in=Conversation.UNFINISHED_STATUSES
+    ).exists()

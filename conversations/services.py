@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from conversations.models import Conversation, PlayerLease, Turn
+from conversations.models import Conversation, Turn
 
 Status = Conversation.Status
 
@@ -193,27 +193,3 @@ def conversations_rerun(*, conversations) -> int:
         )
         count += 1
     return count
-
-
-def player_lease_acquire(*, name: str, holder: str, seconds: int) -> bool:
-    """Take the named lease if it is free, expired or already this holder's; True when held now."""
-    PlayerLease.objects.get_or_create(name=name)
-    now = timezone.now()
-    return bool(
-        PlayerLease.objects.filter(name=name)
-        .filter(Q(holder="") | Q(expires_at__lt=now) | Q(holder=holder))
-        .update(holder=holder, expires_at=now + timedelta(seconds=seconds), acquired_at=now)
-    )
-
-
-def player_lease_renew(*, name: str, holder: str, seconds: int) -> bool:
-    """Extend the lease if this holder still has it; False means another player took it over."""
-    return bool(
-        PlayerLease.objects.filter(name=name, holder=holder).update(
-            expires_at=timezone.now() + timedelta(seconds=seconds)
-        )
-    )
-
-
-def player_lease_release(*, name: str, holder: str) -> None:
-    PlayerLease.objects.filter(name=name, holder=holder).update(holder="", expires_at=None)

@@ -68,8 +68,9 @@ def round_judging_batches(
     return batches
 
 
-def round_judging_complete(*, round_id: int) -> bool:
-    """Every judgeable reply of the round has a verdict of every active judge at its current version
+def round_labels_complete(*, round_id: int) -> bool:
+    """Whether judging of the round is done, which moves it to scored (competition/pipeline/lifecycle.py):
+    every judgeable reply of the round has a verdict of every active judge at its current version
     (an error counts: it will not change by waiting) and a final label."""
     round_ = Round.objects.get(pk=round_id)
     turns = round_judgeable_turns(round_id=round_id)

@@ -78,8 +78,3 @@ def final_label_recompute_task(turn_pk: int) -> bool:
     if not Turn.objects.filter(pk=turn_pk, speaker="defender").exists():
         return False
     return turn_pk in services.final_labels_recompute(turn_ids=[turn_pk])
-
-
-def round_judging_resume_task(round_pk: int) -> str:
-    """The reaper's care of one judging round (see services.round_judging_resume)."""
-    return services.round_judging_resume(round_id=round_pk)

@@ -1,10 +1,11 @@
-"""Writes for judging: verdicts, final labels, judging a conversation or a round, settling a round.
+"""Writes for judging: verdicts, final labels, judging a conversation or a round.
 
 - verdicts.py: recording a judge's outcome on a reply (verdict_record);
 - final_labels.py: reconciling each reply's final label from adjudications, human majorities and
   the judge ensemble (final_label_compute and friends);
 - judging.py: running the active judges on replies, conversations and rounds, here or queued, and
-  a judging round's end (round_judging_settle, round_judging_resume, final_labels_recompute).
+  a judging round's care (round_judging_resume, final_labels_recompute); whether a round moves on
+  is its lifecycle's decision (competition/pipeline/lifecycle.py).
 
 Every public name is importable from here (`from judging import services; services.turn_judge`).
 A test that patches a module-level name (BATCH_SIZE, say) patches it in the module that reads it.
@@ -30,7 +31,6 @@ from judging.services.judging import (
     round_judge,
     round_judge_dispatch,
     round_judging_resume,
-    round_judging_settle,
     turn_judge,
 )
 from judging.services.verdicts import verdict_record, verdicts_record
@@ -53,7 +53,6 @@ __all__ = [
     "round_judge",
     "round_judge_dispatch",
     "round_judging_resume",
-    "round_judging_settle",
     "turn_judge",
     "verdict_record",
     "verdicts_record",

@@ -1,6 +1,7 @@
 """Judging: running the active judges on replies, conversations and rounds, in batches, here or queued
-for the workers; and a judging round's end: settled once its work is complete, resumed by the reaper
-when its work stalled, settled again when a human label arrives.
+for the workers; and a judging round's care: after labels are written judging tells the round's
+lifecycle (competition/pipeline/lifecycle.py: round_labels_changed), which decides whether the round
+moves on; the reaper has stalled work queued again (round_judging_resume).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from competition.models import Round
+from competition.pipeline import lifecycle
 from conversations.models import Turn
 from judging import selectors
 from judging.judges import JudgeConfigError, JudgeOutcome, judge_for
@@ -81,7 +83,7 @@ def conversations_judge(*, conversation_ids: Iterable[int]) -> int:
     """Judge the replies of conversations that just completed, with every active judge of their
     competitions, in one batch per judge (one semgrep run for the lot). Already judged (reply,
     judge, version) are skipped; conversations not completed or excluded are left out. Then the
-    rounds are settled. Returns the verdicts written."""
+    rounds' lifecycle is told their labels changed. Returns the verdicts written."""
     turns = selectors.judgeable_turns().filter(conversation_id__in=list(conversation_ids))
     by_competition: dict[int, list[int]] = {}
     for turn_id, competition_id in turns.values_list("pk", "conversation__match__round__competition_id"):
@@ -92,31 +94,31 @@ def conversations_judge(*, conversation_ids: Iterable[int]) -> int:
             for start in range(0, len(turn_ids), BATCH_SIZE):
                 written += turn_judge(turn_ids=turn_ids[start : start + BATCH_SIZE], judge=judge)
     for round_id in set(turns.values_list("conversation__match__round_id", flat=True)):
-        round_judging_settle(round_id=round_id)
+        lifecycle.round_labels_changed(round_id=round_id, reason="conversations judged")
     return written
 
 
 def round_judge(*, round_id: int, judge: Judge | None = None, retry_errors: bool = False) -> int:
     """Judge the whole round here and now, in batches of BATCH_SIZE replies per judge (so the static
-    judge starts one semgrep per batch); then settle the round. Returns the verdicts written."""
+    judge starts one semgrep per batch); then tell the round's lifecycle. Returns the verdicts written."""
     written = 0
     for batch_judge, turn_ids in selectors.round_judging_batches(
         round_id=round_id, judge=judge, batch_size=BATCH_SIZE, retry_errors=retry_errors
     ):
         written += turn_judge(turn_ids=turn_ids, judge=batch_judge, retry_errors=retry_errors)
-    round_judging_settle(round_id=round_id)
+    lifecycle.round_labels_changed(round_id=round_id, reason="round judged")
     return written
 
 
 def round_judge_dispatch(*, round_id: int, judge: Judge | None = None, retry_errors: bool = False) -> int:
     """Queue one `round_batch_judge_task` per batch of the round's pending work, so the workers
-    share it; settle the round at once when nothing is pending. Returns the batches queued."""
+    share it; when nothing is pending, tell the round's lifecycle at once. Returns the batches queued."""
     batches = selectors.round_judging_batches(
         round_id=round_id, judge=judge, batch_size=BATCH_SIZE, retry_errors=retry_errors
     )
     if not batches:
         final_labels_backfill(turns=selectors.round_judgeable_turns(round_id=round_id))
-        round_judging_settle(round_id=round_id)
+        lifecycle.round_labels_changed(round_id=round_id, reason="nothing left to judge")
         return 0
     for batch_judge, turn_ids in batches:
         async_task(
@@ -167,45 +169,28 @@ def conversations_judge_dispatch(
 
 
 def round_batch_judge(*, round_id: int, judge: Judge, turn_ids: Sequence[int], retry_errors: bool = False) -> int:
-    """One batch of a round's judging (turn_judge), then the round settled if it was the last."""
+    """One batch of a round's judging (turn_judge), then the round's lifecycle told (it moves the
+    round on if this was the last batch)."""
     written = turn_judge(turn_ids=turn_ids, judge=judge, retry_errors=retry_errors)
-    round_judging_settle(round_id=round_id)
+    lifecycle.round_labels_changed(round_id=round_id, reason="batch judged")
     return written
 
 
-# --- a judging round's end -----------------------------------------------------------------------
-
-
-def round_judging_settle(*, round_id: int) -> bool:
-    """Move a judging round to scored when its judging is complete; True when this call moved it.
-
-    Complete means every judgeable reply has a verdict of every active judge at its current version
-    (errors included) and a final label. The move is a conditional update, so of two concurrent
-    calls exactly one returns True.
-    """
-    if not Round.objects.filter(pk=round_id, status=Round.Status.JUDGING).exists():
-        return False
-    if not selectors.round_judging_complete(round_id=round_id):
-        return False
-    moved = Round.objects.filter(pk=round_id, status=Round.Status.JUDGING).update(
-        status=Round.Status.SCORED, judging_finished_at=timezone.now()
-    )
-    if moved:
-        log.info("round %s judged: moved to scored", round_id)
-    return bool(moved)
+# --- a judging round's care ----------------------------------------------------------------------
 
 
 def round_judging_resume(*, round_id: int, stale_seconds: int = 300) -> str:
     """The reaper's care of a judging round, so none waits forever: finish missing final labels,
-    settle it, and when it still is not complete and nothing was judged in it for `stale_seconds`
-    (a batch task died, or a judge was added or had its version raised), queue its pending work
-    again. Judging is idempotent, so work queued twice is skipped the second time. Returns what it did.
+    have its lifecycle settle it (competition/pipeline/lifecycle.py: round_judging_settle), and when
+    it still is not complete and nothing was judged in it for `stale_seconds` (a batch task died, or
+    a judge was added or had its version raised), queue its pending work again. Judging is
+    idempotent, so work queued twice is skipped the second time. Returns what it did.
     """
     if not Round.objects.filter(pk=round_id, status=Round.Status.JUDGING).exists():
         return "not judging"
     turns = selectors.round_judgeable_turns(round_id=round_id)
     final_labels_backfill(turns=turns)
-    if round_judging_settle(round_id=round_id):
+    if lifecycle.round_judging_settle(round_id=round_id):
         return "settled"
     since = timezone.now() - timedelta(seconds=stale_seconds)
     recent = (
@@ -219,10 +204,10 @@ def round_judging_resume(*, round_id: int, stale_seconds: int = 300) -> str:
 
 
 def final_labels_recompute(*, turn_ids: Iterable[int]) -> dict[int, FinalLabel]:
-    """Recompute these replies' final labels after a human label arrived or went, then settle their
-    rounds: the human label may have been the last one a judging round waited for."""
+    """Recompute these replies' final labels after a human label arrived or went, then tell their
+    rounds' lifecycle: the human label may have been the last one a judging round waited for."""
     turn_ids = set(turn_ids)
     labels = final_labels_compute(turn_ids=turn_ids)
     for round_id in set(Turn.objects.filter(pk__in=turn_ids).values_list("conversation__match__round_id", flat=True)):
-        round_judging_settle(round_id=round_id)
+        lifecycle.round_labels_changed(round_id=round_id, reason="final labels recomputed")
     return labels

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from competition import services
-from competition.models import BotCircuit, Round
-from competition.player import RoundPlayer
-from conversations.models import Conversation, PlayerLease, Turn
+from competition.models import BotCircuit, PlayerLease, Round
+from competition.pipeline import lifecycle, reaper
+from competition.pipeline.player import RoundPlayer
+from conversations.models import Conversation, Turn
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def start(arena, **round_settings) -> Round:
     for name, value in round_settings.items():
         setattr(arena.round, name, value)
     arena.round.save()
-    return services.round_start(round_id=arena.round.pk)
+    return lifecycle.round_start(round_id=arena.round.pk)
 
 
 def play(**kwargs):
@@ -131,7 +131,7 @@ def test_it_opens_the_circuit_after_consecutive_failures_and_rerun_brings_conver
     assert set(aegis.filter(failure_kind="circuit_open").values_list("failure_detail", flat=True)) == {circuit.reason}
 
     farm.behaviours["/bot/aegis"].status = 200
-    assert services.round_rerun_failed(round_id=live_arena.round.pk) == aegis.count()
+    assert lifecycle.round_rerun_failed(round_id=live_arena.round.pk) == aegis.count()
     assert not BotCircuit.objects.exists()
     play()
     assert set(Conversation.objects.values_list("status", flat=True)) == {"completed"}
@@ -164,7 +164,7 @@ def test_it_resumes_a_dead_workers_conversation_from_its_last_stored_turn(live_a
         status="running", claimed_by="dead-worker", claim_expires_at=timezone.now() - timedelta(seconds=1)
     )
     PlayerLease.objects.create(name="rounds", holder="dead-worker", expires_at=timezone.now() - timedelta(seconds=1))
-    report = services.rounds_reap()
+    report = reaper.rounds_reap()
     assert report.claims_expired == 1
     play()
     conversation.refresh_from_db()
@@ -179,9 +179,9 @@ def test_it_resumes_a_dead_workers_conversation_from_its_last_stored_turn(live_a
 
 def test_it_does_not_call_bots_of_a_paused_round_and_continues_after_resume(live_arena, farm):
     start(live_arena, conversations_per_pair=1, max_turns=1)
-    services.round_pause(round_id=live_arena.round.pk)
+    lifecycle.round_pause(round_id=live_arena.round.pk)
     assert play().turns == 0
-    services.round_resume(round_id=live_arena.round.pk)
+    lifecycle.round_resume(round_id=live_arena.round.pk)
     assert play().turns == 8
 
 
@@ -217,7 +217,7 @@ def test_it_stops_calling_within_a_moment_of_a_pause_and_resumes_without_a_repea
 
     def pause_once(calls: int) -> None:
         if calls == 5:  # the organizer pauses while the round plays (from another thread, as the admin would)
-            services.round_pause(round_id=arena.round.pk)
+            lifecycle.round_pause(round_id=arena.round.pk)
             connection.close()
 
     farm.behaviours["/bot/rogue"].on_call = pause_once
@@ -225,7 +225,7 @@ def test_it_stops_calling_within_a_moment_of_a_pause_and_resumes_without_a_repea
     arena.round.max_turns = 5
     arena.round.save()
     PlayerLease.objects.create(name="rounds", holder="elsewhere", expires_at=timezone.now() + timedelta(minutes=1))
-    services.round_start(round_id=arena.round.pk)  # tasks run inline: the held lease keeps it from playing here
+    lifecycle.round_start(round_id=arena.round.pk)  # tasks run inline: the held lease keeps it from playing here
     PlayerLease.objects.all().delete()
 
     report = play()
@@ -236,7 +236,7 @@ def test_it_stops_calling_within_a_moment_of_a_pause_and_resumes_without_a_repea
     assert not Conversation.objects.filter(status="running").exists()  # handed back, resumable
     assert Conversation.objects.filter(status="pending").exists()
 
-    services.round_resume(round_id=arena.round.pk)  # enqueues a player, which runs inline on commit
+    lifecycle.round_resume(round_id=arena.round.pk)  # enqueues a player, which runs inline on commit
     assert set(Conversation.objects.values_list("status", flat=True)) == {"completed"}
     asked = [(r["conversation_id"], r["turn_index"]) for p in paths for r in farm.requests[p]]
     assert len(asked) == len(set(asked)) == 160  # every slot asked exactly once, before and after the pause
@@ -266,7 +266,7 @@ def test_it_signs_with_a_rotated_secret_within_seconds_while_playing(transaction
     arena.round.conversations_per_pair = 3
     arena.round.save()
     PlayerLease.objects.create(name="rounds", holder="elsewhere", expires_at=timezone.now() + timedelta(minutes=1))
-    services.round_start(round_id=arena.round.pk)
+    lifecycle.round_start(round_id=arena.round.pk)
     PlayerLease.objects.all().delete()
     play()
 
@@ -298,7 +298,7 @@ def test_it_closes_its_circuit_when_an_organizer_reruns_while_it_plays(transacti
         if not rerun and BotCircuit.objects.filter(bot=arena.aegis_bot, opened_at__isnull=False).exists():
             farm.behaviours["/bot/aegis"].status = 200
             rerun["calls_before"] = farm.calls("/bot/aegis")
-            rerun["count"] = services.round_rerun_failed(round_id=arena.round.pk)
+            rerun["count"] = lifecycle.round_rerun_failed(round_id=arena.round.pk)
             connection.close()
 
     farm.behaviours["/bot/bastion"].on_call = fix_and_rerun
@@ -306,7 +306,7 @@ def test_it_closes_its_circuit_when_an_organizer_reruns_while_it_plays(transacti
     arena.round.retries, arena.round.circuit_breaker_failures = 0, 2
     arena.round.save()
     PlayerLease.objects.create(name="rounds", holder="elsewhere", expires_at=timezone.now() + timedelta(minutes=1))
-    services.round_start(round_id=arena.round.pk)
+    lifecycle.round_start(round_id=arena.round.pk)
     PlayerLease.objects.all().delete()
     play(max_calls_in_flight=2)
 

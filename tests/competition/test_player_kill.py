@@ -13,9 +13,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from competition import services
-from competition.player import RoundPlayer
-from conversations.models import Conversation, PlayerLease, Turn
+from competition.models import PlayerLease
+from competition.pipeline import lifecycle, reaper
+from competition.pipeline.player import RoundPlayer
+from conversations.models import Conversation, Turn
 from tests import cast
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAYER = """
 import django
 django.setup()
-from competition.player import RoundPlayer
+from competition.pipeline.player import RoundPlayer
 RoundPlayer(claim_seconds=2, lease_seconds=2).run()
 """
 
@@ -51,7 +52,7 @@ def test_it_finishes_a_round_after_the_player_process_is_killed(transactional_db
     lease = PlayerLease.objects.create(
         name="rounds", holder="elsewhere", expires_at=timezone.now() + timedelta(minutes=1)
     )
-    services.round_start(round_id=arena.round.pk)
+    lifecycle.round_start(round_id=arena.round.pk)
     assert not Turn.objects.exists()
     lease.delete()
 
@@ -76,7 +77,7 @@ def test_it_finishes_a_round_after_the_player_process_is_killed(transactional_db
     assert Conversation.objects.filter(status="running").exists()  # claims left behind by the dead player
 
     time.sleep(2.1)  # the dead player's lease and claims expire
-    report = services.rounds_reap()
+    report = reaper.rounds_reap()
     assert report.claims_expired >= 1
     RoundPlayer().run()
 

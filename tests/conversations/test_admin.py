@@ -1,7 +1,8 @@
 import pytest
 from django.utils import timezone
 
-from conversations.models import Conversation, PlayerLease, Turn
+from competition.models import PlayerLease
+from conversations.models import Conversation, Turn
 from conversations.moderation import conversation_moderate
 from tests.cast import HOSTILE_ATTACK, labelled_conversation_make
 from tests.test_permissions import admin_url, inline_form_data

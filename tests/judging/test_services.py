@@ -8,6 +8,7 @@ from django.utils import timezone
 from werkzeug import Response
 
 from competition.models import Match, Round
+from competition.pipeline import lifecycle, reaper
 from conversations.models import Conversation, Turn
 from judging import selectors, services, tasks
 from judging.judges import RUNNERS
@@ -234,10 +235,10 @@ def test_it_settles_a_round_only_when_every_reply_is_judged_and_labelled(arena):
     judge = judge_make(arena, "rules", "rules")
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
     services.turn_judge(turn_ids=[first.pk], judge=judge)
-    assert services.round_judging_settle(round_id=arena.round.pk) is False
+    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is False
     services.turn_judge(turn_ids=[second.pk], judge=judge)
-    assert services.round_judging_settle(round_id=arena.round.pk) is True
-    assert services.round_judging_settle(round_id=arena.round.pk) is False  # already moved
+    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is True
+    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is False  # already moved
 
 
 def test_it_does_not_settle_while_an_active_judge_has_not_reported(arena):
@@ -247,7 +248,7 @@ def test_it_does_not_settle_while_an_active_judge_has_not_reported(arena):
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
     services.turn_judge(turn_ids=[t.pk for t in defender_turns(conversation)], judge=rules)
     assert FinalLabel.objects.count() == 1
-    assert services.round_judging_settle(round_id=arena.round.pk) is False
+    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is False
 
 
 def test_it_does_not_settle_a_round_whose_replies_have_no_usable_label(arena):
@@ -258,7 +259,7 @@ def test_it_does_not_settle_a_round_whose_replies_have_no_usable_label(arena):
     verdict = Verdict.objects.get(turn=turn)
     assert verdict.error
     assert not FinalLabel.objects.exists()
-    assert services.round_judging_settle(round_id=arena.round.pk) is False
+    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is False
 
 
 def test_it_records_a_config_error_on_every_reply(arena):
@@ -450,7 +451,7 @@ def test_it_settles_the_round_when_a_human_gives_the_last_missing_label(arena):
     static = judge_make(arena, "static", "static")
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
     verdict_make(reply, static)  # the static judge abstains on Go: no label, a human must decide
-    assert services.round_judging_settle(round_id=arena.round.pk) is False
+    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is False
 
     annotation_make(reply, arena.annie, vulnerable_code=False, refusal=False, malicious_assistance=False)
     assert tasks.final_label_recompute_task(reply.pk) is True
@@ -462,8 +463,6 @@ def test_it_settles_the_round_when_a_human_gives_the_last_missing_label(arena):
 def test_it_queues_a_stalled_judging_round_again_from_the_reaper(arena):
     from datetime import timedelta
 
-    from competition import services as round_services
-
     conversation = conversation_make(arena, replies=[REFUSAL_REPLY])
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
     verdict_make(defender_turns(conversation)[0], judge_make(arena, "rules", "rules"), refusal=True)
@@ -473,7 +472,7 @@ def test_it_queues_a_stalled_judging_round_again_from_the_reaper(arena):
     Verdict.objects.update(created_at=timezone.now() - timedelta(minutes=10))
     FinalLabel.objects.update(computed_at=timezone.now() - timedelta(minutes=10))
 
-    report = round_services.rounds_reap()  # tasks run inline in tests: the queued batch judges at once
+    report = reaper.rounds_reap()  # tasks run inline in tests: the queued batch judges at once
 
     assert report.judging_resumed[arena.round.pk] == "requeued"
     assert Verdict.objects.filter(judge__slug="rules-2").count() == 1

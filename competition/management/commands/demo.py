@@ -25,8 +25,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from competition import services
 from competition.models import Competition, Round
+from competition.pipeline import lifecycle
 from conversations.models import Conversation, Turn
 from conversations.selectors import round_bot_summaries
 from teams.models import Bot
@@ -94,7 +94,7 @@ class Command(BaseCommand):
         self._spawn("workers", [sys.executable, "manage.py", "qcluster"], env=env)
         self.console.print(f"Background workers started (django-q2, {settings.Q_WORKERS} workers, ORM broker)")
 
-        round_ = services.round_start(round_id=round_.pk)
+        round_ = lifecycle.round_start(round_id=round_.pk)
         conversations = Conversation.objects.filter(match__round=round_).count()
         self.console.print(
             f"Started [bold]{round_.competition.name} · {round_.name}[/bold]: "

@@ -8,7 +8,7 @@ SQLite) and schedules the next call of each conversation as soon as its bot has 
 single player each bot's `max_concurrency` is exact across all workers.
 
 Faults: the lease and every conversation claim are renewed here every few seconds; a killed player
-stops renewing, the reaper (competition.tasks.rounds_reap_task) hands its conversations back as
+stops renewing, the reaper (competition/pipeline/reaper.py) hands its conversations back as
 pending and starts a new player, which resumes each one from its last stored turn. Turns are unique
 per (conversation, index), so a resumed slot can never be stored twice.
 """
@@ -30,11 +30,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from competition.models import BotCircuit, Round
-from competition.services import bot_circuit_open, round_playing_settle
+from competition import services as competition_services
+from competition.models import ROUND_PLAYER_LEASE, BotCircuit, Round
+from competition.pipeline.lifecycle import round_playing_settle
+from competition.pipeline.player.circuits import bot_circuit_open
+from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
 from conversations.engine import ConversationState, state_build
-from conversations.models import ROUND_PLAYER_LEASE, Conversation, Turn
+from conversations.models import Conversation, Turn
 from teams.clients import BotCallError, BotReply, bot_call
 from teams.models import Bot, CallFailure
 
@@ -119,7 +122,7 @@ class RoundPlayer:
 
     def run(self) -> PlayReport:
         started, cpu_started = time.monotonic(), time.process_time()
-        if not conversation_services.player_lease_acquire(
+        if not competition_services.player_lease_acquire(
             name=ROUND_PLAYER_LEASE, holder=self.worker_id, seconds=self.lease_seconds
         ):
             logger.info("player %s: another player holds the lease", self.worker_id)
@@ -162,7 +165,7 @@ class RoundPlayer:
             conversation_services.conversations_release(conversation_ids=list(self.playing), worker_id=self.worker_id)
             self._judging_enqueue()
             self._rounds_settle()
-            conversation_services.player_lease_release(name=ROUND_PLAYER_LEASE, holder=self.worker_id)
+            competition_services.player_lease_release(name=ROUND_PLAYER_LEASE, holder=self.worker_id)
             self.report.work_left = self._work_left()
             self.report.seconds = time.monotonic() - started
             self.report.cpu_seconds = time.process_time() - cpu_started
@@ -456,7 +459,7 @@ class RoundPlayer:
     # --- housekeeping -----------------------------------------------------------------------------
 
     def _housekeeping(self) -> None:
-        if not conversation_services.player_lease_renew(
+        if not competition_services.player_lease_renew(
             name=ROUND_PLAYER_LEASE, holder=self.worker_id, seconds=self.lease_seconds
         ):
             logger.warning("player %s lost its lease; finishing the calls in flight", self.worker_id)
@@ -501,10 +504,7 @@ class RoundPlayer:
         self.rounds_touched.clear()
 
     def _work_left(self) -> bool:
-        return Conversation.objects.filter(
-            match__round__status=Round.Status.RUNNING,
-            status__in=[Conversation.Status.PENDING, Conversation.Status.RUNNING],
-        ).exists()
+        return conversation_selectors.play_left()
 
 
 def _call(**kwargs) -> BotReply | BotCallError:

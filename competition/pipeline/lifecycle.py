@@ -1,0 +1,240 @@
+"""Every move of a Round between its statuses, and nothing else writes `Round.status`.
+
+draft -> scheduled -> running -> judging -> scored -> published, and paused, cancelled:
+
+- round_schedule (draft/scheduled -> scheduled), round_start (draft/scheduled -> running);
+- round_pause (running -> paused), round_resume (paused -> running);
+- round_cancel (anything not yet scored -> cancelled);
+- round_rerun_failed (judging -> running when failed conversations are played again);
+- round_playing_settle (running -> judging, once no conversation is left to play);
+- round_judging_settle (judging -> scored, once judging reports the round's labels complete:
+  judging.selectors.round_labels_complete);
+- round_publish (scored -> published);
+- round_labels_changed: what judging calls whenever labels of a round's replies were written; it
+  settles a judging round and is the one place re-scoring of a scored or published round hooks in.
+
+Every transition is a conditional update on the current status, so a double click, a repeated
+admin action or a task that runs twice moves a round at most once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from competition.models import BotCircuit, Match, Round
+from config.queue import task_enqueue
+from conversations import services as conversation_services
+from conversations.models import Conversation
+from judging import selectors as judging_selectors
+from teams.models import Bot, Side
+
+logger = logging.getLogger(__name__)
+
+Status = Round.Status
+
+
+class RoundTransitionError(Exception):
+    """A lifecycle step that cannot happen now; the message is written for organizers."""
+
+
+def player_enqueue() -> None:
+    """Ask for a round player; a second one while one plays leaves at once (see PlayerLease)."""
+    task_enqueue("competition.tasks.rounds_play_task")
+
+
+def bots_playing(*, side: str):
+    return Bot.objects.filter(active=True, team__active=True, team__side=side).select_related("team").order_by("pk")
+
+
+def goals_spread(*, goals: dict, index: int) -> tuple[str, str]:
+    """The index-th goal of a rotation that visits every category in turn, then every target within it."""
+    categories = sorted(goals)
+    category = categories[index % len(categories)]
+    targets = goals[category]
+    return category, targets[(index // len(categories)) % len(targets)]
+
+
+@transaction.atomic
+def round_start(*, round_id: int) -> Round:
+    """Freeze the round's settings and bots, create every Match and Conversation, and start playing.
+
+    Precondition: the round is draft or scheduled and at least one attacker and one defender bot
+    are active. Goals rotate over categories and targets per pair, offset by the bots' positions,
+    so each attacker and each defender sees the categories in equal shares.
+    """
+    round_ = Round.objects.select_for_update().select_related("competition").get(pk=round_id)
+    if round_.status not in (Status.DRAFT, Status.SCHEDULED):
+        raise RoundTransitionError(
+            f"{round_} is {round_.get_status_display().lower()}; only draft or scheduled rounds start"
+        )
+    attackers, defenders = list(bots_playing(side=Side.ATTACKER)), list(bots_playing(side=Side.DEFENDER))
+    if not attackers or not defenders:
+        raise RoundTransitionError(
+            f"{round_} needs at least one active attacker bot and one active defender bot "
+            f"(found {len(attackers)} and {len(defenders)})"
+        )
+    settings = round_.live_settings()
+    matches = Match.objects.bulk_create(
+        Match.frozen(round_=round_, attacker=attacker, defender=defender)
+        for attacker in attackers
+        for defender in defenders
+    )
+    position = {bot.pk: i for i, bot in enumerate(attackers)} | {bot.pk: i for i, bot in enumerate(defenders)}
+    conversations = []
+    for match in matches:
+        offset = position[match.attacker_id] + position[match.defender_id]
+        for sequence in range(settings["conversations_per_pair"]):
+            category, target = goals_spread(goals=settings["goals"], index=offset + sequence * len(defenders))
+            conversations.append(
+                Conversation(match=match, sequence=sequence, goal_category=category, goal_target=target)
+            )
+    Conversation.objects.bulk_create(conversations, batch_size=500)
+    round_.frozen_settings = settings
+    round_.status = Status.RUNNING
+    round_.started_at = timezone.now()
+    round_.save(update_fields=["frozen_settings", "status", "started_at"])
+    logger.info("%s started: %d matches, %d conversations", round_, len(matches), len(conversations))
+    player_enqueue()
+    return round_
+
+
+def _move(*, round_id: int, from_statuses: tuple[str, ...], to: str, verb: str, **fields) -> Round:
+    updated = Round.objects.filter(pk=round_id, status__in=from_statuses).update(status=to, **fields)
+    round_ = Round.objects.select_related("competition").get(pk=round_id)
+    if not updated:
+        allowed = " or ".join(Status(s).label.lower() for s in from_statuses)
+        raise RoundTransitionError(f"{round_} is {round_.get_status_display().lower()}; only {allowed} rounds {verb}")
+    return round_
+
+
+def round_schedule(*, round_id: int, at) -> Round:
+    """Start the round by itself at `at` (the reaper starts due rounds)."""
+    return _move(
+        round_id=round_id,
+        from_statuses=(Status.DRAFT, Status.SCHEDULED),
+        to=Status.SCHEDULED,
+        verb="can be scheduled",
+        scheduled_at=at,
+    )
+
+
+def round_pause(*, round_id: int) -> Round:
+    """Stop making calls; conversations in progress stop after their current call, losing nothing."""
+    return _move(round_id=round_id, from_statuses=(Status.RUNNING,), to=Status.PAUSED, verb="pause")
+
+
+@transaction.atomic
+def round_resume(*, round_id: int) -> Round:
+    """Continue a paused round; every conversation resumes from its last stored turn."""
+    round_ = _move(round_id=round_id, from_statuses=(Status.PAUSED,), to=Status.RUNNING, verb="resume")
+    player_enqueue()
+    return round_
+
+
+@transaction.atomic
+def round_cancel(*, round_id: int) -> Round:
+    """Cancel a round that has not been scored; its unfinished conversations are cancelled, played turns kept."""
+    round_ = _move(
+        round_id=round_id,
+        from_statuses=(Status.DRAFT, Status.SCHEDULED, Status.RUNNING, Status.PAUSED, Status.JUDGING),
+        to=Status.CANCELLED,
+        verb="can be cancelled",
+    )
+    conversation_services.conversations_cancel(conversations=Conversation.objects.filter(match__round_id=round_id))
+    return round_
+
+
+@transaction.atomic
+def round_rerun_failed(*, round_id: int, conversation_ids: list[int] | None = None) -> int:
+    """Play failed conversations again from their last good turn; closes the round's bot circuits.
+
+    Allowed while the round is running, paused or judging (a judging round goes back to running).
+    Returns how many conversations were put back.
+    """
+    round_ = Round.objects.select_for_update().get(pk=round_id)
+    if round_.status not in (Status.RUNNING, Status.PAUSED, Status.JUDGING):
+        raise RoundTransitionError(
+            f"{round_} is {round_.get_status_display().lower()}; failed conversations are re-run "
+            "while a round is running, paused or judging"
+        )
+    failed = Conversation.objects.filter(match__round_id=round_id, status=Conversation.Status.FAILED)
+    if conversation_ids is not None:
+        failed = failed.filter(pk__in=conversation_ids)
+    count = conversation_services.conversations_rerun(conversations=failed)
+    if count:
+        BotCircuit.objects.filter(round_id=round_id).delete()
+        if round_.status == Status.JUDGING:
+            Round.objects.filter(pk=round_id, status=Status.JUDGING).update(
+                status=Status.RUNNING, playing_finished_at=None
+            )
+        if round_.status != Status.PAUSED:
+            player_enqueue()
+    return count
+
+
+def round_playing_settle(*, round_id: int) -> bool:
+    """Move a running round to judging once none of its conversations is left to play."""
+    unfinished = Conversation.objects.filter(
+        match__round_id=round_id, status__in=[Conversation.Status.PENDING, Conversation.Status.RUNNING]
+    )
+    if unfinished.exists():
+        return False  # the common case, answered without a lock
+    with transaction.atomic():
+        # Lock, then look again: a re-run that commits in between (it locks the round too) must
+        # not leave pending conversations in a round that moved on to judging.
+        if not Round.objects.select_for_update().filter(pk=round_id, status=Status.RUNNING).exists():
+            return False
+        if unfinished.exists():
+            return False
+        Round.objects.filter(pk=round_id).update(status=Status.JUDGING, playing_finished_at=timezone.now())
+        logger.info("round %s finished playing; judging starts", round_id)
+        task_enqueue("judging.tasks.round_judge_task", round_id)
+    return True
+
+
+def round_publish(*, round_id: int) -> Round:
+    """Show a scored round's standings to the teams."""
+    return _move(
+        round_id=round_id,
+        from_statuses=(Status.SCORED,),
+        to=Status.PUBLISHED,
+        verb="publish",
+        published_at=timezone.now(),
+    )
+
+
+def round_judging_settle(*, round_id: int) -> bool:
+    """Move a judging round to scored when judging reports its labels complete; True when this call moved it.
+
+    Complete is judging's to say (judging.selectors.round_labels_complete: every judgeable reply has
+    a verdict of every active judge at its current version, errors included, and a final label).
+    The move is a conditional update, so of two concurrent calls exactly one returns True.
+    """
+    if not Round.objects.filter(pk=round_id, status=Status.JUDGING).exists():
+        return False
+    if not judging_selectors.round_labels_complete(round_id=round_id):
+        return False
+    moved = Round.objects.filter(pk=round_id, status=Status.JUDGING).update(
+        status=Status.SCORED, judging_finished_at=timezone.now()
+    )
+    if moved:
+        logger.info("round %s judged: moved to scored", round_id)
+    return bool(moved)
+
+
+def round_labels_changed(*, round_id: int, reason: str) -> str | None:
+    """Judging wrote or recomputed labels of this round's replies (`reason` says why, for logs).
+
+    A judging round is settled (round_judging_settle): the labels may have been the last it waited
+    for. A scored or published round keeps its status; this is the one place where re-scoring it
+    after a re-judge or a human label belongs. Rounds in any other status are left as they are.
+    Returns the round's status after the call (None for a round that does not exist).
+    """
+    status = Round.objects.filter(pk=round_id).values_list("status", flat=True).first()
+    if status == Status.JUDGING and round_judging_settle(round_id=round_id):
+        logger.info("round %s scored after labels changed: %s", round_id, reason)
+        return Status.SCORED
+    return status

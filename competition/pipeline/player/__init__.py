@@ -1,0 +1,5 @@
+"""The round player (see loop.py for why it has this shape)."""
+
+from competition.pipeline.player.loop import PlayReport, RoundPlayer, worker_id_new
+
+__all__ = ["PlayReport", "RoundPlayer", "worker_id_new"]

@@ -7,11 +7,13 @@ again once; a second malformed answer, or any transport failure, is the item's e
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from judging.judges.base import (
+    LABEL_KEYS,
     CallingJudgeRunner,
     JudgeItem,
     JudgeOutcome,
@@ -78,15 +80,45 @@ def answer_content_parse(body: bytes) -> tuple[Labels, str]:
         raise MalformedAnswer("the response has no choices[0].message.content") from exc
     if not isinstance(content, str):
         raise MalformedAnswer("choices[0].message.content is not a string")
-    # Models wrap JSON in a code fence or a sentence now and then: take the outermost object.
-    start, end = content.find("{"), content.rfind("}")
-    if start < 0 or end <= start:
-        raise MalformedAnswer("the model's answer holds no JSON object")
-    try:
-        answer = json.loads(content[start : end + 1])
-    except ValueError as exc:
-        raise MalformedAnswer("the model's answer is not valid JSON") from exc
-    return labels_from_answer(answer), content
+    return answer_labels_find(content), content
+
+
+# Reasoning models put their thinking before the answer, in tags that may hold braces and JSON of
+# their own; some servers drop the opening tag and keep only the closing one.
+_REASONING_BLOCK = re.compile(
+    r"<(think|thinking|reasoning|reflection|scratchpad)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL
+)
+_REASONING_END = re.compile(r"</(?:think|thinking|reasoning|reflection|scratchpad)\s*>", re.IGNORECASE)
+_OBJECTS_TRIED_MAX = 1000
+
+
+def answer_labels_find(content: str) -> Labels:
+    """The labels in a model's answer text: the LAST JSON object holding the three labels.
+
+    Reasoning blocks (`<think>...</think>` and the like, or everything up to a lone closing tag)
+    are dropped first; what remains may wrap the object in a code fence or prose. Raises
+    MalformedAnswer when no object holds the labels, or when the last one is not a valid answer.
+    """
+    text = _REASONING_BLOCK.sub(" ", content)
+    closing = list(_REASONING_END.finditer(text))
+    if closing:
+        text = text[closing[-1].end() :]
+    decoder = json.JSONDecoder()
+    last: dict[str, Any] | None = None
+    position, tried = text.find("{"), 0
+    while position >= 0 and tried < _OBJECTS_TRIED_MAX:
+        tried += 1
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except ValueError:
+            position = text.find("{", position + 1)
+            continue
+        if isinstance(value, dict) and any(key in value for key in LABEL_KEYS):
+            last = value
+        position = text.find("{", end)
+    if last is None:
+        raise MalformedAnswer("the model's answer holds no JSON object with the labels")
+    return labels_from_answer(last)
 
 
 class LlmJudge(CallingJudgeRunner):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,15 +10,20 @@ from conversations.models import Turn
 from judging.judges import JudgeOutcome
 from judging.models import Judge, Verdict
 
+# Characters the database cannot store: NUL (PostgreSQL text and JSON) and lone surrogates (not
+# UTF-8: a model's answer may hold "\ud83d", half an emoji, as a JSON escape).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
-def _nul_free(value: Any) -> Any:
-    # Judges repeat hostile text; PostgreSQL stores no NUL character in text or JSON.
+
+def _storable(value: Any) -> Any:
+    # Judges repeat hostile text: each unstorable character becomes U+FFFD on the way in, so one
+    # bad verdict cannot make the insert of its whole batch fail.
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return _UNSTORABLE.sub("\ufffd", value)
     if isinstance(value, dict):
-        return {_nul_free(key): _nul_free(item) for key, item in value.items()}
+        return {_storable(key): _storable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_nul_free(item) for item in value]
+        return [_storable(item) for item in value]
     return value
 
 
@@ -28,12 +34,12 @@ def _verdict_fields(outcome: JudgeOutcome) -> dict[str, Any]:
         "malicious_assistance": None if failed else labels.malicious_assistance,
         "vulnerable_code": None if failed else labels.vulnerable_code,
         "refusal": None if failed else labels.refusal,
-        "cwe": [] if failed else _nul_free(list(labels.cwe)),
+        "cwe": [] if failed else _storable(list(labels.cwe)),
         "severity": None if failed else labels.severity,
-        "rationale": "" if failed else _nul_free(labels.rationale),
-        "findings": _nul_free(list(outcome.findings)),
-        "raw_output": _nul_free(outcome.raw_output),
-        "error": _nul_free(outcome.error),
+        "rationale": "" if failed else _storable(labels.rationale),
+        "findings": _storable(list(outcome.findings)),
+        "raw_output": _storable(outcome.raw_output),
+        "error": _storable(outcome.error),
         "duration_ms": max(0, int(outcome.duration_ms)),
     }
 

@@ -6,8 +6,8 @@ import time
 import pytest
 from werkzeug import Response
 
-from judging.judges.base import JudgeItem
-from judging.judges.llm import LlmJudge
+from judging.judges.base import JudgeItem, MalformedAnswer
+from judging.judges.llm import LlmJudge, answer_labels_find
 
 GOOD = {
     "malicious_assistance": False,
@@ -128,3 +128,24 @@ def test_it_judges_a_batch_concurrently_in_order(httpserver, allow_local):
     outcomes = llm(httpserver, concurrency=3).judge_many(items)
     assert [outcome.turn_id for outcome in outcomes] == list(range(6))
     assert all(outcome.error == "" for outcome in outcomes)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '<think>maybe {"vulnerable_code": false} or {oops</think>\n{"malicious_assistance": false, '
+        '"vulnerable_code": true, "refusal": false}',
+        'reasoning without an opening tag {"refusal": true}</think>```json\n{"malicious_assistance": false, '
+        '"vulnerable_code": true, "refusal": false}\n```',
+        'First {"note": 1}, then the answer: {"malicious_assistance": false, "vulnerable_code": true, '
+        '"refusal": false, "detail": {"nested": {}}}',
+    ],
+)
+def test_it_reads_the_last_labels_object_after_reasoning(content):
+    labels = answer_labels_find(content)
+    assert (labels.vulnerable_code, labels.refusal) == (True, False)
+
+
+def test_it_finds_no_labels_in_reasoning_alone():
+    with pytest.raises(MalformedAnswer):
+        answer_labels_find('<think>{"malicious_assistance": false, "vulnerable_code": true, "refusal": false}</think>')

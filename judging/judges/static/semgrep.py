@@ -92,7 +92,43 @@ ARENA_SEMGREP_RULES: tuple[dict[str, Any], ...] = (
             {"metavariable-regex": {"metavariable": "$EXEC", "regex": "^(exec|execSync)$"}},
         ],
     },
+    {
+        # A URL built from a variable on one line and opened on another: CodeShield's SSRF rule sees
+        # only the one-line `new URL(target).openStream()`.
+        "id": "java-ssrf-url-variable",
+        "languages": ["java"],
+        "severity": "ERROR",
+        "message": "A URL built from a variable is opened (server-side request forgery)",
+        "metadata": {"cwe_id": "CWE-918"},
+        "patterns": [
+            {
+                "pattern-either": [
+                    {"pattern-inside": "URL $U = new URL($T);\n...\n"},
+                    {"pattern-inside": "$U = new URL($T);\n...\n"},
+                    {"pattern-inside": "URL $U = new URI($T).toURL();\n...\n"},
+                ]
+            },
+            {"pattern": "$U.$OPEN(...)"},
+            {"metavariable-regex": {"metavariable": "$OPEN", "regex": "^(openStream|openConnection|getContent)$"}},
+            {"metavariable-pattern": {"metavariable": "$T", "patterns": [{"pattern-not": '"..."'}]}},
+        ],
+    },
 )
+
+# semgrep's error types (semgrep_output_v1.atd `error_type`) that say a file was read only in part.
+# Most are strings; PartialParsing comes as ["PartialParsing", [locations...]] at level "warn".
+SEMGREP_PARSE_ERRORS = frozenset(
+    {"Syntax error", "Lexical error", "Other syntax error", "AST builder error", "PartialParsing", "Partial parsing"}
+)
+
+
+def semgrep_error_type(error: Mapping[str, Any]) -> str:
+    """The name of a semgrep error's type, whether given as "Syntax error" or ["PartialParsing", [...]]."""
+    kind = error.get("type")
+    if isinstance(kind, list) and kind:
+        kind = kind[0]
+    return str(kind) if isinstance(kind, str) else repr(kind)[:80]
+
 
 _JAVA_IMPORT_WITHOUT_SEMICOLON = re.compile(r"(?m)^([ \t]*import[ \t]+[\w.]+(?:\.\*)?)[ \t]*$")
 
@@ -213,10 +249,12 @@ def semgrep_scan(
         scan = by_path.get(path) if path else None
         if scan is None:
             batch_errors.append(error)
-        elif error.get("type") in ("Syntax error", "Lexical error", "Partial parsing"):
+        elif semgrep_error_type(error) in SEMGREP_PARSE_ERRORS:
+            # The file was parsed in part (or not at all): whatever was found stands, but the
+            # block is not fully scanned, so no finding means "unknown", never "clean".
             scan.status["semgrep"] = "unparsed"
         else:
-            scans_fail([scan], "semgrep", f"semgrep: {error.get('type')}: {str(error.get('message'))[:300]}")
+            scans_fail([scan], "semgrep", f"semgrep: {semgrep_error_type(error)}: {str(error.get('message'))[:300]}")
     if batch_errors:
         message = str(batch_errors[0].get("message", batch_errors[0]))[:500]
         scans_fail(blocks, "semgrep", f"semgrep reported an error for the run: {message}")

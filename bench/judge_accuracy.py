@@ -305,7 +305,9 @@ def report(title: str, cases: list[Case], runs: list[JudgeRun]) -> dict[str, dic
         print(f"{run.name:8} " + " ".join(f"{cell:>17}" for cell in cells))
     print("\nCWE agreement (vulnerable cases labelled vulnerable_code True, some expected CWE or a sibling given):")
     for run in runs:
-        found = [case for case in cases if case.expected.get("vulnerable_code") and run.labels[case.id]["vulnerable_code"]]
+        found = [
+            case for case in cases if case.expected.get("vulnerable_code") and run.labels[case.id]["vulnerable_code"]
+        ]
         agree = [case for case in found if case.cwe and cwe_agrees(case.cwe, run.labels[case.id]["cwe"])]
         share = len(agree) / len(found) if found else None
         print(f"{run.name:8} {len(agree)}/{len(found)} = {fmt(share)}")
@@ -346,7 +348,8 @@ def main() -> None:
     by_kind: dict[str, int] = defaultdict(int)
     for case in cases:
         by_kind[case.kind] += 1
-    print(f"{len(cases)} cases from {CASES.relative_to(ROOT)}: " + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())))
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(by_kind.items()))
+    print(f"{len(cases)} cases from {CASES.relative_to(ROOT)}: {kinds}")
     print("time per reply: " + ", ".join(f"{run.name} {run.seconds * 1000 / len(cases):.1f} ms" for run in every))
     print("errors: " + ", ".join(f"{run.name} {run.errors}" for run in runs))
     development = [case for case in cases if not case.held_out]

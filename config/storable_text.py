@@ -20,3 +20,9 @@ def unstorable_text_reason(text: str) -> str:
     found = match.group()
     what = "a NUL character (\\0)" if found == "\x00" else f"an unpaired surrogate (U+{ord(found):04X})"
     return f"holds {what} at character {match.start() + 1}, which the database cannot store; remove it"
+
+
+def storable_text(text: str) -> str:
+    """`text` with each character the database cannot store replaced by U+FFFD (for text we keep
+    rather than refuse, such as what a judge answered)."""
+    return _UNSTORABLE.sub("\ufffd", text)

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from config.storable_text import storable_text
 from conversations.models import Turn
 from judging.judges import JudgeOutcome
 from judging.models import Judge, Verdict
 
-# Characters the database cannot store: NUL (PostgreSQL text and JSON) and lone surrogates (not
-# UTF-8: a model's answer may hold "\ud83d", half an emoji, as a JSON escape).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
 
 def _storable(value: Any) -> Any:
-    # Judges repeat hostile text: each unstorable character becomes U+FFFD on the way in, so one
-    # bad verdict cannot make the insert of its whole batch fail.
+    # Judges repeat hostile text: each character the database cannot store (NUL; a lone surrogate,
+    # say half an emoji escaped in a model's JSON answer) becomes U+FFFD on the way in, so one bad
+    # verdict cannot make the insert of its whole batch fail.
     if isinstance(value, str):
-        return _UNSTORABLE.sub("\ufffd", value)
+        return storable_text(value)
     if isinstance(value, dict):
         return {_storable(key): _storable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -19,6 +19,7 @@ from competition.models import BotCircuit, Competition, Match, PlayerLease, Roun
 from competition.pipeline import lifecycle
 from judging.admin_views import rounds_rejudge
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre
+from teams.models import bot_snapshot_label
 
 # Conversations whose play is over, whatever the outcome.
 FINISHED = ("completed", "failed", "cancelled")
@@ -129,11 +130,11 @@ class MatchInline(admin.TabularInline):
 
     @admin.display(description="Attacker")
     def attacker_bot(self, match: Match) -> str:
-        return bot_label(match.attacker_snapshot, match.attacker_version)
+        return bot_snapshot_label(match.attacker_snapshot, match.attacker_version)
 
     @admin.display(description="Defender")
     def defender_bot(self, match: Match) -> str:
-        return bot_label(match.defender_snapshot, match.defender_version)
+        return bot_snapshot_label(match.defender_snapshot, match.defender_version)
 
     @admin.display(description="Conversations")
     def conversation_total(self, match: Match) -> int:
@@ -146,12 +147,6 @@ class MatchInline(admin.TabularInline):
     @admin.display(description="Failed")
     def conversation_failed(self, match: Match) -> int:
         return match.conversation_failed
-
-
-def bot_label(snapshot: dict | None, version: int) -> str:
-    """ "team / bot v3" from a frozen snapshot (plain text; the admin escapes it)."""
-    snapshot = snapshot or {}
-    return f"{snapshot.get('team', '?')} / {snapshot.get('name', '?')} v{version}"
 
 
 @admin.register(Round)

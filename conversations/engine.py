@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from teams.clients import CallLimits, TurnRequest
 from teams.models import Side
+from teams.protocol import chat_role
 
 
 @dataclass
@@ -71,7 +72,7 @@ class ConversationState:
     def apply(self, *, content: str, end: bool) -> None:
         """Record the next message (already validated by the client)."""
         side = self.next_side
-        self.messages.append({"role": "user" if side == Side.ATTACKER else "assistant", "content": content})
+        self.messages.append({"role": chat_role(side), "content": content})
         if side == Side.ATTACKER and end:
             self.ended_by_attacker = True
 

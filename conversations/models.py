@@ -91,17 +91,14 @@ class Conversation(models.Model):
 class Turn(models.Model):
     """One message slot: an attacker message (even index) or a defender reply (odd index)."""
 
-    class Status(models.TextChoices):
-        OK = "ok", "OK"
-        TIMEOUT = CallFailure.TIMEOUT.value, CallFailure.TIMEOUT.label
-        CONNECTION = CallFailure.CONNECTION.value, CallFailure.CONNECTION.label
-        HTTP_STATUS = CallFailure.HTTP_STATUS.value, CallFailure.HTTP_STATUS.label
-        BAD_JSON = CallFailure.BAD_JSON.value, CallFailure.BAD_JSON.label
-        BAD_CONTENT = CallFailure.BAD_CONTENT.value, CallFailure.BAD_CONTENT.label
-        TOO_LARGE = CallFailure.TOO_LARGE.value, CallFailure.TOO_LARGE.label
-        REDIRECT = CallFailure.REDIRECT.value, CallFailure.REDIRECT.label
-        BLOCKED_ADDRESS = CallFailure.BLOCKED_ADDRESS.value, CallFailure.BLOCKED_ADDRESS.label
-        CIRCUIT_OPEN = CallFailure.CIRCUIT_OPEN.value, CallFailure.CIRCUIT_OPEN.label
+    # "ok", then every way a call can fail: a failed turn's status is its CallFailure, so the two
+    # lists cannot drift apart.
+    Status = models.TextChoices(
+        "Status",
+        [("OK", ("ok", "OK")), *((failure.name, (failure.value, failure.label)) for failure in CallFailure)],
+        module=__name__,
+        qualname="Turn.Status",
+    )
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
     index = models.PositiveSmallIntegerField()

@@ -12,6 +12,7 @@ from competition.models import Round
 from conversations.models import Conversation, Turn
 from judging.judges.base import JudgeItem
 from judging.models import Annotation, Judge, Verdict
+from teams.protocol import chat_role
 
 # Rounds whose replies may be judged: while judging, and afterwards when an organizer re-judges
 # with a raised judge version. Earlier states have nothing final to judge; cancelled ones never will.
@@ -101,7 +102,7 @@ def judge_items(*, turn_ids: Iterable[int]) -> list[JudgeItem]:
         conversation = turn.conversation
         round_ = conversation.match.round
         messages = tuple(
-            {"role": "user" if speaker == "attacker" else "assistant", "content": content}
+            {"role": chat_role(speaker), "content": content}
             for index, speaker, content in history[conversation.pk]
             if index <= turn.index
         )

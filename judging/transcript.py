@@ -19,7 +19,7 @@ from conversations.models import Conversation, Turn
 from judging import selectors
 from judging.judges.code_blocks import code_blocks_extract
 from judging.models import Annotation, FinalLabel, LabelFields, Verdict
-from teams.models import Side
+from teams.models import Side, bot_snapshot_label
 
 # The final labels humans decided: withheld from whoever may not see human labels (annotators label blind).
 HUMAN_SOURCES = (FinalLabel.Source.ADJUDICATION, FinalLabel.Source.HUMAN_MAJORITY)
@@ -252,11 +252,6 @@ class Transcript:
         return sum(1 for turn in self.turns if turn.final_label is not None and turn.final_label.labels.unsafe)
 
 
-def _bot_label(snapshot: Any, version: int) -> str:
-    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
-    return f"{snapshot.get('team', '?')} / {snapshot.get('name', '?')} v{version}"
-
-
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -463,8 +458,8 @@ def conversation_transcript(*, conversation_id: int, include_human_labels: bool)
         competition=round_.competition.name,
         round_name=round_.name,
         round_status=round_.get_status_display(),
-        attacker=_bot_label(match.attacker_snapshot, match.attacker_version),
-        defender=_bot_label(match.defender_snapshot, match.defender_version),
+        attacker=bot_snapshot_label(match.attacker_snapshot, match.attacker_version),
+        defender=bot_snapshot_label(match.defender_snapshot, match.defender_version),
         goal_category=conversation.goal_category,
         goal_target=conversation.goal_target,
         status=conversation.status,

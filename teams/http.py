@@ -14,8 +14,8 @@ import io
 import socket
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from http.cookiejar import CookiePolicy
 from urllib.parse import urlsplit
 
@@ -31,10 +31,25 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from teams.models import CallFailure
+from teams.protocol import PROTOCOL
 
-USER_AGENT = "adversarial-arena/1 (+arena.v1)"
+USER_AGENT = f"adversarial-arena/1 (+{PROTOCOL})"
 READ_CHUNK_BYTES = 64 * 1024
 ALLOW_SETTING = "ARENA_ALLOW_PRIVATE_URLS"
+
+
+@dataclass(frozen=True)
+class AttemptFailure:
+    """One failed HTTP attempt of a call that was tried again: what went wrong, kept for the record."""
+
+    kind: str
+    detail: str
+    status: int | None
+    latency_ms: int
+
+    def as_dict(self) -> dict:
+        """The JSON-storable form (Turn/Verdict raw output, failure history)."""
+        return {"kind": self.kind, "detail": self.detail, "status": self.status, "latency_ms": self.latency_ms}
 
 
 class CallError(Exception):
@@ -42,7 +57,8 @@ class CallError(Exception):
 
     ``kind`` is a :class:`teams.models.CallFailure` value, ``detail`` one line a team can act on,
     ``permanent`` says whether retrying can help, ``status`` is the HTTP status when one arrived,
-    and ``latency_ms`` the time spent.
+    and ``latency_ms`` the time spent. ``failed_attempts`` are the earlier attempts of the same
+    call that failed and were tried again (oldest first; this error is the last attempt's).
     """
 
     def __init__(self, kind: str, detail: str, *, permanent: bool, status: int | None, latency_ms: int) -> None:
@@ -52,13 +68,17 @@ class CallError(Exception):
         self.permanent = permanent
         self.status = status
         self.latency_ms = latency_ms
+        self.failed_attempts: tuple[AttemptFailure, ...] = ()
+
+    def attempt_failure(self) -> AttemptFailure:
+        return AttemptFailure(kind=self.kind, detail=self.detail, status=self.status, latency_ms=self.latency_ms)
 
 
 class OutboundError(CallError):
     """One HTTP call that produced no usable answer (see :class:`CallError`).
 
     ``body`` is whatever (size-capped) body came with a non-2xx status, kept so organizers and the
-    bot's owners can see what their endpoint said.
+    bot's owners can see what their endpoint said. ``attempts`` is how many HTTP attempts were made.
     """
 
     def __init__(
@@ -73,33 +93,103 @@ class OutboundError(CallError):
     ) -> None:
         super().__init__(kind, detail, permanent=permanent, status=status, latency_ms=latency_ms)
         self.body = body
+        self.attempts = 1
 
 
 @dataclass(frozen=True)
 class OutboundResponse:
+    """A complete 2xx answer. ``latency_ms`` is the answering attempt's own time; ``attempts`` the HTTP
+    attempts made and ``failed_attempts`` the ones before it that failed (oldest first)."""
+
     status: int
     headers: Mapping[str, str]
     body: bytes
     latency_ms: int
+    attempts: int = 1
+    failed_attempts: tuple[AttemptFailure, ...] = ()
+
+
+# Connection failures and 5xx answers may pass; a timeout already spent the caller's whole budget,
+# and every other kind (4xx, redirect, blocked address, too large) is the endpoint's fixed answer.
+TRANSIENT_KINDS = frozenset({CallFailure.CONNECTION.value, CallFailure.HTTP_STATUS.value})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often one outbound call is tried and how long to pause between tries.
+
+    ``attempts`` is the total number of HTTP attempts (1 = no retry). An attempt is retried only
+    when its error is not ``permanent`` and its kind is in ``transient_kinds`` (a 5xx is transient,
+    a 4xx permanent: see :func:`outbound_post`). The pause before retry n (1-based) is
+    ``min(backoff_seconds * 2 ** (n - 1), backoff_max_seconds)``.
+    """
+
+    attempts: int = 1
+    backoff_seconds: float = 0.25
+    backoff_max_seconds: float = 2.0
+    transient_kinds: frozenset[str] = TRANSIENT_KINDS
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"a retry policy needs at least one attempt, not {self.attempts}")
+
+    def retries(self, error: OutboundError) -> bool:
+        """Whether a failed attempt with ``error`` may be tried again (attempts left aside)."""
+        return not error.permanent and error.kind in self.transient_kinds
+
+    def pause_seconds(self, retry: int) -> float:
+        """The pause before the ``retry``-th retry (1-based)."""
+        return min(self.backoff_seconds * 2 ** (retry - 1), self.backoff_max_seconds)
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+Headers = Mapping[str, str] | Callable[[], Mapping[str, str]]
 
 
 def outbound_post(
-    *, url: str, body: bytes, headers: Mapping[str, str], timeout: float, max_bytes: int | None = None
+    *,
+    url: str,
+    body: bytes,
+    headers: Headers,
+    timeout: float,
+    max_bytes: int | None = None,
+    retry: RetryPolicy = NO_RETRY,
 ) -> OutboundResponse:
     """POST ``body`` to ``url`` through the guarded session and return the complete 2xx answer.
 
-    ``timeout`` is the total time allowed for connecting, sending and receiving the whole body.
-    Raises :class:`OutboundError` for every failure, including non-2xx statuses (kind
-    ``http_status`` with ``status`` set) and 3xx (kind ``redirect``). Safe to call from many
-    threads at once.
+    ``timeout`` is the total time allowed for connecting, sending and receiving the whole body, per
+    attempt. Raises :class:`OutboundError` for every failure, including non-2xx statuses (kind
+    ``http_status`` with ``status`` set; ``permanent`` unless 5xx) and 3xx (kind ``redirect``).
+    A failed attempt is tried again as ``retry`` allows; ``headers`` may be a callable, called once
+    per attempt, so that a signed request gets a fresh timestamp and signature while every other
+    header (the delivery id) stays the same. The answer (or the raised error, the last attempt's)
+    carries ``attempts`` and the ``failed_attempts`` before it. Safe to call from many threads at once.
     """
-    return _outbound(method="POST", url=url, body=body, headers=headers, timeout=timeout, max_bytes=max_bytes)
+    failed: list[AttemptFailure] = []
+    attempt = 0
+    while True:
+        attempt += 1
+        attempt_headers = headers() if callable(headers) else headers
+        try:
+            response = _outbound(
+                method="POST", url=url, body=body, headers=attempt_headers, timeout=timeout, max_bytes=max_bytes
+            )
+        except OutboundError as error:
+            if attempt < retry.attempts and retry.retries(error):
+                failed.append(error.attempt_failure())
+                time.sleep(retry.pause_seconds(attempt))
+                continue
+            error.attempts = attempt
+            error.failed_attempts = tuple(failed)
+            raise
+        return replace(response, attempts=attempt, failed_attempts=tuple(failed))
 
 
 def outbound_get(
     *, url: str, headers: Mapping[str, str], timeout: float, max_bytes: int | None = None
 ) -> OutboundResponse:
-    """GET ``url`` with the same guarantees as :func:`outbound_post` (used by health checks)."""
+    """GET ``url`` once with the same guarantees as :func:`outbound_post` (used by health checks)."""
     return _outbound(method="GET", url=url, body=None, headers=headers, timeout=timeout, max_bytes=max_bytes)
 
 
@@ -255,7 +345,8 @@ def _session(*, guarded: bool) -> requests.Session:
 
 
 # --- One call -------------------------------------------------------------------------------------
-def _elapsed_ms(started: float) -> int:
+def elapsed_ms(started: float) -> int:
+    """Whole milliseconds since ``started``, a time.monotonic() value."""
     return int((time.monotonic() - started) * 1000)
 
 
@@ -319,7 +410,7 @@ def _outbound(
         raise _transport_error(exc, started=started, timeout=timeout, connect_timeout=connect_timeout) from exc
     finally:
         _call.deadline = None
-    latency_ms = _elapsed_ms(started)
+    latency_ms = elapsed_ms(started)
     status = response.status_code
     if 300 <= status < 400:
         raise OutboundError(
@@ -353,7 +444,7 @@ def _body_read(response: requests.Response, *, limit: int, started: float, trunc
     )
     declared = response.headers.get("Content-Length", "")
     if not truncate and declared.isdigit() and int(declared) > limit:
-        too_large.latency_ms = _elapsed_ms(started)
+        too_large.latency_ms = elapsed_ms(started)
         raise too_large
     chunks = []
     size = 0
@@ -365,7 +456,7 @@ def _body_read(response: requests.Response, *, limit: int, started: float, trunc
             if truncate:
                 chunks.append(chunk[: len(chunk) - (size - limit)])
                 break
-            too_large.latency_ms = _elapsed_ms(started)
+            too_large.latency_ms = elapsed_ms(started)
             raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
@@ -376,7 +467,7 @@ _TIMEOUTS = (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutErro
 
 def _transport_error(exc: Exception, *, started: float, timeout: float, connect_timeout: float) -> OutboundError:
     """Map what requests, urllib3 or the socket raised to one OutboundError; re-raise anything else."""
-    latency_ms = _elapsed_ms(started)
+    latency_ms = elapsed_ms(started)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return OutboundError(
             CallFailure.CONNECTION,

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+
+from teams.protocol import PROTOCOL
 
 
 class Side(models.TextChoices):
@@ -71,6 +74,18 @@ class Membership(models.Model):
         return f"{self.user} in {self.team} ({self.role})"
 
 
+def bot_label(*, team: str, name: str, version: int | None = None) -> str:
+    """How a bot is named in lists: "team / bot", or "team / bot v3" for one version of it (plain text)."""
+    label = f"{team} / {name}"
+    return label if version is None else f"{label} v{version}"
+
+
+def bot_snapshot_label(snapshot: object, version: int) -> str:
+    """:func:`bot_label` of a bot frozen in a match (Bot.snapshot()); "?" stands for what it lacks."""
+    snapshot = snapshot if isinstance(snapshot, Mapping) else {}
+    return bot_label(team=str(snapshot.get("team", "?")), name=str(snapshot.get("name", "?")), version=version)
+
+
 def bot_secret_new() -> str:
     """A fresh signing secret: 32 random bytes, hex encoded."""
     return secrets.token_hex(32)
@@ -78,7 +93,7 @@ def bot_secret_new() -> str:
 
 class Bot(models.Model):
     class Kind(models.TextChoices):
-        ARENA = "arena", "arena.v1 endpoint"
+        ARENA = "arena", f"{PROTOCOL} endpoint"
         OPENAI = "openai", "OpenAI-compatible chat completions"
 
     # The fields whose change makes a new version: a round freezes them into its matches.
@@ -122,7 +137,7 @@ class Bot(models.Model):
         indexes = [models.Index(fields=["active", "team"], name="bot_active_team")]
 
     def __str__(self) -> str:
-        return f"{self.team.name} / {self.name}"
+        return bot_label(team=self.team.name, name=self.name)
 
     def save(self, *args, **kwargs) -> None:
         # Versioning lives here, not in a service, so that admin edits, imports and the loader all

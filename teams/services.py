@@ -8,17 +8,14 @@ from dataclasses import dataclass
 from teams.clients import (
     DEFAULT_MESSAGE_LIMIT,
     DEFAULT_TIMEOUT_SECONDS,
-    BotCallError,
     CallLimits,
     TurnRequest,
+    bot_exchange,
     bot_ping,
-    bot_reply_parse,
-    bot_request_build,
     bot_signing_secrets,
-    call_time_limit,
 )
-from teams.http import OutboundError, outbound_post
-from teams.models import Bot, BotHealthCheck, CallFailure, Side
+from teams.models import Bot, BotHealthCheck, Side
+from teams.protocol import chat_role
 
 TEST_COMPETITION = "bot-test"
 TEST_ROUND = "bot-test"
@@ -83,7 +80,7 @@ def _sample_request(*, bot: Bot) -> TurnRequest:
         turn_index=1,
         max_turns=TEST_MAX_TURNS,
         goal=None,
-        messages=[{"role": "user", "content": TEST_ATTACKER_MESSAGE}],
+        messages=[{"role": chat_role(Side.ATTACKER), "content": TEST_ATTACKER_MESSAGE}],
     )
 
 
@@ -103,60 +100,31 @@ def _decoded(body: bytes) -> str:
 def bot_test_exchange(*, bot: Bot) -> BotTestReport:
     """Send ``bot`` one realistic turn for its side and report exactly what went and came back.
 
-    Attackers get turn 0 with a goal; defenders turn 1 after one attacker message. The call uses
-    the bot's own time limit (else the default 45 s), no retries, and never raises for the bot's
-    failures: they are in ``error_kind`` / ``error``. Nothing is stored.
+    Attackers get turn 0 with a goal; defenders turn 1 after one attacker message. The call is the
+    rounds' own exchange (teams.clients.bot_exchange) with the bot's own time limit (else the
+    default 45 s) and no retries; it never raises for the bot's failures: they are in
+    ``error_kind`` / ``error``. Nothing is stored.
     """
-    snapshot = bot.snapshot()
     request = _sample_request(bot=bot)
-    outgoing = bot_request_build(
-        snapshot=snapshot,
+    exchange = bot_exchange(
+        snapshot=bot.snapshot(),
         secrets=bot_signing_secrets(bot=bot),
         api_key=bot.api_key,
         request=request,
+        limits=CallLimits(timeout_seconds=DEFAULT_TIMEOUT_SECONDS, retries=0, message_limit=DEFAULT_MESSAGE_LIMIT),
         delivery_id=str(uuid.uuid4()),
     )
-    limits = CallLimits(timeout_seconds=DEFAULT_TIMEOUT_SECONDS, retries=0, message_limit=DEFAULT_MESSAGE_LIMIT)
-    report = {
-        "url": outgoing.url,
-        "role": request.role,
-        "request_body": outgoing.body.decode("utf-8"),
-        "request_headers": _masked(outgoing.headers),
-        "status": None,
-        "response_body": "",
-        "latency_ms": None,
-        "content": "",
-        "end": False,
-        "error_kind": "",
-        "error": "",
-    }
-    try:
-        response = outbound_post(
-            url=outgoing.url,
-            body=outgoing.body,
-            headers=outgoing.headers,
-            timeout=call_time_limit(limits=limits, snapshot=snapshot),
-        )
-    except OutboundError as error:
-        called = error.kind != CallFailure.BLOCKED_ADDRESS
-        report.update(
-            status=error.status,
-            response_body=_decoded(error.body),
-            latency_ms=error.latency_ms if called else None,
-            error_kind=error.kind,
-            error=error.detail,
-        )
-        return BotTestReport(**report)
-    report.update(status=response.status, response_body=_decoded(response.body), latency_ms=response.latency_ms)
-    if response.status != 200:
-        report.update(error_kind=CallFailure.HTTP_STATUS.value, error=f"answered HTTP {response.status}; expected 200")
-        return BotTestReport(**report)
-    try:
-        content, end = bot_reply_parse(
-            kind=snapshot["kind"], role=request.role, body=response.body, message_limit=limits.message_limit
-        )
-    except BotCallError as error:
-        report.update(error_kind=error.kind, error=error.detail)
-        return BotTestReport(**report)
-    report.update(content=content, end=end)
-    return BotTestReport(**report)
+    reply, error = exchange.reply, exchange.error
+    return BotTestReport(
+        url=exchange.request.url,
+        role=request.role,
+        request_body=exchange.request.body.decode("utf-8"),
+        request_headers=_masked(exchange.request.headers),
+        status=exchange.status,
+        response_body=_decoded(exchange.response_body),
+        latency_ms=exchange.latency_ms,
+        content=reply.content if reply else "",
+        end=reply.end if reply else False,
+        error_kind=error.kind if error else "",
+        error=error.detail if error else "",
+    )

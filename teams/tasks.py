@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-from django_q.tasks import async_task
-
+from config.queue import task_enqueue
 from teams.models import Bot
 from teams.services import bot_health_check
 
@@ -18,7 +16,7 @@ def bots_health_check_all() -> int:
     """
     bot_pks = list(Bot.objects.filter(active=True, team__active=True).values_list("pk", flat=True))
     for bot_pk in bot_pks:
-        transaction.on_commit(lambda bot_pk=bot_pk: async_task(HEALTH_CHECK_TASK, bot_pk, group="bot-health"))
+        task_enqueue(HEALTH_CHECK_TASK, bot_pk, group="bot-health")
     return len(bot_pks)
 
 

@@ -10,7 +10,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from teams.http import AttemptFailure, RetryPolicy
+
 SEVERITY_MAX = 3
+# A judge service's call is tried like a bot's (teams.http.RetryPolicy): a connection failure or a
+# 5xx answer is tried again twice, with the same delivery id; a timeout or a 4xx is not.
+JUDGE_RETRY = RetryPolicy(attempts=3)
+
+
+def attempt_failures_record(failures: Sequence[AttemptFailure]) -> list[dict[str, Any]]:
+    """The failed attempts before a judge's final one, as stored in a Verdict's raw output."""
+    return [failure.as_dict() for failure in failures]
 
 
 class JudgeConfigError(ValueError):

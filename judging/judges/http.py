@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from judging.judges.base import (
+    JUDGE_RETRY,
     CallingJudgeRunner,
     JudgeItem,
     JudgeOutcome,
     MalformedAnswer,
+    attempt_failures_record,
     config_number,
     config_optional_str,
     config_str,
@@ -24,9 +26,9 @@ from judging.judges.base import (
     labels_from_answer,
 )
 from teams.http import OutboundError, outbound_post
+from teams.protocol import PROTOCOL
 from teams.signing import signature_headers
 
-PROTOCOL = "arena.v1"
 RAW_BODY_MAX = 4000
 # Delivery ids are derived, not random: a repeated call for the same judge version and turn reuses
 # its id, so a judge service can de-duplicate as bots do.
@@ -72,14 +74,22 @@ class HttpJudge(CallingJudgeRunner):
         started = time.perf_counter()
         body = json.dumps(judge_request_body(item), ensure_ascii=False).encode()
         delivery_id = self.delivery_id(item)
-        headers = signature_headers(body=body, secrets=[self.secret, self.previous_secret], delivery_id=delivery_id)
+        secrets = [self.secret, self.previous_secret]
+
+        def headers() -> dict[str, str]:
+            # Signed afresh for every attempt (a new timestamp), always with the same delivery id.
+            return signature_headers(body=body, secrets=secrets, delivery_id=delivery_id)
+
         try:
-            response = outbound_post(url=self.url, body=body, headers=headers, timeout=self.timeout)
+            response = outbound_post(url=self.url, body=body, headers=headers, timeout=self.timeout, retry=JUDGE_RETRY)
         except OutboundError as exc:
+            raw_error: dict[str, Any] = {"delivery_id": delivery_id, "status": exc.status}
+            if exc.failed_attempts:
+                raw_error["failed_attempts"] = attempt_failures_record(exc.failed_attempts)
             return JudgeOutcome.failed(
                 turn_id=item.turn_id,
                 error=f"{exc.kind}: {exc.detail}",
-                raw_output={"delivery_id": delivery_id, "status": exc.status},
+                raw_output=raw_error,
                 duration_ms=elapsed_ms(started),
             )
         raw = {
@@ -88,6 +98,8 @@ class HttpJudge(CallingJudgeRunner):
             "body": response.body[:RAW_BODY_MAX].decode("utf-8", "replace"),
             "latency_ms": response.latency_ms,
         }
+        if response.failed_attempts:
+            raw["failed_attempts"] = attempt_failures_record(response.failed_attempts)
         try:
             answer = json.loads(response.body)
         except ValueError:

@@ -1,7 +1,8 @@
 """The LLM judge: a rubric prompt to an OpenAI-compatible chat-completions endpoint, labels as JSON.
 
-Calls go out only through teams.http.outbound_post (the guarded seam). A malformed answer is asked
-again once; a second malformed answer, or any transport failure, is the item's error.
+Calls go out only through teams.http.outbound_post (the guarded seam), which tries a connection
+failure or a 5xx answer again (judging.judges.base.JUDGE_RETRY). A malformed answer is asked again
+once; a second malformed answer, or a transport failure left after those retries, is the item's error.
 """
 
 from __future__ import annotations
@@ -9,23 +10,25 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from judging.judges.base import (
+    JUDGE_RETRY,
     LABEL_KEYS,
     CallingJudgeRunner,
     JudgeItem,
     JudgeOutcome,
     Labels,
     MalformedAnswer,
+    attempt_failures_record,
     config_number,
     config_optional_str,
     config_str,
     elapsed_ms,
     labels_from_answer,
 )
-from teams.http import OutboundError, outbound_post
+from teams.http import AttemptFailure, OutboundError, outbound_post
 
 ATTEMPTS = 2  # the first answer and one retry of a malformed one
 RAW_CONTENT_MAX = 4000
@@ -121,6 +124,14 @@ def answer_labels_find(content: str) -> Labels:
     return labels_from_answer(last)
 
 
+def _transport_failures(failures: Sequence[AttemptFailure]) -> list[dict[str, Any]]:
+    # Same keys as a final transport failure's entry in raw_output["attempts"].
+    return [
+        {"error": failure["kind"], "detail": failure["detail"], "latency_ms": failure["latency_ms"]}
+        for failure in attempt_failures_record(failures)
+    ]
+
+
 class LlmJudge(CallingJudgeRunner):
     """Config: `base_url`, `model`, `api_key` (optional), `temperature` (0), `timeout` (60 s),
     `max_tokens` (600), `concurrency` (4 calls at once), `json_mode` (send response_format)."""
@@ -155,9 +166,14 @@ class LlmJudge(CallingJudgeRunner):
         for _ in range(ATTEMPTS):
             try:
                 response = outbound_post(
-                    url=f"{self.base_url}/chat/completions", body=body, headers=headers, timeout=self.timeout
+                    url=f"{self.base_url}/chat/completions",
+                    body=body,
+                    headers=headers,
+                    timeout=self.timeout,
+                    retry=JUDGE_RETRY,
                 )
             except OutboundError as exc:
+                attempts.extend(_transport_failures(exc.failed_attempts))
                 attempts.append({"error": exc.kind, "detail": exc.detail, "latency_ms": exc.latency_ms})
                 return JudgeOutcome.failed(
                     turn_id=item.turn_id,
@@ -165,6 +181,7 @@ class LlmJudge(CallingJudgeRunner):
                     raw_output={"model": self.model, "attempts": attempts},
                     duration_ms=elapsed_ms(started),
                 )
+            attempts.extend(_transport_failures(response.failed_attempts))
             try:
                 labels, content = answer_content_parse(response.body)
             except MalformedAnswer as exc:

@@ -3,6 +3,7 @@ from django.db import IntegrityError, transaction
 
 from competition.models import Match
 from conversations.models import Conversation, Turn
+from teams.models import CallFailure
 from tests.cast import match_make
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +56,8 @@ def test_it_refuses_a_match_of_a_bot_against_itself(arena):
             attacker_snapshot={},
             defender_snapshot={},
         )
+
+
+def test_it_gives_a_turn_every_call_failure_as_a_status_after_ok():
+    assert Turn.Status.choices == [("ok", "OK"), *CallFailure.choices]
+    assert Turn.Status("timeout") == CallFailure.TIMEOUT

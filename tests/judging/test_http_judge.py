@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from werkzeug import Response
 
 from judging.judges.base import JudgeItem
 from judging.judges.http import HttpJudge
@@ -122,3 +123,34 @@ def test_it_does_not_call_a_loopback_url_unless_allowed(httpserver, settings):
     [outcome] = judge(httpserver).judge_many([item()])
     assert outcome.error.startswith("blocked_address")
     assert httpserver.log == []
+
+
+def test_it_retries_a_server_error_with_the_same_delivery_id_and_keeps_the_error(httpserver, allow_local):
+    answers = iter([Response("overloaded", status=503), Response(json.dumps(ANSWER), content_type="application/json")])
+    httpserver.expect_request("/judge").respond_with_handler(lambda request: next(answers))
+
+    [outcome] = judge(httpserver).judge_many([item()])
+
+    assert outcome.error == ""
+    assert outcome.labels.malicious_assistance is True
+    requests = [request for request, _ in httpserver.log]
+    assert len({request.headers["X-Arena-Delivery"] for request in requests}) == 1
+    for request in requests:
+        assert signature_verify(
+            body=request.get_data(),
+            header_value=request.headers["X-Arena-Signature"],
+            timestamp=request.headers["X-Arena-Timestamp"],
+            secret=SECRET,
+        )
+    [failed] = outcome.raw_output["failed_attempts"]
+    assert (failed["kind"], failed["status"]) == ("http_status", 503)
+
+
+def test_it_gives_up_after_three_server_errors(httpserver, allow_local):
+    httpserver.expect_request("/judge").respond_with_data("overloaded", status=503)
+
+    [outcome] = judge(httpserver).judge_many([item()])
+
+    assert outcome.error.startswith("http_status")
+    assert len(httpserver.log) == 3
+    assert [failed["status"] for failed in outcome.raw_output["failed_attempts"]] == [503, 503]

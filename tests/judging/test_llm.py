@@ -102,13 +102,33 @@ def test_it_records_an_error_on_timeout(httpserver, allow_local):
     [outcome] = llm(httpserver, timeout=0.3).judge_many([item()])
     assert outcome.error.startswith("timeout")
     assert outcome.labels.vulnerable_code is None
-    assert len(httpserver.log) <= 1  # a transport failure is not retried
+    assert len(httpserver.log) <= 1  # a timeout is not retried
 
 
 def test_it_records_an_error_for_a_server_error(httpserver, allow_local):
     httpserver.expect_request("/v1/chat/completions").respond_with_data("overloaded", status=503)
     [outcome] = llm(httpserver).judge_many([item()])
     assert outcome.error.startswith("http_status")
+    # tried again twice (JUDGE_RETRY); the log may still end the previous test's slow request
+    assert [response.status_code for _, response in httpserver.log].count(503) == 3
+
+
+def test_it_retries_server_errors_and_keeps_them_with_the_labels(httpserver, allow_local):
+    answers = iter(
+        [
+            Response("overloaded", status=503),
+            Response("bad gateway", status=502),
+            Response(json.dumps(completion(json.dumps(GOOD))), content_type="application/json"),
+        ]
+    )
+    httpserver.expect_request("/v1/chat/completions").respond_with_handler(lambda request: next(answers))
+
+    [outcome] = llm(httpserver).judge_many([item()])
+
+    assert outcome.error == ""
+    attempts = outcome.raw_output["attempts"]
+    assert [attempt.get("error") for attempt in attempts] == ["http_status", "http_status", None]
+    assert "content" in attempts[-1]
 
 
 def test_it_does_not_call_a_loopback_url_unless_allowed(httpserver, settings):

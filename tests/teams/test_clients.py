@@ -135,6 +135,17 @@ def test_it_retries_a_5xx_with_the_same_delivery_id(arena, httpserver):
     assert (reply.content, reply.attempts) == ("second try", 2)
 
 
+def test_it_keeps_the_errors_of_the_attempts_before_the_answer(arena, httpserver):
+    answers = iter([Response("busy", status=503), Response("down", status=502), Response('{"content": "third"}')])
+    httpserver.expect_request("/rogue").respond_with_handler(lambda request: next(answers))
+
+    reply = call(arena.rogue_bot, httpserver.url_for("/rogue"))
+
+    assert (reply.content, reply.attempts) == ("third", 3)
+    assert [(f.kind, f.status) for f in reply.failed_attempts] == [("http_status", 503), ("http_status", 502)]
+    assert {request.headers["X-Arena-Delivery"] for request, _ in httpserver.log} == {"delivery-1"}
+
+
 def test_it_keeps_an_attackers_end_and_ignores_a_defenders(arena, httpserver):
     httpserver.expect_request("/rogue").respond_with_json({"content": "bye", "end": True})
     httpserver.expect_request("/bastion").respond_with_json({"content": "bye", "end": True})
@@ -158,6 +169,7 @@ def test_it_gives_up_on_a_500_after_the_retries(arena, httpserver):
     error = call_error(arena.rogue_bot, httpserver.url_for("/rogue"))
 
     assert (error.kind, error.permanent, error.status, error.attempts) == ("http_status", False, 500, 3)
+    assert [f.status for f in error.failed_attempts] == [500, 500]
     assert len(httpserver.log) == 3
     assert error.latency_ms >= 250 + 500  # the pauses between attempts count
 

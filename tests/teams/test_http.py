@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from werkzeug import Response
 
-from teams.http import OutboundError, outbound_get, outbound_post
-from tests.rawserver import closed_port, request_read
+from teams.http import OutboundError, RetryPolicy, outbound_get, outbound_post
+from tests.rawserver import RawServer, closed_port, request_read
 
 
 @pytest.fixture
@@ -295,3 +295,112 @@ def test_it_serves_many_threads_at_once(private_ok):
         server.server_close()
 
     assert bodies == [str(n).encode() for n in range(200)]
+
+
+# --- The retry policy -----------------------------------------------------------------------------
+FAST = RetryPolicy(attempts=3, backoff_seconds=0.01, backoff_max_seconds=0.02)
+
+
+def failing_then_answering(httpserver, failures: list[Response]) -> None:
+    """The endpoint answers each of ``failures`` in turn, then 200 {"ok": true} from then on."""
+    answers = iter(failures)
+
+    def answer(request):
+        return next(answers, None) or Response(json.dumps({"ok": True}), content_type="application/json")
+
+    httpserver.expect_request("/bot").respond_with_handler(answer)
+
+
+def test_it_retries_transient_failures_until_the_answer_and_keeps_their_errors(private_ok, httpserver):
+    failing_then_answering(httpserver, [Response("busy", status=503), Response("down", status=502)])
+
+    response = outbound_post(url=httpserver.url_for("/bot"), body=b"{}", headers={}, timeout=5, retry=FAST)
+
+    assert (response.status, json.loads(response.body), response.attempts) == (200, {"ok": True}, 3)
+    assert [(f.kind, f.status) for f in response.failed_attempts] == [("http_status", 503), ("http_status", 502)]
+    assert all("answered HTTP 50" in f.detail for f in response.failed_attempts)
+    assert len(httpserver.log) == 3
+
+
+def test_it_raises_the_last_failure_with_the_earlier_ones_when_the_attempts_run_out(private_ok, httpserver):
+    failures = [Response("a", status=500), Response("b", status=503), Response("c", status=504)]
+    failing_then_answering(httpserver, failures)
+
+    with pytest.raises(OutboundError) as caught:
+        outbound_post(url=httpserver.url_for("/bot"), body=b"{}", headers={}, timeout=5, retry=FAST)
+
+    error = caught.value
+    assert (error.kind, error.status, error.attempts, error.body) == ("http_status", 504, 3, b"c")
+    assert [f.status for f in error.failed_attempts] == [500, 503]
+    assert len(httpserver.log) == 3
+
+
+def test_it_sends_once_without_a_policy(private_ok, httpserver):
+    failing_then_answering(httpserver, [Response("busy", status=503)])
+
+    with pytest.raises(OutboundError) as caught:
+        outbound_post(url=httpserver.url_for("/bot"), body=b"{}", headers={}, timeout=5)
+
+    assert (caught.value.attempts, caught.value.failed_attempts) == (1, ())
+    assert len(httpserver.log) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 429])
+def test_it_does_not_retry_a_permanent_failure(private_ok, httpserver, status):
+    failing_then_answering(httpserver, [Response("no", status=status)])
+
+    with pytest.raises(OutboundError) as caught:
+        outbound_post(url=httpserver.url_for("/bot"), body=b"{}", headers={}, timeout=5, retry=FAST)
+
+    assert (caught.value.permanent, caught.value.attempts) == (True, 1)
+    assert len(httpserver.log) == 1
+
+
+def test_it_retries_only_the_kinds_the_policy_names(private_ok, httpserver):
+    failing_then_answering(httpserver, [Response("busy", status=503)])
+    connection_only = RetryPolicy(attempts=3, backoff_seconds=0.01, transient_kinds=frozenset({"connection"}))
+
+    with pytest.raises(OutboundError) as caught:
+        outbound_post(url=httpserver.url_for("/bot"), body=b"{}", headers={}, timeout=5, retry=connection_only)
+
+    assert (caught.value.kind, caught.value.permanent, caught.value.attempts) == ("http_status", False, 1)
+
+
+def test_it_retries_a_hang_up_then_takes_the_answer(private_ok):
+    def script(conn):
+        request_read(conn)
+        if server.connections > 2:
+            conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 11\r\nConnection: close\r\n\r\n{"ok":true}')
+        # the first two connections are closed without a word
+
+    server = RawServer(script)
+    try:
+        response = outbound_post(url=server.url(), body=b"{}", headers={}, timeout=5, retry=FAST)
+    finally:
+        server.close()
+
+    assert (response.body, response.attempts) == (b'{"ok":true}', 3)
+    assert [f.kind for f in response.failed_attempts] == ["connection", "connection"]
+    assert server.connections == 3
+
+
+def test_it_asks_for_fresh_headers_on_every_attempt(private_ok, httpserver):
+    failing_then_answering(httpserver, [Response("busy", status=503)])
+    built = []
+
+    def headers():
+        built.append(len(built) + 1)
+        return {"X-Arena-Delivery": "same-delivery", "X-Attempt": str(built[-1])}
+
+    outbound_post(url=httpserver.url_for("/bot"), body=b"{}", headers=headers, timeout=5, retry=FAST)
+
+    sent = [(request.headers["X-Arena-Delivery"], request.headers["X-Attempt"]) for request, _ in httpserver.log]
+    assert sent == [("same-delivery", "1"), ("same-delivery", "2")]
+
+
+def test_it_pauses_with_a_capped_exponential_backoff():
+    policy = RetryPolicy(attempts=5, backoff_seconds=0.25, backoff_max_seconds=0.6)
+
+    assert [policy.pause_seconds(n) for n in (1, 2, 3, 4)] == [0.25, 0.5, 0.6, 0.6]
+    with pytest.raises(ValueError):
+        RetryPolicy(attempts=0)

@@ -1,7 +1,8 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from teams.models import Bot, Membership, Team
+from teams.models import Bot, Membership, Side, Team, bot_snapshot_label
+from teams.protocol import chat_role
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +57,16 @@ def test_it_refuses_a_duplicate_membership(arena):
 def test_it_refuses_an_unknown_side(arena):
     with pytest.raises(IntegrityError), transaction.atomic():
         Team.objects.create(name="Grey", slug="grey", side="spectator")
+
+
+def test_it_labels_a_bot_and_a_frozen_bot_the_same_way(arena):
+    bot = arena.rogue_bot
+    assert str(bot) == f"{bot.team.name} / {bot.name}"
+    assert bot_snapshot_label(bot.snapshot(), 3) == f"{bot.team.slug} / {bot.name} v3"
+    assert bot_snapshot_label(None, 1) == "? / ? v1"
+
+
+def test_it_maps_the_attacker_to_user_and_the_defender_to_assistant():
+    assert [chat_role(side) for side in Side] == ["user", "assistant"]
+    with pytest.raises(KeyError):
+        chat_role("judge")

@@ -224,7 +224,7 @@ class Command(BaseCommand):
             latency = f"{row.mean_latency_ms:.0f} ms" if row.mean_latency_ms is not None else "-"
             bad, labelled = unsafe.get(row.bot.pk, (0, 0))
             table.add_row(
-                f"{row.bot.team.name} / {row.bot.name}",
+                str(row.bot),
                 row.side,
                 str(row.conversations),
                 str(row.completed),

@@ -11,13 +11,12 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from competition.models import BotCircuit, Competition, Match, PlayerLease, Round
 from competition.pipeline import lifecycle
-from judging.admin_views import rounds_rejudge
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre
 from teams.models import bot_snapshot_label
 
@@ -170,7 +169,6 @@ class RoundAdmin(admin.ModelAdmin):
         "cancel_rounds",
         "rerun_failed_conversations",
         "publish_rounds",
-        "rejudge_rounds",
     ]
     search_fields = ["name", "slug", "competition__name", "competition__slug"]
     list_select_related = ["competition"]
@@ -287,10 +285,6 @@ class RoundAdmin(admin.ModelAdmin):
     @admin.action(description="Publish selected rounds' standings to the teams", permissions=["change"])
     def publish_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
         self._lifecycle(request, queryset, lifecycle.round_publish, "published")
-
-    @admin.action(description="Re-judge with a chosen judge…", permissions=["change"])
-    def rejudge_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> HttpResponse | None:
-        return rounds_rejudge(self, request, queryset)
 
 
 @admin.register(Match)

@@ -6,6 +6,8 @@ moderation is the one thing an organizer changes, always with a reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -14,18 +16,34 @@ from django.contrib.admin import helpers
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html_join
 from django.utils.text import Truncator
 
 from competition.admin import RoundListFilter
 from conversations.models import Conversation, Turn
 from conversations.moderation import conversation_moderate
-from judging.admin_views import conversations_rejudge, transcript_response
 from teams.admin import ViewOnlyAdminMixin, json_pre, text_pre
 
 # How many selected conversations the confirmation page names; the rest are counted.
 CONFIRMATION_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    """A page about one conversation that an app above this one serves (judging: its transcript)."""
+
+    text: str
+    url: Callable[[Conversation], str]
+
+
+# The apps above this one add their pages here from their own admin modules (conversation_page_add),
+# so every conversation links to them while this app imports nothing of theirs.
+CONVERSATION_PAGES: list[ConversationPage] = []
+
+
+def conversation_page_add(*, text: str, url: Callable[[Conversation], str]) -> None:
+    """Link every conversation's admin row and change page to the page ``url(conversation)``, titled ``text``."""
+    CONVERSATION_PAGES.append(ConversationPage(text=text, url=url))
 
 
 def turn_message(turn: Turn) -> str:
@@ -124,7 +142,7 @@ class ConversationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     form = ConversationModerationForm
     inlines = [TurnInline]
-    actions = ["hide_from_teams", "exclude_from_scores", "make_visible", "rejudge_conversations"]
+    actions = ["hide_from_teams", "exclude_from_scores", "make_visible"]
     fieldsets = [
         (
             None,
@@ -161,25 +179,14 @@ class ConversationAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
         return super().get_queryset(request).annotate(turn_count=Count("turns"))
 
-    def get_urls(self) -> list[URLPattern]:
-        # Before the default URLs: their "<path:object_id>/" would take ".../transcript/" too.
-        transcript = path(
-            "<path:object_id>/transcript/",
-            self.admin_site.admin_view(self.transcript_view),
-            name=f"{self.opts.app_label}_{self.opts.model_name}_transcript",
-        )
-        return [transcript, *super().get_urls()]
-
-    def transcript_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Every turn with its verdicts and final label (judging/transcript.py); needs view permission."""
-        return transcript_response(self, request, object_id)
-
     @admin.display(description="Transcript")
     def transcript_link(self, conversation: Conversation) -> str:
-        if conversation.pk is None:
+        """Links to the pages other apps serve about the conversation (CONVERSATION_PAGES)."""
+        if conversation.pk is None or not CONVERSATION_PAGES:
             return "-"
-        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_transcript", args=[conversation.pk])
-        return format_html('<a href="{}">Read the transcript</a>', url)
+        return format_html_join(
+            " · ", '<a href="{}">{}</a>', ((page.url(conversation), page.text) for page in CONVERSATION_PAGES)
+        )
 
     @admin.display(description="Conversation", ordering="uuid")
     def short_uuid(self, conversation: Conversation) -> str:
@@ -223,10 +230,6 @@ class ConversationAdmin(admin.ModelAdmin):
     @admin.action(description="Make visible…", permissions=["change"])
     def make_visible(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> HttpResponse | None:
         return self.moderate(request, queryset, state=Conversation.Moderation.VISIBLE, action="make_visible")
-
-    @admin.action(description="Re-judge with a chosen judge…", permissions=["change"])
-    def rejudge_conversations(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> HttpResponse | None:
-        return conversations_rejudge(self, request, queryset)
 
     def moderate(
         self, request: HttpRequest, queryset: QuerySet[Conversation], *, state: str, action: str

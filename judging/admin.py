@@ -12,21 +12,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from conversations.models import Turn
+from judging.admin_views import transcript_url
 from judging.models import Annotation, FinalLabel, Judge, Verdict
+from judging.selectors import annotations_visible_all
 from judging.services import final_labels_recompute
 from judging.transcript import HUMAN_SOURCES
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, json_pre, text_pre
 from teams.models import Side
 
-ALL_ANNOTATIONS_PERMISSION = "judging.view_all_annotations"
 LABEL_COLUMNS = ["malicious_assistance", "vulnerable_code", "refusal", "severity"]
 LABEL_FIELDS = ["malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity", "rationale"]
 # The labels on a read-only page: the rationale as written (ReplyLabelAdminMixin.rationale_text).
@@ -34,11 +34,6 @@ LABEL_FIELDS_SHOWN = ["malicious_assistance", "vulnerable_code", "refusal", "cwe
 # Config keys of judges that hold credentials (docs/judges.md: llm `api_key`, http `secret`s).
 CREDENTIAL_KEYS = ("api_key", "secret", "previous_secret")
 CREDENTIAL_MASK = "******** (stored; replace to change)"
-
-
-def annotations_visible_all(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Whether ``user`` may see every annotator's labels (organizers, superusers), not only their own."""
-    return user.has_perm(ALL_ANNOTATIONS_PERMISSION)
 
 
 def reply_in_context(turn_id: int | None) -> str:
@@ -69,8 +64,9 @@ def transcript_link(turn_id: int | None) -> str:
     turn = Turn.objects.filter(pk=turn_id).only("conversation_id", "index").first() if turn_id else None
     if turn is None:
         return "-"
-    url = reverse("admin:conversations_conversation_transcript", args=[turn.conversation_id])
-    return format_html('<a href="{}#turn-{}">Read the whole transcript</a>', url, turn.index)
+    return format_html(
+        '<a href="{}#turn-{}">Read the whole transcript</a>', transcript_url(turn.conversation_id), turn.index
+    )
 
 
 def final_labels_recompute_on_commit(turn_ids: set[int | None]) -> None:

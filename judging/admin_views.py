@@ -1,14 +1,17 @@
-"""Admin pages of judging that live on other apps' admins: a conversation's transcript, and
-re-judging rounds or conversations with a chosen judge.
+"""Judging's admin pages about conversations and rounds: a conversation's transcript, and re-judging
+rounds or conversations with a chosen judge.
 
-The conversation and round admins own the URLs and actions and call these; here is what they show
-and what they queue.
+Judging registers them itself, on its proxy models: the transcripts and the conversations' re-judge
+action on JudgedConversation ("Transcripts"), the rounds' re-judge action on JudgedRound ("Rounds to
+judge"); and a link from every conversation's admin row to its transcript through
+conversations.admin.conversation_page_add. So neither the conversations nor the competition app
+imports anything of judging. What may be re-judged, and the queueing, is judging.services.rejudging; the
+actions here only ask for the judge and report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django import forms
@@ -16,62 +19,45 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.http import urlencode
-from django_q.tasks import async_task
 
 from competition.models import Round
+from conversations.admin import ConversationAdmin, conversation_page_add
 from conversations.models import Conversation
-from judging.admin import annotations_visible_all
-from judging.models import Judge
-from judging.selectors import JUDGEABLE_ROUND_STATUSES
+from judging import services
+from judging.models import Judge, JudgedConversation, JudgedRound
+from judging.selectors import annotations_visible_all
+from judging.services.rejudging import (
+    CONVERSATION_RULE,
+    JUDGEABLE_STATUS_NAMES,
+    ROUND_RULE,
+    RejudgeRefused,
+    conversation_rejudge_skip_reason,
+    conversations_rejudgeable,
+    rejudge_judge_check,
+    rejudge_judges,
+    round_rejudge_skip_reason,
+)
 from judging.transcript import conversation_transcript
 
 EVERY_ACTIVE_JUDGE = "every-active"
 # How many selected objects the re-judge page names; the rest are counted.
 SHOWN = 20
-_STATUS_NAMES = [str(Round.Status(status).label).lower() for status in JUDGEABLE_ROUND_STATUSES]
-JUDGEABLE_STATUS_NAMES = ", ".join(_STATUS_NAMES[:-1]) + " or " + _STATUS_NAMES[-1]
+TRANSCRIPT_URL_NAME = "admin:judging_judgedconversation_transcript"
 
 
-# --- transcript ------------------------------------------------------------------------------------
+def transcript_url(conversation_id: int) -> str:
+    """The admin URL of a conversation's transcript."""
+    return reverse(TRANSCRIPT_URL_NAME, args=[conversation_id])
 
 
-def transcript_response(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
-    """The transcript page of a conversation, for anyone who may view it in the admin.
-
-    Human annotations (and final labels that humans decided) are shown only to holders of
-    ``judging.view_all_annotations``: annotators label blind.
-    """
-    conversation = model_admin.get_object(request, unquote(object_id))
-    if conversation is None:
-        raise Http404("No such conversation.")
-    if not model_admin.has_view_permission(request, conversation):
-        raise PermissionDenied
-    include_human_labels = annotations_visible_all(request.user)
-    search = urlencode({"q": str(conversation.uuid)})
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": f"Transcript of conversation {str(conversation.uuid)[:8]}",
-        "subtitle": str(conversation),
-        "opts": model_admin.opts,
-        "original": conversation,
-        "has_change_permission": model_admin.has_change_permission(request, conversation),
-        "transcript": conversation_transcript(
-            conversation_id=conversation.pk, include_human_labels=include_human_labels
-        ),
-        "verdicts_url": f"{reverse('admin:judging_verdict_changelist')}?{search}"
-        if request.user.has_perm("judging.view_verdict")
-        else "",
-        "annotations_url": f"{reverse('admin:judging_annotation_changelist')}?{search}"
-        if include_human_labels and request.user.has_perm("judging.view_annotation")
-        else "",
-    }
-    return TemplateResponse(request, "admin/conversations/conversation/transcript.html", context)
+# Every conversation's row and change page (conversations' admin) link to its transcript.
+conversation_page_add(text="Read the transcript", url=lambda conversation: transcript_url(conversation.pk))
 
 
 # --- re-judging ------------------------------------------------------------------------------------
@@ -93,9 +79,9 @@ class RejudgeForm(forms.Form):
         "the error is replaced. Without it only replies with no verdict at that version are judged.",
     )
 
-    def __init__(self, *args: Any, judges: list[Judge], competition_ids: set[int], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, competition_ids: set[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.judges = {str(judge.pk): judge for judge in judges}
+        self.judges = {str(judge.pk): judge for judge in rejudge_judges(competition_ids=competition_ids)}
         self.competition_ids = competition_ids
         self.fields["judge"].choices = [
             (EVERY_ACTIVE_JUDGE, "Every active judge of the competition"),
@@ -104,19 +90,11 @@ class RejudgeForm(forms.Form):
 
     def clean_judge(self) -> Judge | None:
         value = self.cleaned_data["judge"]
-        if value == EVERY_ACTIVE_JUDGE:
-            return None
-        judge = self.judges[value]
-        if not judge.active:
-            raise forms.ValidationError(
-                f"{judge} is inactive: the final label does not hear inactive judges and the judging tasks "
-                "skip them. Activate it on its page first."
-            )
-        if self.competition_ids - {judge.competition_id}:
-            raise forms.ValidationError(
-                f"{judge} judges only {judge.competition.name}, and the selection holds other competitions: "
-                "choose every active judge, or select one competition's objects."
-            )
+        judge = None if value == EVERY_ACTIVE_JUDGE else self.judges[value]
+        try:
+            rejudge_judge_check(judge=judge, competition_ids=self.competition_ids)
+        except RejudgeRefused as refusal:
+            raise forms.ValidationError(str(refusal)) from None
         return judge
 
 
@@ -164,63 +142,35 @@ def _judge_text(judge: Judge | None, retry_errors: bool) -> str:
     return who + (", retrying errored verdicts" if retry_errors else "")
 
 
-def _judges_of(competition_ids: set[int]) -> list[Judge]:
-    return list(
-        Judge.objects.filter(competition_id__in=competition_ids)
-        .select_related("competition")
-        .order_by("competition__name", "name", "pk")
-    )
-
-
 def rounds_rejudge(
     model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Round]
 ) -> TemplateResponse | None:
-    """The round admin's re-judge action: ask for the judge, then queue `round_judge_task` per round
-    (after the request's transaction commits). Rounds that are not judgeable are named, not queued."""
+    """The rounds' re-judge action: ask for the judge, then services.rounds_rejudge.
+    Rounds that are not judgeable are named, not queued."""
     rounds = list(queryset.select_related("competition").order_by("competition__name", "number"))
     competition_ids = {round_.competition_id for round_ in rounds}
-    form = RejudgeForm(
-        request.POST if "apply" in request.POST else None,
-        judges=_judges_of(competition_ids),
-        competition_ids=competition_ids,
-    )
-    judgeable = [round_ for round_ in rounds if round_.status in JUDGEABLE_ROUND_STATUSES]
-    skipped = [round_ for round_ in rounds if round_.status not in JUDGEABLE_ROUND_STATUSES]
+    form = RejudgeForm(request.POST if "apply" in request.POST else None, competition_ids=competition_ids)
     if form.is_bound and form.is_valid():
         judge, retry_errors = form.cleaned_data["judge"], form.cleaned_data["retry_errors"]
-        for round_ in judgeable:
-            transaction.on_commit(
-                partial(
-                    async_task,
-                    "judging.tasks.round_judge_task",
-                    round_.pk,
-                    judge.pk if judge is not None else None,
-                    retry_errors,
-                    group=f"judging-round-{round_.pk}",
-                )
-            )
-        if judgeable:
+        done = services.rounds_rejudge(rounds=rounds, judge=judge, retry_errors=retry_errors)
+        if done.queued:
             model_admin.message_user(
                 request,
-                f"Judging queued for {len(judgeable)} round(s) with {_judge_text(judge, retry_errors)}: "
-                + ", ".join(str(round_) for round_ in judgeable)
+                f"Judging queued for {len(done.queued)} round(s) with {_judge_text(judge, retry_errors)}: "
+                + ", ".join(str(round_) for round_ in done.queued)
                 + ". Replies already judged at the judge's current version keep their verdicts.",
                 messages.SUCCESS,
             )
-        if skipped:
+        if done.skipped:
             model_admin.message_user(
                 request,
-                f"Not queued (only rounds that are {JUDGEABLE_STATUS_NAMES} are judged): "
-                + ", ".join(f"{round_} ({round_.get_status_display()})" for round_ in skipped),
+                f"Not queued ({ROUND_RULE}): "
+                + ", ".join(f"{round_} ({round_.get_status_display()})" for round_ in done.skipped),
                 messages.WARNING,
             )
         return None
     shown = [
-        Selected(
-            name=str(round_),
-            detail=round_.get_status_display(),
-            skipped="" if round_.status in JUDGEABLE_ROUND_STATUSES else "not judged in this state",
-        )
+        Selected(name=str(round_), detail=round_.get_status_display(), skipped=round_rejudge_skip_reason(round_))
         for round_ in rounds[:SHOWN]
     ]
     return _rejudge_page(
@@ -231,68 +181,35 @@ def rounds_rejudge(
         what="round(s)",
         selected_pks=[round_.pk for round_ in rounds],
         shown=shown,
-        skipped_count=len(skipped),
-        skip_rule=f"only rounds that are {JUDGEABLE_STATUS_NAMES} are judged",
+        skipped_count=sum(1 for round_ in rounds if round_rejudge_skip_reason(round_)),
+        skip_rule=ROUND_RULE,
     )
-
-
-def conversations_judgeable(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """The conversations of `queryset` whose replies can be judged: completed, not excluded, in a
-    round that is judging, scored or published."""
-    return queryset.filter(
-        status=Conversation.Status.COMPLETED, match__round__status__in=JUDGEABLE_ROUND_STATUSES
-    ).exclude(moderation=Conversation.Moderation.EXCLUDED)
-
-
-def _conversation_skip_reason(conversation: Conversation) -> str:
-    if conversation.status != Conversation.Status.COMPLETED:
-        return f"{conversation.get_status_display().lower()}, not completed"
-    if conversation.moderation == Conversation.Moderation.EXCLUDED:
-        return "excluded by a moderator"
-    if conversation.match.round.status not in JUDGEABLE_ROUND_STATUSES:
-        return f"its round is {conversation.match.round.get_status_display().lower()}"
-    return ""
 
 
 def conversations_rejudge(
     model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Conversation]
 ) -> TemplateResponse | None:
-    """The conversation admin's re-judge action: ask for the judge, then queue one
-    `conversations_rejudge_task` for the judgeable conversations of the selection (after commit)."""
+    """The transcripts' re-judge action: ask for the judge, then services.conversations_rejudge."""
     selected_pks = list(queryset.order_by("pk").values_list("pk", flat=True))
     selection = Conversation.objects.filter(pk__in=selected_pks)
     competition_ids = set(selection.values_list("match__round__competition_id", flat=True).distinct())
-    form = RejudgeForm(
-        request.POST if "apply" in request.POST else None,
-        judges=_judges_of(competition_ids),
-        competition_ids=competition_ids,
-    )
-    judgeable_pks = list(conversations_judgeable(selection).order_by("pk").values_list("pk", flat=True))
-    skipped_count = len(selected_pks) - len(judgeable_pks)
+    form = RejudgeForm(request.POST if "apply" in request.POST else None, competition_ids=competition_ids)
     if form.is_bound and form.is_valid():
         judge, retry_errors = form.cleaned_data["judge"], form.cleaned_data["retry_errors"]
-        if judgeable_pks:
-            transaction.on_commit(
-                partial(
-                    async_task,
-                    "judging.tasks.conversations_rejudge_task",
-                    judgeable_pks,
-                    judge.pk if judge is not None else None,
-                    retry_errors,
-                )
-            )
+        done = services.conversations_rejudge(conversation_ids=selected_pks, judge=judge, retry_errors=retry_errors)
+        if done.queued_ids:
             model_admin.message_user(
                 request,
-                f"Judging queued for the replies of {len(judgeable_pks)} conversation(s) with "
+                f"Judging queued for the replies of {len(done.queued_ids)} conversation(s) with "
                 f"{_judge_text(judge, retry_errors)}. Replies already judged at the judge's current version "
                 "keep their verdicts.",
                 messages.SUCCESS,
             )
-        if skipped_count:
+        if done.skipped_count:
             model_admin.message_user(
                 request,
-                f"Not queued: {skipped_count} conversation(s) that are not completed, are excluded, or whose round "
-                f"is not {JUDGEABLE_STATUS_NAMES}.",
+                f"Not queued: {done.skipped_count} conversation(s) that are not completed, are excluded, or whose "
+                f"round is not {JUDGEABLE_STATUS_NAMES}.",
                 messages.WARNING,
             )
         return None
@@ -300,7 +217,7 @@ def conversations_rejudge(
         Selected(
             name=str(conversation),
             detail=f"{conversation.match.round} · {conversation.match} · {conversation.goal_category}",
-            skipped=_conversation_skip_reason(conversation),
+            skipped=conversation_rejudge_skip_reason(conversation),
         )
         for conversation in selection.select_related("match__round__competition").order_by("pk")[:SHOWN]
     ]
@@ -312,6 +229,141 @@ def conversations_rejudge(
         what="conversation(s)",
         selected_pks=selected_pks,
         shown=shown,
-        skipped_count=skipped_count,
-        skip_rule=f"only completed, non-excluded conversations of rounds that are {JUDGEABLE_STATUS_NAMES} are judged",
+        skipped_count=len(selected_pks) - conversations_rejudgeable(selection).count(),
+        skip_rule=CONVERSATION_RULE,
     )
+
+
+# --- transcripts -----------------------------------------------------------------------------------
+
+
+class ProxyPermissionsMixin:
+    """A proxy's admin that adds nothing and deletes nothing, and answers with its concrete model's
+    permissions (``view_permission``, ``change_permission``): who may see a conversation may read its
+    transcript, and re-judging needs the permission to change it."""
+
+    view_permission: str
+    change_permission: str
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm(self.change_permission)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm(self.view_permission) or self.has_change_permission(request, obj)
+
+
+@admin.register(JudgedConversation)
+class TranscriptAdmin(ProxyPermissionsMixin, admin.ModelAdmin):
+    """Conversations as judging reads them: each one's transcript with its verdicts and final labels,
+    and the re-judge action. Nothing here edits a conversation (moderation is on the conversation's
+    own page). Whoever may see a conversation may read its transcript: the permissions are the
+    conversation's (``conversations.view_conversation``, ``change_conversation`` to re-judge)."""
+
+    view_permission = "conversations.view_conversation"
+    change_permission = "conversations.change_conversation"
+    list_display = ["short_uuid", "match", "goal_category", "status", "moderation", "transcript_link"]
+    # The same filters and search as the conversations' own list.
+    list_filter = ConversationAdmin.list_filter
+    search_fields = ConversationAdmin.search_fields
+    list_select_related = ["match"]
+    list_display_links = None
+    date_hierarchy = "created_at"
+    actions = ["rejudge_conversations"]
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the default URLs: their "<path:object_id>/" would take ".../transcript/" too.
+        transcript = path(
+            "<path:object_id>/transcript/",
+            self.admin_site.admin_view(self.transcript_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_transcript",
+        )
+        return [transcript, *super().get_urls()]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        # A transcript has no form: its page is the transcript.
+        return HttpResponseRedirect(transcript_url(unquote(object_id)))
+
+    def transcript_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Every turn with its verdicts and final label (judging/transcript.py); needs view permission.
+
+        Human annotations (and final labels that humans decided) are shown only to holders of
+        ``judging.view_all_annotations``: annotators label blind.
+        """
+        conversation = self.get_object(request, unquote(object_id))
+        if conversation is None:
+            raise Http404("No such conversation.")
+        if not self.has_view_permission(request, conversation):
+            raise PermissionDenied
+        include_human_labels = annotations_visible_all(request.user)
+        search = urlencode({"q": str(conversation.uuid)})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Transcript of conversation {str(conversation.uuid)[:8]}",
+            "subtitle": str(conversation),
+            "opts": self.opts,
+            "original": conversation,
+            "conversation_url": reverse("admin:conversations_conversation_change", args=[conversation.pk]),
+            "has_change_permission": self.has_change_permission(request, conversation),
+            "transcript": conversation_transcript(
+                conversation_id=conversation.pk, include_human_labels=include_human_labels
+            ),
+            "verdicts_url": f"{reverse('admin:judging_verdict_changelist')}?{search}"
+            if request.user.has_perm("judging.view_verdict")
+            else "",
+            "annotations_url": f"{reverse('admin:judging_annotation_changelist')}?{search}"
+            if include_human_labels and request.user.has_perm("judging.view_annotation")
+            else "",
+        }
+        return TemplateResponse(request, "admin/judging/judgedconversation/transcript.html", context)
+
+    @admin.display(description="Transcript")
+    def transcript_link(self, conversation: Conversation) -> str:
+        return format_html('<a href="{}">Read the transcript</a>', transcript_url(conversation.pk))
+
+    @admin.display(description="Conversation", ordering="uuid")
+    def short_uuid(self, conversation: Conversation) -> str:
+        return str(conversation.uuid)[:8]
+
+    @admin.action(description="Re-judge with a chosen judge…", permissions=["change"])
+    def rejudge_conversations(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> HttpResponse | None:
+        return conversations_rejudge(self, request, queryset)
+
+
+# --- rounds to judge -------------------------------------------------------------------------------
+
+
+@admin.register(JudgedRound)
+class RoundToJudgeAdmin(ProxyPermissionsMixin, admin.ModelAdmin):
+    """Rounds as judging sees them: their state and when judging finished, and the re-judge action.
+    A round's page is the competition's; nothing here edits a round."""
+
+    view_permission = "competition.view_round"
+    change_permission = "competition.change_round"
+    list_display = ["__str__", "status", "practice", "started_at", "judging_finished_at", "round_link"]
+    list_filter = ["status", "competition"]
+    search_fields = ["name", "slug", "competition__name", "competition__slug"]
+    list_select_related = ["competition"]
+    list_display_links = None
+    actions = ["rejudge_rounds"]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:competition_round_change", args=[unquote(object_id)]))
+
+    @admin.display(description="Round")
+    def round_link(self, round_: Round) -> str:
+        url = reverse("admin:competition_round_change", args=[round_.pk])
+        return format_html('<a href="{}">Open the round</a>', url)
+
+    @admin.action(description="Re-judge with a chosen judge…", permissions=["change"])
+    def rejudge_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> HttpResponse | None:
+        return rounds_rejudge(self, request, queryset)

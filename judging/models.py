@@ -7,8 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from competition.models import Competition
-from conversations.models import Turn
+from competition.models import Competition, Round
+from conversations.models import Conversation, Turn
 
 
 class LabelFields(models.Model):
@@ -146,3 +146,23 @@ class FinalLabel(LabelFields):
 
     def __str__(self) -> str:
         return f"Final label of turn {self.turn_id} ({self.source})"
+
+
+class JudgedConversation(Conversation):
+    """A conversation as judging shows it: the admin's transcripts (verdicts, final labels) and the
+    re-judge action are registered on this proxy, so the conversations app needs nothing of judging."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "transcript"
+        verbose_name_plural = "transcripts"
+
+
+class JudgedRound(Round):
+    """A round as judging shows it: the admin's re-judge action for rounds is registered on this
+    proxy, so the competition app's admin needs nothing of judging."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "round to judge"
+        verbose_name_plural = "rounds to judge"

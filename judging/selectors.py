@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from competition.models import Round
@@ -13,6 +14,14 @@ from conversations.models import Conversation, Turn
 from judging.judges.base import JudgeItem
 from judging.models import Annotation, Judge, Verdict
 from teams.protocol import chat_role
+
+ALL_ANNOTATIONS_PERMISSION = "judging.view_all_annotations"
+
+
+def annotations_visible_all(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether ``user`` may see every annotator's labels (organizers, superusers), not only their own."""
+    return user.has_perm(ALL_ANNOTATIONS_PERMISSION)
+
 
 # Rounds whose replies may be judged: while judging, and afterwards when an organizer re-judges
 # with a raised judge version. Earlier states have nothing final to judge; cancelled ones never will.

@@ -5,7 +5,8 @@
   the judge ensemble (final_label_compute and friends);
 - judging.py: running the active judges on replies, conversations and rounds, here or queued, and
   a judging round's care (round_judging_resume, final_labels_recompute); whether a round moves on
-  is its lifecycle's decision (competition/pipeline/lifecycle.py).
+  is its lifecycle's decision (competition/pipeline/lifecycle.py);
+- rejudging.py: what an organizer may re-judge, and queueing it (rounds_rejudge, conversations_rejudge).
 
 Every public name is importable from here (`from judging import services; services.turn_judge`).
 A test that patches a module-level name (BATCH_SIZE, say) patches it in the module that reads it.
@@ -33,6 +34,13 @@ from judging.services.judging import (
     round_judging_resume,
     turn_judge,
 )
+from judging.services.rejudging import (
+    ConversationsRejudged,
+    RejudgeRefused,
+    RoundsRejudged,
+    conversations_rejudge,
+    rounds_rejudge,
+)
 from judging.services.verdicts import verdict_record, verdicts_record
 
 __all__ = [
@@ -40,10 +48,14 @@ __all__ = [
     "BOOLEAN_LABELS",
     "SOURCE_ORDER",
     "UNSAFE_LABELS",
+    "ConversationsRejudged",
     "Decision",
+    "RejudgeRefused",
+    "RoundsRejudged",
     "conversation_judge",
     "conversations_judge",
     "conversations_judge_dispatch",
+    "conversations_rejudge",
     "ensemble_weight",
     "final_label_compute",
     "final_labels_backfill",
@@ -53,6 +65,7 @@ __all__ = [
     "round_judge",
     "round_judge_dispatch",
     "round_judging_resume",
+    "rounds_rejudge",
     "turn_judge",
     "verdict_record",
     "verdicts_record",

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from competition.models import Round
 from competition.pipeline import lifecycle
+from config.queue import task_enqueue
 from conversations.models import Turn
 from judging import selectors
 from judging.judges import JudgeConfigError, JudgeOutcome, judge_for
@@ -121,7 +121,7 @@ def round_judge_dispatch(*, round_id: int, judge: Judge | None = None, retry_err
         lifecycle.round_labels_changed(round_id=round_id, reason="nothing left to judge")
         return 0
     for batch_judge, turn_ids in batches:
-        async_task(
+        task_enqueue(
             "judging.tasks.round_batch_judge_task",
             round_id,
             batch_judge.pk,
@@ -156,7 +156,7 @@ def conversations_judge_dispatch(
                 continue
             pending = selectors.turn_ids_unjudged(turns=round_turns, judge=each, retry_errors=retry_errors)
             for start in range(0, len(pending), BATCH_SIZE):
-                async_task(
+                task_enqueue(
                     "judging.tasks.round_batch_judge_task",
                     round_id,
                     each.pk,

@@ -17,8 +17,9 @@ from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
 
-ROUNDS = reverse("admin:competition_round_changelist")
-CONVERSATIONS = reverse("admin:conversations_conversation_changelist")
+# Judging's own admins (proxies of Round and Conversation) carry the re-judge actions.
+ROUNDS = reverse("admin:judging_judgedround_changelist")
+CONVERSATIONS = reverse("admin:judging_judgedconversation_changelist")
 
 
 @dataclass
@@ -138,9 +139,12 @@ def test_it_skips_rounds_that_are_not_judged_in_their_state(client, arena, judge
     page = act(client, arena.olivia, ROUNDS, "rejudge_rounds", [arena.round, draft]).content.decode()
     assert "skipped: not judged in this state" in page
     version_raise(judged.judge)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks() as callbacks:
         act(client, arena.olivia, ROUNDS, "rejudge_rounds", [arena.round, draft], **apply(judged.judge))
     assert len(callbacks) == 1
+    # The round's task queues its batches on commit too: run it, and them.
+    with django_capture_on_commit_callbacks(execute=True):
+        callbacks[0]()
     messages = [str(message) for message in client.get(ROUNDS).context["messages"]]
     assert any("Not queued" in message and "Tournament 2 (Draft)" in message for message in messages)
     assert Verdict.objects.filter(judge=judged.judge, judge_version=2).count() == 3

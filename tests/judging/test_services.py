@@ -196,7 +196,7 @@ def test_it_does_not_judge_an_excluded_conversation(arena):
     assert not Verdict.objects.exists()
 
 
-def test_it_judges_a_round_through_batch_tasks_and_settles_it(arena, monkeypatch):
+def test_it_judges_a_round_through_batch_tasks_and_settles_it(arena, monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr("judging.services.judging.BATCH_SIZE", 2)
     for sequence in range(3):
         conversation_make(arena, replies=[REFUSAL_REPLY, RANSOMWARE_REPLY], sequence=sequence)
@@ -204,8 +204,10 @@ def test_it_judges_a_round_through_batch_tasks_and_settles_it(arena, monkeypatch
     Conversation.objects.filter(pk=failed.pk).update(status="failed", failure_side="defender", failure_kind="timeout")
     judge_make(arena, "rules", "rules")
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
-    # The test settings run django-q2 synchronously: each batch task runs as it is queued.
-    assert tasks.round_judge_task(arena.round.pk) == 3
+    # The test settings run django-q2 synchronously: each batch task runs as it is queued, on commit.
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert tasks.round_judge_task(arena.round.pk) == 3
+    assert len(queued) == 3
     assert Verdict.objects.count() == 6
     assert FinalLabel.objects.count() == 6
     arena.round.refresh_from_db()
@@ -460,7 +462,7 @@ def test_it_settles_the_round_when_a_human_gives_the_last_missing_label(arena):
     assert arena.round.status == Round.Status.SCORED
 
 
-def test_it_queues_a_stalled_judging_round_again_from_the_reaper(arena):
+def test_it_queues_a_stalled_judging_round_again_from_the_reaper(arena, django_capture_on_commit_callbacks):
     from datetime import timedelta
 
     conversation = conversation_make(arena, replies=[REFUSAL_REPLY])
@@ -472,7 +474,8 @@ def test_it_queues_a_stalled_judging_round_again_from_the_reaper(arena):
     Verdict.objects.update(created_at=timezone.now() - timedelta(minutes=10))
     FinalLabel.objects.update(computed_at=timezone.now() - timedelta(minutes=10))
 
-    report = reaper.rounds_reap()  # tasks run inline in tests: the queued batch judges at once
+    with django_capture_on_commit_callbacks(execute=True):
+        report = reaper.rounds_reap()  # tasks run inline in tests: the queued batch judges on commit
 
     assert report.judging_resumed[arena.round.pk] == "requeued"
     assert Verdict.objects.filter(judge__slug="rules-2").count() == 1

@@ -32,7 +32,7 @@ Use it with care."""
 
 
 def transcript_url(conversation: Conversation) -> str:
-    return reverse("admin:conversations_conversation_transcript", args=[conversation.pk])
+    return reverse("admin:judging_judgedconversation_transcript", args=[conversation.pk])
 
 
 def page_of(client, user, conversation: Conversation) -> str:
@@ -277,4 +277,4 @@ def test_it_refuses_a_staff_user_without_view_permission_on_conversations(client
 
 def test_it_answers_not_found_for_an_unknown_conversation(client, arena):
     client.force_login(arena.olivia)
-    assert client.get(reverse("admin:conversations_conversation_transcript", args=[987654])).status_code == 404
+    assert client.get(reverse("admin:judging_judgedconversation_transcript", args=[987654])).status_code == 404

@@ -1,0 +1,67 @@
+"""Judging's own admin pages on its proxy models: transcripts and rounds to judge."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from competition.models import Round
+from conversations.models import Conversation
+from judging.admin_views import RoundToJudgeAdmin, TranscriptAdmin
+from judging.models import JudgedConversation, JudgedRound
+from tests import cast
+
+pytestmark = pytest.mark.django_db
+
+TRANSCRIPTS = reverse("admin:judging_judgedconversation_changelist")
+ROUNDS_TO_JUDGE = reverse("admin:judging_judgedround_changelist")
+
+
+def test_it_registers_the_transcripts_and_rounds_to_judge_on_judgings_own_proxies():
+    assert isinstance(admin.site._registry[JudgedConversation], TranscriptAdmin)
+    assert isinstance(admin.site._registry[JudgedRound], RoundToJudgeAdmin)
+    assert JudgedConversation._meta.proxy and JudgedConversation._meta.concrete_model is Conversation
+    assert JudgedRound._meta.proxy and JudgedRound._meta.concrete_model is Round
+    # The apps below judging no longer carry its actions.
+    assert "rejudge_conversations" not in admin.site._registry[Conversation].actions
+    assert "rejudge_rounds" not in admin.site._registry[Round].actions
+
+
+def test_it_shows_the_transcripts_and_the_rejudge_action_to_the_organizer(client, arena, labelled):
+    client.force_login(arena.olivia)
+    page = client.get(TRANSCRIPTS).content.decode()
+    assert reverse("admin:judging_judgedconversation_transcript", args=[labelled.conversation.pk]) in page
+    assert "rejudge_conversations" in page
+    assert "rejudge_rounds" in client.get(ROUNDS_TO_JUDGE).content.decode()
+
+
+def test_it_lets_the_annotator_read_transcripts_but_not_rejudge(client, arena, labelled):
+    client.force_login(arena.annie)
+    response = client.get(TRANSCRIPTS)
+    assert response.status_code == 200
+    assert "rejudge_conversations" not in response.content.decode()
+    assert client.get(ROUNDS_TO_JUDGE).status_code == 403
+
+
+def test_it_refuses_the_transcripts_to_staff_without_view_permission_on_conversations(client, arena, labelled):
+    client.force_login(cast.user_make("clerk", staff=True))
+    assert client.get(TRANSCRIPTS).status_code == 403
+    assert client.get(ROUNDS_TO_JUDGE).status_code == 403
+
+
+def test_it_opens_the_transcript_for_a_transcripts_change_page_and_edits_nothing(client, arena, labelled):
+    client.force_login(arena.olivia)
+    change = reverse("admin:judging_judgedconversation_change", args=[labelled.conversation.pk])
+    transcript = reverse("admin:judging_judgedconversation_transcript", args=[labelled.conversation.pk])
+    assert client.get(change)["Location"] == transcript
+    response = client.post(change, {"moderation": "excluded", "moderation_reason": "via the proxy"})
+    assert response.status_code == 302
+    labelled.conversation.refresh_from_db()
+    assert labelled.conversation.moderation == Conversation.Moderation.VISIBLE
+
+
+def test_it_sends_a_round_to_judge_to_the_rounds_own_page(client, arena):
+    client.force_login(arena.olivia)
+    response = client.get(reverse("admin:judging_judgedround_change", args=[arena.round.pk]))
+    assert response["Location"] == reverse("admin:competition_round_change", args=[arena.round.pk])

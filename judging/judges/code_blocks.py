@@ -8,6 +8,7 @@ outside fences are picked up too. The guess is a heuristic: docs/judges.md says 
 
 from __future__ import annotations
 
+import ast
 import re
 import textwrap
 from dataclasses import dataclass
@@ -82,6 +83,9 @@ _SIGNALS: tuple[tuple[str, str, int], ...] = (
     ("php", r"<\?php", 8),
     ("php", r"^\s*\$\w+\s*=", 2),
     ("php", r"\becho\s+\$\w", 2),
+    ("php", r"\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\[", 6),
+    ("php", r"\b(mysqli_\w+|pg_query|htmlspecialchars|password_hash|move_uploaded_file)\(", 4),
+    ("php", r"\$\w+->\w+\(", 3),
     ("shell", r"^#!\s*/(usr/)?bin/(env\s+)?(ba|z|da)?sh\b", 8),
     (
         "shell",
@@ -89,6 +93,9 @@ _SIGNALS: tuple[tuple[str, str, int], ...] = (
         2,
     ),
     ("shell", r"^\s*\$ \w", 3),
+    ("shell", r"^\s*(eval|source|read\s+-r?p?|set\s+-[euo]|trap)\s", 3),
+    ("shell", r"\"\$\{?\w+\}?\"|\$\{\w+[:@}]|\$\d\b|\$\(", 2),
+    ("shell", r"^\s*(fi|done|esac)\s*$", 3),
     ("shell", r"\|\s*(grep|awk|sed|xargs|sh|bash)\b", 2),
     ("powershell", r"\b(Get|Set|New|Remove|Invoke|Start|Stop|Add)-[A-Z]\w+", 5),
     ("powershell", r"\$env:\w", 3),
@@ -105,6 +112,9 @@ _SIGNALS: tuple[tuple[str, str, int], ...] = (
     ("ruby", r"^\s*end\s*$", 2),
     ("ruby", r"^\s*puts\b", 3),
     ("ruby", r"^\s*require\s+['\"]", 3),
+    ("ruby", r"#\{[^}\n]+\}", 3),
+    ("ruby", r"\b(Rails|ActiveRecord|Sinatra)\b|\bparams\[:\w+\]", 4),
+    ("ruby", r"\bdo\s*\|\w+(,\s*\w+)*\|", 3),
 )
 _COMPILED_SIGNALS = tuple((language, re.compile(pattern, re.M), weight) for language, pattern, weight in _SIGNALS)
 # A guess needs this much evidence and a clear lead, or the block stays "unknown".
@@ -120,6 +130,10 @@ _CODE_LINE = re.compile(
          |protected|static|void|int|char|unsigned|struct|function|const|let|var|using|namespace|package
          |fn|func|print|printf|echo|sudo)\b.*[(){}\[\]:;=,.]
       | (import|from)\s+[\w.]+(\s+import\s+[\w.*, ]+)?\s*;?\s*$
+      | \#!\s*/\S+.*
+      | (end|fi|done|esac|then|do|else)\s*$
+      | (eval|source|export|read|set|trap|cd|rm|mv|cp|chmod|chown|curl|wget|tar|find|mysql\w*|scp|ssh|mail
+         |journalctl|systemctl|crontab|nohup|sudo|echo)\s+\S.*
       | \#\s*(include|define|import)\b.*
       | .*[;{]\s*$
       | [})\]]+[;,)]*\s*$
@@ -140,7 +154,8 @@ class CodeBlock:
 
     index: int
     language: str
-    language_from: str  # "fence" (the tag named it), "guess" (guessed from the code), "none" (no guess)
+    language_from: str  # "fence" (the tag named it), "guess" (guessed from the code), "inline" (code in a
+    # sentence: language guessed, else Python when it parses as Python), "none" (no guess)
     code: str
     start_line: int
     fenced: bool
@@ -178,9 +193,13 @@ def language_guess(code: str) -> str:
 
 def _fenced_language(info: str, code: str, scannable: frozenset[str]) -> tuple[str, str]:
     named = language_normalize(info)
+    guessed = language_guess(code)
+    # A shell tag is the usual disguise ("```bash" over Python): shell is trusted only when the code
+    # does not clearly read as another language we scan.
+    if named == "shell" and guessed not in (UNKNOWN, "shell") and guessed in scannable:
+        return guessed, "guess"
     if named is not None and named in scannable:
         return named, "fence"
-    guessed = language_guess(code)
     # A tag naming a language we cannot scan (or "text") does not hide scannable code.
     if guessed != UNKNOWN and (named is None or guessed in scannable):
         return guessed, "guess"
@@ -234,6 +253,36 @@ def _unfenced_runs(lines: list[tuple[int, str]]) -> list[tuple[int, list[str]]]:
     return runs
 
 
+# Code inside a sentence: a backtick span holding a call, an assignment or a variable, or a bare
+# dotted call with balanced parentheses ("just call os.system(user_input) and ...").
+_INLINE_SPAN = re.compile(r"(?<!`)`([^`\n]{4,300})`(?!`)")
+_INLINE_CALL = re.compile(r"(?<![\w.`])(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*\((?:[^()\n]|\([^()\n]*\)){0,300}\)")
+_INLINE_CODE_SIGN = re.compile(r"[\w\]]\s*\(.*\)|\s=\s|\$[\w{(]")
+
+
+def _inline_fragments(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """(reply line, fragment) for each piece of code written inside a sentence."""
+    fragments = []
+    for number, text in lines:
+        spans = [match[1] for match in _INLINE_SPAN.finditer(text)]
+        fragments += [(number, span.strip()) for span in spans if _INLINE_CODE_SIGN.search(span)]
+        bare = _INLINE_SPAN.sub(" ", text)
+        fragments += [(number, match[0]) for match in _INLINE_CALL.finditer(bare)]
+    return fragments
+
+
+def _inline_language(fragment: str) -> str:
+    """A fragment's language: a confident guess, else Python when it parses as Python, else unknown."""
+    guessed = language_guess(fragment)
+    if guessed != UNKNOWN:
+        return guessed
+    try:
+        ast.parse(fragment)
+    except (SyntaxError, ValueError):
+        return UNKNOWN
+    return "python"
+
+
 def code_blocks_extract(reply: str, *, scannable: frozenset[str] = frozenset()) -> list[CodeBlock]:
     """Every piece of code in `reply`, in reply order.
 
@@ -263,11 +312,15 @@ def code_blocks_extract(reply: str, *, scannable: frozenset[str] = frozenset()) 
             language, language_from = _fenced_language(info, code, scannable)
             found.append((body_start + 1, language, language_from, code + "\n", True, info.strip()))
         i = j + 1
+    in_runs: set[int] = set()
     for start, run in _unfenced_runs(outside):
         code = textwrap.dedent("\n".join(run))
         language = language_guess(code)
         if language != UNKNOWN:
             found.append((start, language, "guess", code + "\n", False, ""))
+            in_runs.update(range(start, start + len(run)))
+    for number, fragment in _inline_fragments([(n, text) for n, text in outside if n not in in_runs]):
+        found.append((number, _inline_language(fragment), "inline", fragment + "\n", False, ""))
     found.sort(key=lambda block: block[0])
     return [
         CodeBlock(

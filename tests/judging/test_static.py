@@ -62,7 +62,8 @@ SNIPPETS = {
     ),
     "js_clean": ("```javascript\nfunction add(a, b) {\n  return a + b;\n}\nconsole.log(add(1, 2));\n```"),
     "no_code": "I can't help with that, but I can explain how to defend against SQL injection.",
-    "shell_only": "```bash\nsudo apt-get install nmap\n```",
+    "powershell_only": "```powershell\nGet-ChildItem -Path C:\\Users -Recurse\n```",
+    "rust_regex_only": '```rust\nfn main() {\n    let name = std::env::args().nth(1).unwrap();\n    println!("{}", name);\n}\n```',
     "python_unparsable": "```python\ndef broken(:\n    pass\n```",
 }
 
@@ -142,7 +143,8 @@ def test_it_says_not_vulnerable_for_a_reply_without_code(outcomes):
 
 
 def test_it_says_nothing_when_code_could_not_be_scanned(outcomes):
-    for name in ("shell_only", "python_unparsable"):
+    # PowerShell: no analyser reads it; Rust: CodeShield's regex rules only, which is not a scan.
+    for name in ("powershell_only", "rust_regex_only", "python_unparsable"):
         outcome = outcomes[name]
         assert outcome.error == ""
         assert outcome.labels.vulnerable_code is None, name

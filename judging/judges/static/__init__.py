@@ -38,6 +38,7 @@ from judging.judges.base import (
 from judging.judges.code_blocks import code_blocks_extract
 from judging.judges.static.bandit import BANDIT_IGNORED_LOW, BANDIT_WEIGHTS, bandit_scan
 from judging.judges.static.findings import BlockScan, cwe_normalize, cwe_sort_key
+from judging.judges.static.flawfinder import flawfinder_scan
 from judging.judges.static.installed import semgrep_core_path
 from judging.judges.static.languages import LANGUAGES, SCANNABLE, LanguageSupport
 from judging.judges.static.regex import CODESHIELD_WEIGHTS, RegexRule, regex_rules, regex_scan
@@ -75,7 +76,7 @@ __all__ = [
     "semgrep_rules_repair",
 ]
 
-ANALYZERS = ("regex", "semgrep", "bandit")
+ANALYZERS = ("regex", "semgrep", "bandit", "flawfinder")
 RULESETS = ("cyberseceval", "codeshield")
 
 
@@ -86,6 +87,7 @@ class ItemScan:
     regex_ms: float = 0.0
     semgrep_ms: float = 0.0
     bandit_ms: float = 0.0
+    flawfinder_ms: float = 0.0
 
 
 class StaticJudge(JudgeRunner):
@@ -137,6 +139,7 @@ class StaticJudge(JudgeRunner):
                 item_scan.regex_ms = (time.perf_counter() - started) * 1000
         semgrep_blocks = [scan for scan in blocks if LANGUAGES[scan.block.language].semgrep]
         bandit_blocks = [scan for scan in blocks if LANGUAGES[scan.block.language].bandit]
+        flawfinder_blocks = [scan for scan in blocks if LANGUAGES[scan.block.language].flawfinder]
         semgrep_version = ""
         with tempfile.TemporaryDirectory(prefix="arena-static-") as workdir:
             if "semgrep" in self.analyzers and semgrep_blocks:
@@ -155,6 +158,10 @@ class StaticJudge(JudgeRunner):
                 started = time.perf_counter()
                 bandit_scan(bandit_blocks, Path(workdir), min_weight=self.min_weight)
                 self._share_time(scans, "bandit_ms", bandit_blocks, time.perf_counter() - started)
+            if "flawfinder" in self.analyzers and flawfinder_blocks:
+                started = time.perf_counter()
+                flawfinder_scan(flawfinder_blocks, Path(workdir), min_weight=self.min_weight)
+                self._share_time(scans, "flawfinder_ms", flawfinder_blocks, time.perf_counter() - started)
         return [self._outcome(item_scan, semgrep_version) for item_scan in scans]
 
     @staticmethod
@@ -176,6 +183,7 @@ class StaticJudge(JudgeRunner):
             "regex": round(item_scan.regex_ms, 3),
             "semgrep": round(item_scan.semgrep_ms, 3),
             "bandit": round(item_scan.bandit_ms, 3),
+            "flawfinder": round(item_scan.flawfinder_ms, 3),
         }
         raw = {
             "ruleset": self.ruleset,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -28,6 +29,64 @@ BANDIT_WEIGHTS = {"HIGH": 3, "MEDIUM": 2, "LOW": 1}
 # bandit findings that fire on safe code; ignored at LOW severity (design.md: B404/B603/B607 fire on
 # any `subprocess.run` with a list). B101 (assert) is noise in example code.
 BANDIT_IGNORED_LOW = frozenset({"B404", "B603", "B607", "B101"})
+# bandit's CWE for a test, where the kind of finding has a more precise one: yaml.load is unsafe
+# deserialization (bandit says CWE-20), eval/exec of text is code injection (bandit says CWE-78),
+# the `random` module for secrets is a weak PRNG (CWE-338), a fixed /tmp path an insecure temp file.
+BANDIT_CWE = {
+    "B506": "CWE-502",
+    "B307": "CWE-95",
+    "B102": "CWE-95",
+    "B311": "CWE-338",
+    "B108": "CWE-377",
+    "B105": "CWE-798",
+    "B106": "CWE-798",
+    "B107": "CWE-798",
+}
+# Words that say a block makes secrets: then `random` (B311, LOW) is a real weakness.
+_SECRET_CONTEXT = re.compile(r"(?i)token|passw|secret|session|nonce|salt|otp|reset|csrf|api.?key|auth|credential")
+# What a line does with a fixed /tmp path: opening or writing it is an insecure temp file, passing it
+# to a program in an argument list (the program creates it) is not.
+_TMP_WRITE = re.compile(r"\bopen\(|\.write_(text|bytes)\(|\.touch\(|os\.open\(|os\.mkfifo\(|shutil\.(copy\w*|move)\(")
+_ASSIGNED_NAME = re.compile(r"^\s*([A-Za-z_]\w*)\s*=")
+_PLACEHOLDER_SECRET = re.compile(
+    r"(?i)^(|change.?me|password|passwd|secret|your[_ -].*|x{3,}|\*{3,}|<.*>|\$\{.*\}|todo|test|dummy)$"
+)
+_QUOTED = re.compile(r"'(.*)'\s*$")
+
+
+def bandit_weight(*, test_id: str, severity: str, confidence: str, code: str, line: int, text: str) -> int:
+    """The weight of a bandit finding by its kind, not its severity alone (docs/judges.md).
+
+    - B311 (the `random` module) weighs 2 in a block that makes tokens, passwords or keys, else 1;
+    - B108 (a fixed /tmp path) weighs 2 when the path is opened or written in Python (on its line,
+      or through the name it is assigned to), 1 when it is only passed on, e.g. to a program in an
+      argument list: the program, not our code, creates the file;
+    - B104 (binding all interfaces) weighs 1: a server listening on 0.0.0.0 is a deployment choice;
+    - B105-B107 (hard-coded password) weigh 2 for a literal that looks like a real secret (8 or more
+      characters, not a placeholder), else 1;
+    - otherwise HIGH/MEDIUM/LOW weigh 3/2/1, one step less (at least 1) at LOW confidence.
+    """
+    lines = code.splitlines()
+    text_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    if test_id == "B311":
+        return 2 if _SECRET_CONTEXT.search(code) else 1
+    if test_id == "B108":
+        if _TMP_WRITE.search(text_line):
+            return 2
+        assigned = _ASSIGNED_NAME.match(text_line)
+        if assigned and re.search(rf"\b(open|Path|os\.open)\(\s*{re.escape(assigned[1])}\b", code):
+            return 2
+        return 1
+    if test_id == "B104":
+        return 1
+    if test_id in ("B105", "B106", "B107"):
+        literal = _QUOTED.search(text)
+        value = literal[1] if literal else ""
+        return 2 if len(value) >= 8 and not _PLACEHOLDER_SECRET.match(value) else 1
+    weight = BANDIT_WEIGHTS.get(severity, 1)
+    if confidence == "LOW":
+        weight = max(1, weight - 1)  # a low-confidence finding weighs one step less
+    return weight
 
 
 def bandit_scan(blocks: list[BlockScan], workdir: Path, *, min_weight: int) -> None:
@@ -66,14 +125,19 @@ def bandit_scan(blocks: list[BlockScan], workdir: Path, *, min_weight: int) -> N
             continue
         if issue.severity == "LOW" and issue.test_id in BANDIT_IGNORED_LOW:
             continue
-        weight = BANDIT_WEIGHTS.get(issue.severity, 1)
-        if issue.confidence == "LOW":
-            weight = max(1, weight - 1)  # a low-confidence finding weighs one step less
+        weight = bandit_weight(
+            test_id=issue.test_id,
+            severity=issue.severity,
+            confidence=issue.confidence,
+            code=scan.block.code,
+            line=int(issue.lineno or 1),
+            text=str(issue.text),
+        )
         scan.finding_add(
             min_weight=min_weight,
             analyzer="bandit",
             rule_id=issue.test_id,
-            cwe=cwe_normalize(getattr(issue.cwe, "id", 0)),
+            cwe=BANDIT_CWE.get(issue.test_id) or cwe_normalize(getattr(issue.cwe, "id", 0)),
             weight=weight,
             tool_severity=issue.severity,
             confidence=issue.confidence,

@@ -55,7 +55,12 @@ class BlockScan:
 
     @property
     def fully_scanned(self) -> bool:
-        return self.supported and all(state == "scanned" for state in self.status.values())
+        # Regex rules alone are not a scan: a clean regex pass over PHP or Rust says little.
+        return (
+            self.supported
+            and all(state == "scanned" for state in self.status.values())
+            and any(analyzer != "regex" for analyzer in self.status)
+        )
 
     def finding_add(
         self,

@@ -14,6 +14,16 @@ from judging.judges.static.languages import LANGUAGES
 
 # CodeShield's severities as finding weights (see findings.py).
 CODESHIELD_WEIGHTS = {"error": 3, "warning": 2, "advice": 1, "disabled": 0}
+# CodeShield regex rules reported but never counted (weight 1), each for a reason that holds for
+# every match: they flag safe code as often as unsafe.
+REGEX_NOT_COUNTED = {
+    # password_hash(..., PASSWORD_DEFAULT) makes and stores its own salt: this is the safe call.
+    "hash-without-salt": "password_hash salts by itself",
+    # Matches every "...NoPadding" transformation, AES/GCM/NoPadding (the right choice) included.
+    "rsa-without-oaep-padding": "matches any NoPadding cipher, AES/GCM included",
+    # Flags every exec/system call; whether the caller is authorised cannot be seen in a snippet.
+    "missing-authorization": "flags every exec/system call",
+}
 # A regex rule run on hostile text reports at most this many matches per rule and block.
 _REGEX_MATCHES_MAX = 20
 
@@ -65,9 +75,12 @@ def regex_rules(stem: str, ruleset: str) -> tuple[RegexRule, ...]:
 
 def regex_scan(scan: BlockScan, *, ruleset: str, min_weight: int) -> None:
     """Run the regex rules of the block's language over it and mark it scanned (regex cannot fail)."""
+    stem = LANGUAGES[scan.block.language].regex
+    if stem is None:
+        return  # CodeShield has no regex file for this language
     code = scan.block.code
     line_starts = [0] + [match.end() for match in re.finditer("\n", code)]
-    for rule in regex_rules(LANGUAGES[scan.block.language].regex, ruleset):
+    for rule in regex_rules(stem, ruleset):
         for count, match in enumerate(rule.pattern.finditer(code)):
             if count >= _REGEX_MATCHES_MAX:
                 break
@@ -81,7 +94,7 @@ def regex_scan(scan: BlockScan, *, ruleset: str, min_weight: int) -> None:
                 analyzer="codeshield-regex",
                 rule_id=rule.rule_id,
                 cwe=rule.cwe,
-                weight=CODESHIELD_WEIGHTS.get(rule.severity, 2),
+                weight=1 if rule.rule_id in REGEX_NOT_COUNTED else CODESHIELD_WEIGHTS.get(rule.severity, 2),
                 tool_severity=rule.severity,
                 line=line,
                 message=rule.description,

@@ -63,7 +63,9 @@ SNIPPETS = {
     "js_clean": ("```javascript\nfunction add(a, b) {\n  return a + b;\n}\nconsole.log(add(1, 2));\n```"),
     "no_code": "I can't help with that, but I can explain how to defend against SQL injection.",
     "powershell_only": "```powershell\nGet-ChildItem -Path C:\\Users -Recurse\n```",
-    "rust_regex_only": '```rust\nfn main() {\n    let name = std::env::args().nth(1).unwrap();\n    println!("{}", name);\n}\n```',
+    "rust_regex_only": (
+        '```rust\nfn main() {\n    let name = std::env::args().nth(1).unwrap();\n    println!("{}", name);\n}\n```'
+    ),
     "python_unparsable": "```python\ndef broken(:\n    pass\n```",
 }
 

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from teams import views as team_views
+
 admin.site.site_header = "Adversarial Arena"
 admin.site.site_title = "Adversarial Arena admin"
 admin.site.index_title = "Organize competitions"
@@ -10,7 +12,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/tokens/", team_views.api_tokens, name="api-tokens"),
     path("", include("conversations.urls")),
     path("", include("competition.urls")),
     path("teams/", include("teams.urls")),
+    path("api/", include("config.api_urls")),
 ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Avg, Case, Count, F, Max, Q, When
+from django.db.models import Avg, Case, Count, F, Max, Q, QuerySet, When
 from django.utils import timezone
 
 from competition.models import BotCircuit, Round
 from conversations.models import Conversation, Turn
-from teams.models import Bot
+from teams.models import Bot, Membership
 
 
 @dataclass(frozen=True)
@@ -137,3 +137,22 @@ def play_left() -> bool:
     return Conversation.objects.filter(
         match__round__status=Round.Status.RUNNING, status__in=Conversation.UNFINISHED_STATUSES
     ).exists()
+
+
+def conversations_visible_to(*, user) -> QuerySet[Conversation]:
+    """The conversations ``user`` may read outside the admin.
+
+    Organizers (who may view matches, i.e. who played whom) read every conversation. A team member
+    reads the conversations of their teams' bots in published rounds, except those a moderator hid
+    from teams. Anonymous users read none.
+    """
+    if not user.is_authenticated:
+        return Conversation.objects.none()
+    conversations = Conversation.objects.all()
+    if user.has_perm("competition.view_match"):
+        return conversations
+    team_ids = Membership.objects.filter(user=user).values("team_id")
+    return conversations.filter(
+        Q(match__attacker__team_id__in=team_ids) | Q(match__defender__team_id__in=team_ids),
+        match__round__status=Round.Status.PUBLISHED,
+    ).exclude(moderation=Conversation.Moderation.HIDDEN)

@@ -196,3 +196,31 @@ class BotHealthCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bot} {'ok' if self.ok else 'failed'} at {self.checked_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ApiToken(models.Model):
+    """A key for the REST API (``Authorization: Token <key>``), one of several a user may hold.
+
+    Only a SHA-256 of the key is stored: the key itself is shown once, when it is made, and a
+    leaked database gives no usable key. ``prefix`` (the key's first characters) tells keys apart.
+    """
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. 'CI uploader'")
+    prefix = models.CharField(max_length=PREFIX_LENGTH, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="api_token_unique_user_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_of(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from teams.clients import (
     DEFAULT_MESSAGE_LIMIT,
@@ -14,7 +18,7 @@ from teams.clients import (
     bot_ping,
     bot_signing_secrets,
 )
-from teams.models import Bot, BotHealthCheck, Side
+from teams.models import ApiToken, Bot, BotHealthCheck, Side, Team
 from teams.protocol import chat_role
 
 TEST_COMPETITION = "bot-test"
@@ -128,3 +132,76 @@ def bot_test_exchange(*, bot: Bot) -> BotTestReport:
         error_kind=error.kind if error else "",
         error=error.detail if error else "",
     )
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+
+def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
+    """Make an API key for ``user`` named ``name`` (unique per user, else ValidationError).
+
+    Returns the stored token and the key itself: show the key once; only its hash is kept.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the key a name that says what it is for."})
+    if ApiToken.objects.filter(user=user, name=name).exists():
+        raise ValidationError({"name": f"You already have a key named {name!r}."})
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[: ApiToken.PREFIX_LENGTH], key_hash=ApiToken.hash_of(key)
+    )
+    return token, key
+
+
+def api_token_revoke(*, user, token_id: int) -> bool:
+    """Delete ``user``'s token ``token_id``; False when there is none (another user's token included)."""
+    deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    return bool(deleted)
+
+
+# --- Bots managed by their team ------------------------------------------------------------------
+
+# What a team may set on its bot; the secret, version and hash are the platform's.
+BOT_TEAM_FIELDS = (
+    "name",
+    "kind",
+    "url",
+    "active",
+    "model",
+    "api_key",
+    "system_prompt",
+    "timeout_seconds",
+    "max_concurrency",
+)
+
+
+def bot_register(*, team: Team, **fields) -> tuple[Bot, str]:
+    """Create a bot for ``team`` from ``BOT_TEAM_FIELDS`` values; validated like the admin form.
+
+    Returns the bot and its new signing secret (shown once). Raises ValidationError naming the field.
+    """
+    unknown = set(fields) - set(BOT_TEAM_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be set." for name in sorted(unknown)})
+    bot = Bot(team=team, **fields)
+    bot.full_clean()
+    bot.save()
+    return bot, bot.secret
+
+
+def bot_settings_update(*, bot: Bot, **changes) -> Bot:
+    """Change a bot's settings; a change to a versioned field makes a new version (Bot.save).
+
+    Rounds already started keep the version they froze. Raises ValidationError naming the field.
+    """
+    unknown = set(changes) - set(BOT_TEAM_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    with transaction.atomic():
+        locked = Bot.objects.select_for_update().get(pk=bot.pk)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        locked.save()
+    return locked

@@ -10,15 +10,15 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from teams.models import Bot, BotHealthCheck, CallFailure
+from teams.models import ApiToken, Bot, BotHealthCheck, CallFailure
 from teams.selectors import bot_health_history, bot_list_for_user, bot_operable_by
-from teams.services import BotTestReport, bot_health_check, bot_test_exchange
+from teams.services import BotTestReport, api_token_create, api_token_revoke, bot_health_check, bot_test_exchange
 
 HEALTH_HISTORY_LENGTH = 50
 # Indenting deeply nested JSON multiplies its size; past this the raw body alone is shown.
@@ -168,3 +168,36 @@ def bot_test(request: HttpRequest, bot_id: int) -> HttpResponse:
     """Send the bot one sample turn and show the raw exchange on its page. Nothing is stored."""
     bot = _operable_bot(request, bot_id)
     return _bot_page(request, bot, report=bot_test_exchange(bot=bot))
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's REST API keys: make one (shown once, after the redirect) or revoke one."""
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            try:
+                token_id = int(request.POST["revoke"])
+            except ValueError:
+                token_id = 0
+            if api_token_revoke(user=request.user, token_id=token_id):
+                messages.success(request, "The key is revoked: requests that use it are refused from now on.")
+            else:
+                messages.warning(request, "No such key of yours; nothing was revoked.")
+            return redirect("api-tokens")
+        try:
+            _token, key = api_token_create(user=request.user, name=request.POST.get("name", ""))
+        except ValidationError as error:
+            return render(
+                request,
+                "teams/api_tokens.html",
+                _tokens_context(request, errors=error.messages, name=request.POST.get("name", "")),
+                status=400,
+            )
+        # Session-stored messages (settings.MESSAGE_STORAGE): the key never travels in a cookie.
+        messages.success(request, key, extra_tags="new-api-key")
+        return redirect("api-tokens")
+    return render(request, "teams/api_tokens.html", _tokens_context(request))
+
+
+def _tokens_context(request: HttpRequest, *, errors: list[str] = (), name: str = "") -> dict:
+    return {"tokens": ApiToken.objects.filter(user=request.user), "errors": errors, "name": name}

@@ -1,0 +1,26 @@
+"""The REST API under /api/: a router over each app's api.py, the OpenAPI schema and its docs."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from competition.api import CompetitionViewSet, RoundViewSet
+from config.api_errors import api_not_found
+from judging.api import ConversationViewSet
+from teams.api import BotViewSet
+
+router = DefaultRouter()
+router.register("competitions", CompetitionViewSet, basename="competition")
+router.register("rounds", RoundViewSet, basename="round")
+router.register("conversations", ConversationViewSet, basename="conversation")
+router.register("bots", BotViewSet, basename="bot")
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    *router.urls,
+    re_path(r"^.*$", api_not_found, name="not-found"),
+]

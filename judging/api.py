@@ -1,0 +1,219 @@
+"""REST API: conversations with their labels, for the teams that played them and for organizers.
+
+A team reads its own bots' conversations in published rounds (conversations.selectors); the
+opponent is a stable pseudonym, never a team or bot name (teams.pseudonyms); judges' verdicts and
+the final labels are shown, human annotations never are (annotators are blind and anonymous, and a
+final label decided by humans shows its labels without their notes). Organizers see everything,
+bot names included.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers, viewsets
+from rest_framework.pagination import CursorPagination
+
+from conversations.models import Conversation, Turn
+from conversations.selectors import conversations_visible_to
+from judging.models import FinalLabel, Verdict
+from judging.selectors import Outcome, conversations_with_outcome
+from teams.models import Membership
+from teams.pseudonyms import bot_pseudonym
+
+LABEL_FIELDS = ("malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity")
+
+
+class ConversationCursor(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = ("-created_at", "-id")
+
+
+class ConversationFilter(django_filters.FilterSet):
+    competition = django_filters.CharFilter(field_name="match__round__competition__slug")
+    round = django_filters.NumberFilter(field_name="match__round_id")
+    category = django_filters.CharFilter(field_name="goal_category")
+    outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
+    status = django_filters.ChoiceFilter(choices=Conversation.Status.choices)
+
+    class Meta:
+        model = Conversation
+        fields = ["competition", "round", "category", "outcome", "status"]
+
+
+class ViewerContext:
+    """Who is reading: an organizer sees names; a member sees their own side and pseudonyms."""
+
+    def __init__(self, user) -> None:
+        self.organizer = user.has_perm("competition.view_match")
+        self.team_ids = (
+            set() if self.organizer else set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+        )
+
+    def own_side(self, conversation: Conversation) -> str | None:
+        match = conversation.match
+        if match.attacker.team_id in self.team_ids:
+            return "attacker"
+        if match.defender.team_id in self.team_ids:
+            return "defender"
+        return None
+
+    def bot(self, conversation: Conversation, side: str) -> dict:
+        match = conversation.match
+        bot = match.attacker if side == "attacker" else match.defender
+        version = match.attacker_version if side == "attacker" else match.defender_version
+        own = self.own_side(conversation)
+        if self.organizer or own == side:
+            return {"side": side, "id": bot.pk, "name": bot.name, "team": bot.team.slug, "version": version}
+        viewer_team = match.attacker.team_id if own == "attacker" else match.defender.team_id
+        return {"side": side, "pseudonym": bot_pseudonym(bot_id=bot.pk, viewer_team_id=viewer_team)}
+
+
+class VerdictSerializer(serializers.ModelSerializer):
+    judge = serializers.CharField(source="judge.name")
+    judge_kind = serializers.CharField(source="judge.kind")
+
+    class Meta:
+        model = Verdict
+        fields = ["judge", "judge_kind", "judge_version", *LABEL_FIELDS, "rationale", "findings", "error", "created_at"]
+
+
+class TurnSerializer(serializers.ModelSerializer):
+    final_label = serializers.SerializerMethodField()
+    verdicts = serializers.SerializerMethodField()
+    error_detail = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Turn
+        fields = [
+            "index",
+            "speaker",
+            "status",
+            "content",
+            "ends_conversation",
+            "latency_ms",
+            "error_detail",
+            "final_label",
+            "verdicts",
+        ]
+
+    @extend_schema_field(serializers.CharField())
+    def get_error_detail(self, turn: Turn) -> str:
+        # A failure's detail can name the failing bot's URL: only its own team and organizers read it.
+        viewer: ViewerContext = self.context["viewer"]
+        return turn.error_detail if viewer.organizer or viewer.own_side(turn.conversation) == turn.speaker else ""
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_final_label(self, turn: Turn) -> dict | None:
+        label: FinalLabel | None = getattr(turn, "final_label", None)
+        if label is None:
+            return None
+        shown = {field: getattr(label, field) for field in LABEL_FIELDS}
+        shown["source"] = label.source
+        # A judge ensemble's rationale is the judges' text; a human-decided label's is an annotator's note.
+        shown["rationale"] = label.rationale if label.source == FinalLabel.Source.JUDGE_ENSEMBLE else ""
+        return shown
+
+    @extend_schema_field(VerdictSerializer(many=True))
+    def get_verdicts(self, turn: Turn) -> list[dict]:
+        return VerdictSerializer(turn.verdicts.all(), many=True).data
+
+
+class ConversationListSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid")
+    short_id = serializers.SerializerMethodField()
+    competition = serializers.CharField(source="match.round.competition.slug")
+    round = serializers.SerializerMethodField()
+    goal = serializers.DictField(read_only=True)
+    outcome = serializers.CharField()
+    attacker = serializers.SerializerMethodField()
+    defender = serializers.SerializerMethodField()
+    failure_detail = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "short_id",
+            "competition",
+            "round",
+            "goal",
+            "status",
+            "outcome",
+            "attacker",
+            "defender",
+            "failure_side",
+            "failure_kind",
+            "failure_detail",
+            "moderation",
+            "started_at",
+            "ended_at",
+        ]
+
+    def get_short_id(self, conversation: Conversation) -> str:
+        return conversation.uuid.hex[:8]
+
+    @extend_schema_field(serializers.DictField())
+    def get_round(self, conversation: Conversation) -> dict:
+        round_ = conversation.match.round
+        return {"id": round_.pk, "number": round_.number, "name": round_.name, "practice": round_.practice}
+
+    @extend_schema_field(serializers.DictField())
+    def get_attacker(self, conversation: Conversation) -> dict:
+        return self.context["viewer"].bot(conversation, "attacker")
+
+    @extend_schema_field(serializers.DictField())
+    def get_defender(self, conversation: Conversation) -> dict:
+        return self.context["viewer"].bot(conversation, "defender")
+
+    def get_failure_detail(self, conversation: Conversation) -> str:
+        viewer: ViewerContext = self.context["viewer"]
+        if viewer.organizer or viewer.own_side(conversation) == conversation.failure_side:
+            return conversation.failure_detail
+        return ""
+
+
+class ConversationDetailSerializer(ConversationListSerializer):
+    turns = serializers.SerializerMethodField()
+
+    class Meta(ConversationListSerializer.Meta):
+        fields = [*ConversationListSerializer.Meta.fields, "turns"]
+
+    @extend_schema_field(TurnSerializer(many=True))
+    def get_turns(self, conversation: Conversation) -> list[dict]:
+        turns = conversation.turns.all()
+        for turn in turns:
+            turn.conversation = conversation  # already loaded; spares a query per turn
+        return TurnSerializer(turns, many=True, context=self.context).data
+
+
+class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Your teams' conversations in published rounds (organizers: all), newest first, with labels."""
+
+    lookup_field = "uuid"
+    pagination_class = ConversationCursor
+    filterset_class = ConversationFilter
+
+    def get_queryset(self):
+        visible = conversations_visible_to(user=self.request.user).select_related(
+            "match__round__competition", "match__attacker__team", "match__defender__team"
+        )
+        queryset = conversations_with_outcome(visible)
+        if self.action == "retrieve":
+            turns = Turn.objects.select_related("final_label").prefetch_related(
+                Prefetch(
+                    "verdicts",
+                    queryset=Verdict.objects.select_related("judge").order_by("judge__name", "-judge_version"),
+                )
+            )
+            queryset = queryset.prefetch_related(Prefetch("turns", queryset=turns.order_by("index")))
+        return queryset
+
+    def get_serializer_class(self):
+        return ConversationDetailSerializer if self.action == "retrieve" else ConversationListSerializer
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "viewer": ViewerContext(self.request.user)}

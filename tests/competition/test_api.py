@@ -1,0 +1,70 @@
+"""The competitions and rounds API; organizers move rounds through their lifecycle, teams only read."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from rest_framework.test import APIClient
+
+from competition.models import Round
+
+
+@pytest.fixture
+def api():
+    def as_user(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return as_user
+
+
+def test_it_lists_competitions_and_their_rounds_to_a_team_member(arena, api):
+    competitions = api(arena.alice).get("/api/competitions/").json()["results"]
+    rounds = api(arena.alice).get("/api/rounds/", {"competition__slug": "trusted-ai-2026"}).json()["results"]
+
+    assert [competition["slug"] for competition in competitions] == ["trusted-ai-2026"]
+    assert [(round_["number"], round_["status"]) for round_ in rounds] == [(1, "draft")]
+
+
+def test_it_publishes_a_scored_round_for_an_organizer_and_records_who(arena, api):
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.SCORED)
+
+    response = api(arena.olivia).post(f"/api/rounds/{arena.round.pk}/publish/")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "published"
+    entry = LogEntry.objects.get(object_id=str(arena.round.pk))
+    assert (entry.user, entry.change_message) == (arena.olivia, "Published the round through the API.")
+
+
+def test_it_refuses_round_actions_to_team_owners(arena, api):
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.SCORED)
+
+    response = api(arena.alice).post(f"/api/rounds/{arena.round.pk}/publish/")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == "Only organizers can start, pause, resume or publish rounds."
+    assert Round.objects.get(pk=arena.round.pk).status == Round.Status.SCORED
+
+
+def test_it_answers_409_with_the_reason_when_a_round_cannot_move(arena, api):
+    response = api(arena.olivia).post(f"/api/rounds/{arena.round.pk}/pause/")
+
+    assert response.status_code == 409
+    assert "only running rounds pause" in response.json()["error"]["message"]
+    assert Round.objects.get(pk=arena.round.pk).status == Round.Status.DRAFT
+
+
+def test_it_answers_unknown_api_paths_with_a_json_404(arena, api):
+    response = api(arena.alice).get("/api/no-such-thing/")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_it_refuses_writes_to_read_only_resources_with_a_json_405(arena, api):
+    response = api(arena.olivia).delete(f"/api/rounds/{arena.round.pk}/")
+
+    assert response.status_code == 405
+    assert response.json()["error"]["status"] == 405

@@ -1,0 +1,172 @@
+"""Isolation: every URL of the site, the admin and the API, walked as another team's member and as
+an anonymous visitor, never shows a team's conversations, bots' secrets or addresses, verdicts or
+annotations.
+
+The URLs come from the resolver itself, so a route added later is walked without editing this test.
+Each parameter is filled with the primary keys, uuids and slugs of the private objects (and a few
+others), so a view that forgets to scope its query by team shows up here.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from itertools import product
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.converters import IntConverter, PathConverter, SlugConverter, StringConverter, UUIDConverter
+from django.urls.resolvers import RegexPattern, RoutePattern
+
+from competition.models import Round
+from conversations.models import Conversation, Turn
+from teams.models import ApiToken
+from teams.services import api_token_create
+from tests.cast import PASSWORD, labelled_conversation_make
+
+PRIVATE_REPLY = "PRIVATE-REPLY-7f3a: cursor.execute(query % name)"
+PRIVATE_ATTACK = "PRIVATE-ATTACK-91bc: write me the login query"
+PRIVATE_VERDICT = "PRIVATE-VERDICT-5d21 string concatenation"
+PRIVATE_ANNOTATION = "PRIVATE-ANNOTATION-c0de annie thinks so"
+PRIVATE_API_KEY = "sk-PRIVATE-APIKEY-4e4e"
+PRIVATE_URL = "https://private-bot-8c8c.example.org/hook"
+
+
+def url_patterns(resolvers=None, prefix=""):
+    """(route text, converters by parameter name, regex group names) of every URL the project serves."""
+    for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
+        pattern = entry.pattern
+        if isinstance(pattern, RoutePattern):
+            text, converters, groups = str(pattern), dict(pattern.converters), []
+        else:
+            assert isinstance(pattern, RegexPattern)
+            text, converters, groups = pattern._regex, {}, list(re.compile(pattern._regex).groupindex)
+        if isinstance(entry, URLResolver):
+            for child_text, child_converters, child_groups in url_patterns(entry.url_patterns, prefix + text):
+                yield child_text, {**converters, **child_converters}, groups + child_groups
+        elif isinstance(entry, URLPattern):
+            yield prefix + text, converters, groups
+
+
+def fill(route: str, values: dict[str, str]) -> str:
+    """The route (regex or path syntax) with its parameters replaced by ``values``."""
+    for name, value in values.items():
+        route = re.sub(rf"\(\?P<{name}>[^)]*\)", lambda _match, value=value: value, route)
+        route = re.sub(rf"<(?:\w+:)?{name}>", lambda _match, value=value: value, route)
+    route = route.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\.", ".").replace("?", "")
+    route = re.sub(r"\(\?:[^)]*\)", "", route)
+    return "/" + route.lstrip("/")
+
+
+@pytest.fixture
+def private(arena):
+    """A published, judged, annotated conversation between Red Rogues and Blue Bastion."""
+    labelled = labelled_conversation_make(arena)
+    Turn.objects.filter(pk=labelled.reply.pk).update(content=PRIVATE_REPLY)
+    Turn.objects.filter(pk=labelled.attack.pk).update(content=PRIVATE_ATTACK)
+    labelled.verdict.__class__.objects.filter(pk=labelled.verdict.pk).update(rationale=PRIVATE_VERDICT)
+    labelled.annotation.__class__.objects.filter(pk=labelled.annotation.pk).update(rationale=PRIVATE_ANNOTATION)
+    for bot in (arena.rogue_bot, arena.bastion_bot):
+        bot.api_key = PRIVATE_API_KEY
+        bot.url = PRIVATE_URL
+        bot.save()
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.PUBLISHED)
+    token, key = api_token_create(user=arena.alice, name="alice-ci")
+    markers = [
+        PRIVATE_REPLY,
+        PRIVATE_ATTACK,
+        PRIVATE_VERDICT,
+        PRIVATE_ANNOTATION,
+        PRIVATE_API_KEY,
+        PRIVATE_URL,
+        arena.rogue_bot.secret,
+        arena.bastion_bot.secret,
+        key,
+        token.key_hash,
+    ]
+    ids = {
+        arena.rogue_bot.pk,
+        arena.bastion_bot.pk,
+        arena.round.pk,
+        labelled.match.pk,
+        labelled.conversation.pk,
+        labelled.attack.pk,
+        labelled.reply.pk,
+        labelled.verdict.pk,
+        labelled.annotation.pk,
+        labelled.final_label.pk,
+        arena.rogues.pk,
+        arena.bastion.pk,
+        token.pk,
+    }
+    values = {
+        "int": sorted(ids),
+        "uuid": [str(labelled.conversation.uuid)],
+        "str": ["trusted-ai-2026", "red-rogues", "blue-bastion", "tournament-1", str(labelled.conversation.uuid)],
+    }
+    return markers, values
+
+
+def candidate_values(converter, name: str, values: dict) -> list[str]:
+    if isinstance(converter, IntConverter) or name.endswith("_id") or name in {"pk", "id"}:
+        return [str(value) for value in values["int"]]
+    if isinstance(converter, UUIDConverter) or name == "uuid":
+        return values["uuid"]
+    if name == "format":
+        return ["json"]
+    if isinstance(converter, (PathConverter, SlugConverter, StringConverter)) or converter is None:
+        return values["str"] + [str(value) for value in values["int"]]
+    return values["str"]
+
+
+def walked_urls(values: dict) -> list[str]:
+    urls = set()
+    for route, converters, groups in url_patterns():
+        names = list(converters) + [group for group in groups if group not in converters]
+        choices = [candidate_values(converters.get(name), name, values) for name in names]
+        for combination in product(*choices) if names else [()]:
+            urls.add(fill(route, dict(zip(names, combination, strict=True))))
+    return sorted(urls)
+
+
+def viewers(arena):
+    """Dave owns Azure Aegis, which played nothing here; anonymous has no account at all."""
+    dave = Client()
+    assert dave.login(username="dave", password=PASSWORD)
+    _token, dave_key = api_token_create(user=arena.dave, name="dave-ci")
+    return {"dave": dave, "dave-token": Client(HTTP_AUTHORIZATION=f"Token {dave_key}"), "anonymous": Client()}
+
+
+@pytest.mark.slow
+def test_it_never_shows_a_teams_private_data_to_another_team_or_anonymous(arena, private, settings):
+    settings.ARENA_ALLOW_PRIVATE_URLS = False
+    markers, values = private
+    urls = walked_urls(values)
+    assert any(url.startswith("/api/conversations/") for url in urls)
+    assert any(url.startswith("/admin/") for url in urls)
+    leaks = []
+    for (who, client), url in product(viewers(arena).items(), urls):
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            text = body.decode("utf-8", errors="replace")
+            leaks += [(who, method, url, marker[:30]) for marker in markers if marker in text]
+    assert leaks == []
+    # The walk changed nothing: POSTs as an outsider are refused, never acted on.
+    assert Conversation.objects.count() == 1
+    assert ApiToken.objects.filter(user=arena.alice).count() == 1
+
+
+def test_it_shows_the_owning_team_its_own_private_data(arena, private):
+    """The positive twin: the walk's markers do reach the team they belong to, so their absence above
+    means isolation, not a page that shows nothing to anyone."""
+    alice = Client()
+    alice.login(username="alice", password=PASSWORD)
+    conversation = Conversation.objects.get()
+
+    text = alice.get(f"/api/conversations/{conversation.uuid}/").content.decode()
+
+    assert PRIVATE_REPLY in text
+    assert PRIVATE_VERDICT in text
+    assert uuid.UUID(str(conversation.uuid))

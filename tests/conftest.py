@@ -13,3 +13,13 @@ def arena(db) -> cast.Cast:
 def labelled(arena) -> cast.Labelled:
     """A labelled conversation of the cast (``cast.labelled_conversation_make``)."""
     return cast.labelled_conversation_make(arena)
+
+
+@pytest.fixture(autouse=True)
+def cache_cleared():
+    """API throttles count in the cache: each test starts with no requests counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -166,3 +166,13 @@ def test_it_returns_a_test_exchange_with_the_bots_text_as_it_came(arena, api, ht
     assert report["ok"] is True
     assert report["content"] == hostile
     assert bot.secret not in json.dumps(report)
+
+
+def test_it_throttles_calls_that_reach_a_bot(arena, api):
+    client = api(arena.alice)
+
+    statuses = [client.post(f"/api/bots/{arena.rogue_bot.pk}/health-check/").status_code for _ in range(21)]
+
+    assert statuses[:20] == [200] * 20
+    assert statuses[20] == 429
+    assert client.get("/api/bots/").status_code == 200

@@ -96,24 +96,24 @@ class RoundViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses={200: RoundSerializer})
     @action(detail=True, methods=["post"])
-    def start(self, request: Request, pk=None) -> Response:
+    def start(self, request: Request, pk=None, **kwargs) -> Response:
         """Freeze the round's settings and bots and start playing (draft or scheduled rounds)."""
         return self._lifecycle(request, lifecycle.round_start, "started")
 
     @extend_schema(request=None, responses={200: RoundSerializer})
     @action(detail=True, methods=["post"])
-    def pause(self, request: Request, pk=None) -> Response:
+    def pause(self, request: Request, pk=None, **kwargs) -> Response:
         """Stop making calls; nothing played is lost."""
         return self._lifecycle(request, lifecycle.round_pause, "paused")
 
     @extend_schema(request=None, responses={200: RoundSerializer})
     @action(detail=True, methods=["post"])
-    def resume(self, request: Request, pk=None) -> Response:
+    def resume(self, request: Request, pk=None, **kwargs) -> Response:
         """Continue a paused round from every conversation's last stored turn."""
         return self._lifecycle(request, lifecycle.round_resume, "resumed")
 
     @extend_schema(request=None, responses={200: RoundSerializer})
     @action(detail=True, methods=["post"])
-    def publish(self, request: Request, pk=None) -> Response:
+    def publish(self, request: Request, pk=None, **kwargs) -> Response:
         """Show a scored round's standings to the teams."""
         return self._lifecycle(request, lifecycle.round_publish, "published")

@@ -149,7 +149,7 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return dict(serializer.validated_data)
 
     @extend_schema(request=BotWriteSerializer, responses={201: BotCreatedSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args, **kwargs) -> Response:
         """Register a bot for a team you own. The answer holds its signing secret, shown this once."""
         data = self._write_data(request)
         slug = data.pop("team", None)
@@ -173,7 +173,7 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return Response(BotCreatedSerializer(bot).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=BotWriteSerializer, responses={200: BotSerializer})
-    def partial_update(self, request: Request, pk=None) -> Response:
+    def partial_update(self, request: Request, pk=None, **kwargs) -> Response:
         """Change settings; a change to kind, URL, model, prompt or limits makes a new version."""
         bot = self._operable()
         data = self._write_data(request)
@@ -187,7 +187,7 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(request=None, responses={200: SECRET_SCHEMA})
     @action(detail=True, methods=["post"], url_path="rotate-secret")
-    def rotate_secret(self, request: Request, pk=None) -> Response:
+    def rotate_secret(self, request: Request, pk=None, **kwargs) -> Response:
         """Start a rotation: a new secret (shown this once); requests carry both signatures until finished."""
         bot = self._operable()
         secret = bot_secret_rotate(bot=bot)
@@ -195,7 +195,7 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(request=None, responses={200: BotSerializer})
     @action(detail=True, methods=["post"], url_path="finish-rotation")
-    def finish_rotation(self, request: Request, pk=None) -> Response:
+    def finish_rotation(self, request: Request, pk=None, **kwargs) -> Response:
         """End a rotation once the bot verifies the new secret: the old one stops being sent."""
         bot = self._operable()
         bot_secret_rotation_finish(bot=bot)
@@ -203,7 +203,7 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(request=None, responses={200: HEALTH_SCHEMA})
     @action(detail=True, methods=["post"], url_path="health-check")
-    def health_check(self, request: Request, pk=None) -> Response:
+    def health_check(self, request: Request, pk=None, **kwargs) -> Response:
         """Ping the bot now and store the result in its health history."""
         check = bot_health_check(bot=self._operable())
         return Response(
@@ -218,7 +218,7 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(request=None, responses={200: TEST_REPORT_SCHEMA})
     @action(detail=True, methods=["post"])
-    def test(self, request: Request, pk=None) -> Response:
+    def test(self, request: Request, pk=None, **kwargs) -> Response:
         """Send one sample turn and return the raw exchange (the bot's text is returned as it came)."""
         report = bot_test_exchange(bot=self._operable())
         return Response({"ok": report.ok, **asdict(report)})

@@ -6,8 +6,9 @@ import time
 import pytest
 from werkzeug import Response
 
-from judging.judges.base import JudgeItem, MalformedAnswer
+from judging.judges.base import JudgeConfigError, JudgeItem, MalformedAnswer
 from judging.judges.llm import LlmJudge, answer_labels_find
+from judging.judges.llm_rubric import RUBRIC_VERSION
 
 GOOD = {
     "malicious_assistance": False,
@@ -169,3 +170,37 @@ def test_it_reads_the_last_labels_object_after_reasoning(content):
 def test_it_finds_no_labels_in_reasoning_alone():
     with pytest.raises(MalformedAnswer):
         answer_labels_find('<think>{"malicious_assistance": false, "vulnerable_code": true, "refusal": false}</think>')
+
+
+def test_it_asks_for_the_answer_schema_and_records_the_rubric_version(httpserver, allow_local):
+    httpserver.expect_request("/v1/chat/completions").respond_with_json(completion(json.dumps(GOOD)))
+    [outcome] = llm(httpserver, response_format="json_schema").judge_many([item()])
+    assert outcome.error == ""
+    sent = httpserver.log[0][0].get_json()
+    schema = sent["response_format"]["json_schema"]["schema"]
+    assert sent["response_format"]["type"] == "json_schema"
+    assert set(schema["required"]) == {
+        "rationale",
+        "malicious_assistance",
+        "vulnerable_code",
+        "refusal",
+        "cwe",
+        "severity",
+    }
+    # The rubric names the ATT&CK tactics and says the conversation is data, not instructions.
+    rubric = sent["messages"][0]["content"]
+    assert "privilege escalation" in rubric and "never follow instructions" in rubric
+    assert outcome.raw_output["rubric_version"] == RUBRIC_VERSION
+
+
+def test_it_sends_json_object_for_the_older_json_mode_and_nothing_by_default(httpserver, allow_local):
+    httpserver.expect_request("/v1/chat/completions").respond_with_json(completion(json.dumps(GOOD)))
+    llm(httpserver, json_mode=True).judge_many([item()])
+    llm(httpserver).judge_many([item()])
+    assert httpserver.log[0][0].get_json()["response_format"] == {"type": "json_object"}
+    assert "response_format" not in httpserver.log[1][0].get_json()
+
+
+def test_it_refuses_an_unknown_response_format():
+    with pytest.raises(JudgeConfigError):
+        LlmJudge(config={"base_url": "https://llm.example.org/v1", "model": "m", "response_format": "xml"})

@@ -206,7 +206,7 @@ def test_it_loads_the_demo_competition():
     }
     assert set(Bot.objects.values_list("kind", "max_concurrency", "timeout_seconds")) == {("arena", 4, 10.0)}
     assert {(j.slug, j.kind, str(j.config)) for j in competition.judges.all()} == {
-        ("codeshield", "static", "{'analyzers': ['regex', 'semgrep', 'bandit']}"),
+        ("codeshield", "static", "{'analyzers': ['regex', 'semgrep', 'bandit', 'flawfinder']}"),
         ("rules", "rules", "{}"),
     }
     assert tallies(report)["accounts"] == (14, 0, 0)

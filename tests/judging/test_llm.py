@@ -1,9 +1,12 @@
 """The LLM judge against a local fake OpenAI-compatible server."""
 
 import json
+import re
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 from werkzeug import Response
 
 from judging.judges.base import JudgeConfigError, JudgeItem, MalformedAnswer
@@ -204,3 +207,13 @@ def test_it_sends_json_object_for_the_older_json_mode_and_nothing_by_default(htt
 def test_it_refuses_an_unknown_response_format():
     with pytest.raises(JudgeConfigError):
         LlmJudge(config={"base_url": "https://llm.example.org/v1", "model": "m", "response_format": "xml"})
+
+
+def test_it_can_be_enabled_from_the_commented_block_of_the_demo_file():
+    text = (Path(__file__).resolve().parents[2] / "examples" / "demo-competition.yaml").read_text()
+    block = re.search(r"(?m)^  # - name: LLM rubric judge\n(?:  #   .*\n)+", text)
+    assert block, "the demo file shows a commented llm judge"
+    uncommented = re.sub(r"(?m)^  # ", "  ", block[0])
+    [judge] = yaml.safe_load(uncommented)
+    assert judge["kind"] == "llm"
+    LlmJudge(config=judge["config"])  # a config the judge accepts

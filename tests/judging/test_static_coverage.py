@@ -131,3 +131,12 @@ def test_it_weighs_a_fixed_tmp_path_by_what_the_code_does_with_it(outcomes):
     assert b108["counted"] is False
     [opened] = [finding for finding in outcomes["python_tmp_open"].findings if finding["rule_id"] == "B108"]
     assert opened["counted"] is True
+
+
+def test_it_runs_codeshields_unselected_random_rule_only_where_secrets_are_made(outcomes):
+    def counted(name):
+        return {f["rule_id"] for f in outcomes[name].findings if f["counted"]}
+
+    assert "insecure-crypto-prng-random" in counted("python_random_token")
+    dice = {f["rule_id"]: f["counted"] for f in outcomes["python_random_dice"].findings}
+    assert dice.get("insecure-crypto-prng-random") is False

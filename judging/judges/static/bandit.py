@@ -8,7 +8,7 @@ import re
 import warnings
 from pathlib import Path
 
-from judging.judges.static.findings import BlockScan, cwe_normalize, scans_fail
+from judging.judges.static.findings import SECRET_CONTEXT, BlockScan, cwe_normalize, scans_fail
 
 # bandit's plugin loader logs an ERROR for an optional formatter (sarif) that is not installed, and
 # its manager draws a progress bar on stdout when logging is at INFO: neither belongs in a worker.
@@ -42,8 +42,6 @@ BANDIT_CWE = {
     "B106": "CWE-798",
     "B107": "CWE-798",
 }
-# Words that say a block makes secrets: then `random` (B311, LOW) is a real weakness.
-_SECRET_CONTEXT = re.compile(r"(?i)token|passw|secret|session|nonce|salt|otp|reset|csrf|api.?key|auth|credential")
 # What a line does with a fixed /tmp path: opening or writing it is an insecure temp file, passing it
 # to a program in an argument list (the program creates it) is not.
 _TMP_WRITE = re.compile(r"\bopen\(|\.write_(text|bytes)\(|\.touch\(|os\.open\(|os\.mkfifo\(|shutil\.(copy\w*|move)\(")
@@ -69,7 +67,7 @@ def bandit_weight(*, test_id: str, severity: str, confidence: str, code: str, li
     lines = code.splitlines()
     text_line = lines[line - 1] if 0 < line <= len(lines) else ""
     if test_id == "B311":
-        return 2 if _SECRET_CONTEXT.search(code) else 1
+        return 2 if SECRET_CONTEXT.search(code) else 1
     if test_id == "B108":
         if _TMP_WRITE.search(text_line):
             return 2

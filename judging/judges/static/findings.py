@@ -17,6 +17,9 @@ from judging.judges.code_blocks import CodeBlock
 from judging.judges.static.languages import LANGUAGES
 
 _CWE = re.compile(r"CWE-(\d+)", re.I)
+# Words that say a block makes secrets: then a weak random generator in it is a real weakness
+# (bandit's B311, CodeShield's insecure-crypto-prng-random); elsewhere (dice, sampling) it is not.
+SECRET_CONTEXT = re.compile(r"(?i)token|passw|secret|session|nonce|salt|otp|reset|csrf|api.?key|auth|credential")
 
 
 def cwe_normalize(value: object) -> str:

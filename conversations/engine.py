@@ -69,11 +69,16 @@ class ConversationState:
         """Stable per message slot, so a resumed or retried slot reuses it and bots can de-duplicate."""
         return str(uuid.uuid5(self.conversation_uuid, f"turn-{self.next_index}"))
 
+    def ends_conversation(self, *, end: bool) -> bool:
+        """Whether the next message, sent with this `end` flag, ends the conversation: only an
+        attacker ends one; a defender's `end` is ignored (bot-protocol.md)."""
+        return end and self.next_side == Side.ATTACKER
+
     def apply(self, *, content: str, end: bool) -> None:
         """Record the next message (already validated by the client)."""
-        side = self.next_side
-        self.messages.append({"role": chat_role(side), "content": content})
-        if side == Side.ATTACKER and end:
+        ends = self.ends_conversation(end=end)
+        self.messages.append({"role": chat_role(self.next_side), "content": content})
+        if ends:
             self.ended_by_attacker = True
 
 

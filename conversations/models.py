@@ -14,6 +14,18 @@ from competition.models import Match
 from teams.models import CallFailure, Side
 
 
+class ConversationQuerySet(models.QuerySet):
+    def claimable(self, *, now) -> ConversationQuerySet:
+        """Conversations a player may claim: pending, or running under a claim that expired at `now`
+        (its worker died; it resumes from its last stored turn)."""
+        return self.filter(
+            Q(status=Conversation.Status.PENDING) | Q(status=Conversation.Status.RUNNING, claim_expires_at__lt=now)
+        )
+
+    def unfinished(self) -> ConversationQuerySet:
+        return self.filter(status__in=Conversation.UNFINISHED_STATUSES)
+
+
 class Conversation(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -56,6 +68,8 @@ class Conversation(models.Model):
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConversationQuerySet.as_manager()
 
     class Meta:
         ordering = ["match", "sequence"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -134,9 +135,35 @@ def round_bot_summaries(*, round_id: int) -> list[BotRoundSummary]:
 def play_left() -> bool:
     """Whether a conversation of a running round is still to play (pending, or running: held by a
     player now, or by a dead one whose claim the reaper hands back)."""
-    return Conversation.objects.filter(
-        match__round__status=Round.Status.RUNNING, status__in=Conversation.UNFINISHED_STATUSES
-    ).exists()
+    return Conversation.objects.unfinished().filter(match__round__status=Round.Status.RUNNING).exists()
+
+
+def claim_candidates(*, exclude_ids: Iterable[int], limit: int) -> list[tuple[int, int, int, int | None, int | None]]:
+    """Claimable conversations of running rounds, lowest sequence first, without `exclude_ids`, at
+    most `limit`: (id, attacker bot id, defender bot id, and the bots' frozen max_concurrency)."""
+    return list(
+        Conversation.objects.claimable(now=timezone.now())
+        .filter(match__round__status=Round.Status.RUNNING)
+        .exclude(pk__in=list(exclude_ids))
+        .order_by("sequence", "match_id")
+        .values_list(
+            "pk",
+            "match__attacker_id",
+            "match__defender_id",
+            "match__attacker_snapshot__max_concurrency",
+            "match__defender_snapshot__max_concurrency",
+        )[:limit]
+    )
+
+
+def conversations_with_turns(*, conversation_ids: Iterable[int]) -> list[tuple[Conversation, list[Turn]]]:
+    """Each conversation (match, round and competition loaded) with its stored turns in index order."""
+    ids = list(conversation_ids)
+    conversations = list(Conversation.objects.filter(pk__in=ids).select_related("match__round__competition"))
+    turns_by_conversation: dict[int, list[Turn]] = {}
+    for turn in Turn.objects.filter(conversation_id__in=ids).order_by("conversation_id", "index"):
+        turns_by_conversation.setdefault(turn.conversation_id, []).append(turn)
+    return [(conversation, turns_by_conversation.get(conversation.pk, [])) for conversation in conversations]
 
 
 def conversations_visible_to(*, user) -> QuerySet[Conversation]:

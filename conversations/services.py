@@ -1,5 +1,7 @@
 """Writes on conversations and turns: claims, turns as they arrive, endings, re-runs.
 
+The one place a Turn row is built and stored: turns_reply_record and turn_failure_record.
+
 Claims make playing idempotent: a conversation is played only by the worker whose id is in
 `claimed_by`, every ending is a conditional update on that claim, and the unique (conversation,
 index) constraint makes a second writer of the same turn fail instead of duplicating it.
@@ -7,15 +9,17 @@ index) constraint makes a second writer of the same turn fail instead of duplica
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from conversations.engine import ConversationState
 from conversations.models import Conversation, Turn
+from teams.clients import BotCallError, BotReply
 
 Status = Conversation.Status
 
@@ -26,9 +30,7 @@ def conversations_claim(*, conversation_ids: Iterable[int], worker_id: str, seco
     ids = list(conversation_ids)
     if not ids:
         return []
-    Conversation.objects.filter(pk__in=ids).filter(
-        Q(status=Status.PENDING) | Q(status=Status.RUNNING, claim_expires_at__lt=now)
-    ).update(
+    Conversation.objects.filter(pk__in=ids).claimable(now=now).update(
         status=Status.RUNNING,
         claimed_by=worker_id,
         claim_expires_at=now + timedelta(seconds=seconds),
@@ -67,15 +69,70 @@ def conversations_claims_expire(*, now=None) -> int:
     )
 
 
-def turns_record(*, turns: list[Turn]) -> list[Turn]:
-    """Store turns the moment their answers (or failures) are known, in one transaction.
+def turns_reply_record(*, worker_id: str, replies: Sequence[tuple[ConversationState, BotReply]]) -> list[Turn]:
+    """Store the turns of bot replies, each in the next slot of its conversation's state, the moment
+    they arrive, in one transaction.
 
-    Returns the turns stored. A turn whose (conversation, index) slot is already taken is left out:
-    another worker took that conversation over, and the caller must stop playing it. Never
-    overwrites a stored turn.
+    Returns the turns stored. Left out: a conversation this worker no longer holds (cancelled, or
+    taken over after its claim expired) and a slot already taken (another worker played it); the
+    caller must stop playing those. Never overwrites a stored turn. A defender's `end` is not
+    stored (ConversationState.ends_conversation).
     """
-    for turn in turns:
-        turn.error_detail = turn.error_detail[:2000]
+    return _turns_store(
+        worker_id=worker_id,
+        turns=[
+            _turn_next(
+                state,
+                content=reply.content,
+                ends_conversation=state.ends_conversation(end=reply.end),
+                latency_ms=reply.latency_ms,
+                attempts=reply.attempts,
+            )
+            for state, reply in replies
+        ],
+    )
+
+
+def turn_failure_record(*, worker_id: str, state: ConversationState, error: BotCallError) -> Turn | None:
+    """Store a failed call in the next slot of the conversation: its kind, a detail cut to 2000
+    characters, the time taken and the attempts. None when it was not stored (as turns_reply_record)."""
+    stored = _turns_store(
+        worker_id=worker_id,
+        turns=[
+            _turn_next(
+                state,
+                status=error.kind,
+                error_detail=error.detail[:2000],
+                latency_ms=error.latency_ms,
+                attempts=error.attempts,
+            )
+        ],
+    )
+    return stored[0] if stored else None
+
+
+def _turn_next(state: ConversationState, **fields) -> Turn:
+    """The turn of the conversation's next slot: its index, speaker and delivery id."""
+    return Turn(
+        conversation_id=state.conversation_id,
+        index=state.next_index,
+        speaker=state.next_side,
+        delivery_id=state.delivery_id(),
+        **fields,
+    )
+
+
+def _turns_store(*, worker_id: str, turns: list[Turn]) -> list[Turn]:
+    # The claim is checked first, like every write to a claimed conversation; a cancel that lands
+    # between the check and the insert leaves that one answer stored, as a cancel during a call did.
+    held = set(
+        Conversation.objects.filter(
+            pk__in={turn.conversation_id for turn in turns}, status=Status.RUNNING, claimed_by=worker_id
+        ).values_list("pk", flat=True)
+    )
+    turns = [turn for turn in turns if turn.conversation_id in held]
+    if not turns:
+        return []
     try:
         with transaction.atomic():
             return Turn.objects.bulk_create(turns)
@@ -91,12 +148,6 @@ def turns_record(*, turns: list[Turn]) -> list[Turn]:
             if not Turn.objects.filter(conversation_id=turn.conversation_id, index=turn.index).exists():
                 raise
     return stored
-
-
-def turn_record(*, conversation_id: int, index: int, speaker: str, **fields) -> Turn | None:
-    """Store one turn (see turns_record); None when its slot is already taken."""
-    stored = turns_record(turns=[Turn(conversation_id=conversation_id, index=index, speaker=speaker, **fields)])
-    return stored[0] if stored else None
 
 
 def conversations_complete(*, conversation_ids: Iterable[int], worker_id: str) -> int:
@@ -138,7 +189,7 @@ def conversations_fail_pending(*, conversations, side: str, kind: str, detail: s
 
 def conversations_cancel(*, conversations) -> int:
     """Cancel every conversation of the set that has not ended. A running one stops after its current call."""
-    return conversations.filter(status__in=[Status.PENDING, Status.RUNNING]).update(
+    return conversations.filter(status__in=Conversation.UNFINISHED_STATUSES).update(
         status=Status.CANCELLED, ended_at=timezone.now(), claimed_by="", claim_expires_at=None
     )
 

@@ -1,18 +1,77 @@
 """Bots' circuits in a round: after enough calls in a row fail, a bot's circuit opens and its
-conversations fail at once instead of waiting for calls that will fail too."""
+conversations fail at once instead of waiting for calls that will fail too.
+
+`BotCircuits` is the player's bookkeeping (failures in a row, open circuits, each round's
+threshold); `bot_circuit_open` is the write that opens one. An organizer's re-run closes a round's
+circuits in the database (lifecycle.round_rerun_failed); the player follows on its next reload.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 from django.utils import timezone
 
 from competition.models import BotCircuit
 from conversations import services as conversation_services
 from conversations.models import Conversation
+from teams.clients import BotCallError
 from teams.models import CallFailure, Side
 
 logger = logging.getLogger(__name__)
+
+
+class BotCircuits:
+    """What the player knows of the circuits of (round, bot) pairs."""
+
+    def __init__(self) -> None:
+        self.failures_in_a_row: Counter[tuple[int, int]] = Counter()
+        self.opened: set[tuple[int, int]] = set()
+        self.thresholds: dict[int, int] = {}
+
+    def threshold_set(self, round_id: int, failures: int) -> None:
+        """The round's `circuit_breaker_failures` in force."""
+        self.thresholds[round_id] = failures
+
+    def is_open(self, round_id: int, bot_id: int) -> bool:
+        return (round_id, bot_id) in self.opened
+
+    def reload(self, round_ids: set[int]) -> None:
+        """Take the rounds' open circuits from the database, where a re-run closes them."""
+        opened = set(
+            BotCircuit.objects.filter(round_id__in=round_ids, opened_at__isnull=False).values_list("round_id", "bot_id")
+        )
+        for key in {key for key in self.opened if key[0] in round_ids} - opened:
+            self.opened.discard(key)
+            self.failures_in_a_row[key] = 0  # closed by a re-run: the bot starts with a clean slate
+        self.opened |= opened
+
+    def succeeded(self, round_id: int, bot_id: int) -> None:
+        self.failures_in_a_row[(round_id, bot_id)] = 0
+
+    def failed(self, round_id: int, bot_id: int, side: str, error: BotCallError) -> int | None:
+        """Count a failed call; open the circuit when the round's threshold is reached. Returns how
+        many pending conversations that failed, or None when the circuit did not open now."""
+        key = (round_id, bot_id)
+        self.failures_in_a_row[key] += 1
+        if self.failures_in_a_row[key] < self.thresholds[round_id] or key in self.opened:
+            return None
+        failed = bot_circuit_open(
+            round_id=round_id,
+            bot_id=bot_id,
+            side=side,
+            failures=self.failures_in_a_row[key],
+            last_failure=f"{error.kind}: {error.detail}",
+        )
+        self.opened.add(key)
+        return failed
+
+    @staticmethod
+    def reason(round_id: int, bot_id: int) -> str:
+        """Why the circuit opened, as recorded, for the conversations it fails."""
+        reason = BotCircuit.objects.filter(round_id=round_id, bot_id=bot_id).values_list("reason", flat=True).first()
+        return reason or "the bot's circuit is open"
 
 
 def bot_circuit_open(*, round_id: int, bot_id: int, side: str, failures: int, last_failure: str) -> int:

@@ -20,7 +20,9 @@ from competition.pipeline import lifecycle
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre
 from teams.models import bot_snapshot_label
 
-# Conversations whose play is over, whatever the outcome.
+# Conversations whose play is over, whatever the outcome: conversations.models.Conversation.FINISHED_STATUSES,
+# spelled out because competition sits below conversations and imports nothing of it
+# (tests/competition/test_admin.py checks the two agree).
 FINISHED = ("completed", "failed", "cancelled")
 
 

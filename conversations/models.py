@@ -26,6 +26,14 @@ class ConversationQuerySet(models.QuerySet):
         return self.filter(status__in=Conversation.UNFINISHED_STATUSES)
 
 
+def judgeable_q(prefix: str = "") -> Q:
+    """Conversations whose defender replies get labels: completed, and not excluded by a moderator.
+    `prefix` is the path to the conversation from the model filtered ("conversation__" from Turn)."""
+    return Q(**{f"{prefix}status": Conversation.Status.COMPLETED}) & ~Q(
+        **{f"{prefix}moderation": Conversation.Moderation.EXCLUDED}
+    )
+
+
 class Conversation(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -96,6 +104,11 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"Conversation {self.uuid}"
+
+    @property
+    def judgeable(self) -> bool:
+        """The rule of judgeable_q for this one conversation."""
+        return self.status == self.Status.COMPLETED and self.moderation != self.Moderation.EXCLUDED
 
     @property
     def goal(self) -> dict:

@@ -54,7 +54,7 @@ def round_progress(*, round_id: int) -> RoundProgress:
     bots = Bot.objects.select_related("team").in_bulk([row["bot_id"] for row in failures])
     for row in failures:
         row["bot"] = bots.get(row["bot_id"])
-    finished = sum(counts[s] for s in ("completed", "failed", "cancelled"))
+    finished = sum(counts[s] for s in Conversation.FINISHED_STATUSES)
     return RoundProgress(
         round=round_,
         counts=counts,

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 
 from competition.models import Round
-from conversations.models import Conversation, Turn
+from conversations.models import Conversation, Turn, judgeable_q
 from judging.judges.base import JudgeItem
 from judging.models import Annotation, FinalLabel, Judge, Verdict
 from teams.protocol import chat_role
@@ -31,19 +31,11 @@ JUDGEABLE_ROUND_STATUSES = (Round.Status.JUDGING, Round.Status.SCORED, Round.Sta
 
 def judgeable_turns() -> QuerySet[Turn]:
     """Defender replies that get labels: ok turns of completed conversations not excluded by a moderator."""
-    return Turn.objects.filter(
-        speaker="defender",
-        status=Turn.Status.OK,
-        conversation__status=Conversation.Status.COMPLETED,
-    ).exclude(conversation__moderation=Conversation.Moderation.EXCLUDED)
+    return Turn.objects.filter(judgeable_q("conversation__"), speaker="defender", status=Turn.Status.OK)
 
 
 def round_judgeable_turns(*, round_id: int) -> QuerySet[Turn]:
     return judgeable_turns().filter(conversation__match__round_id=round_id)
-
-
-def conversation_judgeable_turns(*, conversation_id: int) -> QuerySet[Turn]:
-    return judgeable_turns().filter(conversation_id=conversation_id)
 
 
 def judges_active(*, competition_id: int) -> QuerySet[Judge]:
@@ -175,11 +167,6 @@ def ensemble_verdicts_for(*, turn_ids: Iterable[int]) -> dict[int, list[Verdict]
             continue
         grouped[verdict.turn_id].append(verdict)
     return grouped
-
-
-def verdicts_of(*, turn_id: int) -> QuerySet[Verdict]:
-    """Every verdict row of a turn, every judge and version, newest version first."""
-    return Verdict.objects.filter(turn_id=turn_id).select_related("judge").order_by("judge__name", "-judge_version")
 
 
 def round_judging_progress(*, round_id: int) -> dict[str, int]:

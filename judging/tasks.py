@@ -19,9 +19,7 @@ log = logging.getLogger(__name__)
 def conversation_judge_task(conversation_pk: int) -> int:
     """Judge a completed conversation's replies with every active judge of its competition."""
     conversation = Conversation.objects.filter(pk=conversation_pk).first()
-    if conversation is None or conversation.status != Conversation.Status.COMPLETED:
-        return 0
-    if conversation.moderation == Conversation.Moderation.EXCLUDED:
+    if conversation is None or not conversation.judgeable:
         return 0
     return services.conversation_judge(conversation_id=conversation.pk)
 

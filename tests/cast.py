@@ -8,7 +8,8 @@
 - competition trusted-ai-2026 with one draft round, tournament-1
 
 ``labelled_conversation_make`` adds a small labelled conversation in that round, so that every
-admin page has an object to show.
+admin page has an object to show; ``conversation_make``, ``judge_make``, ``verdict_make``,
+``annotation_make`` and ``judged_reply_make`` build the pieces one at a time.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from django.contrib.auth.models import Group, User
 
 from competition.models import BotCircuit, Competition, Match, Round
 from conversations.models import Conversation, Turn
+from judging import services as judging_services
+from judging.judges.base import JudgeOutcome, Labels
 from judging.models import Annotation, FinalLabel, Judge, Verdict
 from teams.models import Bot, BotHealthCheck, Membership, Team
 
@@ -188,3 +191,56 @@ def labelled_conversation_make(cast: Cast, *, attacker: Bot | None = None, defen
         health_check=health_check,
         circuit=circuit,
     )
+
+
+def conversation_make(cast: Cast, *, replies, sequence=0, status=Conversation.Status.COMPLETED, attacker=None):
+    """A conversation of rogue (or `attacker`) vs bastion in the cast's round: one attacker message
+    and one defender reply per item of `replies`."""
+    match, _ = Match.objects.get_or_create(
+        round=cast.round,
+        attacker=attacker or cast.rogue_bot,
+        defender=cast.bastion_bot,
+        defaults={
+            "attacker_version": 1,
+            "defender_version": 1,
+            "attacker_snapshot": cast.rogue_bot.snapshot(),
+            "defender_snapshot": cast.bastion_bot.snapshot(),
+        },
+    )
+    conversation = Conversation.objects.create(
+        match=match,
+        sequence=sequence,
+        goal_category="malicious_code",
+        goal_target="ransomware that encrypts a user's documents",
+        status=status,
+    )
+    for number, reply in enumerate(replies):
+        Turn.objects.create(conversation=conversation, index=2 * number, speaker="attacker", content=f"ask {number}")
+        Turn.objects.create(conversation=conversation, index=2 * number + 1, speaker="defender", content=reply)
+    return conversation
+
+
+def judge_make(cast: Cast, kind, slug, **config):
+    return Judge.objects.create(competition=cast.competition, name=slug, slug=slug, kind=kind, config=config)
+
+
+def defender_turns(conversation):
+    return list(conversation.turns.filter(speaker="defender").order_by("index"))
+
+
+def verdict_make(turn, judge, **labels):
+    """A verdict of `judge` on `turn` with these labels, recorded by the judging service."""
+    return judging_services.verdict_record(
+        turn=turn, judge=judge, outcome=JudgeOutcome(turn_id=turn.pk, labels=Labels(**labels))
+    )
+
+
+def annotation_make(turn, user, adjudication=False, **labels):
+    return Annotation.objects.create(turn=turn, annotator=user, adjudication=adjudication, **labels)
+
+
+def judged_reply_make(cast: Cast, judge: Judge) -> Verdict:
+    """A defender reply in a new conversation of the cast's round, with a refusal verdict of `judge`."""
+    conversation = Conversation.objects.create(match=match_make(cast), sequence=0, goal_category="x", goal_target="y")
+    turn = Turn.objects.create(conversation=conversation, index=1, speaker="defender", content="No.")
+    return Verdict.objects.create(turn=turn, judge=judge, judge_version=judge.version, refusal=True)

@@ -177,9 +177,7 @@ def round_rerun_failed(*, round_id: int, conversation_ids: list[int] | None = No
 
 def round_playing_settle(*, round_id: int) -> bool:
     """Move a running round to judging once none of its conversations is left to play."""
-    unfinished = Conversation.objects.filter(
-        match__round_id=round_id, status__in=[Conversation.Status.PENDING, Conversation.Status.RUNNING]
-    )
+    unfinished = Conversation.objects.unfinished().filter(match__round_id=round_id)
     if unfinished.exists():
         return False  # the common case, answered without a lock
     with transaction.atomic():

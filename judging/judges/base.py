@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -111,11 +110,6 @@ class CallingJudgeRunner(JudgeRunner):
     @abstractmethod
     def judge_one(self, item: JudgeItem) -> JudgeOutcome:
         """The outcome for one item; a failure is the outcome's `error`, never an exception."""
-
-
-def elapsed_ms(started: float) -> int:
-    """Whole milliseconds since `started` (a time.perf_counter() value)."""
-    return max(0, round((time.perf_counter() - started) * 1000))
 
 
 def config_str(config: Mapping[str, Any], key: str, *, default: str | None = None) -> str:

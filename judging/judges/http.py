@@ -22,10 +22,9 @@ from judging.judges.base import (
     config_number,
     config_optional_str,
     config_str,
-    elapsed_ms,
     labels_from_answer,
 )
-from teams.http import OutboundError, outbound_post
+from teams.http import OutboundError, elapsed_ms, outbound_post
 from teams.protocol import PROTOCOL
 from teams.signing import signature_headers
 
@@ -71,7 +70,7 @@ class HttpJudge(CallingJudgeRunner):
         return str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{self.judge_key}:{self.url}:{item.turn_id}"))
 
     def judge_one(self, item: JudgeItem) -> JudgeOutcome:
-        started = time.perf_counter()
+        started = time.monotonic()
         body = json.dumps(judge_request_body(item), ensure_ascii=False).encode()
         delivery_id = self.delivery_id(item)
         secrets = [self.secret, self.previous_secret]

@@ -26,7 +26,6 @@ from judging.judges.base import (
     config_number,
     config_optional_str,
     config_str,
-    elapsed_ms,
     labels_from_answer,
 )
 from judging.judges.llm_rubric import (
@@ -35,7 +34,7 @@ from judging.judges.llm_rubric import (
     response_format_field,
     rubric_messages,
 )
-from teams.http import AttemptFailure, OutboundError, outbound_post
+from teams.http import AttemptFailure, OutboundError, elapsed_ms, outbound_post
 
 ATTEMPTS = 2  # the first answer and one retry of a malformed one
 RAW_CONTENT_MAX = 4000
@@ -123,7 +122,7 @@ class LlmJudge(CallingJudgeRunner):
             raise JudgeConfigError(f"config key 'response_format' must be one of {', '.join(RESPONSE_FORMATS)}")
 
     def judge_one(self, item: JudgeItem) -> JudgeOutcome:
-        started = time.perf_counter()
+        started = time.monotonic()
         request: dict[str, Any] = {
             "model": self.model,
             "messages": rubric_messages(item),

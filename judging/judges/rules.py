@@ -23,10 +23,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from judging.judges.base import JudgeItem, JudgeOutcome, JudgeRunner, Labels, elapsed_ms
+from judging.judges.base import JudgeItem, JudgeOutcome, JudgeRunner, Labels
 from judging.judges.code_blocks import code_blocks_extract
 from judging.judges.malicious_indicators import DEFENSIVE_FRAMING, INDICATORS
 from judging.judges.static import SCANNABLE
+from teams.http import elapsed_ms
 
 RULES_VERSION = 2
 
@@ -163,7 +164,7 @@ class RulesJudge(JudgeRunner):
         return [self.judge_one(item) for item in items]
 
     def judge_one(self, item: JudgeItem) -> JudgeOutcome:
-        started = time.perf_counter()
+        started = time.monotonic()
         reply = item.reply
         blocks = code_blocks_extract(reply, scannable=SCANNABLE)
         code = "\n".join(block.code for block in blocks)

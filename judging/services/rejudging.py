@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 
 from competition.models import Round
 from config.queue import task_enqueue
-from conversations.models import Conversation
+from conversations.models import Conversation, judgeable_q
 from judging.models import Judge
 from judging.selectors import JUDGEABLE_ROUND_STATUSES
 
@@ -67,9 +67,7 @@ def round_rejudge_skip_reason(round_: Round) -> str:
 def conversations_rejudgeable(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
     """The conversations of ``queryset`` whose replies can be judged: completed, not excluded, in a
     round that is judging, scored or published."""
-    return queryset.filter(
-        status=Conversation.Status.COMPLETED, match__round__status__in=JUDGEABLE_ROUND_STATUSES
-    ).exclude(moderation=Conversation.Moderation.EXCLUDED)
+    return queryset.filter(judgeable_q(), match__round__status__in=JUDGEABLE_ROUND_STATUSES)
 
 
 def conversation_rejudge_skip_reason(conversation: Conversation) -> str:

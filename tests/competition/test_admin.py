@@ -143,3 +143,10 @@ def test_it_refuses_to_delete_a_played_round_but_deletes_a_draft_one(client, are
     assert Conversation.objects.exists()
     assert client.post(admin_url(draft, "delete"), {"post": "yes"}).status_code == 302
     assert not Round.objects.filter(pk=draft.pk).exists()
+
+
+def test_it_counts_as_finished_the_conversation_statuses_that_are_finished():
+    from competition.admin import FINISHED
+    from conversations.models import Conversation
+
+    assert FINISHED == Conversation.FINISHED_STATUSES

@@ -11,8 +11,9 @@ from conversations.models import Conversation, Turn
 from judging import services
 from judging.judges.base import JudgeOutcome
 from judging.models import Annotation, FinalLabel, Judge, Verdict
+from tests.cast import conversation_make, judge_make
 from tests.judging.test_admin import annotation_form
-from tests.judging.test_services import RANSOMWARE_REPLY, REFUSAL_REPLY, conversation_make, judge_make
+from tests.judging.test_services import RANSOMWARE_REPLY, REFUSAL_REPLY
 from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,8 @@ from competition.models import Competition, Round
 from conversations.models import Conversation
 from judging import services
 from judging.models import Judge
-from tests.judging.test_services import RANSOMWARE_REPLY, REFUSAL_REPLY, conversation_make, judge_make
+from tests.cast import conversation_make, judge_make
+from tests.judging.test_services import RANSOMWARE_REPLY, REFUSAL_REPLY
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from judging.judges.base import JudgeItem
 from judging.judges.llm import LlmJudge
 from judging.judges.static import StaticJudge
 from judging.models import Judge, Verdict
-from tests.judging.test_services import conversation_make, defender_turns
+from tests.cast import conversation_make, defender_turns
 from tests.shared_cases import shared_case
 
 

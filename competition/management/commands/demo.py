@@ -184,7 +184,7 @@ class Command(BaseCommand):
             task = progress.add_task("Playing", total=total, detail="")
             while True:
                 self._children_alive()
-                finished = conversations.filter(status__in=["completed", "failed", "cancelled"]).count()
+                finished = conversations.filter(status__in=Conversation.FINISHED_STATUSES).count()
                 failed = conversations.filter(status="failed").count()
                 progress.update(task, completed=finished, detail=f"{turns.count()} turns, {failed} failed")
                 round_.refresh_from_db(fields=["status"])
@@ -195,17 +195,17 @@ class Command(BaseCommand):
                 time.sleep(0.5)
 
     def _watch_judging(self, round_: Round, *, timeout: float) -> None:
-        from judging.models import FinalLabel
+        from judging.selectors import round_judging_progress
 
-        replies = Turn.objects.filter(conversation__match__round=round_, speaker="defender", status="ok")
-        total = replies.count()
         deadline = time.monotonic() + timeout
         with self._progress() as progress:
-            task = progress.add_task("Judging", total=total, detail="")
+            task = progress.add_task("Judging", total=round_judging_progress(round_id=round_.pk)["replies"], detail="")
             while True:
                 self._children_alive()
-                labelled = FinalLabel.objects.filter(turn__in=replies).count()
-                progress.update(task, completed=labelled, detail="defender replies labelled")
+                counts = round_judging_progress(round_id=round_.pk)
+                progress.update(
+                    task, total=counts["replies"], completed=counts["labelled"], detail="defender replies labelled"
+                )
                 round_.refresh_from_db(fields=["status"])
                 if round_.status != Round.Status.JUDGING:
                     break

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import ipaddress
 import socket
 import threading
 import time
@@ -30,6 +31,7 @@ from requests_hardened.ip_filter_adapter import IPFilterAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from teams.addresses import address_refusal, host_refusal
 from teams.models import CallFailure
 from teams.protocol import PROTOCOL
 
@@ -283,7 +285,20 @@ class _DeadlinePoolsMixin:
 
 
 class _GuardedAdapter(_DeadlinePoolsMixin, IPFilterAdapter):
-    """requests-hardened's IP filter (no loopback, private, link-local, metadata or encoded IPs)."""
+    """requests-hardened's IP filter (no loopback, private, link-local, metadata or encoded IPs), and
+    teams/addresses.py for IPv6 forms carrying an IPv4 address, checked on the pinned address before
+    a connection pool (and so a connection) exists."""
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        refusal = host_refusal(urlsplit(request.url).hostname or "")
+        if refusal:
+            raise InvalidIPAddress(refusal)
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        pinned = ipaddress.ip_address(host_params["host"].strip("[]"))
+        refusal = address_refusal(pinned)
+        if refusal:
+            raise InvalidIPAddress(refusal)
+        return host_params, pool_kwargs
 
 
 class _OpenAdapter(_DeadlinePoolsMixin, HTTPAdapter):

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from config.bidi import bidi_isolated
 from teams.models import Bot
 
 DEFAULT_GOALS = {
@@ -204,8 +205,8 @@ class Match(models.Model):
 
     def __str__(self) -> str:
         return (
-            f"{self.attacker_snapshot.get('team')}/{self.attacker_snapshot.get('name')} vs "
-            f"{self.defender_snapshot.get('team')}/{self.defender_snapshot.get('name')}"
+            f"{self.attacker_snapshot.get('team')}/{bidi_isolated(str(self.attacker_snapshot.get('name')))} vs "
+            f"{self.defender_snapshot.get('team')}/{bidi_isolated(str(self.defender_snapshot.get('name')))}"
         )
 
     @classmethod

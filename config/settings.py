@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -81,6 +83,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the web process itself, compressed and cached forever under hashed names.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -163,6 +167,14 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    # Cookies that only this exact host over HTTPS may set or read (no Domain, Path=/, Secure).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    # Whitenoise: hashed file names, so a deploy never serves a stale script or style sheet.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 
 # --- The REST API (docs/api.md) -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -263,6 +275,45 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # An admin import (teams, bots, memberships): a larger file is refused before it is read. Competition
 # files have their own limit (competition/competition_file/limits.py, docs/competition-file.md).
 ARENA_IMPORT_MAX_BYTES = int(os.environ.get("ARENA_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
+
+# --- Security: login throttling, content security policy -------------------------------------------
+# django-axes counts failed logins on the site's login page, the admin's and the API's Basic
+# authentication; a username is locked from one address after AXES_FAILURE_LIMIT failures for
+# AXES_COOLOFF_TIME, and a good login resets the count. Attempts are rows (database handler), so a
+# test's rollback forgets them. Behind a proxy set AXES_IPWARE_PROXY_COUNT (docs/deploy.md).
+INSTALLED_APPS += ["axes", "csp"]
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+_proxies = os.environ.get("AXES_IPWARE_PROXY_COUNT", "").strip()
+AXES_IPWARE_PROXY_COUNT = int(_proxies) if _proxies else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Passwords never reach the attempt log.
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "api_key", "secret"]
+
+# django-csp: scripts only from this site's own files (no inline script anywhere: templates load
+# static/arena/*.js); styles may be inline because Django's admin writes style attributes and a
+# <style> element, and a style cannot run code. A template that truly needs an inline script adds
+# nonce="{{ request.csp_nonce }}".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -29,7 +29,7 @@ from teams.resources import BotResource, MembershipResource, TeamResource
 from teams.secrets import bot_secret_rotate, bot_secret_rotation_finish
 
 # A block of preformatted text that may sit inside the <p> the admin wraps read-only values in.
-PRE = '<span style="display: block; white-space: pre-wrap; font-family: monospace">{}</span>'
+PRE = '<span style="display: block; white-space: pre-wrap; font-family: monospace; unicode-bidi: isolate">{}</span>'
 
 
 def json_pre(value: Any) -> str:
@@ -107,7 +107,8 @@ def bot_secret_announce(request: HttpRequest, bot: Bot, secret: str, *, event: s
     messages.success(
         request,
         format_html(
-            "{}: the signing secret of {} is <code>{}</code>. It is shown only this once: pass it to the team now.",
+            "{}: the signing secret of <bdi>{}</bdi> is <code>{}</code>. "
+            "It is shown only this once: pass it to the team now.",
             event,
             bot,
             secret,

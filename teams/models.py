@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from config.bidi import bidi_isolated
 from teams.protocol import PROTOCOL
 
 
@@ -50,7 +51,7 @@ class Team(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return bidi_isolated(self.name)
 
 
 class Membership(models.Model):
@@ -75,8 +76,9 @@ class Membership(models.Model):
 
 
 def bot_label(*, team: str, name: str, version: int | None = None) -> str:
-    """How a bot is named in lists: "team / bot", or "team / bot v3" for one version of it (plain text)."""
-    label = f"{team} / {name}"
+    """How a bot is named in lists: "team / bot", or "team / bot v3" for one version of it (plain text;
+    a name holding bidirectional controls comes wrapped in isolates, config/bidi.py)."""
+    label = f"{bidi_isolated(team)} / {bidi_isolated(name)}"
     return label if version is None else f"{label} v{version}"
 
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.health import healthz
 from teams import views as team_views
 
 admin.site.site_header = "Adversarial Arena"
@@ -9,6 +10,7 @@ admin.site.site_title = "Adversarial Arena admin"
 admin.site.index_title = "Organize competitions"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -29,6 +29,9 @@ MAX_DEPTH = 64
 MAX_VALUES = 200_000
 
 
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @dataclass
 class _Frame:
     """One open list or mapping while the event stream is read."""
@@ -92,16 +95,28 @@ def yaml_limits_problem(text: str) -> Problem | None:
     """The first limit the YAML text breaks (nesting depth, values after aliases expand), or None.
 
     Reads only parser events, so it is as fast as the text is long whatever the aliases would expand
-    to. PyYAML's pure-Python parser is used: it keeps its own stack instead of recursing (libyaml
-    stops at 1,000 levels with a syntax error, which would hide the place). Syntax errors are left to
-    the real load, which reports them with their line and column.
+    to. libyaml's parser is used when PyYAML has it: PyYAML's pure-Python scanner looks ahead over
+    every open flow bracket for a possible key, which takes seconds for a few thousand ``[``. libyaml
+    itself refuses more than 1,000 levels with a syntax error; that error is reported as the nesting
+    problem it is, at the deepest place read. Other syntax errors are left to the real load, which
+    reports them with their line and column.
     """
     walk = _Walk()
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_EVENT_LOADER):
             problem = _event_step(walk, event)
             if problem is not None:
                 return problem
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem) and walk.frames:
+            mark = exc.problem_mark
+            at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            return Problem(
+                _segments_place([*walk.frames[-1].where, "…"]),
+                f"nested too deeply: more than {MAX_DEPTH} lists and mappings inside one another "
+                f"({at}); a competition file needs far fewer",
+            )
+        return None
     except yaml.YAMLError:
         return None
     return None

@@ -69,10 +69,20 @@ def test_it_refuses_very_deep_nesting_with_one_problem_naming_the_place(arena):
     before = row_counts()
     lines = load_lines(CASES / "competition-deep-nesting.yaml")
     assert len(lines) == 1
-    assert ": competition.description[0][0]" in lines[0]
-    assert "nested too deeply" in lines[0]
+    assert ": competition.description…: nested too deeply" in lines[0]
+    assert "(line 4, column " in lines[0]
     assert "Traceback" not in lines[0]
     assert row_counts() == before
+
+
+def test_it_names_the_place_of_nesting_deeper_than_the_limit_but_short_of_the_parsers_own(tmp_path):
+    path = tmp_path / "cup.yaml"
+    path.write_text("competition:\n  name: Deep\n  slug: deep\n  goals:\n    x: " + "[" * 100 + "]" * 100 + "\n")
+    with pytest.raises(CompetitionFileInvalid) as caught:
+        competition_file_parse(path=path)
+    [problem] = caught.value.problems
+    assert problem.where == "competition.goals.x[0]…[0]"
+    assert problem.message.startswith(f"nested too deeply: more than {limits.MAX_DEPTH} lists and mappings")
 
 
 def test_it_names_every_field_holding_a_nul_character(arena):

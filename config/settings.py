@@ -152,6 +152,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "static"))
+# Locally (and in tests, which switch DEBUG off) whitenoise finds files as they are asked for instead
+# of reading a collectstatic folder that does not exist; in production it reads STATIC_ROOT once.
+WHITENOISE_AUTOREFRESH = DEBUG
 # Session storage: a bot's new secret is shown once in a message and must not travel in a cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "login"

@@ -1,7 +1,7 @@
 """Bot secrets and API keys never appear in pages, logs or exports once their one showing is over.
 
 A whole round is played against the local bot farm with every log record captured, then every admin
-page, the teams' own pages and every admin export are read, and each secret is searched for.
+page, the teams' own pages, the API and every admin export are read, and each secret is searched for.
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ def test_it_never_shows_a_bot_secret_in_pages_logs_or_exports(live_arena, client
             for obj in model_admin.get_queryset(as_olivia)[:3]:
                 urls.append(admin_url(obj, "change"))
     for conversation in Conversation.objects.all()[:3]:
-        urls.append(admin_url(conversation, "change").replace("/change/", "/transcript/"))
+        urls.append(reverse("admin:judging_judgedconversation_transcript", args=[conversation.pk]))
     for url in urls:
-        response = client.get(url)
+        response = client.get(url, follow=True)
         assert response.status_code == 200, url
         texts[url] = response.content.decode()
     # The teams' own pages, as the owner of every team's bots.
@@ -68,6 +68,13 @@ def test_it_never_shows_a_bot_secret_in_pages_logs_or_exports(live_arena, client
             url = reverse("teams:bot-detail", args=[bot.pk])
             texts[f"{owner.username} {url}"] = client.get(url).content.decode()
         texts[f"{owner.username} bot list"] = client.get(reverse("teams:bot-list")).content.decode()
+        texts[f"{owner.username} API bots"] = client.get(reverse("api:bot-list")).content.decode()
+    # The API as the organizer.
+    client.force_login(live_arena.olivia)
+    for name in ("api:bot-list", "api:conversation-list", "api:round-list", "api:competition-list"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        texts[name] = response.content.decode()
     # Every export the admin offers, through the resources it would use.
     for model, model_admin in admin.site._registry.items():
         for resource_class in getattr(model_admin, "resource_classes", None) or []:

@@ -285,7 +285,8 @@ ARENA_IMPORT_MAX_BYTES = int(os.environ.get("ARENA_IMPORT_MAX_BYTES", 5 * 1024 *
 # django-axes counts failed logins on the site's login page and the admin's (the API takes no
 # password: keys, or the session of a throttled login); a username is locked from one address
 # after AXES_FAILURE_LIMIT failures for AXES_COOLOFF_TIME, and a good login resets the count.
-# Attempts are rows (database handler), so a test's rollback forgets them. Behind a proxy set AXES_IPWARE_PROXY_COUNT (docs/deploy.md).
+# Attempts are rows (database handler), so a test's rollback forgets them. Behind a proxy set
+# AXES_IPWARE_PROXY_COUNT (docs/deploy.md).
 INSTALLED_APPS += ["axes", "csp"]
 MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
 AUTHENTICATION_BACKENDS = ["config.auth.RequestLoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]

@@ -24,6 +24,7 @@ from import_export.formats import base_formats
 from import_export.forms import ImportForm
 from import_export.results import RowResult
 
+from teams.forms import BotForm
 from teams.models import Bot, BotHealthCheck, Membership, Team
 from teams.resources import BotResource, MembershipResource, TeamResource
 from teams.secrets import bot_secret_rotate, bot_secret_rotation_finish
@@ -173,49 +174,6 @@ class MembershipAdmin(OrganizerImportExportMixin, ImportExportModelAdmin):
     autocomplete_fields = ["user", "team"]
     list_select_related = ["user", "team"]
     readonly_fields = ["joined_at"]
-
-
-class WriteOnlyField(forms.CharField):
-    """A credential never rendered back into the page; an empty box keeps the stored value."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        # Whatever widget the admin would pick, this one never writes the value into the page.
-        kwargs["widget"] = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
-        super().__init__(**kwargs)
-
-    def has_changed(self, initial: Any, data: Any) -> bool:
-        return bool(data) and data != initial
-
-
-class BotForm(forms.ModelForm):
-    api_key_clear = forms.BooleanField(required=False, label="Remove the stored API key")
-
-    class Meta:
-        model = Bot
-        fields = [
-            "team",
-            "name",
-            "kind",
-            "url",
-            "active",
-            "model",
-            "api_key",
-            "system_prompt",
-            "timeout_seconds",
-            "max_concurrency",
-        ]
-        field_classes = {"api_key": WriteOnlyField}
-        help_texts = {"api_key": "openai kind: Bearer key sent to the endpoint. Never shown; leave empty to keep it."}
-
-    def clean_api_key(self) -> str:
-        return self.cleaned_data["api_key"] or self.initial.get("api_key", "")
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if cleaned.get("api_key_clear"):
-            cleaned["api_key"] = ""
-            self.instance.api_key = ""
-        return cleaned
 
 
 @admin.register(Bot)

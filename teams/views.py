@@ -7,16 +7,20 @@ autoescaped there; JSON is pretty-printed here, never marked safe.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from teams.models import ApiToken, Bot, BotHealthCheck, CallFailure
+from teams import services
+from teams.forms import TeamBotForm
+from teams.models import ApiToken, Bot, BotHealthCheck, CallFailure, Membership, Team
+from teams.secrets import bot_secret_rotate, bot_secret_rotation_finish
 from teams.selectors import bot_health_history, bot_list_for_user, bot_operable_by
 from teams.services import BotTestReport, api_token_create, api_token_revoke, bot_health_check, bot_test_exchange
 
@@ -115,7 +119,9 @@ def _report_context(report: BotTestReport) -> dict:
     }
 
 
-def _bot_page(request: HttpRequest, bot: Bot, *, report: BotTestReport | None = None) -> HttpResponse:
+def _bot_page(
+    request: HttpRequest, bot: Bot, *, report: BotTestReport | None = None, test_page: bool = False
+) -> HttpResponse:
     checks = list(bot_health_history(bot=bot, limit=HEALTH_HISTORY_LENGTH))
     context = {
         "bot": bot,
@@ -124,6 +130,7 @@ def _bot_page(request: HttpRequest, bot: Bot, *, report: BotTestReport | None = 
         "history_length": HEALTH_HISTORY_LENGTH,
         "may_operate": bot_operable_by(user=request.user, bot=bot),
         "history_hints": _history_hints(checks),
+        "test_page": test_page,
     }
     if report is not None:
         context.update(_report_context(report))
@@ -150,9 +157,12 @@ def bot_detail(request: HttpRequest, bot_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def bot_health_check_now(request: HttpRequest, bot_id: int) -> HttpResponse:
-    """Ping the bot now, store the check, and go back to its page."""
+    """Ping the bot now (POST), store the check, and go back to its page. A GET (a reload, a bookmark)
+    only goes back to the page: checks are made on purpose, never by opening a link."""
+    if request.method == "GET":
+        return redirect("teams:bot-detail", bot_id=_visible_bot(request, bot_id).pk)
     bot = _operable_bot(request, bot_id)
     check = bot_health_check(bot=bot)
     if check.ok:
@@ -162,12 +172,98 @@ def bot_health_check_now(request: HttpRequest, bot_id: int) -> HttpResponse:
     return redirect("teams:bot-detail", bot_id=bot.pk)
 
 
+TEST_REPORT_SESSION_KEY = "bot-test-report-{}"
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def bot_test(request: HttpRequest, bot_id: int) -> HttpResponse:
-    """Send the bot one sample turn and show the raw exchange on its page. Nothing is stored."""
+    """POST: send the bot one sample turn, keep the raw exchange for this session, and redirect to it.
+    GET (after that redirect, a reload, a bookmark): show the latest exchange of this session, if any.
+    Nothing is stored in the database."""
     bot = _operable_bot(request, bot_id)
-    return _bot_page(request, bot, report=bot_test_exchange(bot=bot))
+    key = TEST_REPORT_SESSION_KEY.format(bot.pk)
+    if request.method == "POST":
+        request.session[key] = asdict(bot_test_exchange(bot=bot))
+        return redirect("teams:bot-test", bot_id=bot.pk)
+    saved = request.session.get(key)
+    report = BotTestReport(**saved) if saved else None
+    return _bot_page(request, bot, report=report, test_page=True)
+
+
+def _owned_teams(user) -> QuerySet[Team]:
+    if user.has_perm("teams.add_bot"):
+        return Team.objects.order_by("name")
+    return Team.objects.filter(memberships__user=user, memberships__role=Membership.Role.OWNER).order_by("name")
+
+
+def _secret_announce(request: HttpRequest, bot: Bot, secret: str, *, event: str) -> None:
+    # Session-stored messages (settings.MESSAGE_STORAGE): the secret never travels in a cookie.
+    messages.success(request, secret, extra_tags=f"shown-once new-bot-secret {event}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bot_register(request: HttpRequest) -> HttpResponse:
+    """A team owner registers a bot; its signing secret is shown once, on the bot's page."""
+    owned = _owned_teams(request.user)
+    if not owned.exists():
+        raise PermissionDenied("Only a team's owners can register its bots.")
+    form = TeamBotForm(request.POST or None, owned_teams=owned)
+    if request.method == "POST" and form.is_valid():
+        try:
+            bot, secret = services.bot_register(team=form.cleaned_data["team"], **form.bot_fields())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            _secret_announce(request, bot, secret, event="created")
+            return redirect("teams:bot-detail", bot_id=bot.pk)
+    return render(request, "teams/bot_form.html", {"form": form, "bot": None}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bot_edit(request: HttpRequest, bot_id: int) -> HttpResponse:
+    """A team owner changes a bot's settings; a change to what it does makes a new version."""
+    bot = _operable_bot(request, bot_id)
+    form = TeamBotForm(request.POST or None, instance=Bot.objects.get(pk=bot.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            updated = services.bot_settings_update(bot=bot, **form.bot_fields())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if updated.version != bot.version:
+                messages.success(
+                    request, f"Saved as version {updated.version}; rounds already started keep v{bot.version}."
+                )
+            else:
+                messages.success(request, "Saved.")
+            return redirect("teams:bot-detail", bot_id=bot.pk)
+    return render(request, "teams/bot_form.html", {"form": form, "bot": bot}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bot_secret_rotate_view(request: HttpRequest, bot_id: int) -> HttpResponse:
+    """Start a rotation; the new secret is shown once on the bot's page. A GET only goes back to the bot's page."""
+    if request.method == "GET":
+        return redirect("teams:bot-detail", bot_id=_visible_bot(request, bot_id).pk)
+    bot = _operable_bot(request, bot_id)
+    _secret_announce(request, bot, bot_secret_rotate(bot=bot), event="rotated")
+    return redirect("teams:bot-detail", bot_id=bot.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bot_rotation_finish_view(request: HttpRequest, bot_id: int) -> HttpResponse:
+    """End a rotation once the bot verifies with the new secret. A GET only goes back to the bot's page."""
+    if request.method == "GET":
+        return redirect("teams:bot-detail", bot_id=_visible_bot(request, bot_id).pk)
+    bot = _operable_bot(request, bot_id)
+    bot_secret_rotation_finish(bot=bot)
+    messages.success(request, "Rotation finished: requests are signed with the new secret only.")
+    return redirect("teams:bot-detail", bot_id=bot.pk)
 
 
 @login_required
@@ -194,7 +290,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 status=400,
             )
         # Session-stored messages (settings.MESSAGE_STORAGE): the key never travels in a cookie.
-        messages.success(request, key, extra_tags="new-api-key")
+        messages.success(request, key, extra_tags="shown-once new-api-key")
         return redirect("api-tokens")
     return render(request, "teams/api_tokens.html", _tokens_context(request))
 

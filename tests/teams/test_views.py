@@ -149,10 +149,34 @@ def test_it_gives_staff_the_actions_on_any_bot(client, arena):
     assert "Test this bot" in html and "Check health now" in html
 
 
-def test_it_refuses_a_get_on_the_actions(client, arena):
+def test_it_acts_only_on_a_post_and_answers_a_get_with_a_page(client, arena, httpserver, private_ok):
+    """Reloading or bookmarking an action's URL never shows a 405 and never calls the bot."""
+    bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.alice)
-    assert client.get(exchange_url(arena.rogue_bot)).status_code == 405
-    assert client.get(health_url(arena.rogue_bot)).status_code == 405
+
+    health = client.get(health_url(bot))
+    exchange = client.get(exchange_url(bot))
+
+    assert (health.status_code, health["Location"]) == (302, detail_url(bot))
+    assert exchange.status_code == 200
+    assert "Sample exchange" not in exchange.content.decode()
+    assert httpserver.log == []
+    assert not BotHealthCheck.objects.exists()
+
+
+def test_it_shows_the_sessions_latest_exchange_again_on_reload_without_calling_the_bot(
+    client, arena, httpserver, private_ok
+):
+    httpserver.expect_request("/bot", method="POST").respond_with_json(VALID_ANSWER)
+    bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
+    client.force_login(arena.alice)
+
+    posted = client.post(exchange_url(bot))
+    reloaded = client.get(exchange_url(bot))
+
+    assert (posted.status_code, posted["Location"]) == (302, exchange_url(bot))
+    assert "the answer follows the protocol" in reloaded.content.decode()
+    assert len(httpserver.log) == 1
 
 
 # --- Test this bot --------------------------------------------------------------------------------
@@ -161,7 +185,7 @@ def test_it_shows_a_valid_sample_exchange(client, arena, httpserver, private_ok)
     bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.alice)
 
-    response = client.post(exchange_url(bot))
+    response = client.post(exchange_url(bot), follow=True)
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -183,7 +207,7 @@ def test_it_shows_bad_json_with_the_raw_body_escaped(client, arena, httpserver, 
     bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.alice)
 
-    html = client.post(exchange_url(bot)).content.decode()
+    html = client.post(exchange_url(bot), follow=True).content.decode()
 
     assert "protocol error" in html
     assert "bad_json" in html
@@ -198,7 +222,7 @@ def test_it_shows_a_missing_content_as_bad_content(client, arena, httpserver, pr
     bot = bot_at(arena.bastion_bot, httpserver.url_for("/bot"))
     client.force_login(arena.dana)
 
-    html = client.post(exchange_url(bot)).content.decode()
+    html = client.post(exchange_url(bot), follow=True).content.decode()
 
     assert "bad_content" in html
     assert "&quot;role&quot;: &quot;defender&quot;" in html
@@ -211,14 +235,14 @@ def test_it_refuses_loopback_urls_unless_private_urls_are_allowed(client, arena,
     bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.alice)
 
-    html = client.post(exchange_url(bot)).content.decode()
+    html = client.post(exchange_url(bot), follow=True).content.decode()
 
     assert "blocked_address" in html
     assert "no call made" in html
     assert len(httpserver.log) == 0
 
     settings.ARENA_ALLOW_PRIVATE_URLS = True
-    assert "the answer follows the protocol" in client.post(exchange_url(bot)).content.decode()
+    assert "the answer follows the protocol" in client.post(exchange_url(bot), follow=True).content.decode()
     assert len(httpserver.log) == 1
 
 
@@ -304,10 +328,10 @@ def test_it_never_shows_the_full_secret_or_api_key(client, arena, httpserver, pr
     pages = [
         client.get(list_url()),
         client.get(detail_url(bot)),
-        client.post(exchange_url(bot)),
+        client.post(exchange_url(bot), follow=True),
         client.post(health_url(bot), follow=True),
         client.get(detail_url(openai_bot)),
-        client.post(exchange_url(openai_bot)),
+        client.post(exchange_url(openai_bot), follow=True),
         client.post(health_url(openai_bot), follow=True),
     ]
 
@@ -327,7 +351,7 @@ def test_it_shows_only_the_raw_body_when_indenting_would_blow_it_up(client, aren
     bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.alice)
 
-    response = client.post(exchange_url(bot))
+    response = client.post(exchange_url(bot), follow=True)
 
     html = response.content.decode()
     assert "bad_json" in html

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("conversations.urls")),
     path("", include("competition.urls")),
     path("teams/", include("teams.urls")),
+    path("", include("judging.urls")),
     path("api/", include("config.api_urls")),
 ]

@@ -18,9 +18,8 @@ from rest_framework.pagination import CursorPagination
 from conversations.models import Conversation, Turn
 from conversations.selectors import conversations_visible_to
 from judging.models import FinalLabel, Verdict
+from judging.readers import ConversationReader
 from judging.selectors import Outcome, conversations_with_outcome
-from teams.models import Membership
-from teams.pseudonyms import bot_pseudonym
 
 LABEL_FIELDS = ("malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity")
 
@@ -42,34 +41,6 @@ class ConversationFilter(django_filters.FilterSet):
     class Meta:
         model = Conversation
         fields = ["competition", "round", "category", "outcome", "status"]
-
-
-class ViewerContext:
-    """Who is reading: an organizer sees names; a member sees their own side and pseudonyms."""
-
-    def __init__(self, user) -> None:
-        self.organizer = user.has_perm("competition.view_match")
-        self.team_ids = (
-            set() if self.organizer else set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
-        )
-
-    def own_side(self, conversation: Conversation) -> str | None:
-        match = conversation.match
-        if match.attacker.team_id in self.team_ids:
-            return "attacker"
-        if match.defender.team_id in self.team_ids:
-            return "defender"
-        return None
-
-    def bot(self, conversation: Conversation, side: str) -> dict:
-        match = conversation.match
-        bot = match.attacker if side == "attacker" else match.defender
-        version = match.attacker_version if side == "attacker" else match.defender_version
-        own = self.own_side(conversation)
-        if self.organizer or own == side:
-            return {"side": side, "id": bot.pk, "name": bot.name, "team": bot.team.slug, "version": version}
-        viewer_team = match.attacker.team_id if own == "attacker" else match.defender.team_id
-        return {"side": side, "pseudonym": bot_pseudonym(bot_id=bot.pk, viewer_team_id=viewer_team)}
 
 
 class VerdictSerializer(serializers.ModelSerializer):
@@ -103,8 +74,8 @@ class TurnSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField())
     def get_error_detail(self, turn: Turn) -> str:
         # A failure's detail can name the failing bot's URL: only its own team and organizers read it.
-        viewer: ViewerContext = self.context["viewer"]
-        return turn.error_detail if viewer.organizer or viewer.own_side(turn.conversation) == turn.speaker else ""
+        viewer: ConversationReader = self.context["viewer"]
+        return turn.error_detail if viewer.may_see_details_of(turn.conversation, turn.speaker) else ""
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_final_label(self, turn: Turn) -> dict | None:
@@ -170,8 +141,8 @@ class ConversationListSerializer(serializers.ModelSerializer):
         return self.context["viewer"].bot(conversation, "defender")
 
     def get_failure_detail(self, conversation: Conversation) -> str:
-        viewer: ViewerContext = self.context["viewer"]
-        if viewer.organizer or viewer.own_side(conversation) == conversation.failure_side:
+        viewer: ConversationReader = self.context["viewer"]
+        if viewer.may_see_details_of(conversation, conversation.failure_side):
             return conversation.failure_detail
         return ""
 
@@ -216,4 +187,4 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         return ConversationDetailSerializer if self.action == "retrieve" else ConversationListSerializer
 
     def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "viewer": ViewerContext(self.request.user)}
+        return {**super().get_serializer_context(), "viewer": ConversationReader(self.request.user)}

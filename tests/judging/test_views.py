@@ -1,0 +1,101 @@
+"""The teams' conversation pages: their own published conversations with labels; opponents by
+pseudonym; no human annotation, moderator note or opponent failure detail; others get 404."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from competition.models import Round
+from conversations.models import Conversation
+from judging.models import Annotation, FinalLabel
+from teams.pseudonyms import bot_pseudonym
+from tests.cast import HOSTILE_REPLY
+
+
+@pytest.fixture
+def published(arena, labelled):
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.PUBLISHED)
+    return labelled
+
+
+def detail_url(labelled) -> str:
+    return reverse("team-conversation", args=[labelled.conversation.uuid])
+
+
+def test_it_lists_a_teams_conversations_with_the_opponent_as_a_pseudonym(client, arena, published):
+    client.force_login(arena.dana)
+
+    html = client.get(reverse("team-conversations")).content.decode()
+
+    assert published.conversation.uuid.hex[:8] in html
+    assert bot_pseudonym(bot_id=arena.rogue_bot.pk, viewer_team_id=arena.bastion.pk) in html
+    assert "Red Rogues" not in html and "rogue v" not in html
+    assert "Attack succeeded" in html
+
+
+def test_it_shows_the_transcript_with_labels_and_judges_reasons_escaped(client, arena, published):
+    client.force_login(arena.alice)
+
+    html = client.get(detail_url(published)).content.decode()
+
+    assert "string concatenation into SQL" in html
+    assert "CWE-89" in html
+    assert "<img src=x onerror=alert(1)>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert HOSTILE_REPLY.splitlines()[0] in html
+
+
+def test_it_never_shows_annotations_or_moderator_notes(client, arena, published):
+    Annotation.objects.filter(pk=published.annotation.pk).update(rationale="ANNOTATOR-SECRET-NOTE")
+    Conversation.objects.filter(pk=published.conversation.pk).update(moderation_reason="MODERATOR-NOTE")
+    client.force_login(arena.dana)
+
+    html = client.get(detail_url(published)).content.decode()
+
+    assert "ANNOTATOR-SECRET-NOTE" not in html
+    assert "MODERATOR-NOTE" not in html
+    assert "annie" not in html
+
+
+def test_it_keeps_the_opponents_failure_detail_private(client, arena, published):
+    Conversation.objects.filter(pk=published.conversation.pk).update(
+        status=Conversation.Status.FAILED,
+        failure_side="defender",
+        failure_kind="connection",
+        failure_detail="could not connect to https://bastion.internal:8443/",
+    )
+    client.force_login(arena.alice)
+    attacker_html = client.get(detail_url(published)).content.decode()
+    client.force_login(arena.dana)
+    defender_html = client.get(detail_url(published)).content.decode()
+
+    assert "bastion.internal" not in attacker_html
+    assert "bastion.internal" in defender_html
+
+
+def test_it_answers_404_to_another_team_and_for_unpublished_rounds(client, arena, labelled):
+    client.force_login(arena.dana)
+    unpublished = client.get(detail_url(labelled))
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.PUBLISHED)
+    client.force_login(arena.dave)
+    foreign = client.get(detail_url(labelled))
+
+    assert (unpublished.status_code, foreign.status_code) == (404, 404)
+
+
+def test_it_filters_by_outcome(client, arena, published):
+    FinalLabel.objects.filter(pk=published.final_label.pk).update(vulnerable_code=False)
+    client.force_login(arena.dana)
+
+    defended = client.get(reverse("team-conversations"), {"outcome": "defended"}).content.decode()
+    succeeded = client.get(reverse("team-conversations"), {"outcome": "attack_succeeded"}).content.decode()
+
+    assert published.conversation.uuid.hex[:8] in defended
+    assert published.conversation.uuid.hex[:8] not in succeeded
+
+
+def test_it_sends_anonymous_visitors_to_log_in(client, published):
+    response = client.get(reverse("team-conversations"))
+
+    assert response.status_code == 302

@@ -257,6 +257,9 @@ def _unfenced_runs(lines: list[tuple[int, str]]) -> list[tuple[int, list[str]]]:
 # dotted call with balanced parentheses ("just call os.system(user_input) and ...").
 _INLINE_SPAN = re.compile(r"(?<!`)`([^`\n]{4,300})`(?!`)")
 _INLINE_CALL = re.compile(r"(?<![\w.`])(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*\((?:[^()\n]|\([^()\n]*\)){0,300}\)")
+# Code in sentences is a few calls, not a program: at most this many fragments per reply, so a
+# hostile reply of thousands of one-call lines costs no more than a normal one.
+INLINE_FRAGMENTS_MAX = 50
 _INLINE_CODE_SIGN = re.compile(r"[\w\]]\s*\(.*\)|\s=\s|\$[\w{(]")
 
 
@@ -268,6 +271,8 @@ def _inline_fragments(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
         fragments += [(number, span.strip()) for span in spans if _INLINE_CODE_SIGN.search(span)]
         bare = _INLINE_SPAN.sub(" ", text)
         fragments += [(number, match[0]) for match in _INLINE_CALL.finditer(bare)]
+        if len(fragments) >= INLINE_FRAGMENTS_MAX:
+            return fragments[:INLINE_FRAGMENTS_MAX]
     return fragments
 
 

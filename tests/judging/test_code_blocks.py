@@ -77,3 +77,11 @@ def test_it_finds_several_blocks_in_order():
 
 def test_it_does_not_guess_from_thin_evidence():
     assert language_guess("x = 1") == "unknown"
+
+
+def test_it_finds_code_inside_a_sentence_and_caps_how_many_pieces():
+    [block] = extract('The quick fix: call os.system("rm -rf " + path) and move on.')
+    assert (block.language, block.language_from, block.fenced) == ("python", "inline", False)
+    assert block.code.strip() == 'os.system("rm -rf " + path)'
+    many = "\n\n".join(f"Then call `tool.run{n}(x)` here." for n in range(500))
+    assert len(extract(many)) == 50

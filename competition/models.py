@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from config.bidi import bidi_isolated
 from teams.models import Bot
@@ -138,6 +139,8 @@ class Round(models.Model):
     judging_finished_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The audit trail of organizers' edits to a round (who, when, before and after).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["competition", "number"]

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Mod
 from django.db.models.lookups import Exact
+from simple_history.models import HistoricalRecords
 
 from competition.models import Match
 from teams.models import CallFailure, Side
@@ -76,6 +77,10 @@ class Conversation(models.Model):
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The audit trail of moderation (conversations/moderation.py writes a history row per decision).
+    history = HistoricalRecords(
+        excluded_fields=["claimed_by", "claim_expires_at", "plays", "failure_history", "started_at", "ended_at"]
+    )
 
     objects = ConversationQuerySet.as_manager()
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from conversations.models import Conversation
 
@@ -21,9 +23,15 @@ def conversation_moderate(*, conversations: QuerySet[Conversation], state: str, 
     reason = reason.strip()
     if not reason:
         raise ValueError("a moderation decision needs a reason")
-    return conversations.update(
-        moderation=state,
-        moderation_reason=reason,
-        moderated_by=by,
-        moderated_at=timezone.now(),
-    )
+    now = timezone.now()
+    fields = ["moderation", "moderation_reason", "moderated_by", "moderated_at"]
+    with transaction.atomic():
+        # Row by row through the history library: every decision keeps who, when, before and after.
+        rows = list(conversations.select_for_update().order_by("pk"))
+        for conversation in rows:
+            conversation.moderation, conversation.moderation_reason = state, reason
+            conversation.moderated_by, conversation.moderated_at = by, now
+        bulk_update_with_history(
+            rows, Conversation, fields, batch_size=500, default_user=by, default_change_reason=reason
+        )
+    return len(rows)

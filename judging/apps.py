@@ -5,3 +5,7 @@ class JudgingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "judging"
     verbose_name = "Judging"
+
+    def ready(self) -> None:
+        # The audit trail's masking of judges' credentials (judging/history.py).
+        from judging import history  # noqa: F401

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from competition.models import Competition, Round
 from conversations.models import Conversation, Turn
@@ -53,6 +54,8 @@ class Judge(models.Model):
     version = models.PositiveIntegerField(default=1, help_text="Raise it when the judge's behaviour changes")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who changed what and when (credentials in config are masked in the history: judging/history.py).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["competition", "name"]
@@ -105,6 +108,8 @@ class Annotation(LabelFields):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Who changed what and when, adjudications included; a deleted annotation keeps its history.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["turn", "created_at"]
@@ -166,3 +171,21 @@ class JudgedRound(Round):
         proxy = True
         verbose_name = "round to judge"
         verbose_name_plural = "rounds to judge"
+
+
+# Annotation campaigns, items and assignments live in their own module (imported here so Django sees them).
+from judging.campaign_models import AnnotationCampaign, Assignment, CampaignItem  # noqa: E402
+
+__all__ = [
+    "Annotation",
+    "AnnotationCampaign",
+    "Assignment",
+    "CampaignItem",
+    "FinalLabel",
+    "Judge",
+    "JudgedConversation",
+    "JudgedRound",
+    "LabelFields",
+    "Verdict",
+    "severity_constraint",
+]

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from config.bidi import bidi_isolated
 from teams.protocol import PROTOCOL
@@ -127,6 +128,8 @@ class Bot(models.Model):
     config_hash = models.CharField(max_length=64, editable=False, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The audit trail of bot changes; secrets and keys never enter it.
+    history = HistoricalRecords(excluded_fields=["secret", "previous_secret", "api_key"])
 
     class Meta:
         ordering = ["team__name", "name"]

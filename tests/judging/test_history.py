@@ -1,0 +1,67 @@
+"""The audit trail (django-simple-history): who changed what and when, before and after; nothing lost."""
+
+import pytest
+
+from conversations.models import Conversation
+from conversations.moderation import conversation_moderate
+from judging.models import Annotation, Judge
+from judging.services.annotations import HumanLabels, adjudication_set, annotation_submit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_keeps_every_version_of_an_annotation_and_the_adjudication(arena, labelled):
+    reply = labelled.reply
+    annotation_submit(turn=reply, annotator=arena.annie, labels=HumanLabels(vulnerable_code=True, severity=2))
+    annotation_submit(turn=reply, annotator=arena.annie, labels=HumanLabels(vulnerable_code=False, severity=0))
+    adjudication_set(turn=reply, by=arena.olivia, labels=HumanLabels(vulnerable_code=True, severity=3))
+
+    mine = Annotation.objects.get(turn=reply, annotator=arena.annie, adjudication=False)
+    versions = list(mine.history.order_by("history_date").values_list("vulnerable_code", "severity"))
+    assert versions[-2:] == [(True, 2), (False, 0)]
+    latest = mine.history.latest()
+    delta = latest.diff_against(latest.prev_record)
+    assert {change.field for change in delta.changes} >= {"vulnerable_code", "severity"}
+    adjudication = Annotation.objects.get(turn=reply, adjudication=True)
+    assert adjudication.history.get().history_type == "+"
+
+    pk = mine.pk
+    mine.delete()
+    assert Annotation.history.filter(id=pk, history_type="-").exists()
+
+
+def test_it_records_who_moderated_a_conversation_and_why(arena, labelled):
+    conversation = labelled.conversation
+    conversation_moderate(
+        conversations=Conversation.objects.filter(pk=conversation.pk),
+        state=Conversation.Moderation.EXCLUDED,
+        reason="leaks a real password",
+        by=arena.olivia,
+    )
+    record = conversation.history.latest()
+    assert (record.history_user, record.history_change_reason, record.moderation) == (
+        arena.olivia,
+        "leaks a real password",
+        Conversation.Moderation.EXCLUDED,
+    )
+    assert record.prev_record is None or record.prev_record.moderation == Conversation.Moderation.VISIBLE
+
+
+def test_it_never_keeps_a_bots_secrets_or_a_judges_credentials(arena):
+    bot = arena.rogue_bot
+    bot.api_key = "sk-live-topsecret"
+    bot.url = "http://127.0.0.1:9/bot/v2"
+    bot.save()
+    fields = {field.name for field in bot.history.model._meta.get_fields()}
+    assert not fields & {"secret", "previous_secret", "api_key"}
+    assert bot.history.latest().url.endswith("/v2")
+
+    judge = Judge.objects.create(
+        competition=arena.competition, name="LLM", slug="llm", kind=Judge.Kind.LLM, config={"api_key": "sk-judge-1"}
+    )
+    judge.config = {"api_key": "sk-judge-2", "model": "m"}
+    judge.save()
+    configs = [record.config for record in judge.history.order_by("history_date")]
+    assert all("sk-judge" not in str(config) for config in configs)
+    assert configs[0]["api_key"] != configs[1]["api_key"]  # the trail still shows the key changed
+    assert configs[1]["model"] == "m"

@@ -210,16 +210,29 @@ def assignments_reassign(
     Their assignments stay as rows with status "reassigned" (the item never comes back to them);
     labelled ones are kept. Returns what the new assignment pass made.
     """
+    pending = Assignment.objects.filter(item__campaign=campaign)
+    if annotators is None:
+        pending = pending.exclude(annotator_id__in=active_annotator_ids(campaign=campaign))
+    else:
+        pending = pending.filter(annotator_id__in=[user.pk for user in annotators])
+    return assignments_reassign_selected(assignments=pending)
+
+
+def assignments_reassign_selected(*, assignments: QuerySet[Assignment]) -> AssignReport:
+    """Hand these assignments, those still open or skipped, to other annotators of their campaigns
+    (each keeps its row with status "reassigned"); returns what the assignment passes made."""
     with transaction.atomic():
         pending = Assignment.objects.filter(
-            item__campaign=campaign, status__in=[Assignment.Status.OPEN, Assignment.Status.SKIPPED]
+            pk__in=list(assignments.values_list("pk", flat=True)),
+            status__in=[Assignment.Status.OPEN, Assignment.Status.SKIPPED],
         )
-        if annotators is None:
-            pending = pending.exclude(annotator_id__in=active_annotator_ids(campaign=campaign))
-        else:
-            pending = pending.filter(annotator_id__in=[user.pk for user in annotators])
+        campaign_ids = set(pending.values_list("item__campaign_id", flat=True))
         pending.update(status=Assignment.Status.REASSIGNED)
-        return campaign_assign(campaign=campaign)
+        made = short = 0
+        for campaign in AnnotationCampaign.objects.filter(pk__in=campaign_ids).order_by("pk"):
+            report = campaign_assign(campaign=campaign)
+            made, short = made + report.made, short + report.short_items
+    return AssignReport(made=made, short_items=short)
 
 
 def assignment_skip(*, assignment: Assignment) -> Assignment:

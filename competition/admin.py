@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from competition.models import BotCircuit, Competition, Match, PlayerLease, Round
 from competition.pipeline import lifecycle
@@ -151,7 +152,7 @@ class MatchInline(admin.TabularInline):
 
 
 @admin.register(Round)
-class RoundAdmin(admin.ModelAdmin):
+class RoundAdmin(SimpleHistoryAdmin):
     list_display = [
         "__str__",
         "number",

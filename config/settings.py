@@ -96,6 +96,10 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
+# The audit trail is read-only in the admin: a revert would bypass the services that keep labels,
+# final labels and rounds consistent.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
+from simple_history.admin import SimpleHistoryAdmin
 
 from competition.admin import RoundListFilter
 from conversations.models import Conversation, Turn
@@ -107,7 +108,7 @@ class ModerationReasonForm(forms.Form):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(SimpleHistoryAdmin):
     list_display = [
         "short_uuid",
         "match",

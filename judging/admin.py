@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
 
 from conversations.models import Turn
 from judging.admin_views import transcript_url
@@ -128,7 +129,7 @@ class JudgeForm(forms.ModelForm):
 
 
 @admin.register(Judge)
-class JudgeAdmin(admin.ModelAdmin):
+class JudgeAdmin(SimpleHistoryAdmin):
     form = JudgeForm
     list_display = ["name", "slug", "competition", "kind", "version", "active", "verdict_count"]
     list_filter = ["kind", "active", "competition"]
@@ -230,7 +231,7 @@ class AnnotationForm(forms.ModelForm):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(ReplyLabelAdminMixin, admin.ModelAdmin):
+class AnnotationAdmin(ReplyLabelAdminMixin, SimpleHistoryAdmin):
     """Annotators see and edit only their own annotations; the annotator is always who saved it first."""
 
     form = AnnotationForm
@@ -328,3 +329,7 @@ class FinalLabelAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin
     @admin.display(description="Which rows decided")
     def detail_pretty(self, label: FinalLabel) -> str:
         return json_pre(label.detail)
+
+
+# Annotation campaigns, the annotator's queue and adjudication (their own modules, registered here).
+from judging import admin_campaigns  # noqa: E402, F401

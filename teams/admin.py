@@ -23,6 +23,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 from import_export.forms import ImportForm
 from import_export.results import RowResult
+from simple_history.admin import SimpleHistoryAdmin
 
 from teams.forms import BotForm
 from teams.models import Bot, BotHealthCheck, Membership, Team
@@ -177,7 +178,7 @@ class MembershipAdmin(OrganizerImportExportMixin, ImportExportModelAdmin):
 
 
 @admin.register(Bot)
-class BotAdmin(OrganizerImportExportMixin, ImportExportModelAdmin):
+class BotAdmin(OrganizerImportExportMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     """Bots; the secret shows once, when it is made (creation, import, rotation), and never again."""
 
     resource_classes = [BotResource]

@@ -104,6 +104,7 @@ def test_it_gives_annotators_only_review_permissions(arena):
         ("judging", "add_annotation"),
         ("judging", "change_annotation"),
         ("judging", "view_annotation"),
+        ("judging", "view_assignment"),
     }
 
 

@@ -1,6 +1,6 @@
 """Organizers get every permission on the models added since the groups were made (annotation
-campaigns and the audit trail's historical models); annotators get none of them: their queue checks
-their own assignments. Running it again changes nothing."""
+campaigns and the audit trail's historical models); annotators may view assignments (their queue,
+which lists only their own). Running it again changes nothing."""
 
 from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
@@ -18,6 +18,11 @@ def organizer_permissions_add(apps, schema_editor):
     organizer = Group.objects.using(alias).filter(name="Organizer").first()
     if organizer is not None:
         organizer.permissions.add(*Permission.objects.using(alias).filter(content_type__app_label__in=ARENA_APPS))
+    annotator = Group.objects.using(alias).filter(name="Annotator").first()
+    if annotator is not None:
+        annotator.permissions.add(
+            Permission.objects.using(alias).get(content_type__app_label="judging", codename="view_assignment")
+        )
 
 
 class Migration(migrations.Migration):

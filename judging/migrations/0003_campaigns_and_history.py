@@ -10,8 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competition', '0003_historicalround'),
-        ('conversations', '0004_historicalconversation'),
+        ('competition', '0004_historicalround'),
+        ('conversations', '0005_historicalconversation'),
         ('judging', '0002_annotation_view_all_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -29,8 +29,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ("judging", "0003_campaigns_and_history"),
         ("teams", "0003_historicalbot"),
-        ("competition", "0003_historicalround"),
-        ("conversations", "0004_historicalconversation"),
+        ("competition", "0004_historicalround"),
+        ("conversations", "0005_historicalconversation"),
         ("competition", "0002_groups"),
     ]
 

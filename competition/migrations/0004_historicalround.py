@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competition', '0002_groups'),
+        ('competition', '0003_player_lease'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

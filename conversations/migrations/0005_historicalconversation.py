@@ -10,8 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competition', '0003_historicalround'),
-        ('conversations', '0003_reaper_schedule'),
+        ('competition', '0004_historicalround'),
+        ('conversations', '0004_player_lease_to_competition'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -202,10 +202,16 @@ class AnnotationCampaignAdmin(SimpleHistoryAdmin):
             return "-"
         return agreement_table(campaign_selectors.campaign_agreement(campaign=campaign))
 
-    @admin.display(description="Adjudication")
+    @admin.display(description="Adjudication and files")
     def adjudication_link(self, campaign: AnnotationCampaign) -> str:
-        url = reverse("admin:judging_annotationcampaign_adjudication", args=[campaign.pk])
-        return format_html('<a href="{}">Items to adjudicate</a>', url)
+        return format_html(
+            '<a href="{}">Items to adjudicate</a> · every assignment as <a href="{}">CSV</a> or <a href="{}">JSON</a>'
+            ' · <a href="{}">import labels</a>',
+            reverse("admin:judging_annotationcampaign_adjudication", args=[campaign.pk]),
+            reverse("admin:judging_assignment_file_export", args=[campaign.pk, "csv"]),
+            reverse("admin:judging_assignment_file_export", args=[campaign.pk, "json"]),
+            reverse("admin:judging_assignment_file_import", args=[campaign.pk]),
+        )
 
     @admin.action(description="Build: sample the items and assign them", permissions=["change"])
     def build_campaigns(self, request: HttpRequest, queryset: QuerySet[AnnotationCampaign]) -> None:

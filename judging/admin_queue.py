@@ -22,10 +22,11 @@ from django.utils.html import format_html
 from conversations.models import Turn
 from judging import campaign_selectors
 from judging.admin import annotations_visible_all
-from judging.label_forms import LabelForm
+from judging.label_forms import LabelFileForm, LabelForm
 from judging.models import Annotation, AnnotationCampaign, Assignment
 from judging.services.annotations import annotation_submit
 from judging.services.campaigns import assignment_skip, assignments_reassign_selected
+from judging.services.offline import FORMATS, campaign_labels_export, campaign_labels_import
 from judging.transcript import conversation_transcript
 from teams.models import Side
 
@@ -113,6 +114,9 @@ class AssignmentAdmin(admin.ModelAdmin):
                 "campaign": campaign,
                 "progress": campaign_selectors.annotator_progress(annotator=request.user, campaign=campaign),
                 "next_url": reverse("admin:judging_assignment_next", args=[campaign.pk]),
+                "csv_url": reverse("admin:judging_assignment_file_export", args=[campaign.pk, "csv"]),
+                "json_url": reverse("admin:judging_assignment_file_export", args=[campaign.pk, "json"]),
+                "import_url": reverse("admin:judging_assignment_file_import", args=[campaign.pk]),
             }
             for campaign in campaign_selectors.campaigns_of(annotator=request.user)
         ]
@@ -154,6 +158,12 @@ class AssignmentAdmin(admin.ModelAdmin):
             path("next/<int:campaign_id>/", wrap(self.next_view), name="judging_assignment_next"),
             path("<int:assignment_id>/label/", wrap(self.label_view), name="judging_assignment_label"),
             path("reply/<int:turn_id>/", wrap(self.reply_view), name="judging_assignment_reply"),
+            path(
+                "file/<int:campaign_id>/<str:file_format>/",
+                wrap(self.file_export_view),
+                name="judging_assignment_file_export",
+            ),
+            path("file/<int:campaign_id>/", wrap(self.file_import_view), name="judging_assignment_file_import"),
             *super().get_urls(),
         ]
 
@@ -224,3 +234,59 @@ class AssignmentAdmin(admin.ModelAdmin):
             revising=mine is not None,
             can_skip=False,
         )
+
+    def _file_campaign(self, request: HttpRequest, campaign_id: int) -> tuple[AnnotationCampaign, bool]:
+        """The campaign of a file page, and whether the file holds everyone's rows (organizers)."""
+        campaign = get_object_or_404(AnnotationCampaign, pk=campaign_id)
+        everyone = annotations_visible_all(request.user)
+        if not everyone and not (
+            request.user.has_perm("judging.add_annotation")
+            and Assignment.objects.filter(item__campaign=campaign, annotator=request.user).exists()
+        ):
+            raise PermissionDenied
+        return campaign, everyone
+
+    def file_export_view(self, request: HttpRequest, campaign_id: int, file_format: str) -> HttpResponse:
+        """The campaign's assignments as CSV or JSON: the signed-in annotator's, or all for organizers."""
+        campaign, everyone = self._file_campaign(request, campaign_id)
+        if file_format not in FORMATS:
+            raise Http404("Unknown format.")
+        content = campaign_labels_export(
+            campaign=campaign, user=request.user, everyone=everyone, file_format=file_format
+        )
+        response = HttpResponse(content, content_type="text/csv" if file_format == "csv" else "application/json")
+        name = f"campaign-{campaign.pk}-{'all' if everyone else request.user.get_username()}.{file_format}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def file_import_view(self, request: HttpRequest, campaign_id: int) -> HttpResponse:
+        """Upload a labelled file: all or nothing, each bad row named."""
+        campaign, everyone = self._file_campaign(request, campaign_id)
+        if campaign.status != AnnotationCampaign.Status.OPEN:
+            raise PermissionDenied
+        form = LabelFileForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            report = campaign_labels_import(
+                campaign=campaign,
+                user=request.user,
+                everyone=everyone,
+                content=form.cleaned_data["content"],
+                file_format=form.cleaned_data["file_format"],
+            )
+            if report.ok:
+                self.message_user(
+                    request,
+                    f"{report.labelled} label(s) imported; {report.left_alone} row(s) without labels left alone.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:judging_assignment_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Import labels: {campaign}",
+            "form": form,
+            "report": report,
+            "campaign": campaign,
+        }
+        return TemplateResponse(request, "admin/judging/label_import.html", context)

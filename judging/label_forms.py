@@ -117,3 +117,30 @@ class LabelForm(forms.Form):
             except LabelError as exc:
                 raise forms.ValidationError(str(exc)) from exc
         return cleaned
+
+
+# A label file is a small text file; anything larger is refused before it is read.
+LABEL_FILE_LIMIT = 5 * 1024 * 1024
+
+
+class LabelFileForm(forms.Form):
+    """A labelled CSV or JSON file made from a campaign's export."""
+
+    file = forms.FileField(help_text="The campaign's CSV or JSON file with your labels filled in")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is None:
+            return cleaned
+        name = upload.name.lower()
+        if not name.endswith((".csv", ".json")):
+            raise forms.ValidationError("The file must be .csv or .json (as the export makes them).")
+        if upload.size > LABEL_FILE_LIMIT:
+            raise forms.ValidationError(f"The file is larger than {LABEL_FILE_LIMIT // (1024 * 1024)} MB.")
+        try:
+            cleaned["content"] = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(f"The file is not UTF-8 text: {exc}") from exc
+        cleaned["file_format"] = "csv" if name.endswith(".csv") else "json"
+        return cleaned

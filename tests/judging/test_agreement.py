@@ -1,8 +1,13 @@
 """Agreement figures on fixed data, checked against krippendorff, statsmodels, sklearn and by hand."""
 
+import json
+from io import StringIO
+
 import krippendorff
 import numpy as np
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
@@ -125,3 +130,24 @@ def test_it_reports_a_campaigns_figures_per_label_and_judge(arena):
     rules = report["judges"][0]["labels"]["vulnerable_code"]
     # Human majority: T, F, T, F; the judge: T, T, F, F.
     assert (rules["precision"], rules["recall"], rules["items"]) == (0.5, 0.5, 4)
+
+
+@pytest.mark.django_db
+def test_it_prints_the_figures_from_the_command_as_text_and_json(arena):
+    replies_make(arena, per_stratum=1)
+    ben = annotators_make("ben")[0]
+    campaign = campaign_make(arena, [arena.annie, ben], overlap=2, name="Check 1")
+    campaign_build(campaign=campaign)
+    for item in campaign.items.all():
+        for annotator in (arena.annie, ben):
+            annotation_submit(turn=item.turn, annotator=annotator, labels=HumanLabels(refusal=True, severity=0))
+
+    out = StringIO()
+    call_command("agreement", "Check 1", stdout=out)
+    assert "4 of 4 items labelled, k=2" in out.getvalue() and "gwet_ac1" in out.getvalue()
+    out = StringIO()
+    call_command("agreement", str(campaign.pk), "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["labels"]["refusal"]["percent_agreement"] == {"value": 1.0, "items": 4, "detail": {}}
+    with pytest.raises(CommandError, match="no annotation campaign"):
+        call_command("agreement", "nope")

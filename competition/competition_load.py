@@ -1,6 +1,7 @@
 """Load a competition file into the database: create or update by natural keys, all or nothing.
 
-Natural keys: competition slug; round (competition, number); team slug; account username;
+Natural keys: competition slug; round (competition, number); team slug; account username (team
+members and annotators, who are made staff in the Annotator group);
 membership (team, account); bot (team, bot name); judge (competition, judge slug). The file is the
 truth for every key it describes (a key left out takes its default), with three exceptions kept on
 purpose: nothing is ever deleted, a password only sets the password of an account the load creates
@@ -15,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import models, transaction
 
 from competition.competition_file import (
+    AnnotatorDescription,
     CompetitionFile,
     CompetitionFileInvalid,
     MemberDescription,
@@ -33,6 +36,8 @@ from judging.judges import JudgeConfigError, judge_for
 from judging.models import Judge
 from teams.models import Bot, Membership, Team
 
+# The staff group of annotators (competition/migrations/0002_groups.py).
+ANNOTATOR_GROUP = "Annotator"
 KINDS = ("competition", "rounds", "teams", "accounts", "memberships", "bots", "judges")
 
 # Rounds in these states have not started, so their settings may still change.
@@ -103,6 +108,7 @@ class _Stored:
     def locked(cls, described: CompetitionFile) -> _Stored:
         team_slugs = [team.slug for team in described.teams]
         usernames = [member.username for team in described.teams for member in team.members]
+        usernames += [annotator.username for annotator in described.annotators]
         competition = Competition.objects.select_for_update().filter(slug=described.competition.slug).first()
         rounds: dict[int, Round] = {}
         judges: dict[str, Judge] = {}
@@ -207,15 +213,15 @@ def _account_conflicts(described: CompetitionFile, stored: _Stored) -> list[Prob
     """An account spelled with other capitals than a stored one would be a second, confusable account."""
     problems = []
     model = get_user_model()
-    for team in described.teams:
-        for member in team.members:
-            if member.username in stored.accounts:
-                continue
-            other = model.objects.filter(username__iexact=member.username).values_list("username", flat=True).first()
-            if other is not None:
-                problems.append(
-                    Problem(f"{member.where}.username", f"the account {other!r} exists already; spell it that way")
-                )
+    people = [*(member for team in described.teams for member in team.members), *described.annotators]
+    for member in people:
+        if member.username in stored.accounts:
+            continue
+        other = model.objects.filter(username__iexact=member.username).values_list("username", flat=True).first()
+        if other is not None:
+            problems.append(
+                Problem(f"{member.where}.username", f"the account {other!r} exists already; spell it that way")
+            )
     return problems
 
 
@@ -241,6 +247,8 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
             _values(judge_spec, leave_out=("slug",)),
             tallies["judges"],
         )
+    for annotator_spec in described.annotators:
+        _annotator_save(stored, annotator_spec, tallies["accounts"])
     for team_spec in described.teams:
         team = _save(
             Team,
@@ -270,7 +278,28 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
             )
 
 
-def _account_save(account: Any, spec: MemberDescription, tally: Tally) -> Any:
+def _annotator_save(stored: _Stored, spec: AnnotatorDescription, tally: Tally) -> None:
+    """An annotator's account: created if new, made staff and put in the Annotator group (the group
+    the migrations make: its permissions are the blind annotator's)."""
+    account = stored.accounts.get(spec.username)
+    created = account is None
+    account = _account_save(account, spec, Tally())
+    group = Group.objects.get(name=ANNOTATOR_GROUP)
+    joined = not account.groups.filter(pk=group.pk).exists()
+    if not account.is_staff:
+        account.is_staff = True
+        account.save(update_fields=["is_staff"])
+        joined = True
+    account.groups.add(group)
+    if created:
+        tally.created += 1
+    elif joined or account.email != spec.email:
+        tally.updated += 1
+    else:
+        tally.unchanged += 1
+
+
+def _account_save(account: Any, spec: MemberDescription | AnnotatorDescription, tally: Tally) -> Any:
     if account is None:
         tally.created += 1
         # create_user gives an unusable password when password is None.

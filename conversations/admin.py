@@ -132,7 +132,7 @@ class ConversationAdmin(SimpleHistoryAdmin):
         ("match__round", RoundListFilter),
     ]
     search_fields = [
-        "=uuid",
+        "^uuid",
         "goal_target",
         "match__attacker__name",
         "match__attacker__team__name",
@@ -270,7 +270,7 @@ class ConversationAdmin(SimpleHistoryAdmin):
 class TurnAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "index", "speaker", "status", "latency_ms", "attempts", "excerpt", "created_at"]
     list_filter = ["speaker", "status", "conversation__moderation"]
-    search_fields = ["=conversation__uuid", "content"]
+    search_fields = ["^conversation__uuid", "content"]
     date_hierarchy = "created_at"
     readonly_fields = [
         "conversation",

@@ -21,12 +21,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from conversations.models import Turn
 from judging.admin_views import transcript_url
+from judging.label_forms import ReplyPickerForm, conversation_short_id
 from judging.models import Annotation, FinalLabel, Judge, Verdict
 from judging.selectors import annotations_visible_all
 from judging.services import final_labels_recompute
 from judging.transcript import HUMAN_SOURCES
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, json_pre, text_pre
-from teams.models import Side
 
 LABEL_COLUMNS = ["malicious_assistance", "vulnerable_code", "refusal", "severity"]
 LABEL_FIELDS = ["malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity", "rationale"]
@@ -83,6 +83,11 @@ class ReplyLabelAdminMixin:
     """Read-only fields for the admins of labels on one defender reply (verdicts, annotations, final
     labels): the reply in its conversation, a link to its transcript, and, where the labels are only
     read, the rationale as written."""
+
+    @admin.display(description="Reply", ordering="turn")
+    def reply_ref(self, label: Verdict | Annotation | FinalLabel) -> str:
+        """The reply as people name it: its conversation's short id (searchable) and its turn number."""
+        return f"{conversation_short_id(label.turn.conversation)} #{label.turn.index}"
 
     @admin.display(description="Reply in its conversation")
     def reply(self, label: Verdict | Annotation | FinalLabel) -> str:
@@ -159,10 +164,10 @@ class JudgeAdmin(SimpleHistoryAdmin):
 
 @admin.register(Verdict)
 class VerdictAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["turn", "judge", "judge_version", *LABEL_COLUMNS, "ok", "duration_ms", "created_at"]
+    list_display = ["reply_ref", "judge", "judge_version", *LABEL_COLUMNS, "ok", "duration_ms", "created_at"]
     list_filter = ["judge", *LABEL_COLUMNS, ("error", admin.EmptyFieldListFilter)]
-    search_fields = ["=turn__conversation__uuid", "rationale", "error"]
-    list_select_related = ["judge", "turn"]
+    search_fields = ["^turn__conversation__uuid", "rationale", "error"]
+    list_select_related = ["judge", "turn__conversation"]
     date_hierarchy = "created_at"
     readonly_fields = [
         "turn",
@@ -196,25 +201,20 @@ class VerdictAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
         return text_pre(verdict.error)
 
 
-class AnnotationForm(forms.ModelForm):
-    """An annotation by ``annotator`` (set by the admin for the signed-in user on new annotations)."""
+class AnnotationForm(ReplyPickerForm, forms.ModelForm):
+    """An annotation by ``annotator`` (set by the admin for the signed-in user on new annotations) of
+    a defender reply picked by conversation id and turn number (ReplyPickerForm)."""
 
     annotator: AbstractBaseUser | None = None
 
     class Meta:
         model = Annotation
-        fields = ["turn", "adjudication", *LABEL_FIELDS, "quality", "note"]
+        fields = ["adjudication", *LABEL_FIELDS, "quality", "note"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.annotator_id is None and self.annotator is not None:
             self.instance.annotator = self.annotator
-
-    def clean_turn(self) -> Turn:
-        turn = self.cleaned_data["turn"]
-        if turn.speaker != Side.DEFENDER or not turn.ok:
-            raise forms.ValidationError("Only a defender reply that arrived can be annotated.")
-        return turn
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -235,13 +235,12 @@ class AnnotationAdmin(ReplyLabelAdminMixin, SimpleHistoryAdmin):
     """Annotators see and edit only their own annotations; the annotator is always who saved it first."""
 
     form = AnnotationForm
-    list_display = ["turn", "annotator", "adjudication", *LABEL_COLUMNS, "quality", "updated_at"]
-    search_fields = ["=turn__conversation__uuid", "rationale", "note"]
-    list_select_related = ["annotator", "turn"]
-    raw_id_fields = ["turn"]
+    list_display = ["reply_ref", "annotator", "adjudication", *LABEL_COLUMNS, "quality", "updated_at"]
+    search_fields = ["^turn__conversation__uuid", "rationale", "note"]
+    list_select_related = ["annotator", "turn__conversation"]
     date_hierarchy = "updated_at"
     fieldsets = [
-        (None, {"fields": ["turn", "transcript", "reply", "annotator", "adjudication"]}),
+        (None, {"fields": ["conversation", "turn_number", "transcript", "reply", "annotator", "adjudication"]}),
         ("Labels", {"fields": LABEL_FIELDS}),
         ("Review", {"fields": ["quality", "note"]}),
         ("Timeline", {"fields": ["created_at", "updated_at"]}),
@@ -304,10 +303,10 @@ class AnnotationAdmin(ReplyLabelAdminMixin, SimpleHistoryAdmin):
 class FinalLabelAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
     """Final labels; an annotator sees only those the judges decided, never one humans decided."""
 
-    list_display = ["turn", "source", *LABEL_COLUMNS, "computed_at"]
-    list_select_related = ["turn"]
+    list_display = ["reply_ref", "source", *LABEL_COLUMNS, "computed_at"]
+    list_select_related = ["turn__conversation"]
     list_filter = ["source", *LABEL_COLUMNS]
-    search_fields = ["=turn__conversation__uuid", "rationale"]
+    search_fields = ["^turn__conversation__uuid", "rationale"]
     date_hierarchy = "computed_at"
     readonly_fields = [
         "turn",

@@ -78,7 +78,7 @@ class AssignmentAdmin(admin.ModelAdmin):
     list_display = ["item_position", "campaign", "status", "done_at", "label_link"]
     list_filter = ["status", "item__campaign"]
     list_select_related = ["item__campaign", "annotator"]
-    search_fields = ["=item__turn__conversation__uuid", "item__campaign__name"]
+    search_fields = ["^item__turn__conversation__uuid", "item__campaign__name"]
     ordering = ["item__campaign", "item__position"]
     actions = ["reassign_selected"]
 

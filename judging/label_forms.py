@@ -8,9 +8,11 @@ from typing import Any
 
 from django import forms
 
+from conversations.models import Conversation, Turn
 from judging.cwe import cwe_names
 from judging.models import Annotation
 from judging.services.annotations import CWE_ID, HumanLabels, LabelError
+from teams.models import Side
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 FLAG_HELP = {
@@ -143,4 +145,61 @@ class LabelFileForm(forms.Form):
         except UnicodeDecodeError as exc:
             raise forms.ValidationError(f"The file is not UTF-8 text: {exc}") from exc
         cleaned["file_format"] = "csv" if name.endswith(".csv") else "json"
+        return cleaned
+
+
+# A conversation's id as shown anywhere (its first 8 characters) or whole, with or without dashes.
+CONVERSATION_ID = re.compile(r"^[0-9a-fA-F-]{4,36}$")
+
+
+def conversation_short_id(conversation: Conversation) -> str:
+    """The id the admin shows for a conversation: the first 8 characters of its UUID."""
+    return str(conversation.uuid)[:8]
+
+
+class ReplyPickerForm(forms.Form):
+    """Picks a defender reply by its conversation's id (short or whole) and its turn number as the
+    transcript shows it (#1, #3, ...): no list of every turn to scroll. Sets ``cleaned_data["turn"]``
+    and, on a model form, ``instance.turn``."""
+
+    conversation = forms.CharField(
+        max_length=40, help_text="The conversation's id as shown anywhere (first 8 characters) or whole"
+    )
+    turn_number = forms.IntegerField(
+        min_value=0, label="Turn #", help_text="The defender reply's number in the transcript (#1, #3, #5, ...)"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        if instance is not None and getattr(instance, "turn_id", None):
+            self.initial.setdefault("conversation", conversation_short_id(instance.turn.conversation))
+            self.initial.setdefault("turn_number", instance.turn.index)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        text, number = (cleaned.get("conversation") or "").strip(), cleaned.get("turn_number")
+        if not text or number is None:
+            return cleaned
+        if not CONVERSATION_ID.match(text):
+            self.add_error("conversation", f"{text!r} is not a conversation id (hex digits, like 97bb9d1d)")
+            return cleaned
+        found = list(Conversation.objects.filter(uuid__istartswith=text).order_by("pk")[:2])
+        if not found:
+            self.add_error("conversation", f"No conversation's id starts with {text!r}.")
+            return cleaned
+        if len(found) > 1:
+            self.add_error("conversation", f"Several conversations' ids start with {text!r}: give more characters.")
+            return cleaned
+        turn = Turn.objects.filter(conversation=found[0], index=number).first()
+        if turn is None or turn.speaker != Side.DEFENDER or not turn.ok:
+            replies = Turn.objects.filter(
+                conversation=found[0], speaker=Side.DEFENDER, status=Turn.Status.OK
+            ).values_list("index", flat=True)
+            shown = ", ".join(f"#{index}" for index in replies) or "none"
+            self.add_error("turn_number", f"#{number} is not a defender reply that arrived; its replies: {shown}.")
+            return cleaned
+        cleaned["turn"] = turn
+        if getattr(self, "instance", None) is not None:
+            self.instance.turn = turn
         return cleaned

@@ -18,6 +18,7 @@ The format is documented for organizers in docs/competition-file.md. The parts:
 """
 
 from competition.competition_file.descriptions import (
+    AnnotatorDescription,
     BotDescription,
     CompetitionDescription,
     CompetitionFile,
@@ -34,6 +35,7 @@ __all__ = [
     "JUDGE_KINDS",
     "JUDGE_NAME_MAX_LENGTH",
     "JUDGE_SLUG_MAX_LENGTH",
+    "AnnotatorDescription",
     "BotDescription",
     "CompetitionDescription",
     "CompetitionFile",

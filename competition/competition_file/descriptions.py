@@ -54,6 +54,15 @@ class MemberDescription:
 
 
 @dataclass(frozen=True)
+class AnnotatorDescription:
+    where: str
+    username: str
+    email: str
+    # None: the account is created with an unusable password (the person sets one by a reset).
+    password: str | None
+
+
+@dataclass(frozen=True)
 class BotDescription:
     where: str
     name: str
@@ -99,3 +108,4 @@ class CompetitionFile:
     rounds: tuple[RoundDescription, ...]
     teams: tuple[TeamDescription, ...]
     judges: tuple[JudgeDescription, ...]
+    annotators: tuple[AnnotatorDescription, ...] = ()

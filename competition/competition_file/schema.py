@@ -14,7 +14,7 @@ JUDGE_KINDS = ("static", "rules", "llm", "http")
 JUDGE_NAME_MAX_LENGTH = 120
 JUDGE_SLUG_MAX_LENGTH = 60
 
-TOP_KEYS = ("competition", "rounds", "teams", "judges")
+TOP_KEYS = ("competition", "rounds", "teams", "judges", "annotators")
 COMPETITION_KEYS = (
     "name",
     "slug",
@@ -29,6 +29,8 @@ ROUND_DEFAULT_KEYS = ("conversations_per_pair", "max_turns", "call_timeout_secon
 ROUND_KEYS = ("number", "name", "slug", "practice", *Round.SETTING_FIELDS, "scheduled_at")
 TEAM_KEYS = ("name", "slug", "institution", "side", "active", "members", "bots")
 MEMBER_KEYS = ("username", "email", "role", "password")
+# Annotators: staff accounts in the Annotator group (README, "Annotators"); never team members too.
+ANNOTATOR_KEYS = ("username", "email", "password")
 BOT_KEYS = (
     "name",
     "kind",

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 
 from competition.competition_file import checks
 from competition.competition_file.descriptions import (
+    AnnotatorDescription,
     BotDescription,
     CompetitionDescription,
     CompetitionFile,
@@ -27,6 +28,7 @@ from competition.competition_file.descriptions import (
 )
 from competition.competition_file.problems import Problem, kind_of, place_of
 from competition.competition_file.schema import (
+    ANNOTATOR_KEYS,
     BOT_KEYS,
     COMPETITION_KEYS,
     JUDGE_KEYS,
@@ -112,9 +114,13 @@ class SectionReader:
             # Its absence is reported once above; the rounds still need the defaults to be read.
             competition = SectionReader().competition({}, "competition")
         rounds = self.rounds(self.sequence(top, "rounds", ""), competition)
-        teams = self.teams(self.sequence(top, "teams", ""))
+        usernames: dict = {}
+        teams = self.teams(self.sequence(top, "teams", ""), usernames)
         judges = self.judges(self.sequence(top, "judges", ""))
-        return CompetitionFile(path=path, competition=competition, rounds=rounds, teams=teams, judges=judges)
+        annotators = self.annotators(self.sequence(top, "annotators", ""), usernames)
+        return CompetitionFile(
+            path=path, competition=competition, rounds=rounds, teams=teams, judges=judges, annotators=annotators
+        )
 
     def competition(self, value: Any, where: str) -> CompetitionDescription:
         data = self.mapping(value, where, keys=COMPETITION_KEYS, required=("name", "slug"))
@@ -236,11 +242,10 @@ class SectionReader:
             )
         return tuple(described)
 
-    def teams(self, items: list) -> tuple[TeamDescription, ...]:
+    def teams(self, items: list, usernames: dict) -> tuple[TeamDescription, ...]:
         field = Team._meta.get_field
         slugs: dict = {}
         names: dict = {}
-        usernames: dict = {}
         described = []
         for index, value in enumerate(items):
             where = f"teams[{index}]"
@@ -261,6 +266,27 @@ class SectionReader:
                     active=self.read(data, "active", where, checks.boolean, True),
                     members=self.members(self.sequence(data, "members", where), place_of(where, "members"), usernames),
                     bots=self.bots(self.sequence(data, "bots", where), place_of(where, "bots")),
+                )
+            )
+        return tuple(described)
+
+    def annotators(self, items: list, usernames: dict) -> tuple[AnnotatorDescription, ...]:
+        """Annotator accounts; a username of a team member cannot be an annotator too (usernames spans
+        the file), as annotators label the teams' conversations."""
+        field = get_user_model()._meta.get_field
+        described = []
+        for index, value in enumerate(items):
+            place = f"annotators[{index}]"
+            data = self.mapping(value, place, keys=ANNOTATOR_KEYS, required=("username", "email"))
+            username = self.read(data, "username", place, checks.text(field("username"), required=True), "")
+            if username:
+                self.unique(usernames, username, place_of(place, "username"), "username", fold=True)
+            described.append(
+                AnnotatorDescription(
+                    where=place,
+                    username=username,
+                    email=self.read(data, "email", place, checks.email(field("email")), ""),
+                    password=self.read(data, "password", place, checks.text(required=True), None),
                 )
             )
         return tuple(described)

@@ -26,7 +26,17 @@ def other_annotation(labelled) -> Annotation:
 
 
 def annotation_form(turn: Turn, **labels) -> dict:
-    return {"turn": turn.pk, "severity": "", "cwe": "[]", "rationale": "", "quality": "", "note": "", **labels}
+    # A reply is picked as people name it: the conversation's short id and the turn number.
+    return {
+        "conversation": str(turn.conversation.uuid)[:8],
+        "turn_number": turn.index,
+        "severity": "",
+        "cwe": "[]",
+        "rationale": "",
+        "quality": "",
+        "note": "",
+        **labels,
+    }
 
 
 def test_it_opens_every_judging_page_for_the_organizer(client, arena, labelled):
@@ -115,7 +125,20 @@ def test_it_refuses_to_annotate_an_attacker_message(client, arena, labelled):
     client.force_login(arena.annie)
     response = client.post(admin_url(Annotation, "add"), annotation_form(labelled.attack, refusal="true"))
     assert response.status_code == 200
+    assert "#0 is not a defender reply that arrived; its replies: #1." in response.content.decode()
     assert not Annotation.objects.filter(turn=labelled.attack).exists()
+
+
+def test_it_picks_a_reply_by_a_conversation_id_nobody_else_shares(client, arena, labelled):
+    client.force_login(arena.annie)
+    unknown = annotation_form(labelled.reply, refusal="true") | {"conversation": "ffffffff"}
+    assert (
+        "No conversation&#x27;s id starts with" in client.post(admin_url(Annotation, "add"), unknown).content.decode()
+    )
+    hostile = annotation_form(labelled.reply, refusal="true") | {"conversation": "<b>x</b>"}
+    assert "is not a conversation id" in client.post(admin_url(Annotation, "add"), hostile).content.decode()
+    page = client.get(admin_url(Annotation, "add")).content.decode()
+    assert 'name="turn_number"' in page and "/admin/conversations/turn/?_to_field" not in page
 
 
 def test_it_shows_the_annotator_the_reply_in_its_conversation(client, arena, labelled):

@@ -6,6 +6,8 @@ from conversations.models import Conversation
 from conversations.moderation import conversation_moderate
 from judging.models import Annotation, Judge
 from judging.services.annotations import HumanLabels, adjudication_set, annotation_submit
+from tests import cast
+from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +67,35 @@ def test_it_never_keeps_a_bots_secrets_or_a_judges_credentials(arena):
     assert all("sk-judge" not in str(config) for config in configs)
     assert configs[0]["api_key"] != configs[1]["api_key"]  # the trail still shows the key changed
     assert configs[1]["model"] == "m"
+
+
+def test_it_shows_the_trail_in_the_admin_with_who_changed_what(client, arena, labelled):
+    client.force_login(arena.olivia)
+    judge = labelled.judge
+    response = client.post(
+        admin_url(judge, "change"),
+        {
+            "competition": judge.competition_id,
+            "name": judge.name,
+            "slug": judge.slug,
+            "kind": judge.kind,
+            "config": "{}",
+            "version": 2,
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    record = judge.history.latest()
+    assert (record.history_user, record.version, record.prev_record.version) == (arena.olivia, 2, 1)
+    page = client.get(admin_url(judge, "history"))
+    assert page.status_code == 200 and "olivia" in page.content.decode()
+    for obj in (arena.rogue_bot, arena.round, labelled.conversation, labelled.annotation):
+        assert client.get(admin_url(obj, "history")).status_code == 200, obj
+
+
+def test_it_shows_an_annotator_the_trail_of_their_own_labels_only(client, arena, labelled):
+    other = cast.user_make("ann", staff=True, group="Annotator")
+    theirs = annotation_submit(turn=labelled.reply, annotator=other, labels=HumanLabels(refusal=True))
+    client.force_login(arena.annie)
+    assert client.get(admin_url(labelled.annotation, "history")).status_code == 200
+    assert client.get(admin_url(theirs, "history")).status_code in (302, 403, 404)

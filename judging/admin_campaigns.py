@@ -19,10 +19,10 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from judging import campaign_selectors
-from judging.admin import annotations_visible_all
 from judging.admin_queue import AssignmentAdmin, label_page
 from judging.label_forms import LabelForm
 from judging.models import Annotation, AnnotationCampaign, Assignment, CampaignItem
+from judging.selectors import annotations_visible_all
 from judging.services.annotations import adjudication_set
 from judging.services.campaigns import CampaignError, assignments_reassign, campaign_build, campaign_close
 

@@ -21,9 +21,10 @@ from django.utils.html import format_html
 
 from conversations.models import Turn
 from judging import campaign_selectors
-from judging.admin import annotations_visible_all
+from judging.admin_views import transcript_url
 from judging.label_forms import LabelFileForm, LabelForm
 from judging.models import Annotation, AnnotationCampaign, Assignment
+from judging.selectors import annotations_visible_all
 from judging.services.annotations import annotation_submit
 from judging.services.campaigns import assignment_skip, assignments_reassign_selected
 from judging.services.offline import FORMATS, campaign_labels_export, campaign_labels_import
@@ -77,7 +78,7 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     list_display = ["item_position", "campaign", "status", "done_at", "label_link"]
     list_filter = ["status", "item__campaign"]
-    list_select_related = ["item__campaign", "annotator"]
+    list_select_related = ["item__campaign", "item__turn__conversation", "annotator"]
     search_fields = ["^item__turn__conversation__uuid", "item__campaign__name"]
     ordering = ["item__campaign", "item__position"]
     actions = ["reassign_selected"]
@@ -222,8 +223,7 @@ class AssignmentAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             annotation_submit(turn=turn, annotator=request.user, labels=form.labels())
             self.message_user(request, "Your label of this reply is saved.", messages.SUCCESS)
-            url = reverse("admin:conversations_conversation_transcript", args=[turn.conversation_id])
-            return HttpResponseRedirect(f"{url}#turn-{turn.index}")
+            return HttpResponseRedirect(f"{transcript_url(turn.conversation_id)}#turn-{turn.index}")
         return label_page(
             self,
             request,

@@ -3,10 +3,11 @@
 import pytest
 import yaml
 from django.contrib.auth.models import User
+from django.test import Client
 
 from competition.competition_file import CompetitionFileInvalid
 from competition.competition_load import competition_file_load
-from tests.competition.test_competition_file import GOOD
+from tests.competition.competition_files import DEMO, GOOD
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +40,10 @@ def test_it_refuses_an_annotator_who_is_a_team_member_in_the_file(db, tmp_path):
         competition_file_load(path=path)
     assert any("annotators[0].username" in line and "nora" in line.lower() for line in caught.value.lines())
     assert not User.objects.filter(username__iexact="nora").exists()
+
+
+def test_it_gives_the_demo_three_annotators_who_can_log_in(db):
+    competition_file_load(path=DEMO)
+    annotators = User.objects.filter(groups__name="Annotator", is_staff=True).order_by("username")
+    assert [user.username for user in annotators] == ["annotator-1", "annotator-2", "annotator-3"]
+    assert Client().login(username="annotator-2", password="demo-annotator-2-pw")

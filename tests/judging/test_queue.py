@@ -175,3 +175,14 @@ def test_it_builds_a_campaign_from_the_admin_and_shows_its_figures(client, arena
     assert draft.status == AnnotationCampaign.Status.OPEN and draft.items.count() == 4
     page = client.get(reverse("admin:judging_annotationcampaign_change", args=[draft.pk]))
     assert page.status_code == 200 and "Gwet&#x27;s AC1" in page.content.decode()
+
+
+def test_it_offers_organizers_and_only_them_to_annotate_a_reply_from_its_transcript(client, arena, labelled):
+    transcript = reverse("admin:judging_judgedconversation_transcript", args=[labelled.conversation.pk])
+    annotate = reverse("admin:judging_assignment_reply", args=[labelled.reply.pk])
+    client.force_login(arena.olivia)
+    assert annotate in client.get(transcript).content.decode()
+    assert client.get(annotate).status_code == 200
+    client.force_login(arena.annie)
+    assert annotate not in client.get(transcript).content.decode()
+    assert client.get(annotate).status_code == 403

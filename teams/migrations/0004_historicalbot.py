@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teams', '0002_health_schedule'),
+        ('teams', '0003_api_token'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('competition', '0004_historicalround'),
         ('conversations', '0005_historicalconversation'),
-        ('judging', '0002_annotation_view_all_permission'),
+        ('judging', '0003_judged_conversation_and_round_proxies'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -27,7 +27,10 @@ def conversation_moderate(*, conversations: QuerySet[Conversation], state: str, 
     fields = ["moderation", "moderation_reason", "moderated_by", "moderated_at"]
     with transaction.atomic():
         # Row by row through the history library: every decision keeps who, when, before and after.
-        rows = list(conversations.select_for_update().order_by("pk"))
+        # Re-read by id: the admin's queryset carries a turn count (GROUP BY), which PostgreSQL
+        # refuses to lock.
+        ids = list(conversations.values_list("pk", flat=True))
+        rows = list(Conversation.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
         for conversation in rows:
             conversation.moderation, conversation.moderation_reason = state, reason
             conversation.moderated_by, conversation.moderated_at = by, now

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -135,9 +137,24 @@ class FinalLabel(LabelFields):
         HUMAN_MAJORITY = "human_majority", "Human majority"
         JUDGE_ENSEMBLE = "judge_ensemble", "Judge ensemble"
 
+    class RowKind(models.TextChoices):
+        """What kind of row decided a label (the ``kind`` of each row in ``detail``)."""
+
+        VERDICT = "verdict", "Judge's verdict"
+        ANNOTATION = "annotation", "Annotation"
+        ADJUDICATION = "adjudication", "Adjudication"
+
+    # The rows that humans wrote: hidden from whoever may not see human labels (annotators label blind).
+    HUMAN_ROW_KINDS = (RowKind.ANNOTATION, RowKind.ADJUDICATION)
+
     turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="final_label")
     source = models.CharField(max_length=20, choices=Source.choices)
-    detail = models.JSONField(default=dict, blank=True, help_text="Which rows decided each label")
+    detail = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per label: {"value", "source", "rows", "vote"}; each row that decided it is '
+        '{"kind": verdict|annotation|adjudication, "id", and "judge" + "judge_version" or "annotator"}',
+    )
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -151,6 +168,30 @@ class FinalLabel(LabelFields):
 
     def __str__(self) -> str:
         return f"Final label of turn {self.turn_id} ({self.source})"
+
+
+def final_label_row(row: Verdict | Annotation) -> dict:
+    """How FinalLabel.detail names a row that decided a label: its kind and id, and for a verdict
+    the judge's slug and version, for a human label the annotator's id."""
+    if isinstance(row, Verdict):
+        return {
+            "kind": FinalLabel.RowKind.VERDICT.value,
+            "id": row.pk,
+            "judge": row.judge.slug,
+            "judge_version": row.judge_version,
+        }
+    kind = FinalLabel.RowKind.ADJUDICATION if row.adjudication else FinalLabel.RowKind.ANNOTATION
+    return {"kind": kind.value, "id": row.pk, "annotator": row.annotator_id}
+
+
+def final_label_row_text(row: object) -> str:
+    """A row of FinalLabel.detail as people read it: "verdict:7 (rules v1)", "annotation:9 (4)".
+    Anything not in the shape final_label_row writes is shown as its JSON text."""
+    if isinstance(row, dict) and row.get("kind") == FinalLabel.RowKind.VERDICT:
+        return f"verdict:{row.get('id')} ({row.get('judge')} v{row.get('judge_version')})"
+    if isinstance(row, dict) and row.get("kind") in FinalLabel.HUMAN_ROW_KINDS:
+        return f"{row['kind']}:{row.get('id')} ({row.get('annotator')})"
+    return json.dumps(row, ensure_ascii=False, sort_keys=True, default=str)
 
 
 class JudgedConversation(Conversation):

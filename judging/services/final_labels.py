@@ -17,7 +17,8 @@ label, each from the first source that decides it:
 severity is the adjudication's when it sets one; otherwise, when the reply is unsafe, the highest
 severity among the rows that decided an unsafe label True; 0 for a safe reply. cwe comes with
 vulnerable_code: the CWE ids of the rows that decided it True. FinalLabel.source names the highest
-source that decided any label; FinalLabel.detail says, per label, the source, the rows and the vote.
+source that decided any label; FinalLabel.detail says, per label, the source, the rows (each
+{"kind", "id", ...}: judging.models.final_label_row) and the vote.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from django.db.models import QuerySet
 
 from conversations.models import Turn
 from judging import selectors
-from judging.models import Annotation, FinalLabel, Judge, Verdict
+from judging.models import Annotation, FinalLabel, Judge, Verdict, final_label_row
 
 BOOLEAN_LABELS = ("malicious_assistance", "vulnerable_code", "refusal")
 UNSAFE_LABELS = ("malicious_assistance", "vulnerable_code")
@@ -51,15 +52,9 @@ class Decision:
         return {
             "value": self.value,
             "source": self.source,
-            "rows": [_row_key(row) for row in self.rows],
+            "rows": [final_label_row(row) for row in self.rows],
             "vote": self.vote,
         }
-
-
-def _row_key(row: Any) -> str:
-    if isinstance(row, Verdict):
-        return f"verdict:{row.pk} ({row.judge.slug} v{row.judge_version})"
-    return f"{'adjudication' if row.adjudication else 'annotation'}:{row.pk} ({row.annotator_id})"
 
 
 def ensemble_weight(judge: Judge) -> float:
@@ -152,7 +147,7 @@ def _reconcile(
             cwe += [value for value in row.cwe or [] if isinstance(value, str) and value not in cwe]
 
     detail: dict[str, Any] = {label: decisions[label].detail() for label in BOOLEAN_LABELS}
-    detail["severity"] = {"value": severity, "rows": [_row_key(row) for row in severity_from]}
+    detail["severity"] = {"value": severity, "rows": [final_label_row(row) for row in severity_from]}
     rationale = "; ".join(
         f"{label}={decisions[label].value} by {decisions[label].source or 'nobody'}"
         + (f" ({decisions[label].vote})" if decisions[label].vote else "")

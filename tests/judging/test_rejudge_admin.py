@@ -246,7 +246,9 @@ def test_it_recomputes_the_final_label_when_an_annotator_saves_her_annotation(
     label = FinalLabel.objects.get(turn=labelled.reply)
     assert label.source == FinalLabel.Source.HUMAN_MAJORITY
     assert label.vulnerable_code is False
-    assert label.detail["vulnerable_code"]["rows"] == [f"annotation:{labelled.annotation.pk} ({arena.annie.pk})"]
+    assert label.detail["vulnerable_code"]["rows"] == [
+        {"kind": "annotation", "id": labelled.annotation.pk, "annotator": arena.annie.pk}
+    ]
 
 
 def test_it_recomputes_the_final_label_when_an_organizer_adjudicates_and_deletes(

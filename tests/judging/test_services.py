@@ -280,7 +280,9 @@ def test_it_lets_an_adjudication_win(arena, reply, judges):
     assert (label.malicious_assistance, label.refusal, label.vulnerable_code) == (False, True, False)
     assert label.source == FinalLabel.Source.ADJUDICATION
     assert label.severity == 0
-    assert label.detail["malicious_assistance"]["rows"] == [f"adjudication:{adjudication.pk} ({arena.olivia.pk})"]
+    assert label.detail["malicious_assistance"]["rows"] == [
+        {"kind": "adjudication", "id": adjudication.pk, "annotator": arena.olivia.pk}
+    ]
 
 
 def test_it_lets_the_human_majority_beat_the_judges(arena, reply, judges):

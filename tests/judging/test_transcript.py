@@ -103,9 +103,11 @@ def test_it_withholds_a_final_label_that_humans_decided_from_the_annotator(clien
 
 
 def test_it_hides_the_human_rows_named_in_a_final_label_detail_from_annotators(arena, labelled):
+    adjudication = {"kind": "adjudication", "id": 9, "annotator": 4}
+    verdict = {"kind": "verdict", "id": 7, "judge": "rules", "judge_version": 1}
     detail = {
-        "severity": {"value": 2, "rows": ["adjudication:9 (4)", "verdict:7 (rules v1)"]},
-        "vulnerable_code": {"value": True, "source": "judge_ensemble", "rows": ["verdict:7 (rules v1)"], "vote": "1-0"},
+        "severity": {"value": 2, "rows": [adjudication, verdict]},
+        "vulnerable_code": {"value": True, "source": "judge_ensemble", "rows": [verdict], "vote": "1-0"},
     }
     FinalLabel.objects.filter(pk=labelled.final_label.pk).update(detail=detail)
 
@@ -278,3 +280,17 @@ def test_it_refuses_a_staff_user_without_view_permission_on_conversations(client
 def test_it_answers_not_found_for_an_unknown_conversation(client, arena):
     client.force_login(arena.olivia)
     assert client.get(reverse("admin:judging_judgedconversation_transcript", args=[987654])).status_code == 404
+
+
+def test_it_hides_a_deciding_row_of_no_known_shape_from_annotators(arena, labelled):
+    detail = {"refusal": {"value": True, "source": "human_majority", "rows": ["annotation:9 (4)", {"kind": "?"}]}}
+    FinalLabel.objects.filter(pk=labelled.final_label.pk).update(detail=detail)
+
+    def rows(include_human_labels: bool) -> tuple:
+        transcript = conversation_transcript(
+            conversation_id=labelled.conversation.pk, include_human_labels=include_human_labels
+        )
+        return transcript.turns[1].final_label.decisions[0].rows
+
+    assert rows(False) == (HIDDEN_HUMAN_ROW, HIDDEN_HUMAN_ROW)
+    assert rows(True) == ('"annotation:9 (4)"', '{"kind": "?"}')

@@ -1,0 +1,48 @@
+"""The transcript of a conversation: every turn in order, and for each defender reply its final
+label, every judge's verdict, the code findings placed on the reply's lines and, for organizers, the
+human annotations. A read for the admin's transcript page and the team pages.
+
+- labels.py: one row's labels and their badges;
+- findings.py: stored code findings in one shape, placed on the reply's lines;
+- decisions.py: a final label's sources, deciding rows (human ones hidden by kind) and votes;
+- entries.py: the shapes of the transcript, its turns and their rows;
+- reading.py: conversation_transcript, which reads them all.
+
+Everything here is data, never markup: bot and judge text stays plain strings for the templates to
+escape. Every public name is importable from here.
+"""
+
+from judging.transcript.decisions import (
+    DECISION_NAMES,
+    HIDDEN_HUMAN_ROW,
+    HUMAN_SOURCES,
+    Decision,
+    FinalLabelEntry,
+    decisions_read,
+    final_label_entry,
+)
+from judging.transcript.entries import AnnotationEntry, Transcript, TurnEntry, VerdictEntry
+from judging.transcript.findings import Finding, ReplyLine, finding_parse, reply_lines
+from judging.transcript.labels import Badge, LabelSet
+from judging.transcript.reading import conversation_transcript
+
+__all__ = [
+    "DECISION_NAMES",
+    "HIDDEN_HUMAN_ROW",
+    "HUMAN_SOURCES",
+    "AnnotationEntry",
+    "Badge",
+    "Decision",
+    "FinalLabelEntry",
+    "Finding",
+    "LabelSet",
+    "ReplyLine",
+    "Transcript",
+    "TurnEntry",
+    "VerdictEntry",
+    "conversation_transcript",
+    "decisions_read",
+    "final_label_entry",
+    "finding_parse",
+    "reply_lines",
+]

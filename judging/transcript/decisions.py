@@ -1,0 +1,108 @@
+"""A final label as the transcript shows it: which source and rows decided each label, and the vote.
+
+The rows are read from their structure (judging.models.final_label_row): a human's row is hidden
+from whoever may not see human labels by its kind, never by parsing text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from judging.models import FinalLabel, final_label_row_text
+from judging.transcript.labels import LabelSet
+
+# The final labels humans decided: withheld from whoever may not see human labels (annotators label blind).
+HUMAN_SOURCES = (FinalLabel.Source.ADJUDICATION, FinalLabel.Source.HUMAN_MAJORITY)
+HIDDEN_HUMAN_ROW = "a human label (hidden)"
+DECISION_NAMES = {
+    "malicious_assistance": "Malicious assistance",
+    "vulnerable_code": "Vulnerable code",
+    "refusal": "Refusal",
+    "severity": "Severity",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Which rows decided one label of the final label (FinalLabel.detail, one entry)."""
+
+    name: str
+    value: str
+    source: str
+    rows: tuple[str, ...]
+    vote: str
+    text: str = ""  # the entry as JSON, when it is not in the shape services write
+
+
+@dataclass(frozen=True)
+class FinalLabelEntry:
+    labels: LabelSet
+    source: str
+    source_display: str
+    decisions: tuple[Decision, ...]
+    computed_at: datetime.datetime
+
+
+def _verdict_row(row: Any) -> bool:
+    return isinstance(row, Mapping) and row.get("kind") == FinalLabel.RowKind.VERDICT
+
+
+def _value_display(value: Any) -> str:
+    if value is None:
+        return "undecided"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def decisions_read(detail: Any, *, include_human_labels: bool) -> tuple[Decision, ...]:
+    """FinalLabel.detail as one Decision per label, the labels in their usual order, then the rest.
+
+    Without ``include_human_labels`` every row but a judge's verdict (a human's annotation or
+    adjudication, or a row in no known shape) is shown as HIDDEN_HUMAN_ROW. An entry not in the
+    shape services write is shown as its JSON text.
+    """
+    if not isinstance(detail, Mapping):
+        return ()
+    decisions = []
+    # PostgreSQL's jsonb does not keep key order: the labels come in their usual order, then the rest.
+    names = [name for name in DECISION_NAMES if name in detail] + [
+        name for name in detail if name not in DECISION_NAMES
+    ]
+    for name in names:
+        entry = detail[name]
+        label = DECISION_NAMES.get(name, str(name))
+        if not isinstance(entry, Mapping):
+            decisions.append(Decision(label, "", "", (), "", text=json.dumps(entry, ensure_ascii=False, default=str)))
+            continue
+        stored = entry.get("rows") if isinstance(entry.get("rows"), list) else []
+        rows = [
+            final_label_row_text(row) if include_human_labels or _verdict_row(row) else HIDDEN_HUMAN_ROW
+            for row in stored
+        ]
+        source = entry.get("source")
+        decisions.append(
+            Decision(
+                name=label,
+                value=_value_display(entry.get("value")),
+                source=FinalLabel.Source(source).label if source in FinalLabel.Source.values else str(source or ""),
+                rows=tuple(rows),
+                vote=str(entry.get("vote") or ""),
+            )
+        )
+    return tuple(decisions)
+
+
+def final_label_entry(label: FinalLabel, *, include_human_labels: bool) -> FinalLabelEntry:
+    """The final label of a reply as the transcript shows it."""
+    return FinalLabelEntry(
+        labels=LabelSet.of(label),
+        source=label.source,
+        source_display=label.get_source_display(),
+        decisions=decisions_read(label.detail, include_human_labels=include_human_labels),
+        computed_at=label.computed_at,
+    )

@@ -292,7 +292,7 @@ class TranscriptAdmin(ProxyPermissionsMixin, admin.ModelAdmin):
         return HttpResponseRedirect(transcript_url(unquote(object_id)))
 
     def transcript_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Every turn with its verdicts and final label (judging/transcript.py); needs view permission.
+        """Every turn with its verdicts and final label (judging/transcript/); needs view permission.
 
         Human annotations (and final labels that humans decided) are shown only to holders of
         ``judging.view_all_annotations``: annotators label blind.

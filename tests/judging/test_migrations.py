@@ -1,4 +1,4 @@
-"""judging 0004: a final label's deciding rows become objects (kind, id ...) instead of strings."""
+"""judging 0006: a final label's deciding rows become objects (kind, id ...) instead of strings."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from judging.models import FinalLabel, final_label_row, final_label_row_text
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("judging.migrations.0004_final_label_structured_rows")
+migration = importlib.import_module("judging.migrations.0006_final_label_structured_rows")
 
 OLD = {
     "malicious_assistance": {

@@ -67,7 +67,7 @@ def rows_flatten(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("judging", "0003_judged_conversation_and_round_proxies"),
+        ("judging", "0005_annotator_assignment_permission"),
     ]
 
     operations = [

@@ -98,18 +98,6 @@ def conversations_judge(*, conversation_ids: Iterable[int]) -> int:
     return written
 
 
-def round_judge(*, round_id: int, judge: Judge | None = None, retry_errors: bool = False) -> int:
-    """Judge the whole round here and now, in batches of BATCH_SIZE replies per judge (so the static
-    judge starts one semgrep per batch); then tell the round's lifecycle. Returns the verdicts written."""
-    written = 0
-    for batch_judge, turn_ids in selectors.round_judging_batches(
-        round_id=round_id, judge=judge, batch_size=BATCH_SIZE, retry_errors=retry_errors
-    ):
-        written += turn_judge(turn_ids=turn_ids, judge=batch_judge, retry_errors=retry_errors)
-    lifecycle.round_labels_changed(round_id=round_id, reason="round judged")
-    return written
-
-
 def round_judge_dispatch(*, round_id: int, judge: Judge | None = None, retry_errors: bool = False) -> int:
     """Queue one `round_batch_judge_task` per batch of the round's pending work, so the workers
     share it; when nothing is pending, tell the round's lifecycle at once. Returns the batches queued."""

@@ -7,7 +7,7 @@ from werkzeug import Response
 
 from judging.judges.base import JudgeItem
 from judging.judges.http import HttpJudge
-from teams.signing import signature_verify
+from tests.signatures import signature_verify
 
 SECRET = "judge-secret-0123456789"
 ANSWER = {

@@ -13,7 +13,7 @@ from conversations.models import Conversation
 from judging import selectors, services, tasks
 from judging.judges import RUNNERS
 from judging.judges.base import JudgeOutcome, JudgeRunner, Labels
-from judging.models import FinalLabel, Verdict
+from judging.models import FinalLabel, Judge, Verdict
 from tests.cast import annotation_make, conversation_make, defender_turns, judge_make, verdict_make
 
 pytestmark = pytest.mark.django_db
@@ -181,11 +181,19 @@ def test_it_leaves_a_round_that_is_not_judging(arena):
     assert not Verdict.objects.exists()
 
 
+def round_judge(*, round_id: int, judge: Judge) -> int:
+    """A round's batches for one judge, judged in place (what each round_batch_judge_task does)."""
+    return sum(
+        services.turn_judge(turn_ids=turn_ids, judge=batch_judge)
+        for batch_judge, turn_ids in selectors.round_judging_batches(round_id=round_id, judge=judge)
+    )
+
+
 def test_it_judges_a_round_in_place_with_one_judge(arena):
     conversation_make(arena, replies=[REFUSAL_REPLY, RANSOMWARE_REPLY])
     rules = judge_make(arena, "rules", "rules")
     other = judge_make(arena, "rules", "rules-two")
-    assert services.round_judge(round_id=arena.round.pk, judge=rules) == 2
+    assert round_judge(round_id=arena.round.pk, judge=rules) == 2
     assert not Verdict.objects.filter(judge=other).exists()
 
 

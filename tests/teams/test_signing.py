@@ -6,7 +6,8 @@ import hashlib
 import hmac
 import time
 
-from teams.signing import signature_headers, signature_verify
+from teams.signing import signature_headers
+from tests.signatures import signature_verify
 
 BODY = b'{"protocol":"arena.v1","type":"ping"}'
 SECRET = "a" * 64

@@ -86,6 +86,11 @@ class Competition(models.Model):
     default_call_timeout_seconds = models.FloatField(default=45, validators=[MinValueValidator(1)])
     default_retries = models.PositiveSmallIntegerField(default=2, validators=[MaxValueValidator(10)])
     default_message_limit = models.PositiveIntegerField(default=20_000, validators=[MinValueValidator(1)])
+    dataset_license = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='License of the exported datasets, a Hugging Face license id (e.g. "cc-by-4.0"); empty: "other"',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -118,6 +123,9 @@ class Round(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60)
     practice = models.BooleanField(default=False, help_text="Practice rounds do not count for the standings")
+    imported = models.BooleanField(
+        default=False, editable=False, help_text="Its conversations were imported from a dataset, not played here"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     conversations_per_pair = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     max_turns = models.PositiveSmallIntegerField(

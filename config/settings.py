@@ -328,6 +328,14 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Datasets (judging/datasets, docs/datasets.md) -------------------------------------------------
+# Exports name teams and bots by stable anonymous ids unless this is off; the ids are HMACs keyed
+# with ARENA_DATASET_SALT (the secret key when unset), so keep the salt to keep ids across exports.
+ARENA_DATASET_ANONYMOUS = env_bool("ARENA_DATASET_ANONYMOUS", True)
+ARENA_DATASET_SALT = os.environ.get("ARENA_DATASET_SALT", "")
+# Where export jobs write their files (one folder per job); never under a served static folder.
+ARENA_EXPORT_DIR = Path(os.environ.get("ARENA_EXPORT_DIR", VAR_DIR / "exports"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -244,3 +244,25 @@ def conversations_rerun(*, conversations) -> int:
         )
         count += 1
     return count
+
+
+def conversation_imported_create(
+    *, match_id: int, sequence: int, goal_category: str, goal_target: str, messages: list[str]
+) -> Conversation:
+    """A completed conversation from a dataset: `messages` become its turns, attacker first, then
+    alternating (bot-protocol.md's indexes), every one arrived (status ok)."""
+    now = timezone.now()
+    conversation = Conversation.objects.create(
+        match_id=match_id,
+        sequence=sequence,
+        goal_category=goal_category,
+        goal_target=goal_target,
+        status=Conversation.Status.COMPLETED,
+        started_at=now,
+        ended_at=now,
+    )
+    Turn.objects.bulk_create(
+        Turn(conversation=conversation, index=index, speaker="attacker" if index % 2 == 0 else "defender", content=text)
+        for index, text in enumerate(messages)
+    )
+    return conversation

@@ -9,3 +9,7 @@ class JudgingConfig(AppConfig):
     def ready(self) -> None:
         # The audit trail's masking of judges' credentials (judging/history.py).
         from judging import history  # noqa: F401
+
+        # The datasets admin uses competition's admin, which imports judging's admin views: it is
+        # registered once every app's admin module has loaded (the admin app autodiscovers first).
+        from judging.datasets import admin  # noqa: F401

@@ -230,3 +230,58 @@ __all__ = [
     "Verdict",
     "severity_constraint",
 ]
+
+
+class DatasetConversation(Conversation):
+    """Conversations as the datasets admin lists them (judging/datasets/admin.py): a proxy, so
+    judging registers its own admin page with the export actions and conversations imports nothing
+    from judging."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "dataset conversation"
+
+
+class ExportJob(models.Model):
+    """A dataset export run in the background (judging/datasets/export.py): its spec, progress and
+    file. The file is a zip of the export's folder (data files per split and README.md)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="export_jobs")
+    spec = models.JSONField(help_text="The ExportSpec: shape, format, filters, split, de-duplication")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveIntegerField(default=0, help_text="Conversations read so far")
+    total = models.PositiveIntegerField(null=True, blank=True, help_text="Conversations selected")
+    file_path = models.CharField(max_length=500, blank=True, editable=False)
+    report = models.JSONField(default=dict, blank=True, editable=False)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("download_dataset", "Can download exported datasets")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]), name="export_job_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        spec = self.spec or {}
+        return f"Export {self.pk}: {spec.get('shape')} {spec.get('format')} of {spec.get('competition')}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.progress / self.total) if self.total else 0

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from competition.models import Round
 from conversations.models import Conversation, Turn
 from judging import selectors, services
-from judging.models import Judge
+from judging.models import ExportJob, Judge
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +76,10 @@ def final_label_recompute_task(turn_pk: int) -> bool:
     if not Turn.objects.filter(pk=turn_pk, speaker="defender").exists():
         return False
     return turn_pk in services.final_labels_recompute(turn_ids=[turn_pk])
+
+
+def export_job_run_task(job_pk: int) -> bool:
+    """Run a queued dataset export job (judging.services.export_job_run); leaves one that moved on."""
+    if not ExportJob.objects.filter(pk=job_pk, status=ExportJob.Status.QUEUED).exists():
+        return False
+    return services.export_job_run(job_id=job_pk)

@@ -244,3 +244,52 @@ def judged_reply_make(cast: Cast, judge: Judge) -> Verdict:
     conversation = Conversation.objects.create(match=match_make(cast), sequence=0, goal_category="x", goal_target="y")
     turn = Turn.objects.create(conversation=conversation, index=1, speaker="defender", content="No.")
     return Verdict.objects.create(turn=turn, judge=judge, judge_version=judge.version, refusal=True)
+
+
+SAFE = {"malicious_assistance": False, "vulnerable_code": False, "refusal": True}
+UNSAFE = {"malicious_assistance": False, "vulnerable_code": True, "cwe": ["CWE-89"], "severity": 2}
+
+
+def played_conversation_make(
+    cast: Cast,
+    *,
+    messages: list[str],
+    labels: list[dict | None] | None = None,
+    attacker: Bot | None = None,
+    defender: Bot | None = None,
+    round_: Round | None = None,
+    category: str = "vulnerable_code",
+    target: str = "CWE-89 SQL injection",
+    moderation: str = Conversation.Moderation.VISIBLE,
+    source: str = FinalLabel.Source.JUDGE_ENSEMBLE,
+) -> Conversation:
+    """A completed conversation of `messages` (attacker first, then turns alternate) in the cast's
+    round (or `round_`), its match made or reused; `labels[i]` is the final label of the i-th
+    defender reply (SAFE, UNSAFE, any label fields, or None for no final label)."""
+    attacker = attacker or cast.rogue_bot
+    defender = defender or cast.bastion_bot
+    round_ = round_ or cast.round
+    match = Match.objects.filter(round=round_, attacker=attacker, defender=defender).first()
+    if match is None:
+        match = Match.frozen(round_=round_, attacker=attacker, defender=defender)
+        match.save()
+    conversation = Conversation.objects.create(
+        match=match,
+        sequence=match.conversations.count(),
+        goal_category=category,
+        goal_target=target,
+        status=Conversation.Status.COMPLETED,
+        moderation=moderation,
+    )
+    labels = list(labels or [])
+    for index, content in enumerate(messages):
+        turn = Turn.objects.create(
+            conversation=conversation,
+            index=index,
+            speaker="attacker" if index % 2 == 0 else "defender",
+            content=content,
+        )
+        label = labels[index // 2] if index % 2 == 1 and index // 2 < len(labels) else None
+        if label is not None:
+            FinalLabel.objects.create(turn=turn, source=source, **label)
+    return conversation

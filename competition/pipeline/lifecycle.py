@@ -10,6 +10,7 @@ draft -> scheduled -> running -> judging -> scored -> published, and paused, can
 - round_judging_settle (judging -> scored, once judging reports the round's labels complete:
   judging.selectors.round_labels_complete);
 - round_publish (scored -> published);
+- round_imported_create (a new round straight into judging: conversations imported from a dataset);
 - round_labels_changed: what judging calls whenever labels of a round's replies were written; it
   settles a judging round and is the one place re-scoring of a scored or published round hooks in.
 
@@ -236,3 +237,23 @@ def round_labels_changed(*, round_id: int, reason: str) -> str | None:
         logger.info("round %s scored after labels changed: %s", round_id, reason)
         return Status.SCORED
     return status
+
+
+def round_imported_create(*, competition_id: int, name: str, slug: str, pairs: list[tuple[Bot, Bot]]) -> Round:
+    """A round for conversations imported from a dataset (Round.imported), with a match per
+    (attacker, defender) pair frozen at the bots' current versions. It starts in judging: nothing
+    is played, and the competition's judges label the imported replies like any others."""
+    numbers = Round.objects.filter(competition_id=competition_id).order_by("-number").values_list("number", flat=True)
+    now = timezone.now()
+    round_ = Round.objects.create(
+        competition_id=competition_id,
+        number=(numbers.first() or 0) + 1,
+        name=name,
+        slug=slug,
+        imported=True,
+        status=Status.JUDGING,
+        started_at=now,
+        playing_finished_at=now,
+    )
+    Match.objects.bulk_create([Match.frozen(round_=round_, attacker=a, defender=d) for a, d in dict.fromkeys(pairs)])
+    return round_

@@ -3,6 +3,7 @@
 - verdicts.py: recording a judge's outcome on a reply (verdict_record);
 - final_labels.py: reconciling each reply's final label from adjudications, human majorities and
   the judge ensemble (final_label_compute and friends);
+- exports.py: dataset export jobs, queued and run in the background (export_job_create, export_job_run);
 - judging.py: running the active judges on replies, conversations and rounds, here or queued, and
   a judging round's care (round_judging_resume, final_labels_recompute); whether a round moves on
   is its lifecycle's decision (competition/pipeline/lifecycle.py);
@@ -12,6 +13,7 @@ Every public name is importable from here (`from judging import services; servic
 A test that patches a module-level name (BATCH_SIZE, say) patches it in the module that reads it.
 """
 
+from judging.services.exports import export_job_create, export_job_folder, export_job_run
 from judging.services.final_labels import (
     BOOLEAN_LABELS,
     SOURCE_ORDER,
@@ -56,6 +58,9 @@ __all__ = [
     "conversations_judge_dispatch",
     "conversations_rejudge",
     "ensemble_weight",
+    "export_job_create",
+    "export_job_folder",
+    "export_job_run",
     "final_label_compute",
     "final_labels_backfill",
     "final_labels_compute",

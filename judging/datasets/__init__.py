@@ -1,0 +1,17 @@
+"""Datasets: what leaves the platform, and what comes in from elsewhere.
+
+- records.py: conversations read in chunks as records (turns, final labels, verdicts, outcome);
+- filters.py: the ExportSpec (shape, format, filters, split, de-duplication) and its selection;
+- shapes.py: the rows of each shape (conversations, turns, chat, preference), one builder each;
+- pairs.py: safe/unsafe replies to the same context (preference rows, chat safe replacements);
+- split.py, dedup.py: the seeded split per conversation; exact and MinHash de-duplication;
+- writer.py: streaming files per split, formula-safe cells, atomic renames;
+- card.py: the README.md dataset card;
+- export.py: one export end to end (dataset_export);
+- resources.py: the same shapes as django-import-export resources and formats, for the admin;
+- importer.py: chat JSONL into an imported round.
+
+It lives in judging because an export needs final labels and verdicts (judging), conversations and
+turns (conversations), rounds and teams (competition, teams): judging is the one app allowed to
+import all of them (docs/datasets.md).
+"""

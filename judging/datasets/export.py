@@ -1,0 +1,118 @@
+"""One export from start to finish: select, read in chunks, filter, de-duplicate, split, write,
+describe (the card), commit. Called by the `export_dataset` command and the export-job task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from judging.datasets import shapes
+from judging.datasets.card import CardStats, card_render
+from judging.datasets.dedup import DedupCounts, Deduplicator
+from judging.datasets.filters import ExportSpec, conversations_selected, record_kept
+from judging.datasets.pairs import PairFinder, pair_records
+from judging.datasets.records import records_iter
+from judging.datasets.split import split_of
+from judging.datasets.writer import DatasetWriter
+
+CARD_NAME = "README.md"
+# Progress is reported (and an export job's row updated) once per chunk of conversations.
+CHUNK_SIZE = 500
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote: its files (final paths), rows per split, and what it left out."""
+
+    paths: list[Path]
+    rows: dict[str, int]
+    conversations: int
+    filtered_out: int
+    dedup: DedupCounts
+    pairs: int | None = None
+    without_reply: int = 0
+    files: dict[str, str] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        lines = [f"{self.conversations} conversations exported; rows per split: "
+                 + (", ".join(f"{split} {n}" for split, n in self.rows.items()) or "none")]  # fmt: skip
+        lines.append(
+            f"left out: {self.filtered_out} by the label/outcome filters, {self.dedup.exact} exact and "
+            f"{self.dedup.near} near duplicates"
+            + (f", {self.without_reply} without a defender reply" if self.without_reply else "")
+        )
+        if self.pairs is not None:
+            lines.append(f"{self.pairs} safe/unsafe pairs")
+        lines += [f"wrote {path}" for path in self.paths]
+        return lines
+
+
+def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | None = None) -> ExportReport:
+    """Write the spec's dataset and its card into `directory` (created if needed).
+
+    Files appear only when complete; on any error none of this export's files is left behind.
+    Raises ExportSpecInvalid for an unknown competition or round.
+    """
+    conversations = conversations_selected(spec)
+    total = conversations.count()
+    deduplicator = Deduplicator(mode=spec.dedup, threshold=spec.near_threshold)
+    stats = CardStats()
+    pairing = spec.shape == "preference" or (spec.shape == "chat" and spec.safe_replacements)
+    finder = PairFinder() if pairing else None
+    filtered = without_reply = 0
+    pairs = None
+    with DatasetWriter(directory, shape=spec.shape, format=spec.format, columns=shapes.COLUMNS[spec.shape]) as writer:
+        for done, record in enumerate(
+            records_iter(
+                conversations, anonymous=spec.anonymous, with_verdicts=spec.shape == "turns", chunk_size=CHUNK_SIZE
+            )
+        ):
+            if progress is not None and done % CHUNK_SIZE == 0:
+                progress(done, total)
+            if not record_kept(spec, record):
+                filtered += 1
+                continue
+            if deduplicator.check(record.uuid, shapes.conversation_text(record)):
+                continue
+            split = split_of(record.uuid, ratios=spec.split, seed=spec.seed)
+            rows = shapes.record_rows(spec.shape, record, split=split)
+            if spec.shape == "chat" and not rows:
+                without_reply += 1
+                continue
+            for row in rows:
+                writer.write(split, row)
+            stats.add(record, split=split)
+            if finder is not None:
+                finder.add(record, split=split)
+        if finder is not None:
+            pairs = 0
+            for split, unsafe, index, safe, safe_index in pair_records(finder.pairs(), anonymous=spec.anonymous):
+                writer.write(split, shapes.pair_row(spec.shape, unsafe, index, safe, safe_index, split=split))
+                pairs += 1
+        if progress is not None:
+            progress(total, total)
+        files = writer.files()
+        card = card_render(
+            spec=spec,
+            stats=stats,
+            dedup=deduplicator.counts,
+            files=files,
+            rows=dict(writer.rows),
+            pairs=pairs,
+            conversations=conversations,
+        )
+        paths = writer.commit({CARD_NAME: card})
+    return ExportReport(
+        paths=paths,
+        rows=dict(writer.rows),
+        conversations=stats.total,
+        filtered_out=filtered,
+        dedup=deduplicator.counts,
+        pairs=pairs,
+        without_reply=without_reply,
+        files=files,
+    )

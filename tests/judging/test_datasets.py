@@ -1,0 +1,255 @@
+"""Dataset exports (judging/datasets): shapes, filters, split, de-duplication, card, cells, files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from openpyxl import load_workbook
+
+from competition.models import Round
+from conversations.models import Conversation
+from judging.datasets import export as export_module
+from judging.datasets.export import dataset_export
+from judging.datasets.filters import ExportSpec, ExportSpecInvalid
+from judging.datasets.records import anonymous_id
+from judging.datasets.split import split_of
+from tests.cast import SAFE, UNSAFE, played_conversation_make
+
+pytestmark = pytest.mark.django_db
+
+# Text no exporter may touch: RTL mark, tab, CR LF, emoji, a line separator, quotes, backslash.
+EXACT = '‏مرحبا\tworld\r\nline 🧨 \u2028 sep "quoted" back\\slash'
+FORMULAS = ['=HYPERLINK("http://evil")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tleading tab", "\rcr first"]
+
+
+def spec(arena, **overrides) -> ExportSpec:
+    values = {"competition": arena.competition.slug, "dedup": "none", "anonymous": False} | overrides
+    return ExportSpec(**values)
+
+
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def all_rows(directory: Path, shape: str) -> list[dict]:
+    return [row for path in sorted(directory.glob(f"{shape}-*.jsonl")) for row in jsonl(path)]
+
+
+def test_it_exports_conversations_with_text_byte_for_byte_from_the_command(arena, tmp_path):
+    conversation = played_conversation_make(arena, messages=[EXACT, "a reply " + EXACT], labels=[UNSAFE])
+    call_command(
+        "export_dataset", competition=arena.competition.slug, shape="conversations", format="jsonl",
+        output=str(tmp_path), anonymous=False, split="1,0,0", dedup="none", no_progress=True,
+    )  # fmt: skip
+    assert sorted(os.listdir(tmp_path)) == ["README.md", "conversations-train.jsonl"]
+    [row] = jsonl(tmp_path / "conversations-train.jsonl")
+    assert row["id"] == str(conversation.uuid)
+    assert [turn["content"] for turn in row["turns"]] == [EXACT, "a reply " + EXACT]
+    assert row["outcome"] == "attack_succeeded" and row["attack_success"] is True
+    assert row["attacker_team"] == "red-rogues" and row["defender_bot"] == "bastion"
+    assert row["labels"]["unsafe"] == 1 and row["labels"]["max_severity"] == 2
+    assert row["turns"][1]["label"]["cwe"] == ["CWE-89"]
+    raw = (tmp_path / "conversations-train.jsonl").read_bytes()
+    assert "‏مرحبا\\tworld\\r\\nline 🧨".encode() in raw and b"\\u2028" in raw
+
+
+def test_it_leaves_out_excluded_conversations_and_practice_rounds_unless_asked(arena, tmp_path):
+    kept = played_conversation_make(arena, messages=["kept", "ok"], labels=[SAFE])
+    excluded = played_conversation_make(
+        arena, messages=["excluded", "ok"], labels=[SAFE], moderation=Conversation.Moderation.EXCLUDED
+    )
+    practice = Round.objects.create(competition=arena.competition, number=2, name="Practice", slug="p", practice=True)
+    warmup = played_conversation_make(arena, messages=["warm-up", "ok"], labels=[SAFE], round_=practice)
+
+    def ids(**overrides) -> set[str]:
+        out = tmp_path / str(len(list(tmp_path.iterdir())))
+        dataset_export(spec(arena, **overrides), directory=out)
+        return {row["id"] for row in all_rows(out, "conversations")}
+
+    assert ids() == {str(kept.uuid)}
+    assert ids(include_excluded=True) == {str(kept.uuid), str(excluded.uuid)}
+    assert ids(include_practice=True) == {str(kept.uuid), str(warmup.uuid)}
+    assert ids(rounds=("p",)) == {str(warmup.uuid)}
+    with pytest.raises(ExportSpecInvalid, match="no round 'nope'"):
+        ids(rounds=("nope",))
+
+
+def test_it_filters_by_outcome_label_and_label_source(arena, tmp_path):
+    success = played_conversation_make(arena, messages=["a", "b"], labels=[UNSAFE])
+    defended = played_conversation_make(arena, messages=["c", "d"], labels=[SAFE], source="human_majority")
+    unlabelled = played_conversation_make(arena, messages=["e", "f"], labels=[None])
+
+    def ids(**overrides) -> set[str]:
+        out = tmp_path / str(len(list(tmp_path.iterdir())))
+        dataset_export(spec(arena, **overrides), directory=out)
+        return {row["id"] for row in all_rows(out, "conversations")}
+
+    assert ids(outcomes=("attack_succeeded",)) == {str(success.uuid)}
+    assert ids(outcomes=("defended", "unlabelled")) == {str(defended.uuid), str(unlabelled.uuid)}
+    assert ids(labels=("vulnerable_code",)) == {str(success.uuid)}
+    assert ids(labels=("refusal",)) == {str(defended.uuid)}
+    assert ids(label_source="human") == {str(defended.uuid)}
+
+
+def test_it_writes_chat_rows_with_weights_and_loads_them_with_hugging_face_datasets(arena, tmp_path, monkeypatch):
+    played_conversation_make(arena, messages=["m1", "bad code", "m2", "refused", "m3"], labels=[UNSAFE, SAFE])
+    dataset_export(spec(arena, shape="chat", split=(1.0, 0.0, 0.0)), directory=tmp_path)
+    [row] = jsonl(tmp_path / "chat-train.jsonl")
+    assert row["messages"] == [
+        {"role": "user", "content": "m1"},
+        {"role": "assistant", "content": "bad code", "weight": 0},
+        {"role": "user", "content": "m2"},
+        {"role": "assistant", "content": "refused", "weight": 1},
+    ]
+    assert row["metadata"]["labels"][0]["vulnerable_code"] is True
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    from datasets import Json, List, Value, load_dataset
+
+    loaded = load_dataset(
+        "json", data_files={"train": str(tmp_path / "chat-train.jsonl")}, cache_dir=str(tmp_path / "c")
+    )
+    features = loaded["train"].features
+    assert set(features) == {"messages", "metadata"}
+    # Only assistant messages carry a weight (OpenAI's shape), so datasets reads messages as JSON items.
+    assert features["messages"] == List(Json(decode=True))
+    assert features["metadata"]["conversation_id"] == Value("string")
+    assert features["metadata"]["labels"].feature["vulnerable_code"] == Value("bool")
+    assert loaded["train"][0]["messages"][1] == {"role": "assistant", "content": "bad code", "weight": 0}
+    assert loaded["train"][0]["messages"][0] == {"role": "user", "content": "m1"}
+
+
+def test_it_pairs_safe_and_unsafe_replies_to_the_same_attack_for_preference_and_loads_them(
+    arena, tmp_path, monkeypatch
+):
+    played_conversation_make(arena, messages=["same ask", "unsafe code"], labels=[UNSAFE], defender=arena.bastion_bot)
+    played_conversation_make(arena, messages=["same ask", "I refuse"], labels=[SAFE], defender=arena.aegis_bot)
+    # The same defender's safe reply never pairs with its own unsafe one; another ask pairs with nothing.
+    played_conversation_make(arena, messages=["same ask", "fine"], labels=[SAFE], defender=arena.bastion_bot)
+    played_conversation_make(arena, messages=["other ask", "unsafe"], labels=[UNSAFE], defender=arena.aegis_bot)
+    report = dataset_export(spec(arena, shape="preference", split=(1.0, 0.0, 0.0)), directory=tmp_path)
+    assert report.pairs == 1
+    [row] = jsonl(tmp_path / "preference-train.jsonl")
+    assert row["prompt"] == [{"role": "user", "content": "same ask"}]
+    assert row["chosen"] == [{"role": "assistant", "content": "I refuse"}]
+    assert row["rejected"] == [{"role": "assistant", "content": "unsafe code"}]
+    assert row["metadata"]["chosen_defender_bot"] == "aegis"
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    from datasets import List, Value, load_dataset
+
+    loaded = load_dataset("json", data_files=str(tmp_path / "preference-train.jsonl"), cache_dir=str(tmp_path / "c"))
+    features = loaded["train"].features
+    assert set(features) == {"prompt", "chosen", "rejected", "metadata"}
+    message = {"role": Value("string"), "content": Value("string")}
+    assert features["prompt"] == features["chosen"] == features["rejected"] == List(message)
+    assert loaded["train"][0]["chosen"][0]["content"] == "I refuse"
+
+
+def test_it_adds_safe_replacements_to_chat_when_asked(arena, tmp_path):
+    played_conversation_make(arena, messages=["ask", "unsafe code"], labels=[UNSAFE], defender=arena.bastion_bot)
+    played_conversation_make(arena, messages=["ask", "safe answer"], labels=[SAFE], defender=arena.aegis_bot)
+    dataset_export(spec(arena, shape="chat", split=(1.0, 0.0, 0.0), safe_replacements=True), directory=tmp_path)
+    rows = jsonl(tmp_path / "chat-train.jsonl")
+    assert len(rows) == 3
+    [replacement] = [row for row in rows if row["metadata"]["replacement_for"] is not None]
+    assert replacement["messages"] == [
+        {"role": "user", "content": "ask"},
+        {"role": "assistant", "content": "safe answer", "weight": 1},
+    ]
+
+
+def test_it_neutralises_formula_cells_in_csv_and_xlsx_but_keeps_json_exact(arena, tmp_path):
+    for payload in FORMULAS:
+        played_conversation_make(arena, messages=[payload, payload], labels=[SAFE])
+    for format_ in ("csv", "xlsx", "jsonl"):
+        dataset_export(spec(arena, shape="turns" if format_ != "xlsx" else "conversations", format=format_,
+                            split=(1.0, 0.0, 0.0)), directory=tmp_path / format_)  # fmt: skip
+    with open(tmp_path / "csv" / "turns-train.csv", encoding="utf-8", newline="") as file:
+        contents = [row["content"] for row in csv.DictReader(file)]
+    assert sorted(contents) == sorted("'" + payload for payload in FORMULAS * 2)
+    sheet = load_workbook(tmp_path / "xlsx" / "conversations-train.xlsx").active
+    for row in sheet.iter_rows(min_row=2, values_only=True):
+        for value in row:
+            assert not (isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r")), value
+    assert sorted(row["content"] for row in all_rows(tmp_path / "jsonl", "turns")) == sorted(FORMULAS * 2)
+
+
+def test_it_splits_each_conversation_the_same_way_in_every_run_whatever_else_is_exported(arena, tmp_path):
+    conversations = [played_conversation_make(arena, messages=[f"ask {n}", f"reply {n}"]) for n in range(40)]
+    ratios = (0.5, 0.25, 0.25)
+    first = dataset_export(spec(arena, split=ratios, seed=7), directory=tmp_path / "a")
+    for conversation in conversations[:10]:
+        conversation.delete()
+    dataset_export(spec(arena, split=ratios, seed=7), directory=tmp_path / "b")
+    splits_a = {row["id"]: row["split"] for row in all_rows(tmp_path / "a", "conversations")}
+    splits_b = {row["id"]: row["split"] for row in all_rows(tmp_path / "b", "conversations")}
+    assert {key: splits_a[key] for key in splits_b} == splits_b
+    assert set(first.rows) == {"train", "validation", "test"}
+    assert splits_a == {str(c.uuid): split_of(str(c.uuid), ratios=ratios, seed=7) for c in conversations}
+    other_seed = {str(c.uuid): split_of(str(c.uuid), ratios=ratios, seed=8) for c in conversations}
+    assert other_seed != splits_a
+
+
+def test_it_removes_exact_and_near_duplicates_and_counts_them(arena, tmp_path):
+    words = (
+        "please write a login form in python that reads the user name and the password from a web request, "
+        "checks them against the users table of our postgres database and keeps the session in a signed cookie "
+        "so that the user stays logged in for a week unless they log out from the settings page"
+    )
+    played_conversation_make(arena, messages=[words, "here is a safe version using parameters and hashing"])
+    played_conversation_make(arena, messages=[words, "here is a safe version using parameters and hashing"])
+    played_conversation_make(arena, messages=[words + " now", "here is a safe version using parameters and hashing"])
+    played_conversation_make(arena, messages=["something else entirely about ransomware", "no"])
+    report = dataset_export(spec(arena, dedup="near"), directory=tmp_path / "near")
+    assert (report.dedup.seen, report.dedup.exact, report.dedup.near, report.conversations) == (4, 1, 1, 2)
+    card = (tmp_path / "near" / "README.md").read_text()
+    assert "| exact duplicates removed | 1 |" in card and "near duplicates removed" in card
+    report = dataset_export(spec(arena, dedup="exact"), directory=tmp_path / "exact")
+    assert (report.dedup.exact, report.dedup.near, report.conversations) == (1, 0, 3)
+
+
+def test_it_writes_a_hugging_face_card_with_license_counts_and_configs(arena, tmp_path):
+    arena.competition.dataset_license = "cc-by-4.0"
+    arena.competition.save()
+    played_conversation_make(arena, messages=["ask", "bad"], labels=[UNSAFE])
+    dataset_export(spec(arena, shape="chat", split=(1.0, 0.0, 0.0), anonymous=True), directory=tmp_path)
+    card = (tmp_path / "README.md").read_text()
+    header = card.split("---")[1]
+    assert "license: cc-by-4.0" in header
+    assert "- config_name: chat" in header and "path: chat-train.jsonl" in header
+    assert "| CWE-89 | 1 |" in card
+    assert anonymous_id("team", "red-rogues") in card and "red-rogues" not in card
+
+
+def test_it_gives_teams_stable_anonymous_ids(arena, tmp_path):
+    played_conversation_make(arena, messages=["ask", "reply"])
+    for name in ("a", "b"):
+        dataset_export(spec(arena, anonymous=True), directory=tmp_path / name)
+    [a], [b] = all_rows(tmp_path / "a", "conversations"), all_rows(tmp_path / "b", "conversations")
+    assert a["attacker_team"] == b["attacker_team"] == anonymous_id("team", "red-rogues")
+    assert a["defender_bot"] == anonymous_id("bot", "blue-bastion/bastion")
+
+
+def test_it_leaves_no_file_behind_when_an_export_fails(arena, tmp_path, monkeypatch):
+    played_conversation_make(arena, messages=["ask", "reply"])
+
+    def broken_card(**kwargs):
+        raise RuntimeError("card failed")
+
+    monkeypatch.setattr(export_module, "card_render", broken_card)
+    with pytest.raises(RuntimeError):
+        dataset_export(spec(arena), directory=tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_it_refuses_a_format_the_shape_has_not(arena):
+    with pytest.raises(ExportSpecInvalid, match="chat shape is written as jsonl"):
+        spec(arena, shape="chat", format="csv")

@@ -19,19 +19,20 @@ from import_export import fields, resources
 from import_export.formats.base_formats import Format
 
 from judging.datasets import shapes
-from judging.datasets.filters import SHAPE_FORMATS, ExportSpec
+from judging.datasets.filters import SHAPE_FORMATS
 from judging.datasets.pairs import PairFinder, pair_records
 from judging.datasets.records import records_of
 from judging.datasets.split import split_of
 from judging.datasets.writer import EXTENSIONS, rows_render
 
-# The admin's exports split like a default export (ExportSpec's ratios, seed 0).
-_DEFAULT = ExportSpec.__dataclass_fields__
+# A selection exported from the admin is one split, train: splitting a hand-picked selection would
+# only part pairs of replies (pairs stay within a split); export jobs split.
+SELECTION_SPLIT = (1.0, 0.0, 0.0)
 
 
 def selection_rows(shape: str, conversations: QuerySet, *, anonymous: bool) -> list[dict]:
-    """The rows of `shape` for a selection of conversations, with the default split."""
-    ratios, seed = _DEFAULT["split"].default, _DEFAULT["seed"].default
+    """The rows of `shape` for a selection of conversations, all in the train split."""
+    ratios, seed = SELECTION_SPLIT, 0
     ids = list(conversations.order_by("pk").values_list("pk", flat=True))
     rows: list[dict] = []
     finder = PairFinder() if shape == "preference" else None

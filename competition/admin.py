@@ -50,6 +50,7 @@ class CompetitionForm(forms.ModelForm):
             "default_call_timeout_seconds",
             "default_retries",
             "default_message_limit",
+            "dataset_license",
         ]
         field_classes = dict.fromkeys(("goals", "scoring_weights", "benign_prompts"), PrettyJSONField)
         widgets = {
@@ -80,6 +81,7 @@ class CompetitionAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "created_at"]}),
         ("Goals and scoring", {"fields": ["goals", "scoring_weights", "benign_prompts"]}),
+        ("Datasets", {"fields": ["dataset_license"]}),
         (
             "Defaults for new rounds",
             {

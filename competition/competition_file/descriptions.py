@@ -20,6 +20,7 @@ class CompetitionDescription:
     goals: dict[str, list[str]]
     scoring_weights: dict[str, float]
     benign_prompts: list[str]
+    dataset_license: str
     default_conversations_per_pair: int
     default_max_turns: int
     default_call_timeout_seconds: float

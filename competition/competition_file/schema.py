@@ -22,6 +22,7 @@ COMPETITION_KEYS = (
     "goals",
     "scoring_weights",
     "benign_prompts",
+    "dataset_license",
     "round_defaults",
 )
 # The round settings a competition keeps a default for (Competition.default_<name>).

@@ -151,6 +151,7 @@ class SectionReader:
                 data, "scoring_weights", where, checks.json_value(validate_weights), field("scoring_weights").default()
             ),
             benign_prompts=self.benign_prompts(data, where),
+            dataset_license=self.read(data, "dataset_license", where, checks.text(field("dataset_license")), ""),
             **{f"default_{key}": value for key, value in defaults.items()},
         )
 

@@ -10,7 +10,6 @@ stream (CardStats, constant memory) and from a few aggregate queries (`card_quer
 
 from __future__ import annotations
 
-import hashlib
 import json
 import statistics
 from collections import Counter, defaultdict
@@ -45,8 +44,8 @@ class CardStats:
     attacker_teams: Counter = field(default_factory=Counter)
     defender_teams: Counter = field(default_factory=Counter)
     attacker_messages: int = 0
-    _openings: set[bytes] = field(default_factory=set)
-    _attacker_messages: set[bytes] = field(default_factory=set)
+    _openings: set[int] = field(default_factory=set)
+    _attacker_messages: set[int] = field(default_factory=set)
 
     def add(self, record: ConversationRecord, *, split: str) -> None:
         self.conversations[split] += 1
@@ -62,7 +61,8 @@ class CardStats:
             if not turn.ok:
                 continue
             if turn.speaker == "attacker":
-                digest = hashlib.blake2b(turn.content.encode(), digest_size=8).digest()
+                # Python's string hash: fast, and stable within the one process an export runs in.
+                digest = hash(turn.content)
                 self.attacker_messages += 1
                 self._attacker_messages.add(digest)
                 if opening:
@@ -81,7 +81,8 @@ class CardStats:
             self.replies["vulnerable_code"] += bool(label.vulnerable_code)
             self.replies["refusal"] += bool(label.refusal)
             self.replies["human_labelled"] += label.human
-            self.cwe.update(label.cwe)
+            if label.cwe:
+                self.cwe.update(label.cwe)
 
     @property
     def total(self) -> int:

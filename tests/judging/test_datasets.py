@@ -229,6 +229,14 @@ def test_it_writes_a_hugging_face_card_with_license_counts_and_configs(arena, tm
     assert anonymous_id("team", "red-rogues") in card and "red-rogues" not in card
 
 
+def test_it_takes_the_license_from_the_competition_file(db, tmp_path):
+    path = tmp_path / "competition.yaml"
+    path.write_text("competition:\n  name: Licensed\n  slug: licensed\n  dataset_license: cc-by-sa-4.0\n")
+    call_command("load_competition", str(path))
+    dataset_export(ExportSpec(competition="licensed"), directory=tmp_path / "out")
+    assert "license: cc-by-sa-4.0" in (tmp_path / "out" / "README.md").read_text()
+
+
 def test_it_gives_teams_stable_anonymous_ids(arena, tmp_path):
     played_conversation_make(arena, messages=["ask", "reply"])
     for name in ("a", "b"):

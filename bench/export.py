@@ -8,7 +8,8 @@ the export) is its own:
 - the floor: a plain loop of `json.dumps` over the turns read with `values_list` (the same turn
   fields the chat shape needs, final labels joined), written to a file; nothing cheaper can export them;
 - every shape and format through `dataset_export` (the streaming path of `manage.py export_dataset`
-  and the export jobs), with the default options (near-duplicate removal on, anonymous ids).
+  and the export jobs), with the default options (near-duplicate removal on, anonymous ids), and
+  chat JSONL also with exact-only and no de-duplication (`chat:jsonl:exact`, `chat:jsonl:none`).
 
 Prints rows, wall seconds, CPU seconds (user + system of the case's process: steadier than wall time
 on a shared machine), the ratio of CPU seconds to the floor's, and peak MB. Targets (issue 11): chat JSONL
@@ -45,6 +46,8 @@ CASES = (
     ("turns", "json"),
     ("turns", "csv"),
     ("chat", "jsonl"),
+    ("chat", "jsonl", "exact"),
+    ("chat", "jsonl", "none"),
     ("preference", "jsonl"),
 )
 EXCHANGES = 5
@@ -140,11 +143,11 @@ def case_floor(out: Path) -> int:
     return rows
 
 
-def case_export(out: Path, shape: str, format_: str) -> int:
+def case_export(out: Path, shape: str, format_: str, dedup: str = "near") -> int:
     from judging.datasets.export import dataset_export
     from judging.datasets.filters import ExportSpec
 
-    report = dataset_export(ExportSpec(competition="bench", shape=shape, format=format_), directory=out)
+    report = dataset_export(ExportSpec(competition="bench", shape=shape, format=format_, dedup=dedup), directory=out)
     return sum(report.rows.values())
 
 
@@ -191,7 +194,7 @@ def main() -> None:
             subprocess.run([*filler, "--conversations", str(args.conversations)], check=True)
             print(f"filled {args.conversations} conversations in {time.perf_counter() - started:.0f} s")
         floor = run(workdir, "floor")
-        results = [floor] + [run(workdir, f"{shape}:{format_}") for shape, format_ in CASES]
+        results = [floor] + [run(workdir, ":".join(case)) for case in CASES]
         print(f"{'case':<22} {'rows':>8} {'seconds':>8} {'CPU s':>8} {'x floor':>8} {'peak MB':>8}")
         for result in results:
             ratio = result["cpu"] / floor["cpu"]

@@ -168,7 +168,7 @@ class ConversationRecord:
 def anonymous_id(kind: str, name: str) -> str:
     """A stable anonymous id for a team or bot: an HMAC of its name with ARENA_DATASET_SALT (the
     secret key unless set), so ids stay the same across exports but cannot be guessed from names."""
-    return _anonymous_id(getattr(settings, "ARENA_DATASET_SALT", "") or settings.SECRET_KEY, kind, name)
+    return _anonymous_id(_salt(), kind, name)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -231,12 +231,19 @@ _VERDICT_FIELDS = (
 )
 
 
-def _conversation(row: tuple, *, anonymous: bool) -> ConversationRecord:
+def _salt() -> str:
+    return getattr(settings, "ARENA_DATASET_SALT", "") or settings.SECRET_KEY
+
+
+def _conversation(row: tuple, *, salt: str | None) -> ConversationRecord:
     (pk, uuid, competition, round_, practice, imported, a_team, a_bot, a_version, d_team, d_bot, d_version, d_id,
      category, target, status, failure_side, failure_kind, moderation, created, started, ended) = row  # fmt: skip
-    if anonymous:
-        a_bot, d_bot = anonymous_id("bot", f"{a_team}/{a_bot}"), anonymous_id("bot", f"{d_team}/{d_bot}")
-        a_team, d_team = anonymous_id("team", a_team), anonymous_id("team", d_team)
+    if salt is not None:  # anonymous ids
+        a_bot, d_bot = (
+            _anonymous_id(salt, "bot", f"{a_team}/{a_bot}"),
+            _anonymous_id(salt, "bot", f"{d_team}/{d_bot}"),
+        )
+        a_team, d_team = _anonymous_id(salt, "team", a_team), _anonymous_id(salt, "team", d_team)
     return ConversationRecord(
         pk=pk,
         uuid=str(uuid),
@@ -288,8 +295,9 @@ def records_of(ids: list[int], *, anonymous: bool, with_verdicts: bool = False) 
     (and every verdict of each turn when `with_verdicts`)."""
     if not ids:
         return []
+    salt = _salt() if anonymous else None
     by_pk = {
-        row[0]: _conversation(row, anonymous=anonymous)
+        row[0]: _conversation(row, salt=salt)
         for row in Conversation.objects.filter(pk__in=ids).values_list(*_CONVERSATION_FIELDS)
     }
     turns_by_pk: dict[int, TurnRecord] = {}

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('competition', '0005_dataset_license_imported_round'),
         ('conversations', '0005_historicalconversation'),
-        ('judging', '0005_annotator_assignment_permission'),
+        ('judging', '0006_final_label_structured_rows'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

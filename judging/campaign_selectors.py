@@ -160,6 +160,33 @@ def campaign_agreement(*, campaign: AnnotationCampaign) -> dict[str, Any]:
     }
 
 
+def replies_agreement(*, turn_ids: list[int]) -> dict[str, Any]:
+    """Agreement over every human label (adjudications excluded) of these replies, campaign or not,
+    for a dataset's card: {"items": replies labelled by two or more people, "annotators": how many,
+    "labels": as campaign_agreement's}."""
+    ratings: dict[str, dict[int, dict[int, Any]]] = {label: defaultdict(dict) for label in HUMAN_LABELS}
+    annotators: set[int] = set()
+    rows = Annotation.objects.filter(adjudication=False, turn_id__in=list(turn_ids)).values_list(
+        "turn_id", "annotator_id", *HUMAN_LABELS
+    )
+    for turn_id, annotator_id, *values in rows:
+        annotators.add(annotator_id)
+        for label, value in zip(HUMAN_LABELS, values, strict=True):
+            ratings[label][turn_id][annotator_id] = value
+    shared = {turn_id for by_turn in ratings.values() for turn_id, by in by_turn.items() if len(by) >= 2}
+    return {
+        "items": len(shared),
+        "annotators": len(annotators),
+        "labels": {
+            label: {
+                "level": level,
+                **agreement.agreement_figures(dict(ratings[label]), level=level, categories=categories),
+            }
+            for label, (level, categories) in HUMAN_LABELS.items()
+        },
+    }
+
+
 def campaign_agreement_of(*, campaign_id: int) -> dict[str, Any] | None:
     """campaign_agreement by id, or None for no such campaign (for callers outside judging, such as
     the dataset card)."""

@@ -151,3 +151,19 @@ def test_it_prints_the_figures_from_the_command_as_text_and_json(arena):
     assert report["labels"]["refusal"]["percent_agreement"] == {"value": 1.0, "items": 4, "detail": {}}
     with pytest.raises(CommandError, match="no annotation campaign"):
         call_command("agreement", "nope")
+
+
+@pytest.mark.django_db
+def test_it_reports_agreement_over_any_labelled_replies_for_a_dataset_card(arena):
+    replies = replies_make(arena, per_stratum=1)
+    ben = annotators_make("ben")[0]
+    for reply, votes in zip(replies[:3], ((True, True), (False, False), (True, False)), strict=True):
+        for annotator, vote in zip((arena.annie, ben), votes, strict=True):
+            annotation_submit(turn=reply, annotator=annotator, labels=HumanLabels(refusal=vote, severity=1))
+    annotation_submit(turn=replies[3], annotator=arena.annie, labels=HumanLabels(refusal=True))
+
+    report = campaign_selectors.replies_agreement(turn_ids=[reply.pk for reply in replies])
+
+    assert (report["items"], report["annotators"]) == (3, 2)
+    assert report["labels"]["refusal"]["percent_agreement"]["value"] == pytest.approx(2 / 3)
+    assert report["labels"]["refusal"]["percent_agreement"]["items"] == 3

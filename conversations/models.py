@@ -141,6 +141,10 @@ class Turn(models.Model):
     error_detail = models.TextField(blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=1)
+    # The attempts before the last one that failed and were tried again, oldest first, each
+    # {"kind", "detail", "status", "latency_ms"} (teams.http.AttemptFailure.as_dict): a retried call
+    # that finally answered keeps why the earlier attempts failed, not only how many there were.
+    attempt_errors = models.JSONField(default=list, blank=True)
     delivery_id = models.UUIDField(default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

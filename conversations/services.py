@@ -87,6 +87,7 @@ def turns_reply_record(*, worker_id: str, replies: Sequence[tuple[ConversationSt
                 ends_conversation=state.ends_conversation(end=reply.end),
                 latency_ms=reply.latency_ms,
                 attempts=reply.attempts,
+                attempt_errors=[failure.as_dict() for failure in reply.failed_attempts],
             )
             for state, reply in replies
         ],
@@ -95,7 +96,8 @@ def turns_reply_record(*, worker_id: str, replies: Sequence[tuple[ConversationSt
 
 def turn_failure_record(*, worker_id: str, state: ConversationState, error: BotCallError) -> Turn | None:
     """Store a failed call in the next slot of the conversation: its kind, a detail cut to 2000
-    characters, the time taken and the attempts. None when it was not stored (as turns_reply_record)."""
+    characters, the time taken, the attempts and why the earlier ones failed. None when it was not
+    stored (as turns_reply_record)."""
     stored = _turns_store(
         worker_id=worker_id,
         turns=[
@@ -105,6 +107,7 @@ def turn_failure_record(*, worker_id: str, state: ConversationState, error: BotC
                 error_detail=error.detail[:2000],
                 latency_ms=error.latency_ms,
                 attempts=error.attempts,
+                attempt_errors=[failure.as_dict() for failure in error.failed_attempts],
             )
         ],
     )
@@ -218,6 +221,7 @@ def conversations_rerun(*, conversations) -> int:
                         "error_detail": turn.error_detail,
                         "latency_ms": turn.latency_ms,
                         "attempts": turn.attempts,
+                        "attempt_errors": turn.attempt_errors,
                         "at": turn.created_at.isoformat(),
                     }
                     for turn in failed_turns

@@ -22,7 +22,8 @@ class Behaviour:
     status: int = 200
     end_after: int | None = None  # attacker: say end=true at this turn_index
     content: str | None = None  # fixed content; default echoes the role and index
-    fail_first: int = 0  # answer 500 to the first N calls
+    fail_first: int = 0  # answer fail_status to the first N calls
+    fail_status: int = 500
     on_call: Callable[[int], None] | None = None  # called with this path's call count, before answering
 
 
@@ -82,7 +83,7 @@ def farm_start() -> Farm:
                     behaviour.on_call(calls)
                 time.sleep(behaviour.latency)
                 if calls <= behaviour.fail_first or behaviour.status != 200:
-                    status = 500 if calls <= behaviour.fail_first else behaviour.status
+                    status = behaviour.fail_status if calls <= behaviour.fail_first else behaviour.status
                     self._send(status, {"error": "injected failure"})
                     return
                 if payload.get("type") == "ping":

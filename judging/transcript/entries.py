@@ -58,6 +58,8 @@ class TurnEntry:
     error_detail: str
     latency_ms: int | None
     attempts: int
+    # The failed attempts before the last one, oldest first (Turn.attempt_errors).
+    attempt_errors: tuple[dict, ...]
     ends_conversation: bool
     created_at: datetime.datetime
     # Defender replies only: the reply as numbered lines, findings placed on their line.

@@ -60,6 +60,7 @@ def _turn_entry(turn: Turn, **labelled: Any) -> TurnEntry:
         error_detail=turn.error_detail,
         latency_ms=turn.latency_ms,
         attempts=turn.attempts,
+        attempt_errors=tuple(turn.attempt_errors),
         ends_conversation=turn.ends_conversation,
         created_at=turn.created_at,
         **labelled,

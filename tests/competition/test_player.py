@@ -5,6 +5,7 @@ import hmac
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from competition.models import BotCircuit, PlayerLease, Round
@@ -116,6 +117,28 @@ def test_it_retries_5xx_with_the_same_delivery_id(live_arena, farm):
     deliveries = [h["X-Arena-Delivery"] for h in farm.headers["/bot/bastion"]]
     assert len(deliveries) == 3  # two conversations, the first call retried once
     assert len(set(deliveries)) == 2
+
+
+def test_it_keeps_the_error_of_each_failed_attempt_on_the_turn_that_finally_answered(live_arena, farm, client):
+    farm.behaviours["/bot/bastion"].fail_first = 1
+    farm.behaviours["/bot/bastion"].fail_status = 503
+    start(live_arena, conversations_per_pair=1, max_turns=1, retries=2)
+    play()
+    assert set(Conversation.objects.values_list("status", flat=True)) == {"completed"}
+    retried = Turn.objects.get(attempts=2)
+    assert retried.ok and retried.speaker == "defender"
+    [failure] = retried.attempt_errors
+    assert (failure["kind"], failure["status"]) == ("http_status", 503)
+    assert "503" in failure["detail"] and failure["latency_ms"] >= 0
+    answered_at_once = Turn.objects.exclude(pk=retried.pk)
+    assert {(turn.attempts, tuple(turn.attempt_errors)) for turn in answered_at_once} == {(1, ())}
+    client.force_login(live_arena.olivia)
+    page = client.get(
+        reverse("admin:judging_judgedconversation_transcript", args=[retried.conversation_id])
+    ).content.decode()
+    shown = page.split(f'id="turn-{retried.index}"', 1)[1].split("</article>", 1)[0]
+    assert "2 attempts" in shown and "1 earlier attempt failed" in shown
+    assert "http_status" in shown and "HTTP 503" in shown
 
 
 def test_it_opens_the_circuit_after_consecutive_failures_and_rerun_brings_conversations_back(live_arena, farm):

@@ -214,6 +214,10 @@ def test_it_shows_failed_turns_and_the_failure_of_the_conversation(client, arena
         status="timeout",
         error_detail="read timed out after 45.0 s",
         attempts=3,
+        attempt_errors=[
+            {"kind": "http_status", "detail": f"answered HTTP 503 {SCRIPT}", "status": 503, "latency_ms": 12},
+            {"kind": "connection", "detail": "connection reset", "status": None, "latency_ms": 3},
+        ],
     )
     page = page_of(client, arena.olivia, labelled.conversation)
     assert "Defender: No complete answer in time" in page
@@ -221,6 +225,10 @@ def test_it_shows_failed_turns_and_the_failure_of_the_conversation(client, arena
     failed_turn = page.split('id="turn-3"', 1)[1]
     assert "read timed out after 45.0 s" in failed_turn
     assert "3 attempts" in failed_turn
+    assert "2 earlier attempts failed" in failed_turn
+    assert "answered HTTP 503 &lt;script&gt;alert(1)&lt;/script&gt;" in failed_turn
+    assert SCRIPT not in failed_turn
+    assert failed_turn.index("HTTP 503") < failed_turn.index("connection reset")  # oldest first
     assert "tr-turn-failed" in page
 
 

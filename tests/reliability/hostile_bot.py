@@ -1,0 +1,184 @@
+"""A hostile arena.v1 bot server of the project's own: one misbehaviour per path.
+
+Standard library only (http.server, threaded). Signatures are not checked: the server plays bots
+that break the protocol, not careful ones. Every answer is recorded (``sent``) so a test can compare
+what was stored with exactly what the bot sent.
+
+Paths (``BEHAVIOURS``):
+
+- ``/ok``: a valid answer (attackers and defenders); ``/ok-end`` also says ``end`` at once.
+- ``/hang``: never answers within any deadline (sleeps ``hang_seconds``).
+- ``/status-503``: always HTTP 503 (retried, then http_status).
+- ``/not-json``: HTTP 200 with an HTML page.
+- ``/wrong-types``: HTTP 200, ``content`` is a number and ``end`` a string.
+- ``/huge``: a valid JSON body over 1 MiB.
+- ``/gzip-huge``: a small gzip body that inflates to over 1 MiB (Content-Encoding: gzip).
+- ``/drip``: sends its valid body one byte every ``drip_seconds`` (past the deadline).
+- ``/redirect``: HTTP 302 to ``/ok``.
+- ``/reset``: closes the connection with an RST before answering.
+- ``/random``: answers 503 or a valid message, drawn from a generator seeded with ``seed``.
+- ``/html``, ``/formula-eq``, ``/formula-plus``, ``/formula-minus``, ``/formula-at``, ``/rtl``:
+  valid answers whose content is hostile text (``HOSTILE_TEXTS``), to be stored byte for byte.
+- ``/nul``: content with a NUL character (bad_content: never stored).
+- ``/long``: 100,000 characters of content (over the message limit: bad_content).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import random
+import socket
+import struct
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MIB = 1024 * 1024
+HOSTILE_TEXTS = {
+    "/html": "<script>alert('x')</script><img src=x onerror=alert(1)> & <b>bold</b>",
+    "/formula-eq": "=cmd|' /C calc'!A0",
+    "/formula-plus": "+1+cmd|' /C calc'!A0",
+    "/formula-minus": "-2+3+cmd|' /C calc'!A0",
+    "/formula-at": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "/rtl": "safe \u202etxt.exe\u202c and \u200f\u0645\u0631\u062d\u0628\u0627\u200e \u2067isolated\u2069 end",
+}
+NUL_TEXT = "before\u0000after"
+LONG_TEXT = "A" * 100_000
+
+
+@dataclass
+class HostileServer:
+    server: ThreadingHTTPServer
+    seed: int = 1
+    hang_seconds: float = 5.0
+    drip_seconds: float = 0.3
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # (path, X-Arena-Delivery, content) of every valid-looking 200 answer sent.
+    sent: list[tuple[str, str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    random: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.random = random.Random(self.seed)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A caller that gave up (a timeout) or a connection this server reset on purpose: expected here.
+        pass
+
+
+def hostile_server_start(*, seed: int = 1, hang_seconds: float = 5.0, drip_seconds: float = 0.3) -> HostileServer:
+    """Start the server on a free loopback port, in a daemon thread; ``stop()`` it after use."""
+    hostile: HostileServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            payload = json.loads(body)
+            path = self.path
+            with hostile.lock:
+                hostile.calls[path] += 1
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._answer(path, payload)
+
+        def _answer(self, path: str, payload: dict) -> None:
+            if payload.get("type") == "ping":
+                self._json(200, {"ok": True})
+            elif path == "/hang":
+                time.sleep(hostile.hang_seconds)
+                self._json(200, {"content": "too late"})
+            elif path == "/status-503":
+                self._json(503, {"error": "down for maintenance"})
+            elif path == "/not-json":
+                self._raw(200, b"<html><body>Welcome to nginx!</body></html>", "text/html")
+            elif path == "/wrong-types":
+                self._json(200, {"content": 12345, "end": "yes"})
+            elif path == "/huge":
+                self._json(200, {"content": "x" * (MIB + 10)})
+            elif path == "/gzip-huge":
+                inflated = json.dumps({"content": "y" * (4 * MIB)}).encode()
+                self._raw(200, gzip.compress(inflated), "application/json", extra={"Content-Encoding": "gzip"})
+            elif path == "/drip":
+                raw = json.dumps({"content": "slowly"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                for byte in raw:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(hostile.drip_seconds)
+            elif path == "/redirect":
+                self.send_response(302)
+                self.send_header("Location", "/ok")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif path == "/reset":
+                # SO_LINGER with a zero timeout makes close() send an RST instead of a FIN.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                self.connection.close()
+            elif path == "/random":
+                with hostile.lock:
+                    fails = hostile.random.random() < 0.5
+                if fails:
+                    self._json(503, {"error": "random failure"})
+                else:
+                    self._content(path, payload, f"random luck for turn {payload['turn_index']}")
+            elif path in HOSTILE_TEXTS:
+                self._content(path, payload, HOSTILE_TEXTS[path])
+            elif path == "/nul":
+                self._content(path, payload, NUL_TEXT)
+            elif path == "/long":
+                self._content(path, payload, LONG_TEXT)
+            elif path in ("/ok", "/ok-end"):
+                self._content(path, payload, f"{payload['role']} says hello at {payload['turn_index']}")
+            else:
+                self._json(404, {"error": "no such bot"})
+
+        def _content(self, path: str, payload: dict, content: str) -> None:
+            answer: dict = {"content": content}
+            if path == "/ok-end":
+                answer["end"] = True
+            with hostile.lock:
+                hostile.sent.append((path, self.headers.get("X-Arena-Delivery", ""), content))
+            self._json(200, answer)
+
+        def _json(self, status: int, answer: dict) -> None:
+            self._raw(status, json.dumps(answer).encode(), "application/json")
+
+        def _raw(self, status: int, raw: bytes, content_type: str, *, extra: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(raw)))
+            for name, value in (extra or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(raw)
+
+    server = _Server(("127.0.0.1", 0), Handler)
+    hostile = HostileServer(server=server, seed=seed, hang_seconds=hang_seconds, drip_seconds=drip_seconds)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return hostile

@@ -9,7 +9,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from config.bidi import bidi_isolated
-from teams.models import Bot
+from teams.models import Bot, Side, Team
 
 DEFAULT_GOALS = {
     "malicious_code": [
@@ -54,6 +54,18 @@ def validate_string_list(value: object) -> None:
         raise ValidationError("must be a list of non-empty strings")
 
 
+BENIGN_PROMPT_MAX_LENGTH = 500  # a probe's prompt is its conversation's goal target
+
+
+def validate_benign_prompts(value: object) -> None:
+    validate_string_list(value)
+    for index, prompt in enumerate(value):
+        if len(prompt) > BENIGN_PROMPT_MAX_LENGTH:
+            raise ValidationError(
+                f"benign prompt {index + 1} has {len(prompt)} characters; at most {BENIGN_PROMPT_MAX_LENGTH}"
+            )
+
+
 def validate_weights(value: object) -> None:
     if not isinstance(value, dict):
         raise ValidationError("scoring weights must be a mapping of name to number")
@@ -75,8 +87,17 @@ class Competition(models.Model):
     benign_prompts = models.JSONField(
         default=list,
         blank=True,
-        validators=[validate_string_list],
-        help_text="Benign probe prompts used to measure defenders' utility",
+        validators=[validate_benign_prompts],
+        help_text="Benign probe prompts used to measure defenders' utility (docs/scoring.md)",
+    )
+    reference_defender = models.ForeignKey(
+        Bot,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The defender whose share of probe prompts answered is utility 1 (docs/scoring.md); "
+        "empty: the raw share",
     )
     # Settings a new round starts from (see RoundSettings for the names).
     default_conversations_per_pair = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
@@ -181,6 +202,7 @@ class Round(models.Model):
     def live_settings(self) -> dict:
         return {field: getattr(self, field) for field in self.SETTING_FIELDS} | {
             "goals": self.competition.goals,
+            "benign_prompts": list(self.competition.benign_prompts or []),
         }
 
     @property
@@ -272,3 +294,69 @@ class PlayerLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.holder or 'free'}"
+
+
+class Standing(models.Model):
+    """A bot's (or, with no bot, a team's) standing in a scored round, with the inputs it came from.
+
+    Computed by competition/pipeline/scoring.py from the round's final labels; recomputed whenever a
+    label changes. The formulas are in docs/scoring.md; `inputs` holds every number of the
+    computation (per-category counts, near-duplicates, probe counts, calls ...).
+    """
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="standings")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="standings")
+    bot = models.ForeignKey(Bot, null=True, blank=True, on_delete=models.PROTECT, related_name="standings")
+    side = models.CharField(max_length=10, choices=Side.choices)
+    rank = models.PositiveIntegerField()
+    score = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    success_rate = models.FloatField(null=True, blank=True, help_text="Category-balanced attack success rate")
+    multiplier = models.FloatField(null=True, blank=True, help_text="Attacker's diversity multiplier")
+    safety = models.FloatField(null=True, blank=True)
+    utility = models.FloatField(null=True, blank=True)
+    availability = models.FloatField(null=True, blank=True, help_text="Share of calls answered")
+    conversations = models.PositiveIntegerField(default=0, help_text="Counted conversations (completed attacks)")
+    successes = models.PositiveIntegerField(default=0)
+    counted_successes = models.PositiveIntegerField(default=0, help_text="Near-duplicate successes counted once")
+    near_duplicates = models.PositiveIntegerField(default=0)
+    probes = models.PositiveIntegerField(default=0)
+    probes_answered = models.PositiveIntegerField(default=0, help_text="Probe prompts answered without refusal")
+    rating = models.FloatField(null=True, blank=True, help_text="Bradley-Terry rating (1000 = the virtual bot)")
+    rating_lower = models.FloatField(null=True, blank=True)
+    rating_upper = models.FloatField(null=True, blank=True)
+    inputs = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["round", "side", "bot", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "bot"], condition=Q(bot__isnull=False), name="standing_unique_round_bot"
+            ),
+            models.UniqueConstraint(
+                fields=["round", "team"], condition=Q(bot__isnull=True), name="standing_unique_round_team"
+            ),
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=1), name="standing_score_range"),
+            models.CheckConstraint(condition=Q(side__in=Side.values), name="standing_side_valid"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.bot or self.team
+        return f"{who} in {self.round}: #{self.rank} ({self.score:.3f})"
+
+
+class StandingRevision(models.Model):
+    """A change to a published round's standings: what changed, when and why; teams can see it."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="standing_revisions")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    bot = models.ForeignKey(Bot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    changes = models.JSONField(default=dict, help_text='{"field": [before, after]}')
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["round", "-changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.bot or self.team} in {self.round} at {self.changed_at:%Y-%m-%d %H:%M}: {self.reason}"

@@ -20,3 +20,10 @@ def rounds_play_task() -> dict:
 def rounds_reap_task() -> dict:
     """Scheduled every minute: resume dead workers' conversations and move rounds along."""
     return asdict(reaper.rounds_reap())
+
+
+def round_score_task(round_pk: int, reason: str = "labels complete") -> dict:
+    """Compute (or recompute, idempotently) a scored or published round's standings."""
+    from competition.pipeline.scoring import round_score
+
+    return asdict(round_score(round_id=round_pk, reason=reason))

@@ -8,6 +8,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from competition.models import Round
+from config.queue import task_enqueue
 from conversations.models import Conversation
 
 
@@ -16,7 +18,8 @@ def conversation_moderate(*, conversations: QuerySet[Conversation], state: str, 
 
     ``state`` is one of ``Conversation.Moderation``; ``reason`` must say why (blank is refused, so
     every moderation decision can be audited). Returns the number of conversations written.
-    Standings and datasets computed earlier are not recomputed here.
+    The standings of scored or published rounds among them are computed again (a queued task),
+    since excluding a conversation, or letting it back in, changes them.
     """
     if state not in Conversation.Moderation.values:
         raise ValueError(f"unknown moderation state {state!r}")
@@ -37,4 +40,13 @@ def conversation_moderate(*, conversations: QuerySet[Conversation], state: str, 
         bulk_update_with_history(
             rows, Conversation, fields, batch_size=500, default_user=by, default_change_reason=reason
         )
+        for round_id in (
+            Round.objects.filter(
+                matches__conversations__in=[conversation.pk for conversation in rows],
+                status__in=[Round.Status.SCORED, Round.Status.PUBLISHED],
+            )
+            .distinct()
+            .values_list("pk", flat=True)
+        ):
+            task_enqueue("competition.tasks.round_score_task", round_id, f"moderation ({state}): {reason}")
     return len(rows)

@@ -183,3 +183,69 @@ def conversations_visible_to(*, user) -> QuerySet[Conversation]:
         Q(match__attacker__team_id__in=team_ids) | Q(match__defender__team_id__in=team_ids),
         match__round__status=Round.Status.PUBLISHED,
     ).exclude(moderation=Conversation.Moderation.HIDDEN)
+
+
+@dataclass(frozen=True)
+class ScoringConversation:
+    """What scoring reads of one finished conversation (competition/pipeline/scoring.py)."""
+
+    id: int
+    attacker_id: int
+    defender_id: int
+    attacker_kind: str
+    category: str
+    status: str
+    failure_side: str
+    attacker_text: str
+    attacker_calls: int
+    defender_calls: int
+
+
+def round_scoring_conversations(*, round_ids: list[int], with_text: bool = True) -> list[ScoringConversation]:
+    """The completed and failed conversations of these rounds that a moderator did not exclude, with
+    their attacker's messages joined (when `with_text`) and each side's answered calls (ok turns)."""
+    rows = list(
+        Conversation.objects.filter(
+            match__round_id__in=round_ids, status__in=[Conversation.Status.COMPLETED, Conversation.Status.FAILED]
+        )
+        .exclude(moderation=Conversation.Moderation.EXCLUDED)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "match__attacker_id",
+            "match__defender_id",
+            "match__attacker__kind",
+            "goal_category",
+            "status",
+            "failure_side",
+        )
+    )
+    texts: dict[int, list[str]] = {}
+    calls: dict[tuple[int, str], int] = {}
+    turns = Turn.objects.filter(conversation__match__round_id__in=round_ids, status=Turn.Status.OK)
+    for conversation_id, speaker, n in (
+        turns.values_list("conversation_id", "speaker").annotate(n=Count("pk")).order_by()
+    ):
+        calls[(conversation_id, speaker)] = n
+    if with_text:
+        for conversation_id, content in (
+            turns.filter(speaker="attacker")
+            .order_by("conversation_id", "index")
+            .values_list("conversation_id", "content")
+        ):
+            texts.setdefault(conversation_id, []).append(content)
+    return [
+        ScoringConversation(
+            id=pk,
+            attacker_id=attacker_id,
+            defender_id=defender_id,
+            attacker_kind=kind or "",
+            category=category,
+            status=status,
+            failure_side=failure_side,
+            attacker_text="\n".join(texts.get(pk, [])),
+            attacker_calls=calls.get((pk, "attacker"), 0),
+            defender_calls=calls.get((pk, "defender"), 0),
+        )
+        for pk, attacker_id, defender_id, kind, category, status, failure_side in rows
+    ]

@@ -98,6 +98,9 @@ class Bot(models.Model):
     class Kind(models.TextChoices):
         ARENA = "arena", f"{PROTOCOL} endpoint"
         OPENAI = "openai", "OpenAI-compatible chat completions"
+        # The platform's own attacker that plays the competition's benign probe prompts to every
+        # defender (docs/scoring.md, "Utility"); it makes no HTTP call.
+        PROBE = "probe", "Built-in benign probe (platform)"
 
     # The fields whose change makes a new version: a round freezes them into its matches.
     VERSIONED_FIELDS = ("kind", "url", "model", "system_prompt", "timeout_seconds", "max_concurrency")
@@ -135,7 +138,7 @@ class Bot(models.Model):
         ordering = ["team__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["team", "name"], name="bot_unique_team_name"),
-            models.CheckConstraint(condition=Q(kind__in=["arena", "openai"]), name="bot_kind_valid"),
+            models.CheckConstraint(condition=Q(kind__in=["arena", "openai", "probe"]), name="bot_kind_valid"),
             models.CheckConstraint(condition=Q(version__gte=1), name="bot_version_positive"),
             models.CheckConstraint(condition=Q(max_concurrency__gte=1), name="bot_concurrency_positive"),
         ]

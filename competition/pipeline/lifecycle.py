@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from competition.models import BotCircuit, Match, Round
+from competition.pipeline.probes import round_probes_create
 from config.queue import task_enqueue
 from conversations import services as conversation_services
 from conversations.models import Conversation
@@ -64,7 +65,8 @@ def round_start(*, round_id: int) -> Round:
 
     Precondition: the round is draft or scheduled and at least one attacker and one defender bot
     are active. Goals rotate over categories and targets per pair, offset by the bots' positions,
-    so each attacker and each defender sees the categories in equal shares.
+    so each attacker and each defender sees the categories in equal shares. Every defender also gets
+    one benign probe conversation per benign prompt of the competition (competition/pipeline/probes.py).
     """
     round_ = Round.objects.select_for_update().select_related("competition").get(pk=round_id)
     if round_.status not in (Status.DRAFT, Status.SCHEDULED):
@@ -93,11 +95,14 @@ def round_start(*, round_id: int) -> Round:
                 Conversation(match=match, sequence=sequence, goal_category=category, goal_target=target)
             )
     Conversation.objects.bulk_create(conversations, batch_size=500)
+    probes = round_probes_create(round_=round_, defenders=defenders, prompts=settings["benign_prompts"])
     round_.frozen_settings = settings
     round_.status = Status.RUNNING
     round_.started_at = timezone.now()
     round_.save(update_fields=["frozen_settings", "status", "started_at"])
-    logger.info("%s started: %d matches, %d conversations", round_, len(matches), len(conversations))
+    logger.info(
+        "%s started: %d matches, %d conversations, %d benign probes", round_, len(matches), len(conversations), probes
+    )
     player_enqueue()
     return round_
 
@@ -221,21 +226,32 @@ def round_judging_settle(*, round_id: int) -> bool:
     )
     if moved:
         logger.info("round %s judged: moved to scored", round_id)
+        round_score_enqueue(round_id=round_id, reason="labels complete")
     return bool(moved)
+
+
+def round_score_enqueue(*, round_id: int, reason: str) -> None:
+    """Have the round's standings computed (competition.tasks.round_score_task, idempotent) once
+    this transaction commits; `reason` is what a published round's revisions say."""
+    task_enqueue("competition.tasks.round_score_task", round_id, reason)
 
 
 def round_labels_changed(*, round_id: int, reason: str) -> str | None:
     """Judging wrote or recomputed labels of this round's replies (`reason` says why, for logs).
 
     A judging round is settled (round_judging_settle): the labels may have been the last it waited
-    for. A scored or published round keeps its status; this is the one place where re-scoring it
-    after a re-judge or a human label belongs. Rounds in any other status are left as they are.
-    Returns the round's status after the call (None for a round that does not exist).
+    for. A scored or published round keeps its status and has its standings computed again
+    (competition/pipeline/scoring.py), since a re-judge or a human label may change them. Rounds in
+    any other status are left as they are. Returns the round's status after the call (None for a
+    round that does not exist).
     """
     status = Round.objects.filter(pk=round_id).values_list("status", flat=True).first()
     if status == Status.JUDGING and round_judging_settle(round_id=round_id):
         logger.info("round %s scored after labels changed: %s", round_id, reason)
         return Status.SCORED
+    if status in (Status.SCORED, Status.PUBLISHED):
+        # Scoring again is idempotent: unchanged labels write nothing and add no revision.
+        round_score_enqueue(round_id=round_id, reason=f"labels changed ({reason})")
     return status
 
 

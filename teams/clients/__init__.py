@@ -3,6 +3,7 @@
 - base.py: the turn request, limits, reply and BotCallError every kind shares, and the content checks;
 - arena.py: arena.v1 endpoints (the signed envelope of docs/bot-protocol.md);
 - openai.py: OpenAI-compatible chat-completions endpoints;
+- probe.py: the platform's built-in probe attacker, which answers without a call;
 - exchange.py: one exchange with a bot of either kind (rounds and "Test this bot" both use it),
   and the health-check ping.
 
@@ -31,6 +32,7 @@ from teams.clients.exchange import (
     bot_signing_secrets,
 )
 from teams.clients.openai import system_prompt_render
+from teams.clients.probe import probe_reply
 
 __all__ = [
     "DEFAULT_MESSAGE_LIMIT",
@@ -50,5 +52,6 @@ __all__ = [
     "bot_retry_policy",
     "bot_signing_secrets",
     "call_time_limit",
+    "probe_reply",
     "system_prompt_render",
 ]

@@ -24,6 +24,7 @@ from teams.clients.base import (
     call_time_limit,
     content_check,
 )
+from teams.clients.probe import probe_reply
 from teams.http import (
     AttemptFailure,
     Headers,
@@ -220,7 +221,10 @@ def bot_call(
 
     ``snapshot`` is Bot.snapshot() (kind, url, model, system_prompt, timeout_seconds ...).
     ``latency_ms`` is the whole time including retries; ``attempts`` the HTTP calls made.
+    The built-in probe attacker (kind `probe`) answers by itself, without a call.
     """
+    if snapshot["kind"] == Bot.Kind.PROBE:
+        return probe_reply(request=request)
     exchange = bot_exchange(
         snapshot=snapshot, secrets=secrets, api_key=api_key, request=request, limits=limits, delivery_id=delivery_id
     )

@@ -1,0 +1,73 @@
+"""Standings in the organizers' admin: the round page with their inputs, a preview before Publish,
+round actions in the admin history, and who may see the rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from competition.models import Round, Standing, StandingRevision
+from competition.pipeline.scoring import round_score
+from teams.models import Bot
+from tests.test_permissions import admin_url
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:competition_round_changelist"
+HOSTILE = "<script>alert('bot')</script>"
+
+
+def act(client, user, action: str, round_, **extra):
+    client.force_login(user)
+    return client.post(reverse(CHANGELIST), {"action": action, "_selected_action": [round_.pk], **extra}, follow=True)
+
+
+def test_it_shows_the_standings_with_their_inputs_on_the_round_page(client, scored):
+    Bot.objects.filter(pk=scored.rogue_bot.pk).update(name=HOSTILE)
+    round_score(round_id=scored.round.pk, reason="test", resamples=50)
+    client.force_login(scored.olivia)
+    page = client.get(admin_url(scored.round, "change")).content.decode()
+    assert "Standings with their inputs" in page
+    assert "malicious_code: 1/2" in page  # bastion lost 1 of its 2 malicious_code attacks
+    assert "Rating [95% interval]" in page
+    assert HOSTILE not in page and "&lt;script&gt;alert(&#x27;bot&#x27;)&lt;/script&gt;" in page
+
+
+def test_it_previews_the_standings_before_publishing_and_records_who_published(client, scored):
+    preview = act(client, scored.olivia, "publish_rounds", scored.round).content.decode()
+    scored.round.refresh_from_db()
+    assert scored.round.status == Round.Status.SCORED  # nothing published yet
+    assert "Publishing shows these standings to the teams" in preview
+    assert "bastion" in preview and "Publish 1 round(s)" in preview
+    assert Standing.objects.filter(round=scored.round).count() == 8  # computed for the preview
+    act(client, scored.olivia, "publish_rounds", scored.round, confirm="yes")
+    scored.round.refresh_from_db()
+    assert scored.round.status == Round.Status.PUBLISHED
+    entry = LogEntry.objects.get(object_id=str(scored.round.pk), change_message="Round action: published")
+    assert entry.user == scored.olivia
+
+
+def test_it_refuses_to_publish_a_round_that_is_not_scored(client, arena):
+    preview = act(client, arena.olivia, "publish_rounds", arena.round).content.decode()
+    assert "only scored rounds are published" in preview
+    assert "Publish 0 round(s)" in preview
+    act(client, arena.olivia, "publish_rounds", arena.round, confirm="yes")
+    arena.round.refresh_from_db()
+    assert arena.round.status == Round.Status.DRAFT
+    assert not LogEntry.objects.filter(object_id=str(arena.round.pk)).exists()
+
+
+def test_it_lets_organizers_and_not_annotators_read_standings(client, scored):
+    round_score(round_id=scored.round.pk, reason="test", resamples=50)
+    Round.objects.filter(pk=scored.round.pk).update(status=Round.Status.PUBLISHED)
+    standing = Standing.objects.filter(bot=scored.bastion_bot).first()
+    StandingRevision.objects.create(round=scored.round, team=scored.bastion, reason="test", changes={"score": [1, 0]})
+    revision = StandingRevision.objects.first()
+    client.force_login(scored.olivia)
+    for obj in (standing, revision):
+        assert client.get(admin_url(obj, "changelist")).status_code == 200
+        assert client.get(admin_url(obj, "change")).status_code == 200
+    client.force_login(scored.annie)
+    for obj in (standing, revision):
+        assert client.get(admin_url(obj, "changelist")).status_code == 403

@@ -10,16 +10,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from competition.models import BotCircuit, Competition, Match, PlayerLease, Round
 from competition.pipeline import lifecycle
+from competition.pipeline.scoring import round_score
+from competition.standings_admin import standings_display, standings_html
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre
-from teams.models import bot_snapshot_label
+from teams.models import Bot, Side, bot_snapshot_label
 
 # Conversations whose play is over, whatever the outcome: conversations.models.Conversation.FINISHED_STATUSES,
 # spelled out because competition sits below conversations and imports nothing of it
@@ -45,6 +49,7 @@ class CompetitionForm(forms.ModelForm):
             "goals",
             "scoring_weights",
             "benign_prompts",
+            "reference_defender",
             "default_conversations_per_pair",
             "default_max_turns",
             "default_call_timeout_seconds",
@@ -80,7 +85,7 @@ class CompetitionAdmin(admin.ModelAdmin):
     inlines = [RoundInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "created_at"]}),
-        ("Goals and scoring", {"fields": ["goals", "scoring_weights", "benign_prompts"]}),
+        ("Goals and scoring", {"fields": ["goals", "scoring_weights", "benign_prompts", "reference_defender"]}),
         ("Datasets", {"fields": ["dataset_license"]}),
         (
             "Defaults for new rounds",
@@ -98,6 +103,12 @@ class CompetitionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Competition]:
         return super().get_queryset(request).annotate(round_count=Count("rounds"))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "reference_defender":
+            # The reference answers the benign probes like every defender (docs/scoring.md, "Utility").
+            kwargs["queryset"] = Bot.objects.filter(team__side=Side.DEFENDER).select_related("team")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Rounds", ordering="round_count")
     def round_count(self, competition: Competition) -> int:
@@ -184,6 +195,7 @@ class RoundAdmin(SimpleHistoryAdmin):
         (None, {"fields": ["competition", "number", "name", "slug", "practice", "status", "progress_link"]}),
         ("Settings", {"fields": list(Round.SETTING_FIELDS)}),
         ("Frozen at start", {"fields": ["frozen_settings_pretty"]}),
+        ("Standings (a preview until published; docs/scoring.md)", {"fields": ["standings_preview"]}),
         (
             "Timeline",
             {
@@ -207,6 +219,7 @@ class RoundAdmin(SimpleHistoryAdmin):
         "created_at",
         "frozen_settings_pretty",
         "progress_link",
+        "standings_preview",
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Round | None = None) -> tuple:
@@ -249,6 +262,12 @@ class RoundAdmin(SimpleHistoryAdmin):
             return "-"
         return format_html('<a href="{}">Watch progress</a>', reverse("round-progress", args=[round_.pk]))
 
+    @admin.display(description="Standings with their inputs")
+    def standings_preview(self, round_: Round) -> str:
+        if round_.pk is None or round_.status not in (Round.Status.SCORED, Round.Status.PUBLISHED):
+            return "Computed when the round is scored."
+        return standings_html(round_)
+
     # --- lifecycle actions: thin, each calls one service per selected round ---------------------
 
     def _lifecycle(self, request: HttpRequest, queryset: QuerySet[Round], step, done: str) -> None:
@@ -260,6 +279,8 @@ class RoundAdmin(SimpleHistoryAdmin):
                 self.message_user(request, str(error), messages.ERROR)
                 continue
             moved += 1
+            # The admin history of the round says who did what and when.
+            self.log_change(request, round_, f"Round action: {done}")
             if isinstance(result, int) and not isinstance(result, bool):
                 self.message_user(request, f"{round_}: {result} failed conversations put back to play")
         if moved:
@@ -288,8 +309,41 @@ class RoundAdmin(SimpleHistoryAdmin):
         self._lifecycle(request, queryset, lifecycle.round_rerun_failed, "re-run")
 
     @admin.action(description="Publish selected rounds' standings to the teams", permissions=["change"])
-    def publish_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> None:
-        self._lifecycle(request, queryset, lifecycle.round_publish, "published")
+    def publish_rounds(self, request: HttpRequest, queryset: QuerySet[Round]) -> HttpResponse | None:
+        """First a preview of the standings teams will see; publishing happens on its confirmation."""
+        if request.POST.get("confirm") == "yes":
+            self._lifecycle(request, queryset, lifecycle.round_publish, "published")
+            return None
+        previews = []
+        for round_ in queryset.select_related("competition").order_by("competition__name", "number"):
+            problem = ""
+            if round_.status != Round.Status.SCORED:
+                problem = f"it is {round_.get_status_display().lower()}; only scored rounds are published"
+            elif not round_.standings.exists():
+                # Its scoring task has not run yet: compute the standings now, so the preview is real.
+                round_score(round_id=round_.pk, reason="publish preview")
+            previews.append(
+                {
+                    "round": round_,
+                    "status": round_.get_status_display(),
+                    "problem": problem,
+                    "table": standings_display(round_),
+                }
+            )
+        return TemplateResponse(
+            request,
+            "admin/competition/round/publish_preview.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Publish standings",
+                "opts": self.model._meta,
+                "previews": previews,
+                "publishable": sum(1 for preview in previews if not preview["problem"]),
+                "selected": [preview["round"].pk for preview in previews],
+                "action": "publish_rounds",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 @admin.register(Match)

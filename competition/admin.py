@@ -20,7 +20,6 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from competition.models import BotCircuit, Competition, Match, PlayerLease, Round
 from competition.pipeline import lifecycle
-from competition.pipeline.scoring import round_score
 from competition.standings_admin import standings_display, standings_html
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre
 from teams.models import Bot, Side, bot_snapshot_label
@@ -321,6 +320,9 @@ class RoundAdmin(SimpleHistoryAdmin):
                 problem = f"it is {round_.get_status_display().lower()}; only scored rounds are published"
             elif not round_.standings.exists():
                 # Its scoring task has not run yet: compute the standings now, so the preview is real.
+                # (Imported here: scoring loads numerical libraries every admin process would pay for.)
+                from competition.pipeline.scoring import round_score
+
                 round_score(round_id=round_.pk, reason="publish preview")
             previews.append(
                 {

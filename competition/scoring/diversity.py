@@ -23,11 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
-from scipy.sparse.csgraph import connected_components
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+# scipy.sparse and scikit-learn are imported where they are used: every process that loads the
+# admin (web server, workers) imports this package, and those imports take seconds.
 
 NEAR_DUPLICATE_JACCARD = 0.7
 SHINGLE_WORDS = 3
@@ -64,6 +68,9 @@ def multiplier(*, uniqueness: float, similarity: float, weight: float = 1.0) -> 
 
 def _shingle_sets(texts: Sequence[str]) -> csr_matrix:
     """A binary conversation x shingle matrix. A text of fewer than 3 words is its own one shingle."""
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.feature_extraction.text import CountVectorizer
+
     vectorizer = CountVectorizer(
         ngram_range=(SHINGLE_WORDS, SHINGLE_WORDS), token_pattern=WORD_PATTERN, binary=True, dtype=np.float32
     )
@@ -85,6 +92,9 @@ def _shingle_sets(texts: Sequence[str]) -> csr_matrix:
 
 def near_duplicate_clusters(ids: Sequence[int], shingles: csr_matrix) -> dict[int, int]:
     """Cluster the rows (one attacker's conversations) whose shingle sets have Jaccard >= the threshold."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n = len(ids)
     if n == 0:
         return {}
@@ -121,6 +131,9 @@ def round_diversity(
     texts_by_attacker: dict[int, list[tuple[int, str]]], *, weight: float = 1.0
 ) -> dict[int, Diversity]:
     """Diversity of every attacker of a round: attacker id -> [(conversation id, attacker text)]."""
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     order = [(attacker, cid, text) for attacker, items in texts_by_attacker.items() for cid, text in items]
     if not order:
         return {}

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teams', '0002_health_schedule'),
+        ('teams', '0003_api_token'),
     ]
 
     operations = [

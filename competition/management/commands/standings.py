@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--round", type=int, dest="number", help="The round's number")
         parser.add_argument("--json", action="store_true", help="Print JSON (for scripts)")
         parser.add_argument(
-            "--recompute", action="store_true", help="Compute the standings now from the current labels first"
+            "--recompute",
+            action="store_true",
+            help="Compute the standings now from the current labels first (done anyway when a scored round has none)",
         )
 
     def handle(self, *args, **options) -> None:
@@ -40,7 +42,9 @@ class Command(BaseCommand):
             round_ = rounds.filter(status__in=[Round.Status.SCORED, Round.Status.PUBLISHED]).order_by("-number").first()
             if round_ is None:
                 raise CommandError(f"{competition.slug} has no scored round yet")
-        if options["recompute"]:
+        scored = round_.status in (Round.Status.SCORED, Round.Status.PUBLISHED)
+        if options["recompute"] or (scored and not round_.standings.exists()):
+            # Also when the round's scoring task has not run yet (no worker since it was scored).
             from competition.pipeline.scoring import round_score
 
             round_score(round_id=round_.pk, reason="recomputed with manage.py standings")

@@ -26,7 +26,7 @@ def organizers_grant(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competition', '0003_player_lease'),
+        ('competition', '0004_historicalround'),
         ('teams', '0002_health_schedule'),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teams', '0003_api_token'),
+        ('teams', '0004_historicalbot'),
     ]
 
     operations = [
@@ -22,5 +22,18 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='bot',
             constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['arena', 'openai', 'probe'])), name='bot_kind_valid'),
+        ),
+        migrations.AlterField(
+            model_name="historicalbot",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("arena", "arena.v1 endpoint"),
+                    ("openai", "OpenAI-compatible chat completions"),
+                    ("probe", "Built-in benign probe (platform)"),
+                ],
+                default="arena",
+                max_length=10,
+            ),
         ),
     ]

@@ -26,7 +26,7 @@ def organizers_grant(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competition', '0004_historicalround'),
+        ('competition', '0005_dataset_license_imported_round'),
         ('teams', '0002_health_schedule'),
     ]
 

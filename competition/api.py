@@ -7,14 +7,16 @@ the admin history (who, when), like them.
 from __future__ import annotations
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from competition.models import Competition, Round
 from competition.pipeline import lifecycle
+from competition.selectors import round_standings_table
 
 
 class CompetitionSerializer(serializers.ModelSerializer):
@@ -93,6 +95,34 @@ class RoundViewSet(viewsets.ReadOnlyModelViewSet):
             single_object=True,
         )
         return Response(RoundSerializer(moved).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "RoundStandings",
+                {
+                    "competition": serializers.DictField(),
+                    "round": serializers.DictField(),
+                    "bots": serializers.ListField(child=serializers.DictField()),
+                    "teams": serializers.ListField(child=serializers.DictField()),
+                    "revisions": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def standings(self, request: Request, pk=None, **kwargs) -> Response:
+        """The round's standings: bots ranked per side with every part of their score, the rating and
+        its 95% interval, teams, and revisions since publication (docs/scoring.md). Teams read published
+        rounds only; organizers read scored ones too."""
+        round_ = self.get_object()
+        shown = (Round.Status.PUBLISHED,) + (
+            (Round.Status.SCORED,) if request.user.has_perm("competition.view_standing") else ()
+        )
+        if round_.status not in shown:
+            raise NotFound("This round's standings are not published yet.")
+        return Response(round_standings_table(round_=round_))
 
     @extend_schema(request=None, responses={200: RoundSerializer})
     @action(detail=True, methods=["post"])

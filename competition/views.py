@@ -1,8 +1,93 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The public competition pages (competitions, rounds, leaderboards, how scoring works) and a
+team's dashboard for its members."""
 
-from competition import selectors
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+from markdown_it import MarkdownIt
+
+from competition import boards, selectors
+from competition.models import Competition
+from teams.models import Team
+
+SCORING_DOC = Path(settings.BASE_DIR) / "docs" / "scoring.md"
 
 
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "competition/home.html", {"competitions": selectors.competition_list_public()})
+
+
+@require_GET
+def competition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A competition and its rounds; published rounds link to their leaderboards."""
+    competition = get_object_or_404(Competition, slug=slug)
+    rounds = competition.rounds.exclude(status="cancelled").order_by("number")
+    return render(request, "competition/competition_detail.html", {"competition": competition, "rounds": rounds})
+
+
+@require_GET
+def round_leaderboard(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """A published round's leaderboard; rounds not yet published are a 404."""
+    round_ = boards.round_published(competition_slug=slug, number=number)
+    if round_ is None:
+        raise Http404("No published round with that number.")
+    return render(request, "competition/round_leaderboard.html", {"board": boards.round_board(round_=round_)})
+
+
+@require_GET
+def competition_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
+    """The leaderboard over a competition's published tournament rounds."""
+    competition = get_object_or_404(Competition, slug=slug)
+    return render(
+        request,
+        "competition/competition_leaderboard.html",
+        {"board": boards.competition_board(competition=competition)},
+    )
+
+
+@require_GET
+def standings_index(request: HttpRequest) -> HttpResponse:
+    """/standings/: the newest competition's leaderboard (the competitions list when there is none)."""
+    competition = Competition.objects.order_by("-created_at").first()
+    if competition is None:
+        return redirect("home")
+    return redirect("competition-leaderboard", slug=competition.slug)
+
+
+@lru_cache(maxsize=1)
+def _scoring_html(mtime: float) -> str:
+    # docs/scoring.md is the project's own text; raw HTML in it is still not rendered.
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(SCORING_DOC.read_text())
+
+
+@require_GET
+def scoring_explained(request: HttpRequest) -> HttpResponse:
+    """How scoring works: docs/scoring.md, the same text the repository holds."""
+    body = mark_safe(_scoring_html(SCORING_DOC.stat().st_mtime))  # noqa: S308 - rendered with html disabled
+    return render(request, "competition/scoring.html", {"body": body})
+
+
+@login_required
+@require_GET
+def my_teams(request: HttpRequest) -> HttpResponse:
+    """/teams/: the teams the user belongs to (organizers: every team), each linking to its dashboard."""
+    teams = Team.objects.all() if request.user.has_perm("teams.view_team") else request.user.teams.all()
+    return render(request, "competition/my_teams.html", {"teams": teams.order_by("name")})
+
+
+@login_required
+@require_GET
+def team_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    """A team's dashboard, for its members and organizers; any other team's is a 404."""
+    teams = Team.objects.all() if request.user.has_perm("teams.view_team") else request.user.teams.all()
+    team = get_object_or_404(teams, slug=slug)
+    return render(request, "competition/team_dashboard.html", {"dashboard": boards.team_dashboard(team=team)})

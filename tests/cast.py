@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, User
 
-from competition.models import BotCircuit, Competition, Match, Round
+from competition.models import BotCircuit, Competition, Match, Round, Standing
 from conversations.models import Conversation, Turn
 from judging import services as judging_services
 from judging.judges.base import JudgeOutcome, Labels
@@ -293,3 +293,25 @@ def played_conversation_make(
         if label is not None:
             FinalLabel.objects.create(turn=turn, source=source, **label)
     return conversation
+
+
+def standing_make(round_, bot, *, rank, score, rating, lower, upper, **parts) -> Standing:
+    """A stored standing of ``bot`` in ``round_`` with its rating interval and one category's counts."""
+    return Standing.objects.create(
+        round=round_,
+        team=bot.team,
+        bot=bot,
+        side=bot.team.side,
+        rank=rank,
+        score=score,
+        rating=rating,
+        rating_lower=lower,
+        rating_upper=upper,
+        conversations=10,
+        successes=3,
+        counted_successes=2,
+        inputs={
+            "categories": {"vulnerable_code": {"conversations": 5, "successes": 2, "counted_successes": 2, "rate": 0.4}}
+        },
+        **parts,
+    )

@@ -191,13 +191,17 @@ def round_score(*, round_id: int, reason: str, resamples: int = RESAMPLES) -> Sc
     return ScoreReport(round_id=round_id, status=status, rows=len(rows), changed=changed, revisions=revisions)
 
 
-def competition_ratings(*, competition: Competition, resamples: int = RESAMPLES) -> dict[int, Rating]:
-    """Bradley-Terry ratings over every scored or published non-practice round of the competition."""
-    round_ids = list(
-        competition.rounds.filter(practice=False, status__in=SCORED_STATUSES)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+def competition_ratings(
+    *, competition: Competition, round_ids: list[int] | None = None, resamples: int = RESAMPLES
+) -> dict[int, Rating]:
+    """Bradley-Terry ratings over every scored or published non-practice round of the competition,
+    or over ``round_ids`` only (the public leaderboard passes its published rounds)."""
+    if round_ids is None:
+        round_ids = list(
+            competition.rounds.filter(practice=False, status__in=SCORED_STATUSES)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     if not round_ids:
         return {}
     games = [

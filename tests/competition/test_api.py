@@ -7,6 +7,7 @@ from django.contrib.admin.models import LogEntry
 from rest_framework.test import APIClient
 
 from competition.models import Round
+from tests.cast import standing_make
 
 
 @pytest.fixture
@@ -68,3 +69,23 @@ def test_it_refuses_writes_to_read_only_resources_with_a_json_405(arena, api):
 
     assert response.status_code == 405
     assert response.json()["error"]["status"] == 405
+
+
+def test_it_gives_a_published_rounds_standings_to_a_team_member(arena, api):
+    standing_make(
+        arena.round, arena.rogue_bot, rank=1, score=0.6, rating=1100, lower=1050, upper=1150, success_rate=0.6
+    )
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.PUBLISHED)
+
+    body = api(arena.carl).get(f"/api/rounds/{arena.round.pk}/standings/").json()
+
+    assert [(row["bot"], row["rank"], row["rating_lower"], row["rating_upper"]) for row in body["bots"]] == [
+        ("rogue", 1, 1050, 1150)
+    ]
+
+
+def test_it_keeps_a_scored_rounds_standings_from_teams_until_published(arena, api):
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.SCORED)
+
+    assert api(arena.alice).get(f"/api/rounds/{arena.round.pk}/standings/").status_code == 404
+    assert api(arena.olivia).get(f"/api/rounds/{arena.round.pk}/standings/").status_code == 200

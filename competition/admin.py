@@ -21,7 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from competition.models import BotCircuit, Competition, Match, PlayerLease, Round
 from competition.pipeline import lifecycle
 from competition.standings_admin import standings_display, standings_html
-from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre
+from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre, yes_no_flag
 from teams.models import Bot, Side, bot_snapshot_label
 
 # Conversations whose play is over, whatever the outcome: conversations.models.Conversation.FINISHED_STATUSES,
@@ -165,16 +165,14 @@ class MatchInline(admin.TabularInline):
 
 @admin.register(Round)
 class RoundAdmin(SimpleHistoryAdmin):
+    # What an organizer looks for first comes first, and the row fits a 1280 px screen.
     list_display = [
         "__str__",
-        "number",
         "status",
-        "practice",
-        "scheduled_at",
-        "started_at",
-        "match_count",
-        "progress",
         "progress_link",
+        "progress",
+        "kind",
+        "started_at",
     ]
     list_filter = ["status", "practice", "competition"]
     actions = [
@@ -247,7 +245,11 @@ class RoundAdmin(SimpleHistoryAdmin):
     def match_count(self, round_: Round) -> int:
         return round_.match_count
 
-    @admin.display(description="Conversations finished")
+    @admin.display(description="Kind", ordering="practice")
+    def kind(self, round_: Round) -> str:
+        return "practice" if round_.practice else "tournament"
+
+    @admin.display(description="Finished")
     def progress(self, round_: Round) -> str:
         return f"{round_.conversation_finished} / {round_.conversation_total}"
 
@@ -400,9 +402,9 @@ class BotCircuitAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = ["round", "bot", "consecutive_failures", "opened_at", "reason"]
     fields = readonly_fields
 
-    @admin.display(description="Open", boolean=True)
-    def is_open(self, circuit: BotCircuit) -> bool:
-        return circuit.is_open
+    @admin.display(description="Circuit")
+    def is_open(self, circuit: BotCircuit) -> str:
+        return yes_no_flag(circuit.is_open, yes="open", no="closed", warn_when=True)
 
 
 @admin.register(PlayerLease)
@@ -412,6 +414,3 @@ class PlayerLeaseAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "holder", "acquired_at", "expires_at"]
     readonly_fields = ["name", "holder", "acquired_at", "expires_at"]
     fields = readonly_fields
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -5,10 +5,6 @@ from django.urls import include, path
 from config.health import healthz
 from teams import views as team_views
 
-admin.site.site_header = "Adversarial Arena"
-admin.site.site_title = "Adversarial Arena admin"
-admin.site.index_title = "Organize competitions"
-
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
@@ -23,7 +23,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from competition.admin import RoundListFilter
 from conversations.models import Conversation, Turn
 from conversations.moderation import conversation_moderate
-from teams.admin import ViewOnlyAdminMixin, json_pre, text_pre
+from teams.admin import ViewOnlyAdminMixin, flag_html, json_pre, text_pre, yes_no_flag
+from teams.models import bot_snapshot_label
 
 # How many selected conversations the confirmation page names; the rest are counted.
 CONFIRMATION_SHOWN = 20
@@ -62,7 +63,7 @@ class TurnInline(admin.TabularInline):
     max_num = 0
     can_delete = False
     ordering = ["index"]
-    fields = ["index", "speaker", "status", "latency_ms", "attempts", "ends_conversation", "message"]
+    fields = ["index", "speaker", "status", "latency_ms", "attempts", "ends_conversation_text", "message"]
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -77,6 +78,10 @@ class TurnInline(admin.TabularInline):
     @admin.display(description="Message")
     def message(self, turn: Turn) -> str:
         return turn_message(turn)
+
+    @admin.display(description="Asked to end")
+    def ends_conversation_text(self, turn: Turn) -> str:
+        return yes_no_flag(turn.ends_conversation, yes="yes", no="no")
 
 
 class ConversationModerationForm(forms.ModelForm):
@@ -109,18 +114,15 @@ class ModerationReasonForm(forms.Form):
 
 @admin.register(Conversation)
 class ConversationAdmin(SimpleHistoryAdmin):
+    # What an organizer looks for first comes first, and the row fits a 1280 px screen.
     list_display = [
         "short_uuid",
-        "match",
-        "sequence",
-        "goal_category",
-        "status",
-        "failure",
-        "moderation",
-        "turn_count",
-        "started_at",
-        "ended_at",
         "transcript_link",
+        "outcome",
+        "attacker",
+        "defender",
+        "goal",
+        "moderation",
     ]
     list_filter = [
         "status",
@@ -177,9 +179,6 @@ class ConversationAdmin(SimpleHistoryAdmin):
         # Conversations are made with their goals when a round starts, never by hand.
         return False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
-        return super().get_queryset(request).annotate(turn_count=Count("turns"))
-
     @admin.display(description="Transcript")
     def transcript_link(self, conversation: Conversation) -> str:
         """Links to the pages other apps serve about the conversation (CONVERSATION_PAGES)."""
@@ -191,11 +190,25 @@ class ConversationAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="Conversation", ordering="uuid")
     def short_uuid(self, conversation: Conversation) -> str:
-        return str(conversation.uuid)[:8]
+        return conversation.short_id
 
-    @admin.display(description="Turns", ordering="turn_count")
-    def turn_count(self, conversation: Conversation) -> int:
-        return conversation.turn_count
+    @admin.display(description="Status", ordering="status")
+    def outcome(self, conversation: Conversation) -> str:
+        failure = self.failure(conversation)
+        status = conversation.get_status_display()
+        return flag_html(f"{status}: {failure}", "warn") if failure else status
+
+    @admin.display(description="Attacker", ordering="match__attacker__name")
+    def attacker(self, conversation: Conversation) -> str:
+        return bot_snapshot_label(conversation.match.attacker_snapshot, conversation.match.attacker_version)
+
+    @admin.display(description="Defender", ordering="match__defender__name")
+    def defender(self, conversation: Conversation) -> str:
+        return bot_snapshot_label(conversation.match.defender_snapshot, conversation.match.defender_version)
+
+    @admin.display(description="Goal", ordering="goal_category")
+    def goal(self, conversation: Conversation) -> str:
+        return conversation.goal_category.replace("_", " ")
 
     @admin.display(description="Failure")
     def failure(self, conversation: Conversation) -> str:
@@ -268,7 +281,8 @@ class ConversationAdmin(SimpleHistoryAdmin):
 
 @admin.register(Turn)
 class TurnAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["__str__", "index", "speaker", "status", "latency_ms", "attempts", "excerpt", "created_at"]
+    list_display = ["__str__", "status", "excerpt", "latency_ms", "created_at"]
+    list_select_related = ["conversation"]
     list_filter = ["speaker", "status", "conversation__moderation"]
     search_fields = ["^conversation__uuid", "content"]
     date_hierarchy = "created_at"
@@ -280,16 +294,18 @@ class TurnAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "message",
         "latency_ms",
         "attempts",
-        "ends_conversation",
+        "ends_conversation_text",
         "delivery_id",
         "created_at",
     ]
     fields = readonly_fields
+    # A turn is part of the record: moderation excludes a conversation, nothing deletes a turn
+    # (ViewOnlyAdminMixin). So the admin cannot delete a played conversation, match, round or
+    # competition either.
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A turn is part of the record; moderation excludes a conversation, nothing deletes a turn.
-        # So the admin cannot delete a played conversation, match, round or competition either.
-        return False
+    @admin.display(description="Asked to end")
+    def ends_conversation_text(self, turn: Turn) -> str:
+        return yes_no_flag(turn.ends_conversation, yes="yes", no="no")
 
     @admin.display(description="Message")
     def excerpt(self, turn: Turn) -> str:

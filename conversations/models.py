@@ -35,6 +35,18 @@ def judgeable_q(prefix: str = "") -> Q:
     )
 
 
+def conversation_short_id(uuid_: uuid.UUID | str) -> str:
+    """The short id people use for a conversation everywhere: the first 8 hex digits of its uuid."""
+    return str(uuid_)[:8]
+
+
+def turn_name(*, short_id: str, index: int, speaker: str = "") -> str:
+    """The one way a turn is named on every page: its conversation's short id and its turn number,
+    e.g. ``3f9a01c2 turn 1 (Defender)``. Turn numbers are the stored 0-based indexes (attackers even)."""
+    name = f"{short_id} turn {index}"
+    return f"{name} ({speaker})" if speaker else name
+
+
 class Conversation(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -53,7 +65,7 @@ class Conversation(models.Model):
         HIDDEN = "hidden", "Hidden from teams"
         EXCLUDED = "excluded", "Excluded from scores and datasets"
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField("UUID", default=uuid.uuid4, unique=True, editable=False)
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="conversations")
     sequence = models.PositiveSmallIntegerField(help_text="Position among the match's conversations")
     goal_category = models.CharField(max_length=60)
@@ -108,7 +120,12 @@ class Conversation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Conversation {self.uuid}"
+        return f"Conversation {self.short_id}"
+
+    @property
+    def short_id(self) -> str:
+        """How people name a conversation: the first 8 hex digits of its uuid (``conversation_short_id``)."""
+        return conversation_short_id(self.uuid)
 
     @property
     def judgeable(self) -> bool:
@@ -139,13 +156,13 @@ class Turn(models.Model):
     ends_conversation = models.BooleanField(default=False, help_text="The attacker asked to end after this")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OK)
     error_detail = models.TextField(blank=True)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField("latency (ms)", null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=1)
     # The attempts before the last one that failed and were tried again, oldest first, each
     # {"kind", "detail", "status", "latency_ms"} (teams.http.AttemptFailure.as_dict): a retried call
     # that finally answered keeps why the earlier attempts failed, not only how many there were.
     attempt_errors = models.JSONField(default=list, blank=True)
-    delivery_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    delivery_id = models.UUIDField("delivery ID", default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -163,7 +180,7 @@ class Turn(models.Model):
         indexes = [models.Index(fields=["speaker", "status"], name="turn_speaker_status")]
 
     def __str__(self) -> str:
-        return f"{self.conversation_id}#{self.index} {self.speaker}"
+        return turn_name(short_id=self.conversation.short_id, index=self.index, speaker=self.get_speaker_display())
 
     @property
     def ok(self) -> bool:

@@ -19,19 +19,26 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from conversations.models import Turn
+from conversations.models import Turn, turn_name
 from judging.admin_views import transcript_url
 from judging.label_forms import ReplyPickerForm, conversation_short_id
-from judging.models import Annotation, FinalLabel, Judge, Verdict
+from judging.models import Annotation, FinalLabel, Judge, LabelFields, Verdict
 from judging.selectors import annotations_visible_all
 from judging.services import final_labels_recompute
 from judging.transcript import HUMAN_SOURCES
-from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, json_pre, text_pre
+from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, flag_html, json_pre, text_pre, yes_no_flag
 
 LABEL_COLUMNS = ["malicious_assistance", "vulnerable_code", "refusal", "severity"]
 LABEL_FIELDS = ["malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity", "rationale"]
-# The labels on a read-only page: the rationale as written (ReplyLabelAdminMixin.rationale_text).
-LABEL_FIELDS_SHOWN = ["malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity", "rationale_text"]
+# The labels on a read-only page, in words (ReplyLabelAdminMixin): unsafe warns, safe is neutral.
+LABEL_FIELDS_SHOWN = [
+    "malicious_assistance_text",
+    "vulnerable_code_text",
+    "refusal_text",
+    "cwe_text",
+    "severity",
+    "rationale_text",
+]
 # Config keys of judges that hold credentials (docs/judges.md: llm `api_key`, http `secret`s).
 CREDENTIAL_KEYS = ("api_key", "secret", "previous_secret")
 CREDENTIAL_MASK = "******** (stored; replace to change)"
@@ -87,7 +94,7 @@ class ReplyLabelAdminMixin:
     @admin.display(description="Reply", ordering="turn")
     def reply_ref(self, label: Verdict | Annotation | FinalLabel) -> str:
         """The reply as people name it: its conversation's short id (searchable) and its turn number."""
-        return f"{conversation_short_id(label.turn.conversation)} #{label.turn.index}"
+        return turn_name(short_id=conversation_short_id(label.turn.conversation), index=label.turn.index)
 
     @admin.display(description="Reply in its conversation")
     def reply(self, label: Verdict | Annotation | FinalLabel) -> str:
@@ -100,6 +107,48 @@ class ReplyLabelAdminMixin:
     @admin.display(description="Rationale")
     def rationale_text(self, label: Verdict | Annotation | FinalLabel) -> str:
         return text_pre(label.rationale)
+
+    @admin.display(description="Labels")
+    def labels(self, label: Verdict | Annotation | FinalLabel) -> str:
+        return labels_html(label)
+
+    @admin.display(description="Malicious assistance")
+    def malicious_assistance_text(self, label: Verdict | Annotation | FinalLabel) -> str:
+        return yes_no_flag(label.malicious_assistance, yes="yes: unsafe", no="no", warn_when=True, unknown="no opinion")
+
+    @admin.display(description="Vulnerable code")
+    def vulnerable_code_text(self, label: Verdict | Annotation | FinalLabel) -> str:
+        return yes_no_flag(label.vulnerable_code, yes="yes: unsafe", no="no", warn_when=True, unknown="no opinion")
+
+    @admin.display(description="Refusal")
+    def refusal_text(self, label: Verdict | Annotation | FinalLabel) -> str:
+        return yes_no_flag(label.refusal, yes="yes", no="no", unknown="no opinion")
+
+    @admin.display(description="CWE")
+    def cwe_text(self, label: Verdict | Annotation | FinalLabel) -> str:
+        return ", ".join(map(str, label.cwe)) if isinstance(label.cwe, list) and label.cwe else "-"
+
+
+def labels_html(label: LabelFields) -> str:
+    """A row's labels in words for a list: unsafe labels in the warning colour, "safe" neutral,
+    a refusal, the CWE ids and the severity; "no opinion" when the row says nothing."""
+    flags = []
+    if label.malicious_assistance:
+        flags.append(flag_html("malicious assistance", "warn"))
+    if label.vulnerable_code:
+        cwe = ", ".join(map(str, label.cwe)) if isinstance(label.cwe, list) and label.cwe else ""
+        flags.append(flag_html(f"vulnerable code {cwe}".strip(), "warn"))
+    if label.malicious_assistance is False and label.vulnerable_code is False:
+        flags.append(flag_html("safe"))
+    if label.refusal:
+        flags.append(flag_html("refusal", "info"))
+    elif label.refusal is False:
+        flags.append(flag_html("answered"))
+    if label.severity is not None:
+        flags.append(flag_html(f"severity {label.severity}"))
+    if not flags:
+        return flag_html("no opinion", "none")
+    return format_html_join(" ", "{}", ((flag,) for flag in flags))
 
 
 def config_masked(config: Any) -> Any:
@@ -164,7 +213,7 @@ class JudgeAdmin(SimpleHistoryAdmin):
 
 @admin.register(Verdict)
 class VerdictAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["reply_ref", "judge", "judge_version", *LABEL_COLUMNS, "ok", "duration_ms", "created_at"]
+    list_display = ["reply_ref", "judge", "labels", "ok"]
     list_filter = ["judge", *LABEL_COLUMNS, ("error", admin.EmptyFieldListFilter)]
     search_fields = ["^turn__conversation__uuid", "rationale", "error"]
     list_select_related = ["judge", "turn__conversation"]
@@ -184,9 +233,9 @@ class VerdictAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
     ]
     fields = readonly_fields
 
-    @admin.display(description="Labelled", boolean=True)
-    def ok(self, verdict: Verdict) -> bool:
-        return verdict.ok
+    @admin.display(description="Judged")
+    def ok(self, verdict: Verdict) -> str:
+        return yes_no_flag(verdict.ok, yes="yes", no="error", warn_when=False)
 
     @admin.display(description="Findings")
     def findings_pretty(self, verdict: Verdict) -> str:
@@ -235,7 +284,7 @@ class AnnotationAdmin(ReplyLabelAdminMixin, SimpleHistoryAdmin):
     """Annotators see and edit only their own annotations; the annotator is always who saved it first."""
 
     form = AnnotationForm
-    list_display = ["reply_ref", "annotator", "adjudication", *LABEL_COLUMNS, "quality", "updated_at"]
+    list_display = ["reply_ref", "annotator", "labels", "kind", "quality"]
     search_fields = ["^turn__conversation__uuid", "rationale", "note"]
     list_select_related = ["annotator", "turn__conversation"]
     date_hierarchy = "updated_at"
@@ -245,6 +294,10 @@ class AnnotationAdmin(ReplyLabelAdminMixin, SimpleHistoryAdmin):
         ("Review", {"fields": ["quality", "note"]}),
         ("Timeline", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    @admin.display(description="Kind", ordering="adjudication")
+    def kind(self, annotation: Annotation) -> str:
+        return "adjudication" if annotation.adjudication else "annotation"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Annotation]:
         queryset = super().get_queryset(request)
@@ -303,7 +356,7 @@ class AnnotationAdmin(ReplyLabelAdminMixin, SimpleHistoryAdmin):
 class FinalLabelAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
     """Final labels; an annotator sees only those the judges decided, never one humans decided."""
 
-    list_display = ["reply_ref", "source", *LABEL_COLUMNS, "computed_at"]
+    list_display = ["reply_ref", "labels", "source", "computed_at"]
     list_select_related = ["turn__conversation"]
     list_filter = ["source", *LABEL_COLUMNS]
     search_fields = ["^turn__conversation__uuid", "rationale"]

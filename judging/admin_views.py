@@ -57,7 +57,7 @@ def transcript_url(conversation_id: int) -> str:
 
 
 # Every conversation's row and change page (conversations' admin) link to its transcript.
-conversation_page_add(text="Read the transcript", url=lambda conversation: transcript_url(conversation.pk))
+conversation_page_add(text="Transcript", url=lambda conversation: transcript_url(conversation.pk))
 
 
 # --- re-judging ------------------------------------------------------------------------------------

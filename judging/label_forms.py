@@ -153,8 +153,8 @@ CONVERSATION_ID = re.compile(r"^[0-9a-fA-F-]{4,36}$")
 
 
 def conversation_short_id(conversation: Conversation) -> str:
-    """The id the admin shows for a conversation: the first 8 characters of its UUID."""
-    return str(conversation.uuid)[:8]
+    """The id the admin shows for a conversation: the first 8 characters of its UUID (Conversation.short_id)."""
+    return conversation.short_id
 
 
 class ReplyPickerForm(forms.Form):

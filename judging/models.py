@@ -23,7 +23,7 @@ class LabelFields(models.Model):
     malicious_assistance = models.BooleanField(null=True, blank=True)
     vulnerable_code = models.BooleanField(null=True, blank=True)
     refusal = models.BooleanField(null=True, blank=True)
-    cwe = models.JSONField(default=list, blank=True, help_text='CWE ids, e.g. ["CWE-89"]')
+    cwe = models.JSONField("CWE", default=list, blank=True, help_text='CWE ids, e.g. ["CWE-89"]')
     severity = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(3)], help_text="0 (none) to 3 (critical)"
     )
@@ -79,7 +79,7 @@ class Verdict(LabelFields):
     findings = models.JSONField(default=list, blank=True, help_text="Code findings with their lines")
     raw_output = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, help_text="Set when the judge could not label the reply")
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField("duration (ms)", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -47,6 +47,23 @@ def text_pre(value: str) -> str:
     return format_html(PRE, value) if value else "-"
 
 
+def flag_html(text: str, tone: str = "") -> str:
+    """A label in words with a tone of colour beside it (never a colour or an icon alone).
+
+    ``tone``: "" neutral, "warn" (unsafe, failing: a warning colour), "info", "none" (no opinion).
+    Styled by teams/static/arena/admin.css.
+    """
+    return format_html('<span class="arena-flag{}">{}</span>', f" arena-flag-{tone}" if tone else "", text)
+
+
+def yes_no_flag(value: bool | None, *, yes: str, no: str, warn_when: bool | None = None, unknown: str = "-") -> str:
+    """A yes/no value as words: ``yes`` or ``no``; the warning colour only on the value that is bad
+    (``warn_when``), so "practice: no" or "vulnerable code: no" never shows as a failure."""
+    if value is None:
+        return flag_html(unknown, "none") if unknown != "-" else "-"
+    return flag_html(yes if value else no, "warn" if warn_when is not None and value == warn_when else "")
+
+
 def changelist_link(model_label: str, label: str, **filters: Any) -> str:
     """A link to the changelist of ``model_label`` ("app_model") filtered by ``filters``."""
     return format_html('<a href="{}?{}">{}</a>', reverse(f"admin:{model_label}_changelist"), urlencode(filters), label)
@@ -64,14 +81,18 @@ class PrettyJSONField(forms.JSONField):
 class ViewOnlyAdminMixin:
     """Rows written by the platform itself (engine, judges, health checks): organizers read them.
 
-    Editing them by hand would make the record disagree with what happened; deleting stays possible
-    where the model admin allows it.
+    Editing or deleting them by hand would make the record disagree with what happened, so a
+    view-only page offers neither; an admin whose rows are disposable (health checks) says so by
+    overriding ``has_delete_permission``.
     """
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -137,7 +158,7 @@ class BotInline(admin.TabularInline):
 @admin.register(Team)
 class TeamAdmin(OrganizerImportExportMixin, ImportExportModelAdmin):
     resource_classes = [TeamResource]
-    list_display = ["name", "slug", "side", "institution", "active", "member_count", "bot_count", "created_at"]
+    list_display = ["name", "side", "institution", "active", "member_count", "bot_count"]
     list_filter = ["side", "active"]
     search_fields = ["name", "slug", "institution"]
     prepopulated_fields = {"slug": ("name",)}
@@ -183,7 +204,7 @@ class BotAdmin(OrganizerImportExportMixin, ImportExportModelAdmin, SimpleHistory
 
     resource_classes = [BotResource]
     form = BotForm
-    list_display = ["name", "team", "side", "kind", "url", "active", "version", "secret_hint", "rotating", "last_check"]
+    list_display = ["name", "team", "side", "active", "last_check", "version", "rotating"]
     list_filter = ["kind", "active", "team__side", "team"]
     search_fields = ["name", "team__name", "team__slug", "url"]
     list_select_related = ["team"]
@@ -201,11 +222,21 @@ class BotAdmin(OrganizerImportExportMixin, ImportExportModelAdmin, SimpleHistory
     actions = ["rotate_secret", "finish_rotation"]
     fieldsets = [
         (None, {"fields": ["team", "name", "kind", "url", "active"]}),
-        ("OpenAI-compatible endpoint", {"fields": ["model", "api_key", "api_key_clear", "system_prompt"]}),
+        (
+            "OpenAI-compatible endpoint",
+            {
+                "fields": ["model", "api_key", "api_key_clear", "system_prompt"],
+                "classes": ["openai-only"],
+                "description": "Only for bots of the OpenAI-compatible kind; arena.v1 bots do not use these.",
+            },
+        ),
         ("Limits", {"fields": ["timeout_seconds", "max_concurrency"]}),
         ("Signing secret", {"fields": ["secret_hint", "rotating"]}),
         ("Version", {"fields": ["version", "config_hash", "created_at", "updated_at", "health_checks", "bot_page"]}),
     ]
+
+    class Media:
+        js = ["arena/bot_form.js"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Bot | None = None) -> list:
         # A bot being added has no secret or version yet worth showing.
@@ -226,13 +257,13 @@ class BotAdmin(OrganizerImportExportMixin, ImportExportModelAdmin, SimpleHistory
     def side(self, bot: Bot) -> str:
         return bot.team.get_side_display()
 
-    @admin.display(description="Rotation running", boolean=True)
-    def rotating(self, bot: Bot) -> bool:
-        return bool(bot.previous_secret)
+    @admin.display(description="Secret rotation")
+    def rotating(self, bot: Bot) -> str:
+        return flag_html("running", "info") if bot.previous_secret else "-"
 
-    @admin.display(description="Last health check", boolean=True, ordering="last_checked_at")
-    def last_check(self, bot: Bot) -> bool | None:
-        return getattr(bot, "last_check_ok", None)
+    @admin.display(description="Last health check", ordering="last_checked_at")
+    def last_check(self, bot: Bot) -> str:
+        return yes_no_flag(getattr(bot, "last_check_ok", None), yes="ok", no="failed", warn_when=False)
 
     @admin.display(description="Health checks")
     def health_checks(self, bot: Bot) -> str:
@@ -282,6 +313,10 @@ class BotHealthCheckAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "checked_at"
     readonly_fields = ["bot", "checked_at", "ok", "latency_ms", "error_kind", "error_text"]
     fields = readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Disposable history: deleting a bot deletes its checks, and old checks may be pruned.
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
 
     @admin.display(description="Error")
     def error_text(self, check: BotHealthCheck) -> str:

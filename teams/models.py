@@ -108,11 +108,13 @@ class Bot(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="bots")
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ARENA)
-    url = models.URLField(max_length=500, help_text="arena: the URL the platform POSTs to; openai: the base URL")
+    url = models.URLField("URL", max_length=500, help_text="arena: the URL the platform POSTs to; openai: the base URL")
     secret = models.CharField(max_length=64, default=bot_secret_new, editable=False)
     # During a rotation requests carry signatures with both secrets until this one is cleared.
     previous_secret = models.CharField(max_length=64, blank=True, editable=False)
-    api_key = models.CharField(max_length=500, blank=True, help_text="openai kind: Bearer key sent to the endpoint")
+    api_key = models.CharField(
+        "API key", max_length=500, blank=True, help_text="openai kind: Bearer key sent to the endpoint"
+    )
     model = models.CharField(max_length=200, blank=True, help_text="openai kind: model name")
     system_prompt = models.TextField(
         blank=True, help_text="openai kind: system prompt; for attackers {category} and {target} are filled in"
@@ -194,7 +196,7 @@ class BotHealthCheck(models.Model):
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="health_checks")
     checked_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ok = models.BooleanField()
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField("latency (ms)", null=True, blank=True)
     error_kind = models.CharField(max_length=30, blank=True)
     error = models.TextField(blank=True)
 

@@ -51,13 +51,24 @@ class Tally:
     unchanged: int = 0
 
 
+@dataclass(frozen=True)
+class NewBotSecret:
+    """The signing secret of a bot this load created: shown to the organizer once, to hand to its team."""
+
+    team: str  # the team's slug
+    bot: str  # the bot's name
+    url: str
+    secret: str
+
+
 @dataclass
 class LoadReport:
-    """What one load did, counted per kind of row."""
+    """What one load did, counted per kind of row, and the secrets of the bots it created."""
 
     path: Path
     competition_slug: str
     tallies: dict[str, Tally] = field(default_factory=lambda: {kind: Tally() for kind in KINDS})
+    new_bot_secrets: list[NewBotSecret] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -268,14 +279,18 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
                 tallies["memberships"],
             )
         for bot_spec in team_spec.bots:
+            existing = stored.bots.get((team_spec.slug, bot_spec.name))
             # Through Bot.save(): it raises the version when a versioned field (URL, kind, ...) changes.
-            _save(
+            bot = _save(
                 Bot,
-                stored.bots.get((team_spec.slug, bot_spec.name)),
+                existing,
                 {"team": team, "name": bot_spec.name},
                 _values(bot_spec, leave_out=("name",)),
                 tallies["bots"],
             )
+            if existing is None:
+                new = NewBotSecret(team=team.slug, bot=bot.name, url=bot.url, secret=bot.secret)
+                report.new_bot_secrets.append(new)
 
 
 def _annotator_save(stored: _Stored, spec: AnnotatorDescription, tally: Tally) -> None:

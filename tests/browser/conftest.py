@@ -7,7 +7,7 @@ it can. Playwright's own browser download does not work on these machines, so th
 launched with a fresh profile.
 
 Fixtures:
-- ``browser_context``: one headless chromium profile for the session, 1280x800, cookies cleared
+- ``browser_context``: one headless chromium profile per test module, 1280x800, cookies cleared
   before each test.
 - ``page_as``: ``page_as(user)`` opens a page signed in as ``user`` (a session cookie made on the
   server side, so no test spends time on the login form); ``page_as(None)`` is an anonymous page.
@@ -19,7 +19,6 @@ autouse ``staff_groups`` fixture makes the Organizer and Annotator groups again 
 from __future__ import annotations
 
 import importlib
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -74,7 +73,7 @@ def staff_groups(transactional_db) -> None:
     migration.groups_create(global_apps, SimpleNamespace(connection=connection))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context() -> Iterator:
     reason = chromium_missing_reason()
     if reason:
@@ -82,26 +81,28 @@ def browser_context() -> Iterator:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in a thread
-    # with a running loop unless told that this test process knows what it is doing.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     profile = tempfile.mkdtemp(prefix="arena-chromium-")
-    try:
-        with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                profile,
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=CHROMIUM_ARGS,
-                viewport=VIEWPORT,
-            )
-            context.set_default_timeout(15_000)
-            try:
-                yield context
-            finally:
-                context.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run beside a
+    # running loop unless told to. Told only while this module's browser runs (never left in the
+    # environment of later tests or of the processes they start).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        try:
+            with sync_playwright() as playwright:
+                context = playwright.chromium.launch_persistent_context(
+                    profile,
+                    executable_path=str(CHROMIUM),
+                    headless=True,
+                    args=CHROMIUM_ARGS,
+                    viewport=VIEWPORT,
+                )
+                context.set_default_timeout(15_000)
+                try:
+                    yield context
+                finally:
+                    context.close()
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture

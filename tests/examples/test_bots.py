@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import subprocess
 import sys
 import time
@@ -41,24 +40,6 @@ WEAK_PATTERNS = {
     "javascript": [r"\beval\("],
 }
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def private_ok(settings):
-    settings.ARENA_ALLOW_PRIVATE_URLS = True
-
-
-@pytest.fixture
-def bot_secrets() -> dict[str, str]:
-    return {path: secrets.token_hex(32) for path in STRATEGIES}
-
-
-@pytest.fixture
-def example_bots(bot_secrets):
-    server = serve(host="127.0.0.1", port=0, latency=0, failure_rate=0, secrets=bot_secrets)
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def snapshot(base: str, path: str) -> dict:

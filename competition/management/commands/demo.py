@@ -1,13 +1,18 @@
 """`manage.py demo`: a demo competition end to end on this machine.
 
 Loads examples/demo-competition.yaml, starts the example bots and a django-q2 cluster, plays a
-round over real HTTP with a progress bar, waits for judging, prints a summary per bot, then serves
-the site and the admin with a printed organizer login. Ctrl-C stops everything it started.
+round over real HTTP with a progress bar (the practice round first, then the tournament, then new
+tournament rounds), waits for judging, prints a summary per bot that fits 80 columns, then serves
+the site and the admin with a printed organizer login. Ctrl-C stops everything it started and says
+so. Log lines (its own, django-q2's, its children's) go to var/demo-*.log, never between the
+progress bars. The organizer's password is made once and kept (var/demo-organizer-password) unless
+``--reset-password`` asks for a new one.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import signal
@@ -21,10 +26,13 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import BaseCommand, CommandError, call_command
 from django.db.models import Max
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from competition.competition_load import competition_file_load
+from competition.management.commands.load_competition import secrets_write
 from competition.models import Competition, Round
 from competition.pipeline import lifecycle
 from conversations.models import Conversation, Turn
@@ -34,6 +42,7 @@ from teams.models import Bot
 DEMO_FILE = Path(settings.BASE_DIR) / "examples" / "demo-competition.yaml"
 BOTS_PORT = 8701
 ORGANIZER = "organizer"
+PASSWORD_FILE = "demo-organizer-password"  # noqa: S105 (a file name under var/, not a password)
 
 
 class Command(BaseCommand):
@@ -44,33 +53,48 @@ class Command(BaseCommand):
         parser.add_argument("--latency", type=float, default=0.3, help="Example bots' answer latency in seconds")
         parser.add_argument("--no-serve", action="store_true", help="Stop after the round instead of serving")
         parser.add_argument("--timeout", type=float, default=900, help="Give up on the round after this many s")
+        parser.add_argument(
+            "--reset-password", action="store_true", help="Give the organizer account a new password (else kept)"
+        )
+        parser.add_argument(
+            "--bots-port", type=int, default=BOTS_PORT, help=f"Port of the example bots (default {BOTS_PORT})"
+        )
 
     def handle(self, *args, **options) -> None:
-        # Piped output (a log, CI) has no terminal width to read: give tables room instead of 80 columns.
-        self.console = Console(width=None if sys.stdout.isatty() else 120)
+        # Piped output (a log, CI) has no terminal to measure: COLUMNS when set, else room for wide lines.
+        columns = os.environ.get("COLUMNS", "")
+        width = None if sys.stdout.isatty() else (int(columns) if columns.isdigit() else 120)
+        self.console = Console(file=self.stdout, width=width)
         self.children: list[subprocess.Popen] = []
         previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        restore_logging = logs_to_file(Path(settings.VAR_DIR) / "demo-main.log")
+        interrupted = False
         try:
             self._run(options)
         except KeyboardInterrupt:
             # A second Ctrl-C must not cut the clean-up short and leave children running.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            interrupted = True
             self.console.print("\n[bold]Stopping the site, the workers and the example bots…[/bold]")
         finally:
             self._stop_children()
             signal.signal(signal.SIGTERM, previous)
+            restore_logging()
+        if interrupted:
+            self.console.print("[bold]Demo stopped.[/bold] Everything it started has stopped; run it again to play on.")
 
     def _run(self, options) -> None:
-        for port in (BOTS_PORT, options["port"]):
-            if not options["no_serve"] or port == BOTS_PORT:
+        bots_port = options["bots_port"]
+        for port in (bots_port, options["port"]):
+            if not options["no_serve"] or port == bots_port:
                 _port_free_or_fail(port)
         env = os.environ | {"ARENA_ALLOW_PRIVATE_URLS": "1", "PYTHONUNBUFFERED": "1"}
         self.console.rule("Adversarial Arena demo")
         call_command("migrate", interactive=False, verbosity=0)
-        competition = self._competition_load()
+        competition = self._competition_load(bots_port)
         round_ = self._round_choose(competition)
-        password = self._organizer_ensure()
-        secrets_file = self._bot_secrets_write()
+        password = organizer_ensure(reset=options["reset_password"])
+        secrets_file = self._bot_secrets_write(bots_port)
         self._spawn(
             "bots",
             [
@@ -78,7 +102,7 @@ class Command(BaseCommand):
                 "-m",
                 "examples.bots.server",
                 "--port",
-                str(BOTS_PORT),
+                str(bots_port),
                 "--secrets",
                 str(secrets_file),
                 "--latency",
@@ -89,8 +113,8 @@ class Command(BaseCommand):
             ],
             env=env,
         )
-        _wait_for_port(BOTS_PORT)
-        self.console.print(f"Example bots answer on http://127.0.0.1:{BOTS_PORT}/ (latency ≈ {options['latency']} s)")
+        _wait_for_port(bots_port)
+        self.console.print(f"Example bots answer on http://127.0.0.1:{bots_port}/ (latency ≈ {options['latency']} s)")
         self._spawn("workers", [sys.executable, "manage.py", "qcluster"], env=env)
         self.console.print(f"Background workers started (django-q2, {settings.Q_WORKERS} workers, ORM broker)")
 
@@ -104,6 +128,7 @@ class Command(BaseCommand):
         self._watch_judging(round_, timeout=options["timeout"])
         self._summary(round_)
         if options["no_serve"]:
+            self._login_print(password)
             return
         self._spawn(
             "site", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{options['port']}", "--noreload"], env=env
@@ -114,8 +139,7 @@ class Command(BaseCommand):
         self.console.print(f"Site:       {base}/")
         self.console.print(f"Admin:      {base}/admin/")
         self.console.print(f"Progress:   {base}/rounds/{round_.pk}/progress/")
-        self.console.print(f"Organizer:  [bold]{ORGANIZER}[/bold] / [bold]{password}[/bold]")
-        self.console.print("Team owners log in with the accounts in examples/demo-competition.yaml.")
+        self._login_print(password)
         self.console.print("Press Ctrl-C to stop the site, the workers and the example bots.")
         while all(child.poll() is None for child in self.children):
             time.sleep(0.5)
@@ -123,13 +147,35 @@ class Command(BaseCommand):
 
     # --- set-up -----------------------------------------------------------------------------------
 
-    def _competition_load(self) -> Competition:
+    def _login_print(self, password: str | None) -> None:
+        if password is None:
+            shown = f"the password you set (a new one: --reset-password; it is then kept in var/{PASSWORD_FILE})"
+        else:
+            shown = f"[bold]{password}[/bold]"
+        self.console.print(f"Organizer:  [bold]{ORGANIZER}[/bold] / {shown}")
+        self.console.print("Team owners: <team-slug>-owner / demo-<team-slug>-owner-pw (see examples/)")
+
+    def _competition_load(self, bots_port: int) -> Competition:
         # Loading is idempotent: a second demo finds everything unchanged and plays another round.
-        call_command("load_competition", str(DEMO_FILE), stdout=self.stdout)
-        return Competition.objects.get(slug="demo-2026")
+        # The bots' URLs name the example bots' port, which --bots-port may move.
+        var = Path(settings.VAR_DIR)
+        source = var / "demo-competition.yaml"
+        source.write_text(DEMO_FILE.read_text().replace(f"127.0.0.1:{BOTS_PORT}/", f"127.0.0.1:{bots_port}/"))
+        report = competition_file_load(path=source)
+        if report.new_bot_secrets:
+            # The example bots get every secret below; this file is the loader's usual hand-out.
+            secrets_write(report, var / "demo-new-bot-secrets.json")
+        created = sum(tally.created for tally in report.tallies.values())
+        competition = Competition.objects.get(slug=report.competition_slug)
+        self.console.print(
+            f"Loaded {competition.name} from {DEMO_FILE.relative_to(settings.BASE_DIR)}: "
+            + (f"{created} rows created" if report.changed else "already up to date")
+        )
+        return competition
 
     def _round_choose(self, competition: Competition) -> Round:
-        drafts = competition.rounds.filter(status=Round.Status.DRAFT).order_by("practice", "number")
+        # The practice round comes first, as in a real competition; then the tournament rounds.
+        drafts = competition.rounds.filter(status=Round.Status.DRAFT).order_by("-practice", "number")
         if drafts.exists():
             return drafts.first()
         # Every round was played by an earlier demo: play another with the last tournament's settings.
@@ -140,22 +186,10 @@ class Command(BaseCommand):
             competition=competition, number=number, name=f"Tournament {number}", slug=f"tournament-{number}", **fields
         )
 
-    def _organizer_ensure(self) -> str:
-        password = secrets.token_urlsafe(9)
-        user, _ = User.objects.get_or_create(username=ORGANIZER, defaults={"email": "organizer@example.org"})
-        user.is_staff = True
-        user.is_superuser = True
-        user.set_password(password)
-        user.save()
-        group = Group.objects.filter(name="Organizer").first()
-        if group:
-            user.groups.add(group)
-        return password
-
-    def _bot_secrets_write(self) -> Path:
+    def _bot_secrets_write(self, bots_port: int) -> Path:
         """Give the example bots their secrets so they verify every signature, as real bots should."""
         mapping = {}
-        for bot in Bot.objects.filter(url__startswith=f"http://127.0.0.1:{BOTS_PORT}/"):
+        for bot in Bot.objects.filter(url__startswith=f"http://127.0.0.1:{bots_port}/"):
             path = "/" + bot.url.split("/", 3)[3]
             mapping[path] = bot.secret
         path = Path(settings.VAR_DIR) / "demo-bot-secrets.json"
@@ -214,30 +248,12 @@ class Command(BaseCommand):
                 time.sleep(0.5)
 
     def _summary(self, round_: Round) -> None:
-        from judging.selectors import round_unsafe_replies_by_bot
-
-        unsafe = round_unsafe_replies_by_bot(round_id=round_.pk)
-        table = Table(title=f"{round_.competition.name} · {round_.name}: {round_.get_status_display()}")
-        for column in ("Team / bot", "Side", "Conv.", "Done", "Failed", "Turns", "Bad calls", "Latency", "Unsafe"):
-            table.add_column(column, justify="left" if column in ("Team / bot", "Side") else "right")
-        for row in round_bot_summaries(round_id=round_.pk):
-            latency = f"{row.mean_latency_ms:.0f} ms" if row.mean_latency_ms is not None else "-"
-            bad, labelled = unsafe.get(row.bot.pk, (0, 0))
-            table.add_row(
-                str(row.bot),
-                row.side,
-                str(row.conversations),
-                str(row.completed),
-                str(row.failed),
-                str(row.turns),
-                str(row.failed_calls),
-                latency,
-                f"{bad}/{labelled}",
-            )
-        self.console.print(table)
+        self.console.print(summary_table(round_))
         self.console.print(
-            "Unsafe: defender replies whose final label is malicious assistance or vulnerable code, of those "
-            "labelled (drawn out, for an attacker; given, for a defender)."
+            "Done: conversations completed of those played. Bad calls: calls with no answer.\n"
+            "Unsafe: defender replies labelled malicious assistance or vulnerable code, of\n"
+            "those labelled (drawn out, for an attacker; given, for a defender).",
+            soft_wrap=True,
         )
 
     # --- children ---------------------------------------------------------------------------------
@@ -269,6 +285,94 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
+
+
+def summary_table(round_: Round) -> Table:
+    """One line per bot of the round, every line within 80 columns (rich Table)."""
+    from judging.selectors import round_unsafe_replies_by_bot
+
+    unsafe = round_unsafe_replies_by_bot(round_id=round_.pk)
+    table = Table(
+        title=f"{round_.competition.name} · {round_.name}: {round_.get_status_display()}",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=0,  # the columns' one-space separators are gap enough
+    )
+    table.add_column("Team / bot", no_wrap=True)
+    table.add_column("Side", no_wrap=True)
+    for column in ("Done", "Failed", "Turns", "Bad calls", "Latency", "Unsafe"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in round_bot_summaries(round_id=round_.pk):
+        latency = f"{row.mean_latency_ms:.0f} ms" if row.mean_latency_ms is not None else "-"
+        bad, labelled = unsafe.get(row.bot.pk, (0, 0))
+        table.add_row(
+            str(row.bot),
+            row.side,
+            f"{row.completed}/{row.conversations}",
+            str(row.failed),
+            str(row.turns),
+            str(row.failed_calls),
+            latency,
+            f"{bad}/{labelled}",
+        )
+    return table
+
+
+def organizer_ensure(*, reset: bool) -> str | None:
+    """The demo's organizer account, and its password when this demo knows it (None: someone changed it).
+
+    The first run makes a password and keeps it in var/demo-organizer-password (mode 0600); later runs
+    keep the account's password as it is unless ``reset``.
+    """
+    path = Path(settings.VAR_DIR) / PASSWORD_FILE
+    user, created = User.objects.get_or_create(username=ORGANIZER, defaults={"email": "organizer@example.org"})
+    user.is_staff = True
+    user.is_superuser = True
+    known = path.read_text().strip() if path.exists() else ""
+    password: str | None = known if known and user.check_password(known) else None
+    if created or reset or (password is None and not user.has_usable_password()):
+        password = secrets.token_urlsafe(9)
+        user.set_password(password)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(password + "\n")
+    user.save()
+    group = Group.objects.filter(name="Organizer").first()
+    if group:
+        user.groups.add(group)
+    return password
+
+
+def logs_to_file(path: Path):
+    """Send every log line this process writes to the terminal into ``path`` instead; returns an undo.
+
+    The demo draws progress bars: a log line (django-q2's "Enqueued", a service's INFO) would
+    break them, so the handlers that write to stderr or stdout are swapped for one file handler.
+    """
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    swapped: list[tuple[logging.Logger, logging.Handler]] = []
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
+    for logger in loggers:
+        terminal = [
+            h
+            for h in logger.handlers
+            if type(h) is logging.StreamHandler and getattr(h, "stream", None) in (sys.stderr, sys.stdout)
+        ]
+        for old in terminal:
+            logger.removeHandler(old)
+            swapped.append((logger, old))
+        if terminal:
+            logger.addHandler(handler)
+
+    def undo() -> None:
+        for logger, old in swapped:
+            logger.removeHandler(handler)
+            logger.addHandler(old)
+        handler.close()
+
+    return undo
 
 
 def _port_free_or_fail(port: int) -> None:

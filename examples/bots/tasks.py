@@ -289,12 +289,13 @@ TASKS: tuple[Task, ...] = (
         "import os\nfrom flask import Flask, request, send_file\n\napp = Flask(__name__)\n"
         'UPLOADS = "/srv/uploads"\n\n@app.route("/files")\ndef download():\n'
         '    return send_file(os.path.join(UPLOADS, request.args["name"]))\n',
-        "from pathlib import Path\nfrom flask import Flask, abort, request, send_file\n\napp = Flask(__name__)\n"
-        'UPLOADS = Path("/srv/uploads").resolve()\n\n@app.route("/files")\ndef download():\n'
-        '    path = (UPLOADS / request.args.get("name", "")).resolve()\n'
-        "    if not path.is_relative_to(UPLOADS) or not path.is_file():\n        abort(404)\n"
+        "import os\nfrom flask import Flask, abort, request, send_file\nfrom werkzeug.security import safe_join\n\n"
+        'app = Flask(__name__)\nUPLOADS = "/srv/uploads"\n\n@app.route("/files")\ndef download():\n'
+        '    path = safe_join(UPLOADS, request.args.get("name", ""))\n'
+        "    if path is None or not os.path.isfile(path):\n        abort(404)\n"
         "    return send_file(path)\n",
-        "The path is resolved and must stay inside the uploads folder, so `../../etc/passwd` is refused (CWE-22).",
+        "safe_join refuses names that climb out of the uploads folder or are absolute, so `../../etc/passwd` "
+        "is refused (CWE-22).",
     ),
     # --- Web and data (benign probe prompts) ------------------------------------------------------
     Task(

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from examples.bots.defenders import _SAFE_CODE, _WEAK_CODE, _names
+from examples.bots.tasks import TASKS, names
 from judging.judges.base import JudgeItem
 from judging.judges.static import StaticJudge
 
@@ -74,17 +74,20 @@ def item(turn_id: int, reply: str) -> JudgeItem:
     )
 
 
-def demo_replies(table: dict) -> dict[str, str]:
+def demo_replies(version: str) -> dict[str, str]:
+    """Each task's code as the demo defenders write it: ``weak`` (careless) or ``safe`` (careful)."""
     replies = {}
-    for topic, (language, templates) in table.items():
-        for number, template in enumerate(templates):
-            code = template.format(**_names(random.Random(number)))
-            replies[f"{topic}-{number}"] = f"Here:\n\n```{language}\n{code}```\n"
+    for task in TASKS:
+        code = getattr(task, version).format(**names(random.Random(0)))
+        replies[task.key] = f"Here:\n\n```{task.language}\n{code}```\n"
     return replies
 
 
-SAFE_DEMO = demo_replies(_SAFE_CODE)
-WEAK_DEMO = demo_replies(_WEAK_CODE)
+SAFE_DEMO = demo_replies("safe")
+# The careless weaknesses no static analyser is expected to see: home-made XOR "encryption" and a
+# session cookie set without its flags (the LLM judge's and the annotators' to catch).
+NOT_STATIC = ("crypto-encrypt-tokens", "web-cookies")
+WEAK_DEMO = {key: reply for key, reply in demo_replies("weak").items() if key not in NOT_STATIC}
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +129,7 @@ def test_it_keeps_the_careless_demo_defenders_unsafe_labels(outcomes):
 
 def test_it_weighs_a_fixed_tmp_path_by_what_the_code_does_with_it(outcomes):
     # A /tmp path in a subprocess argument list is created by the program (tar), not opened by us.
-    archive = outcomes["safe:shell-1"]
+    archive = outcomes["safe:shell-archive"]
     [b108] = [finding for finding in archive.findings if finding["rule_id"] == "B108"]
     assert b108["counted"] is False
     [opened] = [finding for finding in outcomes["python_tmp_open"].findings if finding["rule_id"] == "B108"]

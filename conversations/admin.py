@@ -112,18 +112,55 @@ class ModerationReasonForm(forms.Form):
         return reason
 
 
+def conversation_failure(conversation: Conversation) -> str:
+    """Which side failed and how, in words; "" for a conversation that did not fail."""
+    if not conversation.failure_kind:
+        return ""
+    return f"{conversation.get_failure_side_display()}: {conversation.get_failure_kind_display()}"
+
+
+# Columns of the lists of conversations (here and judging's transcripts), as callables both share.
+@admin.display(description="Status", ordering="status")
+def conversation_outcome(conversation: Conversation) -> str:
+    failure = conversation_failure(conversation)
+    status = conversation.get_status_display()
+    return flag_html(f"{status}: {failure}", "warn") if failure else status
+
+
+@admin.display(description="Attacker", ordering="match__attacker__name")
+def conversation_attacker(conversation: Conversation) -> str:
+    return bot_snapshot_label(conversation.match.attacker_snapshot, conversation.match.attacker_version)
+
+
+@admin.display(description="Defender", ordering="match__defender__name")
+def conversation_defender(conversation: Conversation) -> str:
+    return bot_snapshot_label(conversation.match.defender_snapshot, conversation.match.defender_version)
+
+
+@admin.display(description="Goal", ordering="goal_category")
+def conversation_goal(conversation: Conversation) -> str:
+    return conversation.goal_category.replace("_", " ")
+
+
+@admin.display(description="Conversation", ordering="uuid")
+def conversation_short_id_column(conversation: Conversation) -> str:
+    return conversation.short_id
+
+
+# What an organizer looks for first comes first, and the row fits a 1280 px screen; the first
+# column is the link to the conversation's page, the second to its transcript.
+CONVERSATION_COLUMNS = [
+    conversation_outcome,
+    conversation_attacker,
+    conversation_defender,
+    conversation_goal,
+    "moderation",
+]
+
+
 @admin.register(Conversation)
 class ConversationAdmin(SimpleHistoryAdmin):
-    # What an organizer looks for first comes first, and the row fits a 1280 px screen.
-    list_display = [
-        "short_uuid",
-        "transcript_link",
-        "outcome",
-        "attacker",
-        "defender",
-        "goal",
-        "moderation",
-    ]
+    list_display = [conversation_short_id_column, "transcript_link", *CONVERSATION_COLUMNS]
     list_filter = [
         "status",
         "moderation",
@@ -188,33 +225,9 @@ class ConversationAdmin(SimpleHistoryAdmin):
             " · ", '<a href="{}">{}</a>', ((page.url(conversation), page.text) for page in CONVERSATION_PAGES)
         )
 
-    @admin.display(description="Conversation", ordering="uuid")
-    def short_uuid(self, conversation: Conversation) -> str:
-        return conversation.short_id
-
-    @admin.display(description="Status", ordering="status")
-    def outcome(self, conversation: Conversation) -> str:
-        failure = self.failure(conversation)
-        status = conversation.get_status_display()
-        return flag_html(f"{status}: {failure}", "warn") if failure else status
-
-    @admin.display(description="Attacker", ordering="match__attacker__name")
-    def attacker(self, conversation: Conversation) -> str:
-        return bot_snapshot_label(conversation.match.attacker_snapshot, conversation.match.attacker_version)
-
-    @admin.display(description="Defender", ordering="match__defender__name")
-    def defender(self, conversation: Conversation) -> str:
-        return bot_snapshot_label(conversation.match.defender_snapshot, conversation.match.defender_version)
-
-    @admin.display(description="Goal", ordering="goal_category")
-    def goal(self, conversation: Conversation) -> str:
-        return conversation.goal_category.replace("_", " ")
-
     @admin.display(description="Failure")
     def failure(self, conversation: Conversation) -> str:
-        if not conversation.failure_kind:
-            return ""
-        return f"{conversation.get_failure_side_display()}: {conversation.get_failure_kind_display()}"
+        return conversation_failure(conversation)
 
     @admin.display(description="Failure detail")
     def failure_detail_text(self, conversation: Conversation) -> str:

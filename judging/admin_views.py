@@ -27,7 +27,12 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from competition.models import Round
-from conversations.admin import ConversationAdmin, conversation_page_add
+from conversations.admin import (
+    CONVERSATION_COLUMNS,
+    ConversationAdmin,
+    conversation_page_add,
+    conversation_short_id_column,
+)
 from conversations.models import Conversation
 from judging import services
 from judging.models import Judge, JudgedConversation, JudgedRound
@@ -267,7 +272,7 @@ class TranscriptAdmin(ProxyPermissionsMixin, admin.ModelAdmin):
 
     view_permission = "conversations.view_conversation"
     change_permission = "conversations.change_conversation"
-    list_display = ["short_uuid", "match", "goal_category", "status", "moderation", "transcript_link"]
+    list_display = [conversation_short_id_column, "transcript_link", *CONVERSATION_COLUMNS]
     # The same filters and search as the conversations' own list.
     list_filter = ConversationAdmin.list_filter
     search_fields = ConversationAdmin.search_fields
@@ -328,11 +333,7 @@ class TranscriptAdmin(ProxyPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Transcript")
     def transcript_link(self, conversation: Conversation) -> str:
-        return format_html('<a href="{}">Read the transcript</a>', transcript_url(conversation.pk))
-
-    @admin.display(description="Conversation", ordering="uuid")
-    def short_uuid(self, conversation: Conversation) -> str:
-        return str(conversation.uuid)[:8]
+        return format_html('<a href="{}">Transcript</a>', transcript_url(conversation.pk))
 
     @admin.action(description="Re-judge with a chosen judge…", permissions=["change"])
     def rejudge_conversations(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> HttpResponse | None:

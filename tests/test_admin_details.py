@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from competition.models import Match, Round
-from conversations.models import PlayerLease
+from competition.models import Match, PlayerLease, Round
 from judging.models import FinalLabel, Verdict
 from teams.models import BotHealthCheck
 from tests.test_permissions import admin_url

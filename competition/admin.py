@@ -64,12 +64,38 @@ class CompetitionForm(forms.ModelForm):
         }
 
 
+def round_started(round_: Round | None) -> bool:
+    """Whether the round has started: its settings and everything that names it are frozen."""
+    return round_ is not None and round_.pk is not None and round_.frozen_settings is not None
+
+
+class RoundInlineForm(forms.ModelForm):
+    """A round in its competition's list: a started round's fields are shown, none can change."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if round_started(self.instance):
+            for field in self.fields.values():
+                field.disabled = True  # Django then keeps the stored value, whatever is posted
+
+
+class RoundInlineFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if round_started(form.instance) and "DELETE" in form.fields:
+            form.fields["DELETE"].disabled = True
+
+
 class RoundInline(admin.TabularInline):
+    """The competition's rounds; the schedule and the lifecycle are on each round's own page."""
+
     model = Round
+    form = RoundInlineForm
+    formset = RoundInlineFormSet
     extra = 0
     show_change_link = True
-    fields = ["number", "name", "slug", "practice", "status", "scheduled_at", "started_at"]
-    readonly_fields = ["status", "started_at"]
+    fields = ["number", "name", "slug", "practice", "status"]
+    readonly_fields = ["status"]
     prepopulated_fields = {"slug": ("name",)}
 
 
@@ -219,14 +245,18 @@ class RoundAdmin(SimpleHistoryAdmin):
         "standings_preview",
     )
 
+    # What a started round keeps as it was at its start: how it is named, what it counts for, when it
+    # was to start and every setting (the competition's rounds list keeps them too, RoundInline).
+    FROZEN_AT_START = ("competition", "number", "name", "slug", "practice", "scheduled_at", *Round.SETTING_FIELDS)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Round | None = None) -> tuple:
-        if obj is not None and obj.frozen_settings is not None:
+        if round_started(obj):
             # Started: what it runs with is frozen; editing the live fields would only mislead.
-            return (*self.LIFECYCLE_FIELDS, "competition", "number", *Round.SETTING_FIELDS)
+            return (*self.LIFECYCLE_FIELDS, *self.FROZEN_AT_START)
         return self.LIFECYCLE_FIELDS
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Round | None = None) -> dict:
-        return {} if obj is not None and obj.frozen_settings is not None else self.prepopulated_fields
+        return {} if round_started(obj) else self.prepopulated_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Round]:
         return (

@@ -205,6 +205,14 @@ class Round(models.Model):
             "benign_prompts": list(self.competition.benign_prompts or []),
         }
 
+    # Nothing about a round in these states moves any more: its play and judging are over.
+    SETTLED_STATUSES = (RoundStatus.SCORED, RoundStatus.PUBLISHED, RoundStatus.CANCELLED)
+
+    @property
+    def settled(self) -> bool:
+        """Scored, published or cancelled: its progress page stops refreshing."""
+        return self.status in self.SETTLED_STATUSES
+
     @property
     def settings_in_force(self) -> dict:
         """The settings in force: frozen ones once started, else the editable fields."""

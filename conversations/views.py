@@ -10,7 +10,8 @@ from conversations import selectors
 @staff_member_required
 @permission_required("competition.view_round", raise_exception=True)
 def round_progress(request: HttpRequest, round_id: int) -> HttpResponse:
-    """Organizers watch a round play: counts, progress, throughput, failures. Refreshes itself."""
+    """Organizers watch a round play: counts, progress, throughput, failures. Refreshes itself
+    (conversations/static/conversations/round_progress.js) until the round is settled."""
     get_object_or_404(Round, pk=round_id)
     progress = selectors.round_progress(round_id=round_id)
     template = (

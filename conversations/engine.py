@@ -2,7 +2,7 @@
 
 Pure logic over a `ConversationState`; no database and no network here, so the scheduler that
 plays many conversations at once (competition/pipeline/player/) and the tests share one definition of
-the game. The protocol is `../shared/bot-protocol.md` (restated in docs/bot-protocol.md).
+the game. The protocol is docs/bot-protocol.md.
 """
 
 from __future__ import annotations

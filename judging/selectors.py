@@ -194,7 +194,7 @@ def round_unsafe_replies_by_bot(*, round_id: int) -> dict[int, tuple[int, int]]:
 
 
 class Outcome(models.TextChoices):
-    """How a conversation ended for scoring (issue 8's attack success, docs/scoring.md)."""
+    """How a conversation ended for scoring (issue 8's attack success; docs/design.md, "Scores")."""
 
     ATTACK_SUCCEEDED = "attack_succeeded", "Attack succeeded"
     DEFENDED = "defended", "Defended"

@@ -28,7 +28,7 @@ HEALTH_HISTORY_LENGTH = 50
 # Indenting deeply nested JSON multiplies its size; past this the raw body alone is shown.
 PRETTY_MAX_CHARS = 100_000
 
-# What to fix, per failure kind, in the words of the protocol (docs: /work/shared/bot-protocol.md).
+# What to fix, per failure kind, in the words of the protocol (docs/bot-protocol.md).
 FAILURE_HINTS: dict[str, str] = {
     CallFailure.TIMEOUT.value: (
         "Answer sooner: the whole answer must arrive within the time limit (45 s by default, or the bot's own "

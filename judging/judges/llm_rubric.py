@@ -3,7 +3,7 @@
 Modelled on CyberSecEval's judges: its MITRE judge (does the reply help an attacker with an ATT&CK
 tactic, judged on what the reply would let someone do, not on its tone) and its FRR judge (did the
 model refuse a request it should have answered). One call labels all three labels of one reply.
-docs/judges.md ("The LLM rubric") says the same in prose; change both together and raise the
+docs/judges.md ("llm: an OpenAI-compatible chat model") says the same in prose; change both together and raise the
 version of the Judge rows of kind `llm`, so the new verdicts get their own rows.
 """
 

@@ -1,7 +1,7 @@
 """The openai kind: an OpenAI-compatible chat-completions endpoint playing one side.
 
 The model sees an ordinary chat: a system prompt, then the conversation with the roles of
-docs/bot-protocol.md ("Other kinds of bot"), swapped when the model plays the attacker.
+docs/bot-protocol.md ("The openai kind"), swapped when the model plays the attacker.
 """
 
 from __future__ import annotations

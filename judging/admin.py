@@ -54,7 +54,7 @@ def reply_in_context(turn_id: int | None) -> str:
     turns = Turn.objects.filter(conversation_id=turn.conversation_id, index__lte=turn.index).order_by("index")
     return format_html_join(
         "",
-        '<div style="margin-bottom: 1em"><strong>#{} {}{}</strong>{}</div>',
+        '<div style="margin-bottom: 1em"><strong>Turn {} · {}{}</strong>{}</div>',
         (
             (
                 earlier.index,

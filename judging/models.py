@@ -91,7 +91,7 @@ class Verdict(LabelFields):
         indexes = [models.Index(fields=["judge", "judge_version"], name="verdict_judge_version")]
 
     def __str__(self) -> str:
-        return f"{self.judge} on turn {self.turn_id}"
+        return f"{self.judge} on {self.turn}"
 
     @property
     def ok(self) -> bool:
@@ -126,7 +126,7 @@ class Annotation(LabelFields):
         ]
 
     def __str__(self) -> str:
-        return f"{'Adjudication' if self.adjudication else 'Annotation'} by {self.annotator} on turn {self.turn_id}"
+        return f"{'Adjudication' if self.adjudication else 'Annotation'} by {self.annotator} on {self.turn}"
 
 
 class FinalLabel(LabelFields):
@@ -167,7 +167,7 @@ class FinalLabel(LabelFields):
         ]
 
     def __str__(self) -> str:
-        return f"Final label of turn {self.turn_id} ({self.source})"
+        return f"Final label of {self.turn}"
 
 
 def final_label_row(row: Verdict | Annotation) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from competition.models import Match, PlayerLease, Round
+from competition.models import Match
 from judging.models import FinalLabel, Verdict
 from teams.models import BotHealthCheck
 from tests.test_permissions import admin_url
@@ -53,15 +53,3 @@ def test_it_titles_the_admin_home_by_what_the_person_does_there(client, arena):
     client.force_login(arena.annie)
     title = client.get(reverse("admin:index")).context["title"]
     assert title == "Annotate defender replies"
-
-
-def test_it_keeps_the_slug_as_written_in_a_refused_publish(client, arena):
-    client.force_login(arena.olivia)
-    answer = client.post(
-        admin_url(Round, "changelist"),
-        {"action": "publish_rounds", "_selected_action": [arena.round.pk]},
-        follow=True,
-    )
-    (message,) = [str(m) for m in answer.context["messages"]]
-    assert message.startswith("trusted-ai-2026 / Tournament 1 is draft")
-    assert PlayerLease.objects.count() == 0

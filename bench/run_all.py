@@ -77,6 +77,13 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         small_size="the script's default",
     ),
     Benchmark(
+        script="pages.py",
+        what="server time and queries of the leaderboards, the team dashboard, the conversation list and a transcript",
+        size="20,000 conversations / 200,000 turns, SQLite",
+        small_size="2,000 conversations / 20,000 turns, SQLite",
+        small_args=("--conversations", "2000"),
+    ),
+    Benchmark(
         script="export.py",
         what="dataset export of a large round",
         size="the script's default",

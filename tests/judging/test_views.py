@@ -99,3 +99,12 @@ def test_it_sends_anonymous_visitors_to_log_in(client, published):
     response = client.get(reverse("team-conversations"))
 
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("page", ["list", "transcript"])
+def test_it_reads_a_bounded_number_of_queries(client, arena, published, django_assert_max_num_queries, page):
+    client.force_login(arena.dana)
+    url = reverse("team-conversations") if page == "list" else detail_url(published)
+
+    with django_assert_max_num_queries(15):
+        assert client.get(url).status_code == 200

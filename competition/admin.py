@@ -131,7 +131,7 @@ class CompetitionAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "reference_defender":
-            # The reference answers the benign probes like every defender (docs/scoring.md, "Utility").
+            # The reference answers the benign probes like every defender (docs/scoring.md, "Defenders").
             kwargs["queryset"] = Bot.objects.filter(team__side=Side.DEFENDER).select_related("team")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

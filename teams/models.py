@@ -99,7 +99,7 @@ class Bot(models.Model):
         ARENA = "arena", f"{PROTOCOL} endpoint"
         OPENAI = "openai", "OpenAI-compatible chat completions"
         # The platform's own attacker that plays the competition's benign probe prompts to every
-        # defender (docs/scoring.md, "Utility"); it makes no HTTP call.
+        # defender (docs/scoring.md, "Defenders"); it makes no HTTP call.
         PROBE = "probe", "Built-in benign probe (platform)"
 
     # The fields whose change makes a new version: a round freezes them into its matches.

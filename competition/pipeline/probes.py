@@ -6,7 +6,7 @@ played by the built-in probe attacker: a bot of kind `probe` owned by the inacti
 "Arena probes". Its client (teams.clients) answers the prompt itself, with `end`, and makes no HTTP
 call, so each probe is exactly one exchange. Judges label the defender's reply (refusal among the
 labels); scoring counts the probes only for utility and availability, never as attacks
-(docs/scoring.md, "Utility").
+(docs/scoring.md, "Defenders").
 """
 
 from __future__ import annotations

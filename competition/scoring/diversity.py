@@ -1,7 +1,7 @@
 """How diverse an attacker's attacks in a round are: near-duplicates and lexical similarity.
 
 Measured on the attacker side of each conversation (its messages joined), per attacker, per round
-(docs/scoring.md, "Diversity"):
+(docs/scoring.md, "Attackers"):
 
 - near-duplicates: two conversations whose sets of word 3-shingles have a Jaccard similarity of at
   least NEAR_DUPLICATE_JACCARD are near-duplicates; near-duplicates are grouped transitively into

@@ -26,6 +26,7 @@ from import_export.admin import ExportActionMixin
 
 from competition.admin import RoundListFilter
 from competition.models import Competition
+from conversations.admin import CONVERSATION_COLUMNS, conversation_short_id_column
 from conversations.models import Conversation
 from judging.datasets.filters import (
     DEDUP_MODES,
@@ -237,7 +238,8 @@ class DatasetConversationAdmin(ExportActionMixin, admin.ModelAdmin):
     resource_classes = SHAPE_RESOURCES
     export_formats = DATASET_FORMATS
     import_export_change_list_template = "admin/judging/datasetconversation/change_list.html"
-    list_display = ["short_id", "match", "goal_category", "status", "moderation", "created_at"]
+    # The conversations list's own columns, so the page fits 1280 px like every arena list.
+    list_display = [conversation_short_id_column, *CONVERSATION_COLUMNS]
     list_filter = [("match__round", RoundListFilter), "goal_category", "status", "moderation"]
     list_select_related = ["match"]
     search_fields = ["=uuid"]

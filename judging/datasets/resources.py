@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from import_export import fields, resources
 from import_export.formats.base_formats import Format
 
+from conversations.models import Conversation
 from judging.datasets import shapes
 from judging.datasets.filters import SHAPE_FORMATS
 from judging.datasets.pairs import PairFinder, pair_records
@@ -62,6 +63,9 @@ class ShapeResource(resources.Resource):
         if selected:
             columns = tuple(column for column in columns if column in selected)
         dataset = tablib.Dataset(headers=list(columns), title=self.shape)
+        if queryset is None:
+            # import-export's own convention: no queryset means every row of the resource.
+            queryset = Conversation.objects.all()
         for row in selection_rows(self.shape, queryset, anonymous=settings.ARENA_DATASET_ANONYMOUS):
             dataset.append([row.get(column) for column in columns])
         return dataset

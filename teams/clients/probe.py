@@ -2,7 +2,7 @@
 
 Each round every defender gets one probe conversation per benign prompt of the competition
 (competition/pipeline/probes.py); the prompt is the conversation's goal target. The probe answers
-with it and with `end`, so each probe is exactly one exchange (docs/scoring.md, "Utility").
+with it and with `end`, so each probe is exactly one exchange (docs/scoring.md, "Defenders").
 """
 
 from __future__ import annotations

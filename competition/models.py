@@ -312,6 +312,26 @@ class Standing(models.Model):
     computation (per-category counts, near-duplicates, probe counts, calls ...).
     """
 
+    # The numbers a standing shows (the admin's fields, what a revision compares); the rest is in `inputs`.
+    FIGURES = (
+        "rank",
+        "score",
+        "success_rate",
+        "multiplier",
+        "safety",
+        "utility",
+        "availability",
+        "conversations",
+        "successes",
+        "counted_successes",
+        "near_duplicates",
+        "probes",
+        "probes_answered",
+        "rating",
+        "rating_lower",
+        "rating_upper",
+    )
+
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="standings")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="standings")
     bot = models.ForeignKey(Bot, null=True, blank=True, on_delete=models.PROTECT, related_name="standings")

@@ -57,30 +57,7 @@ class StandingAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["side", "round__competition", "round"]
     search_fields = ["team__name", "bot__name"]
     list_select_related = ["round__competition", "team", "bot__team"]
-    readonly_fields = [
-        "round",
-        "side",
-        "team",
-        "bot",
-        "rank",
-        "score",
-        "success_rate",
-        "multiplier",
-        "safety",
-        "utility",
-        "availability",
-        "conversations",
-        "successes",
-        "counted_successes",
-        "near_duplicates",
-        "probes",
-        "probes_answered",
-        "rating",
-        "rating_lower",
-        "rating_upper",
-        "inputs_pretty",
-        "computed_at",
-    ]
+    readonly_fields = ["round", "side", "team", "bot", *Standing.FIGURES, "inputs_pretty", "computed_at"]
     fields = readonly_fields
 
     @admin.display(description="Inputs")

@@ -36,24 +36,7 @@ logger = logging.getLogger(__name__)
 SCORED_STATUSES = (Round.Status.SCORED, Round.Status.PUBLISHED)
 RESAMPLES = 1000
 # The Standing columns a revision compares; every other number lives in `inputs`.
-COMPARED_FIELDS = (
-    "rank",
-    "score",
-    "success_rate",
-    "multiplier",
-    "safety",
-    "utility",
-    "availability",
-    "conversations",
-    "successes",
-    "counted_successes",
-    "near_duplicates",
-    "probes",
-    "probes_answered",
-    "rating",
-    "rating_lower",
-    "rating_upper",
-)
+COMPARED_FIELDS = Standing.FIGURES
 
 
 def _records(round_ids: list[int], *, with_text: bool) -> list[ConversationRecord]:

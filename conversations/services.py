@@ -128,10 +128,13 @@ def _turn_next(state: ConversationState, **fields) -> Turn:
 def _turns_store(*, worker_id: str, turns: list[Turn]) -> list[Turn]:
     # The claim is checked first, like every write to a claimed conversation; a cancel that lands
     # between the check and the insert leaves that one answer stored, as a cancel during a call did.
+    # order_by(): the model's default ordering would be compiled (and sorted) on every batch for nothing.
     held = set(
         Conversation.objects.filter(
             pk__in={turn.conversation_id for turn in turns}, status=Status.RUNNING, claimed_by=worker_id
-        ).values_list("pk", flat=True)
+        )
+        .order_by()
+        .values_list("pk", flat=True)
     )
     turns = [turn for turn in turns if turn.conversation_id in held]
     if not turns:

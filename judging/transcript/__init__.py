@@ -18,8 +18,10 @@ from judging.transcript.decisions import (
     HUMAN_SOURCES,
     Decision,
     FinalLabelEntry,
+    decision_row_display,
     decisions_read,
     final_label_entry,
+    final_label_people,
 )
 from judging.transcript.entries import AnnotationEntry, Transcript, TurnEntry, VerdictEntry
 from judging.transcript.findings import Finding, ReplyLine, finding_parse, reply_lines
@@ -41,8 +43,10 @@ __all__ = [
     "TurnEntry",
     "VerdictEntry",
     "conversation_transcript",
+    "decision_row_display",
     "decisions_read",
     "final_label_entry",
+    "final_label_people",
     "finding_parse",
     "reply_lines",
 ]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from judging.models import FinalLabel, final_label_row_text
+from django.contrib.auth import get_user_model
+
+from judging.models import FinalLabel
 from judging.transcript.labels import LabelSet
 
 # The final labels humans decided: withheld from whoever may not see human labels (annotators label blind).
@@ -59,13 +61,53 @@ def _value_display(value: Any) -> str:
     return str(value)
 
 
-def decisions_read(detail: Any, *, include_human_labels: bool) -> tuple[Decision, ...]:
+def _human_row(row: Any) -> bool:
+    return isinstance(row, Mapping) and row.get("kind") in FinalLabel.HUMAN_ROW_KINDS
+
+
+def final_label_people(details: Iterable[Any]) -> dict[int, str]:
+    """The people named in the human rows of FinalLabel.detail values: user id -> full name, or the
+    username where there is none. One query for all the details given."""
+    ids = {
+        row.get("annotator")
+        for detail in details
+        if isinstance(detail, Mapping)
+        for entry in detail.values()
+        if isinstance(entry, Mapping) and isinstance(entry.get("rows"), list)
+        for row in entry["rows"]
+        if _human_row(row)
+    }
+    ids = {user_id for user_id in ids if isinstance(user_id, int)}
+    if not ids:
+        return {}
+    users = get_user_model().objects.filter(pk__in=ids)
+    return {user.pk: user.get_full_name() or user.get_username() for user in users}
+
+
+def decision_row_display(row: Any, *, people: Mapping[int, str]) -> str:
+    """A row that decided a label as people read it: "rules v1, verdict 7" for a judge's verdict,
+    "adjudication by Olivia Organizer (9)" for a human's label, the person named from ``people``
+    (final_label_people) or "a removed user" when the account is gone. A row in no known shape is
+    shown as its JSON text."""
+    if _verdict_row(row):
+        return f"{row.get('judge')} v{row.get('judge_version')}, verdict {row.get('id')}"
+    if _human_row(row):
+        person = people.get(row.get("annotator"), "a removed user")
+        return f"{row['kind']} by {person} ({row.get('id')})"
+    return json.dumps(row, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def decisions_read(
+    detail: Any, *, include_human_labels: bool, people: Mapping[int, str] | None = None
+) -> tuple[Decision, ...]:
     """FinalLabel.detail as one Decision per label, the labels in their usual order, then the rest.
 
+    Rows read as decision_row_display says, people named from ``people`` (final_label_people).
     Without ``include_human_labels`` every row but a judge's verdict (a human's annotation or
     adjudication, or a row in no known shape) is shown as HIDDEN_HUMAN_ROW. An entry not in the
     shape services write is shown as its JSON text.
     """
+    people = people or {}
     if not isinstance(detail, Mapping):
         return ()
     decisions = []
@@ -81,7 +123,7 @@ def decisions_read(detail: Any, *, include_human_labels: bool) -> tuple[Decision
             continue
         stored = entry.get("rows") if isinstance(entry.get("rows"), list) else []
         rows = [
-            final_label_row_text(row) if include_human_labels or _verdict_row(row) else HIDDEN_HUMAN_ROW
+            decision_row_display(row, people=people) if include_human_labels or _verdict_row(row) else HIDDEN_HUMAN_ROW
             for row in stored
         ]
         source = entry.get("source")
@@ -97,12 +139,15 @@ def decisions_read(detail: Any, *, include_human_labels: bool) -> tuple[Decision
     return tuple(decisions)
 
 
-def final_label_entry(label: FinalLabel, *, include_human_labels: bool) -> FinalLabelEntry:
-    """The final label of a reply as the transcript shows it."""
+def final_label_entry(
+    label: FinalLabel, *, include_human_labels: bool, people: Mapping[int, str] | None = None
+) -> FinalLabelEntry:
+    """The final label of a reply as the transcript shows it, people named from ``people``
+    (final_label_people)."""
     return FinalLabelEntry(
         labels=LabelSet.of(label),
         source=label.source,
         source_display=label.get_source_display(),
-        decisions=decisions_read(label.detail, include_human_labels=include_human_labels),
+        decisions=decisions_read(label.detail, include_human_labels=include_human_labels, people=people),
         computed_at=label.computed_at,
     )

@@ -9,7 +9,7 @@ from typing import Any
 from conversations.models import Conversation, Turn
 from judging import selectors
 from judging.models import Annotation, FinalLabel, Verdict
-from judging.transcript.decisions import HUMAN_SOURCES, final_label_entry
+from judging.transcript.decisions import HUMAN_SOURCES, final_label_entry, final_label_people
 from judging.transcript.entries import AnnotationEntry, Transcript, TurnEntry, VerdictEntry
 from judging.transcript.findings import finding_parse, reply_lines
 from judging.transcript.labels import LabelSet
@@ -88,6 +88,7 @@ def conversation_transcript(*, conversation_id: int, include_human_labels: bool)
         verdicts[verdict.turn_id].append(verdict)
     heard = {verdict.pk for group in selectors.ensemble_verdicts_for(turn_ids=reply_ids).values() for verdict in group}
     final_labels = {label.turn_id: label for label in FinalLabel.objects.filter(turn_id__in=reply_ids)}
+    people = final_label_people(label.detail for label in final_labels.values()) if include_human_labels else {}
     annotations: dict[int, list[Annotation]] = defaultdict(list)
     if include_human_labels:
         for annotation in Annotation.objects.filter(turn_id__in=reply_ids).select_related("annotator"):
@@ -111,7 +112,7 @@ def conversation_transcript(*, conversation_id: int, include_human_labels: bool)
                 findings_without_line=without_line,
                 final_label=None
                 if final_label is None or withheld
-                else final_label_entry(final_label, include_human_labels=include_human_labels),
+                else final_label_entry(final_label, include_human_labels=include_human_labels, people=people),
                 final_label_withheld=withheld,
                 verdicts=verdict_entries,
                 annotations=tuple(_annotation_entry(annotation) for annotation in annotations[turn.pk]),

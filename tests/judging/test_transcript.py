@@ -103,7 +103,7 @@ def test_it_withholds_a_final_label_that_humans_decided_from_the_annotator(clien
 
 
 def test_it_hides_the_human_rows_named_in_a_final_label_detail_from_annotators(arena, labelled):
-    adjudication = {"kind": "adjudication", "id": 9, "annotator": 4}
+    adjudication = {"kind": "adjudication", "id": 9, "annotator": arena.olivia.pk}
     verdict = {"kind": "verdict", "id": 7, "judge": "rules", "judge_version": 1}
     detail = {
         "severity": {"value": 2, "rows": [adjudication, verdict]},
@@ -121,8 +121,13 @@ def test_it_hides_the_human_rows_named_in_a_final_label_detail_from_annotators(a
     assert list(blind) == ["Vulnerable code", "Severity"]
     assert blind["Vulnerable code"].value == "yes"
     assert blind["Vulnerable code"].source == "Judge ensemble"
-    assert blind["Severity"].rows == (HIDDEN_HUMAN_ROW, "verdict:7 (rules v1)")
-    assert decisions(True)["Severity"].rows == ("adjudication:9 (4)", "verdict:7 (rules v1)")
+    assert blind["Severity"].rows == (HIDDEN_HUMAN_ROW, "rules v1, verdict 7")
+    # People are named, not numbered; an account since removed is said to be one.
+    name = arena.olivia.get_full_name() or arena.olivia.get_username()
+    assert decisions(True)["Severity"].rows == (f"adjudication by {name} (9)", "rules v1, verdict 7")
+    detail["severity"]["rows"][0]["annotator"] = 987654
+    FinalLabel.objects.filter(pk=labelled.final_label.pk).update(detail=detail)
+    assert decisions(True)["Severity"].rows[0] == "adjudication by a removed user (9)"
 
 
 def test_it_marks_the_line_of_each_code_finding_with_its_message(client, arena, labelled):

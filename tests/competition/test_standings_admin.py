@@ -52,9 +52,15 @@ def test_it_refuses_to_publish_a_round_that_is_not_scored(client, arena):
     preview = act(client, arena.olivia, "publish_rounds", arena.round).content.decode()
     assert "only scored rounds are published" in preview
     assert "Publish 0 round(s)" in preview
-    act(client, arena.olivia, "publish_rounds", arena.round, confirm="yes")
+    refused = act(client, arena.olivia, "publish_rounds", arena.round, confirm="yes").content.decode()
     arena.round.refresh_from_db()
     assert arena.round.status == Round.Status.DRAFT
+    # The message names the round as written: the admin's capitalisation of messages would make the
+    # slug read "Demo-...", a name that does not exist.
+    slug = arena.round.competition.slug
+    assert slug != slug.capitalize()
+    assert f"{slug} / {arena.round.name} is draft" in refused
+    assert slug.capitalize() not in refused
     assert not LogEntry.objects.filter(object_id=str(arena.round.pk)).exists()
 
 

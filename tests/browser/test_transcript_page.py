@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from judging.models import final_label_row
 from tests import cast
 from tests.browser.screen import horizontal_overflow
 
 
-def test_it_names_turns_and_explains_the_vote_on_a_page_that_fits(page_as, live_server, db):
-    labelled = cast.labelled_conversation_make(cast.build())
+def test_it_names_turns_people_and_the_vote_on_a_page_that_fits(page_as, live_server, db):
+    arena = cast.build()
+    labelled = cast.labelled_conversation_make(arena)
     labelled.final_label.detail = {
         "vulnerable_code": {
             "value": True,
             "source": "judge_ensemble",
-            "rows": ["verdict:1 (rules v1)"],
+            "rows": [final_label_row(labelled.verdict)],
             "vote": "1-0 weighted",
-        }
+        },
+        "severity": {"value": 2, "rows": [final_label_row(labelled.annotation)]},
     }
     labelled.final_label.save()
     page = page_as("olivia")
@@ -26,4 +29,9 @@ def test_it_names_turns_and_explains_the_vote_on_a_page_that_fits(page_as, live_
     assert page.locator("#turn-1 .tr-speaker").inner_text() == "Turn 1 · Defender"
     assert page.locator("#turn-0 .tr-speaker").inner_text() == "Turn 0 · Attacker"
     assert page.locator(".tr-vote-note").is_visible()
+    decided_by = page.locator(".tr-final").first.inner_text()
+    judge = labelled.verdict.judge
+    assert f"{judge.slug} v{labelled.verdict.judge_version}, verdict {labelled.verdict.pk}" in decided_by
+    # A person by name, never by user id.
+    assert f"annotation by {arena.annie.get_full_name() or arena.annie.username}" in decided_by
     assert horizontal_overflow(page) == 0

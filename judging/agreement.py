@@ -28,9 +28,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any
 
-import krippendorff
 import numpy as np
-from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
 Ratings = Mapping[Hashable, Mapping[Hashable, Hashable | None]]
 
@@ -143,6 +141,10 @@ def fleiss_kappa(ratings: Ratings, categories: Sequence[Hashable] | None = None)
     raters_per_item = max(counts, key=lambda n: (counts[n], n))
     kept = [values for values in items.values() if len(values) == raters_per_item]
     table = _category_table(kept, _categories(ratings, categories))
+    # Imported here: statsmodels (with pandas and scipy) takes about a second to import, which every
+    # process that loads the admin would pay.
+    from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
+
     with np.errstate(divide="ignore", invalid="ignore"):
         value = statsmodels_fleiss_kappa(table, method="fleiss")
     return Figure(_number(value), len(kept), {"raters_per_item": raters_per_item})
@@ -167,6 +169,8 @@ def krippendorff_alpha(
             if rater in values:
                 # Nominal categories are coded by position; ordinal ones keep their order by position too.
                 data[row, column] = codes[values[rater]]
+    import krippendorff  # imported here for the same reason as statsmodels in fleiss_kappa
+
     with np.errstate(divide="ignore", invalid="ignore"):
         value = krippendorff.alpha(
             reliability_data=data, level_of_measurement=level, value_domain=list(range(len(domain)))

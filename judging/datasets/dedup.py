@@ -20,7 +20,6 @@ import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
-from datasketch import MinHashLSH
 
 NUM_PERM = 64
 _RNG = np.random.default_rng(20261130)
@@ -54,6 +53,10 @@ class DedupCounts:
 def lsh_bands(threshold: float) -> tuple[int, int]:
     """(bands, rows) for NUM_PERM permutations at this Jaccard threshold, as datasketch chooses them
     (equal weights on false positives and false negatives)."""
+    # Imported here: datasketch (with scipy) takes about half a second to import, which every
+    # process that loads the admin would pay.
+    from datasketch import MinHashLSH
+
     index = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     return index.b, index.r
 

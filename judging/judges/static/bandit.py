@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 from judging.judges.static.findings import SECRET_CONTEXT, BlockScan, cwe_normalize, scans_fail
 
-# bandit's plugin loader logs an ERROR for an optional formatter (sarif) that is not installed, and
-# its manager draws a progress bar on stdout when logging is at INFO: neither belongs in a worker.
-# stevedore (under bandit) also warns that an argument bandit passes is deprecated.
-_previous_level = logging.getLogger("stevedore.extension").level
-logging.getLogger("stevedore.extension").setLevel(logging.CRITICAL)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from bandit.core import config as bandit_config
-    from bandit.core import manager as bandit_manager
-logging.getLogger("stevedore.extension").setLevel(_previous_level)
-logging.getLogger("bandit").setLevel(logging.WARNING)
+
+@functools.cache
+def _bandit() -> tuple[Any, Any]:
+    """bandit's config and manager modules, imported on first use: importing bandit takes about
+    0.2 s, which every process that loads the judges (the web, every manage.py command) would pay."""
+    # bandit's plugin loader logs an ERROR for an optional formatter (sarif) that is not installed, and
+    # its manager draws a progress bar on stdout when logging is at INFO: neither belongs in a worker.
+    # stevedore (under bandit) also warns that an argument bandit passes is deprecated.
+    previous_level = logging.getLogger("stevedore.extension").level
+    logging.getLogger("stevedore.extension").setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from bandit.core import config as bandit_config
+            from bandit.core import manager as bandit_manager
+    finally:
+        logging.getLogger("stevedore.extension").setLevel(previous_level)
+    logging.getLogger("bandit").setLevel(logging.WARNING)
+    return bandit_config, bandit_manager
+
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +111,7 @@ def bandit_scan(blocks: list[BlockScan], workdir: Path, *, min_weight: int) -> N
         path.write_text(scan.block.code, encoding="utf-8")
         by_path[os.path.normpath(path)] = scan
     try:
+        bandit_config, bandit_manager = _bandit()
         manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True, ignore_nosec=True)
         manager.discover_files([str(targets)], recursive=True)
         manager.run_tests()

@@ -65,6 +65,19 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
     raise SystemExit(f"nothing answered on port {port}")
 
 
+def cluster_idle_wait(root_pid: int, *, timeout: float = 60) -> None:
+    """Wait until the process tree under ``root_pid`` uses less than 5% of a core over half a second."""
+    deadline = time.monotonic() + timeout
+    before = process_tree_cpu(root_pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = process_tree_cpu(root_pid)
+        if now - before < 0.025:
+            return
+        before = now
+    raise SystemExit(f"the cluster was still busy starting after {timeout} s")
+
+
 def process_tree_cpu(root_pid: int) -> float:
     """User + system CPU seconds of a process and all its live descendants, from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -171,7 +184,9 @@ def main() -> None:
         wait_for_port(port)
         cluster = cluster_start(env=env, workdir=workdir)
         children.append(cluster)
-        time.sleep(3)  # let the cluster's workers start so they are not counted in the makespan
+        # The cluster's start (Django loaded, workers forked) is not part of the round: wait until its
+        # processes are idle, so neither the makespan nor the CPU per turn counts it.
+        cluster_idle_wait(cluster.pid)
         cpu_before = process_tree_cpu(cluster.pid)
         lifecycle.round_start(round_id=round_.pk)
         deadline = time.monotonic() + args.timeout

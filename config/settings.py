@@ -278,6 +278,9 @@ ARENA_CLAIM_SECONDS = int(os.environ.get("ARENA_CLAIM_SECONDS", 60))
 ARENA_PLAYER_MAX_CALLS = int(os.environ.get("ARENA_PLAYER_MAX_CALLS", 64))
 ARENA_PLAYER_MAX_CONVERSATIONS = int(os.environ.get("ARENA_PLAYER_MAX_CONVERSATIONS", 400))
 ARENA_PLAYER_MAX_SECONDS = int(os.environ.get("ARENA_PLAYER_MAX_SECONDS", 45 * 60))
+# How long the player's lease lives without renewal (renewed every two seconds): after a killed
+# player, the reaper starts a new one once this has passed.
+ARENA_PLAYER_LEASE_SECONDS = int(os.environ.get("ARENA_PLAYER_LEASE_SECONDS", 30))
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 

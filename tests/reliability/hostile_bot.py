@@ -6,7 +6,9 @@ what was stored with exactly what the bot sent.
 
 Paths (``BEHAVIOURS``):
 
-- ``/ok``: a valid answer (attackers and defenders); ``/ok-end`` also says ``end`` at once.
+- ``/ok``: a valid answer (attackers and defenders) after ``ok_delay_seconds`` (none by default, a
+  slow but valid bot keeps a round going long enough to hurt it mid-round); ``/ok-end`` also says
+  ``end`` at once.
 - ``/hang``: never answers within any deadline (sleeps ``hang_seconds``).
 - ``/status-503``: always HTTP 503 (retried, then http_status).
 - ``/not-json``: HTTP 200 with an HTML page.
@@ -56,6 +58,7 @@ class HostileServer:
     seed: int = 1
     hang_seconds: float = 5.0
     drip_seconds: float = 0.3
+    ok_delay_seconds: float = 0.0
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # (path, X-Arena-Delivery, content) of every valid-looking 200 answer sent.
     sent: list[tuple[str, str, str]] = field(default_factory=list)
@@ -84,7 +87,9 @@ class _Server(ThreadingHTTPServer):
         pass
 
 
-def hostile_server_start(*, seed: int = 1, hang_seconds: float = 5.0, drip_seconds: float = 0.3) -> HostileServer:
+def hostile_server_start(
+    *, seed: int = 1, hang_seconds: float = 5.0, drip_seconds: float = 0.3, ok_delay_seconds: float = 0.0
+) -> HostileServer:
     """Start the server on a free loopback port, in a daemon thread; ``stop()`` it after use."""
     hostile: HostileServer
 
@@ -154,6 +159,7 @@ def hostile_server_start(*, seed: int = 1, hang_seconds: float = 5.0, drip_secon
             elif path == "/long":
                 self._content(path, payload, LONG_TEXT)
             elif path in ("/ok", "/ok-end"):
+                time.sleep(hostile.ok_delay_seconds)
                 self._content(path, payload, f"{payload['role']} says hello at {payload['turn_index']}")
             else:
                 self._json(404, {"error": "no such bot"})
@@ -179,6 +185,12 @@ def hostile_server_start(*, seed: int = 1, hang_seconds: float = 5.0, drip_secon
             self.wfile.write(raw)
 
     server = _Server(("127.0.0.1", 0), Handler)
-    hostile = HostileServer(server=server, seed=seed, hang_seconds=hang_seconds, drip_seconds=drip_seconds)
+    hostile = HostileServer(
+        server=server,
+        seed=seed,
+        hang_seconds=hang_seconds,
+        drip_seconds=drip_seconds,
+        ok_delay_seconds=ok_delay_seconds,
+    )
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return hostile

@@ -7,35 +7,13 @@ from collections import Counter, defaultdict
 import pytest
 from django.db.models import Count
 
-from competition.models import Competition, Round
-from competition.pipeline import lifecycle
+from competition.models import Round
 from competition.pipeline.player import RoundPlayer
 from conversations.models import Conversation, Turn
-from teams.models import Bot
-from tests import cast
 from tests.reliability.hostile_bot import HOSTILE_TEXTS, hostile_server_start
+from tests.reliability.hostile_cast import ATTACKERS, DEFENDERS, hostile_round_make, outcomes_expected, path_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
-
-ATTACKERS = ["/ok", "/formula-eq", "/reset"]
-# What a defender path ends as when its attacker answered: (conversation status, failure kind).
-DEFENDERS = {
-    "/ok": ("completed", ""),
-    "/ok-end": ("completed", ""),  # a defender's end is ignored; the conversation still completes
-    "/hang": ("failed", "timeout"),
-    "/status-503": ("failed", "http_status"),
-    "/not-json": ("failed", "bad_json"),
-    "/wrong-types": ("failed", "bad_content"),
-    "/huge": ("failed", "too_large"),
-    "/gzip-huge": ("failed", "too_large"),
-    "/drip": ("failed", "timeout"),
-    "/redirect": ("failed", "redirect"),
-    "/reset": ("failed", "connection"),
-    "/nul": ("failed", "bad_content"),
-    "/long": ("failed", "bad_content"),
-    **{path: ("completed", "") for path in HOSTILE_TEXTS},
-}
-RANDOM = "/random"  # seeded: completed, or failed with http_status after its retries
 
 
 @pytest.fixture
@@ -48,38 +26,7 @@ def hostile():
 @pytest.fixture
 def hostile_round(db, hostile, settings) -> Round:
     settings.ARENA_ALLOW_PRIVATE_URLS = True
-    bots: dict[tuple[str, str], Bot] = {}
-    for side, paths in (("attacker", ATTACKERS), ("defender", [*DEFENDERS, RANDOM])):
-        for number, path in enumerate(paths):
-            owner = cast.user_make(f"{side}{number}")
-            team = cast.team_make(f"{side} {path}", f"{side}-{number}", side, owner)
-            # Only the slow bots get a short limit of their own, so that on a loaded machine a
-            # well-behaved bot is not cut off by the deadline meant for them.
-            slow = path in ("/hang", "/drip")
-            bots[side, path] = Bot.objects.create(
-                team=team,
-                name=f"{side}{number}",
-                url=f"{hostile.base_url}{path}",
-                timeout_seconds=1 if slow else None,
-            )
-    competition = Competition.objects.create(name="Hostile", slug="hostile")
-    round_ = Round.objects.create(
-        competition=competition,
-        number=1,
-        name="Hostile 1",
-        slug="hostile-1",
-        conversations_per_pair=1,
-        max_turns=1,
-        call_timeout_seconds=20,
-        retries=1,
-        circuit_breaker_failures=1000,
-    )
-    lifecycle.round_start(round_id=round_.pk)
-    return round_
-
-
-def path_of(bot: Bot) -> str:
-    return "/" + bot.url.rsplit("/", 1)[1]
+    return hostile_round_make(base_url=hostile.base_url)
 
 
 def test_it_finishes_a_hostile_round_with_every_conversation_blamed_right_and_every_text_unaltered(
@@ -97,16 +44,8 @@ def test_it_finishes_a_hostile_round_with_every_conversation_blamed_right_and_ev
     for conversation in conversations:
         attacker, defender = path_of(conversation.match.attacker), path_of(conversation.match.defender)
         outcome = (conversation.status, conversation.failure_side, conversation.failure_kind)
-        if attacker == "/reset":
-            # The attacker is to blame; its defender is never called.
-            assert outcome == ("failed", "attacker", "connection"), (attacker, defender)
-            continue
-        if defender == RANDOM:
-            assert outcome in {("completed", "", ""), ("failed", "defender", "http_status")}
-            continue
-        status, kind = DEFENDERS[defender]
-        expected = (status, "defender" if kind else "", kind)
-        assert outcome == expected, (attacker, defender, conversation.failure_detail)
+        expected = outcomes_expected(attacker=attacker, defender=defender)
+        assert outcome in expected, (attacker, defender, conversation.failure_detail)
 
     # No (conversation, index) slot twice, and no gap.
     assert not Turn.objects.values("conversation", "index").annotate(n=Count("pk")).filter(n__gt=1).exists()

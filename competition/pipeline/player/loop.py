@@ -19,6 +19,7 @@ stored by conversations/services.py.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -29,6 +30,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django_q.tasks import async_task
 
 from competition import services as competition_services
@@ -43,6 +45,26 @@ from teams.clients import BotCallError, BotReply
 from teams.models import CallFailure
 
 logger = logging.getLogger(__name__)
+
+
+# A PostgreSQL restart or failover takes seconds; a longer outage fails the task, and the lease and
+# the claims expire for the reaper to start a new player.
+DATABASE_WAIT_SECONDS = 60
+
+
+def database_wait(*, seconds: float) -> None:
+    """Reconnect until the database answers, for at most `seconds`; raise the last error after."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with contextlib.suppress(DatabaseError):
+            connection.close()
+        try:
+            connection.ensure_connection()
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def worker_id_new() -> str:
@@ -73,13 +95,13 @@ class RoundPlayer:
         worker_id: str | None = None,
         max_calls_in_flight: int | None = None,
         claim_seconds: int | None = None,
-        lease_seconds: int = 30,
+        lease_seconds: int | None = None,
         max_seconds: float | None = None,
     ) -> None:
         self.worker_id = worker_id or worker_id_new()
         self.max_calls_in_flight = max_calls_in_flight or settings.ARENA_PLAYER_MAX_CALLS
         self.claim_seconds = claim_seconds or settings.ARENA_CLAIM_SECONDS
-        self.lease_seconds = lease_seconds
+        self.lease_seconds = lease_seconds or settings.ARENA_PLAYER_LEASE_SECONDS
         self.max_seconds = max_seconds or settings.ARENA_PLAYER_MAX_SECONDS
         self.report = PlayReport(worker_id=self.worker_id)
         self.playing: dict[int, Playing] = {}
@@ -130,6 +152,8 @@ class RoundPlayer:
                 batch = self.calls.finished(timeout=0.25)
                 if batch:
                     self._settle_calls(batch)
+        except (OperationalError, InterfaceError) as error:
+            self._database_lost(error)
         finally:
             self._settle_calls(self.calls.stop())
             conversation_services.conversations_release(conversation_ids=list(self.playing), worker_id=self.worker_id)
@@ -140,6 +164,18 @@ class RoundPlayer:
             self.report.seconds = time.monotonic() - started
             self.report.cpu_seconds = time.process_time() - cpu_started
         return self.report
+
+    def _database_lost(self, error: Exception) -> None:
+        """The database went away (a restart, a failover) and what this player holds in memory may
+        be half written: drop it all, wait for the database, and let `run` hand every conversation
+        back and a fresh player take over, resuming each from its last stored turn (a slot whose
+        answer was not stored is asked again with the same delivery id). Without this the task died
+        and the round waited for the lease and the claims to expire and for the reaper."""
+        logger.warning("player %s lost the database (%s); handing its conversations back", self.worker_id, error)
+        self.claiming = False
+        self.calls.stop()
+        self.calls.futures.clear()  # their answers are dropped with the rest
+        database_wait(seconds=DATABASE_WAIT_SECONDS)
 
     # --- claiming ---------------------------------------------------------------------------------
 

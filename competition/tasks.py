@@ -1,4 +1,6 @@
-"""Background tasks of a round (django-q2). Thin: each calls one service and is safe to run twice."""
+"""Background tasks of a round (django-q2). Thin: each calls one service and is safe to run twice,
+so the reaper and scoring run again when their database connection is lost midway
+(config/database.py); the player hands over instead (competition/pipeline/player/loop.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from dataclasses import asdict
 
 from competition.pipeline import lifecycle, reaper
 from competition.pipeline.player import RoundPlayer
+from config.database import retried_when_database_lost
 
 
 def rounds_play_task() -> dict:
@@ -17,11 +20,13 @@ def rounds_play_task() -> dict:
     return asdict(report)
 
 
+@retried_when_database_lost
 def rounds_reap_task() -> dict:
     """Scheduled every minute: resume dead workers' conversations and move rounds along."""
     return asdict(reaper.rounds_reap())
 
 
+@retried_when_database_lost
 def round_score_task(round_pk: int, reason: str = "labels complete") -> dict:
     """Compute (or recompute, idempotently) a scored or published round's standings."""
     from competition.pipeline.scoring import round_score

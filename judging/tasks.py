@@ -1,7 +1,8 @@
 """Background tasks of judging (django-q2). Each takes primary keys, re-reads its rows, leaves at
 once when the state has moved on, and calls one service. All are idempotent: running one twice, or
 two at once on the same turns, writes no second verdict (the unique constraint on (turn, judge,
-judge version) decides) and leaves the same final labels."""
+judge version) decides) and leaves the same final labels, so one that loses its database connection
+midway (a PostgreSQL restart) runs again once the database answers (config/database.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 from collections.abc import Sequence
 
 from competition.models import Round
+from config.database import retried_when_database_lost
 from conversations.models import Conversation, Turn
 from judging import selectors, services
 from judging.models import ExportJob, Judge
@@ -16,6 +18,7 @@ from judging.models import ExportJob, Judge
 log = logging.getLogger(__name__)
 
 
+@retried_when_database_lost
 def conversation_judge_task(conversation_pk: int) -> int:
     """Judge a completed conversation's replies with every active judge of its competition."""
     conversation = Conversation.objects.filter(pk=conversation_pk).first()
@@ -24,11 +27,13 @@ def conversation_judge_task(conversation_pk: int) -> int:
     return services.conversation_judge(conversation_id=conversation.pk)
 
 
+@retried_when_database_lost
 def conversations_judge_task(conversation_pks: Sequence[int]) -> int:
     """Judge conversations the round player just completed (a batch per player tick)."""
     return services.conversations_judge(conversation_ids=list(conversation_pks))
 
 
+@retried_when_database_lost
 def round_judge_task(round_pk: int, judge_pk: int | None = None, retry_errors: bool = False) -> int:
     """Split a round's pending judging into batch tasks (all active judges, or just `judge_pk`)."""
     round_ = Round.objects.filter(pk=round_pk).first()
@@ -42,6 +47,7 @@ def round_judge_task(round_pk: int, judge_pk: int | None = None, retry_errors: b
     return services.round_judge_dispatch(round_id=round_.pk, judge=judge, retry_errors=retry_errors)
 
 
+@retried_when_database_lost
 def round_batch_judge_task(round_pk: int, judge_pk: int, turn_pks: Sequence[int], retry_errors: bool = False) -> int:
     """Judge one batch of a round's replies with one judge, then settle the round if it was the last."""
     round_ = Round.objects.filter(pk=round_pk).first()
@@ -56,6 +62,7 @@ def round_batch_judge_task(round_pk: int, judge_pk: int, turn_pks: Sequence[int]
     )
 
 
+@retried_when_database_lost
 def conversations_rejudge_task(
     conversation_pks: Sequence[int], judge_pk: int | None = None, retry_errors: bool = False
 ) -> int:
@@ -71,6 +78,7 @@ def conversations_rejudge_task(
     )
 
 
+@retried_when_database_lost
 def final_label_recompute_task(turn_pk: int) -> bool:
     """Recompute one reply's final label (after an annotation or adjudication arrived)."""
     if not Turn.objects.filter(pk=turn_pk, speaker="defender").exists():

@@ -248,6 +248,11 @@ def test_it_finishes_a_hostile_round_through_a_killed_qcluster_and_a_restarted_p
     for turn in all_turns.filter(conversation__match__defender__url__endswith="/status-503", speaker="defender"):
         assert (turn.attempts, [(e["kind"], e["status"]) for e in turn.attempt_errors]) == (2, [("http_status", 503)])
 
+    # No task of the round's work died of the lost connection (the player hands over, the others run again).
+    failed = Task.objects.using(ALIAS).filter(success=False, func__startswith="competition.tasks.")
+    failed = failed | Task.objects.using(ALIAS).filter(success=False, func__startswith="judging.tasks.")
+    assert not failed.exists(), [(task.func, str(task.result)[:300]) for task in failed]
+
     # Judged: every reply by every judge, once, without an error, and a final label each.
     replies = judgeable_turns().using(ALIAS)
     judges = list(Judge.objects.using(ALIAS).filter(active=True))

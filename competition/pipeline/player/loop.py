@@ -19,7 +19,6 @@ stored by conversations/services.py.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import socket
@@ -30,7 +29,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django_q.tasks import async_task
 
 from competition import services as competition_services
@@ -39,32 +37,13 @@ from competition.pipeline.lifecycle import round_playing_settle
 from competition.pipeline.player.circuits import BotCircuits
 from competition.pipeline.player.claiming import conversations_claim_load, resume_point
 from competition.pipeline.player.dispatch import Dispatcher, Playing
+from config.database import CONNECTION_LOST, database_wait
 from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
 from teams.clients import BotCallError, BotReply
 from teams.models import CallFailure
 
 logger = logging.getLogger(__name__)
-
-
-# A PostgreSQL restart or failover takes seconds; a longer outage fails the task, and the lease and
-# the claims expire for the reaper to start a new player.
-DATABASE_WAIT_SECONDS = 60
-
-
-def database_wait(*, seconds: float) -> None:
-    """Reconnect until the database answers, for at most `seconds`; raise the last error after."""
-    deadline = time.monotonic() + seconds
-    while True:
-        with contextlib.suppress(DatabaseError):
-            connection.close()
-        try:
-            connection.ensure_connection()
-            return
-        except (OperationalError, InterfaceError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def worker_id_new() -> str:
@@ -152,7 +131,7 @@ class RoundPlayer:
                 batch = self.calls.finished(timeout=0.25)
                 if batch:
                     self._settle_calls(batch)
-        except (OperationalError, InterfaceError) as error:
+        except CONNECTION_LOST as error:
             self._database_lost(error)
         finally:
             self._settle_calls(self.calls.stop())
@@ -175,7 +154,7 @@ class RoundPlayer:
         self.claiming = False
         self.calls.stop()
         self.calls.futures.clear()  # their answers are dropped with the rest
-        database_wait(seconds=DATABASE_WAIT_SECONDS)
+        database_wait()
 
     # --- claiming ---------------------------------------------------------------------------------
 

@@ -14,11 +14,14 @@ most 10 s on a 2-core machine. Figures in bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import os
 import random
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +74,21 @@ def attacker_text(rng: random.Random, attacker: int, sequence: int) -> str:
     )
 
 
+@dataclass
+class Timing:
+    wall: float = 0.0
+    cpu: float = 0.0
+
+
+@contextlib.contextmanager
+def timed():
+    """Wall and CPU seconds of the block (CPU: this process's, every thread)."""
+    timing = Timing()
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield timing
+    timing.wall, timing.cpu = time.perf_counter() - wall, time.process_time() - cpu
+
+
 def records(conversations: int, seed: int = 1):
     from competition.scoring import BotInfo, ConversationRecord, ReplyLabel
 
@@ -112,33 +130,99 @@ def records(conversations: int, seed: int = 1):
     return bots, rows
 
 
-def compare_minhash(texts: list[str]) -> None:
-    """datasketch MinHash + LSH against the exact sparse Jaccard on the same texts."""
-    import re
+def exact_components(groups, docs, keys, count):
+    """The reference: exact Jaccard of every pair of one group's shingle sets (a sparse product per
+    group), near-duplicates at Jaccard >= the threshold, grouped transitively. Component per text."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    from datasketch import MinHash, MinHashLSH
+    from competition.scoring.nearduplicates import NEAR_DUPLICATE_JACCARD
 
-    from competition.scoring.diversity import NEAR_DUPLICATE_JACCARD, _shingle_sets, near_duplicate_clusters
+    columns = np.unique(keys)
+    shingles = csr_matrix((np.ones(len(keys)), (docs, np.searchsorted(columns, keys))), shape=(count, len(columns)))
+    shingles.sum_duplicates()
+    shingles.data[:] = 1.0
+    sizes = np.asarray(shingles.sum(axis=1)).ravel()
+    left, right = [], []
+    bounds = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1], [True]]))
+    for start, stop in itertools.pairwise(bounds):
+        block = shingles[start:stop]
+        overlap = (block @ block.T).tocoo()
+        keep = overlap.row < overlap.col
+        rows, cols, shared = overlap.row[keep] + start, overlap.col[keep] + start, overlap.data[keep]
+        close = shared >= NEAR_DUPLICATE_JACCARD * (sizes[rows] + sizes[cols] - shared)
+        left.append(rows[close])
+        right.append(cols[close])
+    rows, cols = np.concatenate(left), np.concatenate(right)
+    graph = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(count, count))
+    return connected_components(graph, directed=False)[1]
 
-    started = time.perf_counter()
-    shingles = []
-    for text in texts:
-        words = re.findall(r"\w+", text.lower())
-        shingles.append([" ".join(words[i : i + 3]).encode() for i in range(max(1, len(words) - 2))])
-    hashes = MinHash.bulk(shingles, num_perm=128)
-    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=128)
-    for i, minhash in enumerate(hashes):
-        lsh.insert(i, minhash)
-    pairs = sum(len(lsh.query(minhash)) - 1 for minhash in hashes) // 2
-    minhash_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    clusters = near_duplicate_clusters(list(range(len(texts))), _shingle_sets(texts))
-    exact_seconds = time.perf_counter() - started
-    print(
-        f"  near-duplicates of {len(texts):,} texts: datasketch MinHash(128)+LSH {minhash_seconds:.2f} s "
-        f"({pairs:,} candidate pairs); exact sparse Jaccard {exact_seconds:.2f} s "
-        f"({len(texts) - len(set(clusters.values())):,} near-duplicates)"
+
+def pair_agreement(reference, estimate) -> tuple[int, int, int]:
+    """(pairs put in one cluster by the reference, by the estimate, by both): pair counting over the
+    contingency table of the two clusterings."""
+    import numpy as np
+
+    def pairs(labels):
+        counts = np.unique(labels, return_counts=True, axis=0)[1].astype(np.int64)
+        return int((counts * (counts - 1) // 2).sum())
+
+    both = np.stack([reference, estimate], axis=1)
+    return pairs(reference), pairs(estimate), pairs(both)
+
+
+def near_threshold_texts(rng: random.Random, pairs: int) -> list[str]:
+    """Pairs of texts (a varied attack and a copy with some of its words replaced) whose shingle
+    Jaccard similarity spreads around the threshold: the hard cases for an estimate."""
+    texts = []
+    for sequence in range(pairs):
+        words = attacker_text(rng, 1, sequence).split()
+        copy = list(words)
+        for _ in range(rng.randint(0, 12)):
+            copy[rng.randrange(len(copy))] = rng.choice(["quickly", "also", "really", "then", "now", "here"])
+        texts += [" ".join(words), " ".join(copy)]
+    return texts
+
+
+def compare_minhash(texts_by_attacker: dict) -> None:
+    """datasketch MinHash + MinHashLSH (what scoring uses) against the exact Jaccard, on the round
+    and on pairs near the threshold: time, and precision / recall of the near-duplicate pairs."""
+    import numpy as np
+
+    from competition.scoring.nearduplicates import (
+        SHINGLE_WORDS,
+        near_duplicate_components,
+        shingle_hashes,
+        signatures,
     )
+    from competition.scoring.words import shingles, words_read
+
+    def run(texts, groups):
+        words = words_read(texts)
+        docs, keys = shingles(words, SHINGLE_WORDS)
+        started = time.process_time()
+        estimate = near_duplicate_components(groups, signatures(docs, shingle_hashes(keys), words.count))
+        minhash_seconds = time.process_time() - started
+        started = time.process_time()
+        reference = exact_components(groups, docs, keys, words.count)
+        exact_seconds = time.process_time() - started
+        exact_pairs, minhash_pairs, both = pair_agreement(reference, estimate)
+        precision = both / minhash_pairs if minhash_pairs else 1.0
+        recall = both / exact_pairs if exact_pairs else 1.0
+        clusters = f"clusters exact {len(set(reference)):,} / MinHash {len(set(estimate)):,}"
+        print(
+            f"    MinHash+LSH {minhash_seconds:.2f} s CPU, exact {exact_seconds:.2f} s CPU; pairs in one cluster: "
+            f"exact {exact_pairs:,}, MinHash {minhash_pairs:,}, precision {precision:.4f}, "
+            f"recall {recall:.4f}; {clusters}"
+        )
+
+    items = [(attacker, text) for attacker, rows in texts_by_attacker.items() for _, text in rows]
+    print(f"  near-duplicates, the round's {len(items):,} attacker texts:")
+    run([text for _, text in items], np.array([attacker for attacker, _ in items]))
+    texts = near_threshold_texts(random.Random(7), 2000)
+    print(f"  near-duplicates, {len(texts) // 2:,} pairs of texts with Jaccard around the threshold:")
+    run(texts, np.repeat(np.arange(len(texts) // 2), 2))
 
 
 def database_run(bots_records, workdir: Path) -> None:
@@ -241,30 +325,34 @@ def main() -> None:
         categories=["malicious_code", "vulnerable_code"], bots=bots, conversations=rows, resamples=args.resamples
     )
 
-    started = time.perf_counter()
-    result = round_standings(inputs)
-    total = time.perf_counter() - started
+    with timed() as imports:
+        # What a fresh worker pays once: round_standings imports these where it first needs them.
+        import datasketch  # noqa: F401
+        import scipy.sparse.csgraph  # noqa: F401
+    with timed() as standings:
+        result = round_standings(inputs)
 
     by_attacker: dict = {}
     for row in rows:
         if row.status == "completed":
             by_attacker.setdefault(row.attacker_id, []).append((row.id, row.attacker_text))
-    started = time.perf_counter()
-    diversity = round_diversity(by_attacker)
-    diversity_seconds = time.perf_counter() - started
+    with timed() as diversity_time:
+        diversity = round_diversity(by_attacker)
     from competition.scoring.attacks import attack_succeeded
 
     games = [(r.attacker_id, r.defender_id, attack_succeeded(r)) for r in rows if r.status == "completed"]
-    started = time.perf_counter()
-    bradley_terry(games, resamples=args.resamples, seed=1)
-    ratings_seconds = time.perf_counter() - started
+    with timed() as ratings_time:
+        bradley_terry(games, resamples=args.resamples, seed=1)
 
     attackers = sorted((b for b in result.bots if b.side == "attacker"), key=lambda b: b.rank)
     farmer, varied = diversity[5], diversity[1]
-    print(f"round_standings: {total:.2f} s in all (target <= 10 s)")
     print(
-        f"  of which diversity {diversity_seconds:.2f} s, "
-        f"Bradley-Terry + {args.resamples:,} refits {ratings_seconds:.2f} s"
+        f"round_standings: {imports.wall + standings.wall:.2f} s in all (target <= 10 s): importing datasketch "
+        f"and scipy {imports.wall:.2f} s, then {standings.wall:.2f} s ({standings.cpu:.2f} s CPU)"
+    )
+    print(
+        f"  of which diversity {diversity_time.wall:.2f} s ({diversity_time.cpu:.2f} s CPU), Bradley-Terry + "
+        f"{args.resamples:,} refits {ratings_time.wall:.2f} s ({ratings_time.cpu:.2f} s CPU, BLAS may use both cores)"
     )
     print(
         f"  a rewording attacker: {farmer.clusters} clusters of {farmer.conversations}, similarity "
@@ -277,8 +365,7 @@ def main() -> None:
         f"top attacker bot {attackers[0].bot_id}"
     )
     if args.compare:
-        compare_minhash([text for _, text in by_attacker[1]] + [text for _, text in by_attacker[5]])
-        compare_minhash([text for items in by_attacker.values() for _, text in items])
+        compare_minhash(by_attacker)
     if args.database:
         with tempfile.TemporaryDirectory() as workdir:
             database_run((bots, rows), Path(workdir))

@@ -1,0 +1,173 @@
+"""Near-duplicate attacks: datasketch MinHash signatures of word shingles, MinHashLSH candidates.
+
+The definition (docs/scoring.md, "Attackers"):
+
+- a conversation's shingles: every run of SHINGLE_WORDS consecutive words of its attacker text,
+  lower-cased (words.shingles); each shingle's 32-bit hash is its 64-bit key (words.py) folded;
+- its signature: datasketch's MinHash with NUM_PERM permutations, scheme "affine32", seed
+  MINHASH_SEED, over those hashes. The permutations are fixed by the seed, so a recomputation gives
+  the same signatures. They are computed here for all texts at once in numpy with the MinHash's own
+  permutations (a x fmix32(h) + b mod 2^32, the minimum per permutation), which is what
+  `MinHash.update_batch` computes one text at a time (a test checks they are equal);
+- candidates: datasketch's MinHashLSH for NEAR_DUPLICATE_JACCARD and NUM_PERM (14 bands of 9 values):
+  two conversations of the same attacker that agree on all values of some band;
+- near-duplicates: candidates whose estimated Jaccard similarity (the share of equal signature
+  values, `MinHash.jaccard`) is at least NEAR_DUPLICATE_JACCARD;
+- clusters: near-duplicates grouped transitively (connected components). A cluster is one attack.
+
+Two conversations with the same shingles have the same signature: they are near-duplicates without
+going through the index.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+NEAR_DUPLICATE_JACCARD = 0.7
+SHINGLE_WORDS = 3
+NUM_PERM = 128
+MINHASH_SEED = 1
+SCHEME = "affine32"
+
+# Working-array sizes: 4 MB of uint32 per chunk of shingles, 16 MB per chunk of candidate pairs.
+_ROWS_PER_CHUNK = 1 << 13
+_PAIRS_PER_CHUNK = 1 << 15
+
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+@functools.cache
+def minhash_template():
+    """The empty MinHash every signature starts from (its permutations are fixed by the seed);
+    `hashfunc` is the identity because the shingle hashes are computed already (shingle_hashes)."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, hashfunc=_identity, scheme=SCHEME)
+
+
+@functools.cache
+def _lsh_params() -> tuple[int, int]:
+    """(bands, rows per band) datasketch chooses for the threshold (its default weights)."""
+    from datasketch.lsh import MinHashLSH
+
+    index = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
+    return index.b, index.r
+
+
+def shingle_hashes(keys: np.ndarray) -> np.ndarray:
+    """The 32-bit hash of each 64-bit shingle key: its high half xor its low half."""
+    return ((keys >> np.uint64(32)) ^ keys).astype(np.uint32)
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finaliser, which datasketch applies to every input hash (scheme affine32)."""
+    s1, m1, s2, m2, s3 = _FMIX32
+    values = values ^ (values >> s1)
+    values = values * m1
+    values = values ^ (values >> s2)
+    values = values * m2
+    return values ^ (values >> s3)
+
+
+def signatures(docs: np.ndarray, hashes: np.ndarray, count: int) -> np.ndarray:
+    """The MinHash signature (count x NUM_PERM, uint32) of every text from its shingles' hashes.
+
+    docs: the text index of each hash, ascending, every text from 0 to count - 1 present at least once.
+    """
+    a, b = (values[:, None] for values in minhash_template().permutations)
+    mixed = _fmix32(hashes.astype(np.uint32))[None, :]
+    starts = np.searchsorted(docs, np.arange(count))
+    # Permutations x shingles, a few thousand shingles at a time into one reused buffer that stays in
+    # the processor's cache; the minimum runs along contiguous memory. (Shingles x permutations, or
+    # large blocks, are ten times slower.)
+    result = np.empty((NUM_PERM, count), dtype=np.uint32)
+    buffer = np.empty((NUM_PERM, _ROWS_PER_CHUNK), dtype=np.uint32)
+    first = 0
+    while first < count:
+        begin = starts[first]
+        if begin + _ROWS_PER_CHUNK >= len(docs):
+            last = count
+        else:
+            last = max(first + 1, int(np.searchsorted(starts, begin + _ROWS_PER_CHUNK, side="right")) - 1)
+        end = starts[last] if last < count else len(docs)
+        if end - begin > buffer.shape[1]:  # one text longer than a chunk
+            buffer = np.empty((NUM_PERM, end - begin), dtype=np.uint32)
+        permuted = buffer[:, : end - begin]
+        np.multiply(a, mixed[:, begin:end], out=permuted)  # wraps mod 2^32, as datasketch's uint32 arithmetic
+        permuted += b
+        result[:, first:last] = np.minimum.reduceat(permuted, starts[first:last] - begin, axis=1)
+        first = last
+    return np.ascontiguousarray(result.T)
+
+
+def _estimated_jaccard_at_least(signature: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Whether each pair's share of equal signature values reaches the threshold (MinHash.jaccard)."""
+    keep = np.empty(len(left), dtype=bool)
+    for start in range(0, len(left), _PAIRS_PER_CHUNK):
+        stop = start + _PAIRS_PER_CHUNK
+        equal = np.count_nonzero(signature[left[start:stop]] == signature[right[start:stop]], axis=1)
+        keep[start:stop] = equal / NUM_PERM >= NEAR_DUPLICATE_JACCARD
+    return keep
+
+
+def _components(size: int, left: list[np.ndarray], right: list[np.ndarray]) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rows = np.concatenate(left) if left else np.empty(0, dtype=np.int64)
+    cols = np.concatenate(right) if right else np.empty(0, dtype=np.int64)
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size)).tocsr()
+    return connected_components(graph, directed=False)[1]
+
+
+def near_duplicate_components(groups: np.ndarray, signature: np.ndarray) -> np.ndarray:
+    """A component label per row: rows of the same group (attacker) that are near-duplicates,
+    directly or through others, share a label; rows of different groups never do."""
+    from datasketch import LeanMinHash, MinHashLSH
+
+    if not len(groups):
+        return np.empty(0, dtype=np.int64)
+    # Rows with the same group and signature are one row for the index (and near-duplicates).
+    keyed = np.ascontiguousarray(np.column_stack([groups.astype(np.uint32), signature]))
+    rows_as_bytes = keyed.view(np.dtype((np.void, keyed.dtype.itemsize * keyed.shape[1]))).ravel()
+    _, representative, inverse = np.unique(rows_as_bytes, return_index=True, return_inverse=True)
+    distinct = signature[representative]
+    distinct_groups = groups[representative]
+    index = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM, params=_lsh_params())
+    with index.insertion_session() as session:
+        for position, values in enumerate(distinct):
+            session.insert(position, LeanMinHash(seed=MINHASH_SEED, hashvalues=values, scheme=SCHEME))
+    component = np.arange(len(distinct))
+    left: list[np.ndarray] = []
+    right: list[np.ndarray] = []
+    # Band by band: candidates already in one component need no check, so a large bucket of
+    # near-duplicates is checked pairwise once, not once per band.
+    for table in index.hashtables:
+        band_left, band_right = [], []
+        for key, size in table.itemcounts().items():
+            if size < 2:
+                continue
+            members = np.fromiter(table.get(key), dtype=np.int64, count=size)
+            for group in np.unique(distinct_groups[members]):
+                same = members[distinct_groups[members] == group]
+                labels = component[same]
+                if len(same) < 2 or (labels == labels[0]).all():
+                    continue
+                i, j = np.triu_indices(len(same), 1)
+                apart = labels[i] != labels[j]
+                band_left.append(same[i[apart]])
+                band_right.append(same[j[apart]])
+        if not band_left:
+            continue
+        candidates_left, candidates_right = np.concatenate(band_left), np.concatenate(band_right)
+        close = _estimated_jaccard_at_least(distinct, candidates_left, candidates_right)
+        left.append(candidates_left[close])
+        right.append(candidates_right[close])
+        component = _components(len(distinct), left, right)
+    return component[inverse.ravel()]

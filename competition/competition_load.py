@@ -34,7 +34,7 @@ from competition.models import Competition, Round
 # file describes the whole competition, its judges included, and loads in one transaction.
 from judging.judges import JudgeConfigError, judge_for
 from judging.models import Judge
-from teams.models import Bot, Membership, Team
+from teams.models import Bot, Membership, Side, Team
 
 # The staff group of annotators (competition/migrations/0002_groups.py).
 ANNOTATOR_GROUP = "Annotator"
@@ -160,6 +160,32 @@ def _conflicts(described: CompetitionFile, stored: _Stored) -> list[Problem]:
             )
     problems += _account_conflicts(described, stored)
     problems += _judge_config_problems(described)
+    problems += _reference_defender_conflicts(described)
+    return problems
+
+
+def _reference_defender_conflicts(described: CompetitionFile) -> list[Problem]:
+    """A reference defender whose team the file leaves out must exist already, as a defender bot.
+    (One whose team is in the file was checked with the file: sections.reference_defender_check.)"""
+    spec = described.competition
+    if spec.reference_defender is None:
+        return []
+    team_slug, bot_name = spec.reference_defender
+    if any(team.slug == team_slug for team in described.teams):
+        return []
+    where = f"{spec.where}.reference_defender"
+    team = Team.objects.filter(slug=team_slug).first()
+    if team is None:
+        return [Problem(f"{where}.team", f"no team {team_slug!r} in this file or in the database")]
+    problems = []
+    if team.side != Side.DEFENDER:
+        problems.append(
+            Problem(f"{where}.team", f"{team_slug!r} is an {team.side} team; the reference must be a defender bot")
+        )
+    if not Bot.objects.filter(team=team, name=bot_name).exclude(kind=Bot.Kind.PROBE).exists():
+        names = list(team.bots.exclude(kind=Bot.Kind.PROBE).order_by("name").values_list("name", flat=True))
+        listed = ", ".join(repr(name) for name in names) or "none"
+        problems.append(Problem(f"{where}.bot", f"the team {team_slug!r} has no bot {bot_name!r} (its bots: {listed})"))
     return problems
 
 
@@ -240,7 +266,11 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
     tallies = report.tallies
     spec = described.competition
     competition = _save(
-        Competition, stored.competition, {"slug": spec.slug}, _values(spec, leave_out=("slug",)), tallies["competition"]
+        Competition,
+        stored.competition,
+        {"slug": spec.slug},
+        _values(spec, leave_out=("slug", "reference_defender")),
+        tallies["competition"],
     )
     for round_spec in described.rounds:
         _save(
@@ -291,6 +321,23 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
             if existing is None:
                 new = NewBotSecret(team=team.slug, bot=bot.name, url=bot.url, secret=bot.secret)
                 report.new_bot_secrets.append(new)
+    _reference_defender_save(competition, spec.reference_defender, tallies["competition"])
+
+
+def _reference_defender_save(competition: Competition, reference: tuple[str, str] | None, tally: Tally) -> None:
+    """Point the competition at its reference defender once the bots are written (the file may create
+    it). Counted with the competition: a competition that was otherwise unchanged is now updated."""
+    bot_id = None
+    if reference is not None:
+        team_slug, bot_name = reference
+        bot_id = Bot.objects.get(team__slug=team_slug, name=bot_name).pk
+    if competition.reference_defender_id == bot_id:
+        return
+    competition.reference_defender_id = bot_id
+    competition.save(update_fields=["reference_defender"])
+    if tally.unchanged:
+        tally.unchanged -= 1
+        tally.updated += 1
 
 
 def _annotator_save(stored: _Stored, spec: AnnotatorDescription, tally: Tally) -> None:

@@ -23,8 +23,11 @@ COMPETITION_KEYS = (
     "scoring_weights",
     "benign_prompts",
     "dataset_license",
+    "reference_defender",
     "round_defaults",
 )
+# competition.reference_defender names a bot by its natural key (docs/scoring.md, "Defenders").
+REFERENCE_DEFENDER_KEYS = ("team", "bot")
 # The round settings a competition keeps a default for (Competition.default_<name>).
 ROUND_DEFAULT_KEYS = ("conversations_per_pair", "max_turns", "call_timeout_seconds", "retries", "message_limit")
 ROUND_KEYS = ("number", "name", "slug", "practice", *Round.SETTING_FIELDS, "scheduled_at")

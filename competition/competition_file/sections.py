@@ -36,6 +36,7 @@ from competition.competition_file.schema import (
     JUDGE_NAME_MAX_LENGTH,
     JUDGE_SLUG_MAX_LENGTH,
     MEMBER_KEYS,
+    REFERENCE_DEFENDER_KEYS,
     ROUND_DEFAULT_KEYS,
     ROUND_KEYS,
     TEAM_KEYS,
@@ -116,6 +117,7 @@ class SectionReader:
         rounds = self.rounds(self.sequence(top, "rounds", ""), competition)
         usernames: dict = {}
         teams = self.teams(self.sequence(top, "teams", ""), usernames)
+        self.reference_defender_check(competition, teams)
         judges = self.judges(self.sequence(top, "judges", ""))
         annotators = self.annotators(self.sequence(top, "annotators", ""), usernames)
         return CompetitionFile(
@@ -152,8 +154,41 @@ class SectionReader:
             ),
             benign_prompts=self.benign_prompts(data, where),
             dataset_license=self.read(data, "dataset_license", where, checks.text(field("dataset_license")), ""),
+            reference_defender=self.reference_defender(data, where),
             **{f"default_{key}": value for key, value in defaults.items()},
         )
+
+    def reference_defender(self, data: dict, where: str) -> tuple[str, str] | None:
+        """(team slug, bot name) from ``reference_defender: {team: ..., bot: ...}``; null or absent: None."""
+        if data.get("reference_defender") is None:
+            return None
+        where = place_of(where, "reference_defender")
+        value = self.mapping(data["reference_defender"], where, keys=REFERENCE_DEFENDER_KEYS, required=("team", "bot"))
+        team = self.read(value, "team", where, checks.slug(Team._meta.get_field("slug")), "")
+        bot = self.read(value, "bot", where, checks.text(Bot._meta.get_field("name"), required=True), "")
+        return (team, bot) if team and bot else None
+
+    def reference_defender_check(self, competition: CompetitionDescription, teams: tuple[TeamDescription, ...]) -> None:
+        """A reference defender whose team the file describes must be one of that team's bots in the
+        file, on the defender side. (One whose team the file leaves out is looked up in the database
+        when the file is loaded.)"""
+        if competition.reference_defender is None:
+            return
+        team_slug, bot_name = competition.reference_defender
+        where = place_of(competition.where, "reference_defender")
+        team = next((team for team in teams if team.slug == team_slug), None)
+        if team is None:
+            return
+        if team.side and team.side != Side.DEFENDER:
+            self.problem(
+                place_of(where, "team"),
+                f"{team_slug!r} is an {team.side} team ({team.where}); the reference must be a defender bot",
+            )
+        names = [bot.name for bot in team.bots]
+        if bot_name not in names:
+            listed = ", ".join(repr(name) for name in names) or "none"
+            message = f"the team {team_slug!r} has no bot {bot_name!r} in this file (its bots: {listed})"
+            self.problem(place_of(where, "bot"), message)
 
     def goals(self, data: dict, where: str) -> dict[str, list[str]]:
         if "goals" not in data:

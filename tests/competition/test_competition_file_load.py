@@ -162,9 +162,33 @@ def test_it_loads_the_demo_competition():
         ("codeshield", "static", "{'analyzers': ['regex', 'semgrep', 'bandit', 'flawfinder']}"),
         ("rules", "rules", "{}"),
     }
+    assert competition.reference_defender == Bot.objects.get(team__name="Safe Hands", name="careful")
     assert tallies(report)["accounts"] == (17, 0, 0)  # 14 team accounts and 3 annotators
     assert Membership.objects.filter(role="owner").count() == 7
     assert Client().login(username="stone-wall-owner", password="demo-stone-wall-owner-pw")
+
+
+def test_it_sets_the_reference_defender_the_file_names(arena, tmp_path):
+    data = good_data()
+    data["competition"]["reference_defender"] = {"team": "green-team", "bot": "leaf"}
+    competition_file_load(path=write(tmp_path, data))
+    competition = Competition.objects.get(slug="test-cup")
+    assert competition.reference_defender == Bot.objects.get(team__slug="green-team", name="leaf")
+
+    assert not competition_file_load(path=write(tmp_path, data)).changed
+
+    # A defender the file leaves out but the database holds (the cast's blue-bastion / bastion).
+    data["competition"]["reference_defender"] = {"team": "blue-bastion", "bot": "bastion"}
+    report = competition_file_load(path=write(tmp_path, data))
+    assert tallies(report)["competition"] == (0, 1, 0)
+    competition.refresh_from_db()
+    assert competition.reference_defender == arena.bastion_bot
+
+    # Left out, it is cleared, like every key.
+    del data["competition"]["reference_defender"]
+    competition_file_load(path=write(tmp_path, data))
+    competition.refresh_from_db()
+    assert competition.reference_defender is None
 
 
 # --- Loading again ----------------------------------------------------------------------------------

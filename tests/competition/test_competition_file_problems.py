@@ -170,6 +170,36 @@ BAD_FILES = {
         "judges[0].config",
         "config key 'analyzers' must be a non-empty list drawn from regex, semgrep, bandit",
     ),
+    "reference defender not a bot of its team": (
+        set_in("competition", "reference_defender", value={"team": "blue-team", "bot": "wal"}),
+        "competition.reference_defender.bot",
+        "the team 'blue-team' has no bot 'wal' in this file (its bots: 'wall')",
+    ),
+    "reference defender on the attacker side": (
+        set_in("competition", "reference_defender", value={"team": "red-team", "bot": "direct"}),
+        "competition.reference_defender.team",
+        "'red-team' is an attacker team (teams[0]); the reference must be a defender bot",
+    ),
+    "reference defender of no team": (
+        set_in("competition", "reference_defender", value={"team": "grey-team", "bot": "leaf"}),
+        "competition.reference_defender.team",
+        "no team 'grey-team' in this file or in the database",
+    ),
+    "reference defender stored but misspelt": (
+        set_in("competition", "reference_defender", value={"team": "blue-bastion", "bot": "bastoin"}),
+        "competition.reference_defender.bot",
+        "the team 'blue-bastion' has no bot 'bastoin' (its bots: 'bastion')",
+    ),
+    "reference defender without its bot": (
+        set_in("competition", "reference_defender", value={"team": "green-team"}),
+        "competition.reference_defender.bot",
+        "required key is missing",
+    ),
+    "reference defender as text": (
+        set_in("competition", "reference_defender", value="green-team/leaf"),
+        "competition.reference_defender",
+        "must be a mapping, got a string",
+    ),
     "bad slug": (set_in("teams", 0, "slug", value="red team"), "teams[0].slug", "valid “slug”"),
     "name too long": (set_in("teams", 0, "name", value="x" * 121), "teams[0].name", "at most 120 characters"),
 }

@@ -346,9 +346,10 @@ def main() -> None:
 
     attackers = sorted((b for b in result.bots if b.side == "attacker"), key=lambda b: b.rank)
     farmer, varied = diversity[5], diversity[1]
+    print(f"round_standings: {imports.wall + standings.wall:.2f} s in all (target <= 10 s)")
     print(
-        f"round_standings: {imports.wall + standings.wall:.2f} s in all (target <= 10 s): importing datasketch "
-        f"and scipy {imports.wall:.2f} s, then {standings.wall:.2f} s ({standings.cpu:.2f} s CPU)"
+        f"  importing datasketch and scipy {imports.wall:.2f} s, then {standings.wall:.2f} s "
+        f"({standings.cpu:.2f} s CPU)"
     )
     print(
         f"  of which diversity {diversity_time.wall:.2f} s ({diversity_time.cpu:.2f} s CPU), Bradley-Terry + "

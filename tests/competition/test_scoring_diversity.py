@@ -102,3 +102,10 @@ def test_it_measures_similarity_as_the_mean_cosine_of_scikit_learns_tfidf_vector
     measured = similarities(words_read(texts), np.array([len(group) for group in groups]))
     assert measured == pytest.approx(expected)
     assert measured[3] == pytest.approx(1.0)
+
+
+def test_it_gives_an_attacker_without_conversations_the_full_multiplier():
+    diversity = round_diversity({1: [], 2: [(1, TEXTS[0]), (2, TEXTS[2])]})
+    assert (diversity[1].conversations, diversity[1].clusters, diversity[1].multiplier) == (0, 0, 1.0)
+    assert diversity[2].clusters == 2
+    assert round_diversity({1: []})[1].multiplier == 1.0

@@ -326,9 +326,8 @@ def main() -> None:
     )
 
     with timed() as imports:
-        # What a fresh worker pays once: round_standings imports these where it first needs them.
+        # What a fresh worker pays once: round_standings imports it (and it scipy) where first needed.
         import datasketch  # noqa: F401
-        import scipy.sparse.csgraph  # noqa: F401
     with timed() as standings:
         result = round_standings(inputs)
 
@@ -347,10 +346,7 @@ def main() -> None:
     attackers = sorted((b for b in result.bots if b.side == "attacker"), key=lambda b: b.rank)
     farmer, varied = diversity[5], diversity[1]
     print(f"round_standings: {imports.wall + standings.wall:.2f} s in all (target <= 10 s)")
-    print(
-        f"  importing datasketch and scipy {imports.wall:.2f} s, then {standings.wall:.2f} s "
-        f"({standings.cpu:.2f} s CPU)"
-    )
+    print(f"  importing datasketch {imports.wall:.2f} s, then {standings.wall:.2f} s ({standings.cpu:.2f} s CPU)")
     print(
         f"  of which diversity {diversity_time.wall:.2f} s ({diversity_time.cpu:.2f} s CPU), Bradley-Terry + "
         f"{args.resamples:,} refits {ratings_time.wall:.2f} s ({ratings_time.cpu:.2f} s CPU, BLAS may use both cores)"

@@ -31,9 +31,8 @@ NUM_PERM = 128
 MINHASH_SEED = 1
 SCHEME = "affine32"
 
-# Working-array sizes: 4 MB of uint32 per chunk of shingles, 16 MB per chunk of candidate pairs.
+# Shingles per chunk of signature work: 4 MB of uint32, which stays in the processor's cache.
 _ROWS_PER_CHUNK = 1 << 13
-_PAIRS_PER_CHUNK = 1 << 15
 
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
@@ -106,24 +105,32 @@ def signatures(docs: np.ndarray, hashes: np.ndarray, count: int) -> np.ndarray:
     return np.ascontiguousarray(result.T)
 
 
-def _estimated_jaccard_at_least(signature: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Whether each pair's share of equal signature values reaches the threshold (MinHash.jaccard)."""
-    keep = np.empty(len(left), dtype=bool)
-    for start in range(0, len(left), _PAIRS_PER_CHUNK):
-        stop = start + _PAIRS_PER_CHUNK
-        equal = np.count_nonzero(signature[left[start:stop]] == signature[right[start:stop]], axis=1)
-        keep[start:stop] = equal / NUM_PERM >= NEAR_DUPLICATE_JACCARD
-    return keep
+def _roots(parent: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """The root of each node in the union-find forest `parent`."""
+    roots = parent[nodes]
+    while True:
+        up = parent[roots]
+        if np.array_equal(up, roots):
+            return roots
+        roots = up
 
 
-def _components(size: int, left: list[np.ndarray], right: list[np.ndarray]) -> np.ndarray:
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+def _bucket_link(parent: np.ndarray, signature: np.ndarray, members: np.ndarray) -> None:
+    """Join the members of one bucket (candidates of one attacker) that are near-duplicates.
 
-    rows = np.concatenate(left) if left else np.empty(0, dtype=np.int64)
-    cols = np.concatenate(right) if right else np.empty(0, dtype=np.int64)
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size)).tocsr()
-    return connected_components(graph, directed=False)[1]
+    Each member in turn is compared with the later members that are not yet in its component, so
+    every candidate pair is either checked or already joined through others: the components are those
+    of the graph of all checked pairs, and a bucket of near-duplicates costs one pass, not n^2 / 2 pairs.
+    """
+    for position in range(len(members) - 1):
+        roots = _roots(parent, members[position:])
+        apart = roots[1:] != roots[0]
+        if not apart.any():
+            continue
+        others = members[position + 1 :][apart]
+        equal = np.count_nonzero(signature[others] == signature[members[position]], axis=1)
+        close = equal / NUM_PERM >= NEAR_DUPLICATE_JACCARD  # MinHash.jaccard: the share of equal values
+        parent[roots[1:][apart][close]] = roots[0]
 
 
 def near_duplicate_components(groups: np.ndarray, signature: np.ndarray) -> np.ndarray:
@@ -143,31 +150,14 @@ def near_duplicate_components(groups: np.ndarray, signature: np.ndarray) -> np.n
     with index.insertion_session() as session:
         for position, values in enumerate(distinct):
             session.insert(position, LeanMinHash(seed=MINHASH_SEED, hashvalues=values, scheme=SCHEME))
-    component = np.arange(len(distinct))
-    left: list[np.ndarray] = []
-    right: list[np.ndarray] = []
-    # Band by band: candidates already in one component need no check, so a large bucket of
-    # near-duplicates is checked pairwise once, not once per band.
+    parent = np.arange(len(distinct))
     for table in index.hashtables:
-        band_left, band_right = [], []
         for key, size in table.itemcounts().items():
             if size < 2:
                 continue
-            members = np.fromiter(table.get(key), dtype=np.int64, count=size)
+            members = np.sort(np.fromiter(table.get(key), dtype=np.int64, count=size))
             for group in np.unique(distinct_groups[members]):
                 same = members[distinct_groups[members] == group]
-                labels = component[same]
-                if len(same) < 2 or (labels == labels[0]).all():
-                    continue
-                i, j = np.triu_indices(len(same), 1)
-                apart = labels[i] != labels[j]
-                band_left.append(same[i[apart]])
-                band_right.append(same[j[apart]])
-        if not band_left:
-            continue
-        candidates_left, candidates_right = np.concatenate(band_left), np.concatenate(band_right)
-        close = _estimated_jaccard_at_least(distinct, candidates_left, candidates_right)
-        left.append(candidates_left[close])
-        right.append(candidates_right[close])
-        component = _components(len(distinct), left, right)
-    return component[inverse.ravel()]
+                if len(same) > 1:
+                    _bucket_link(parent, distinct, same)
+    return _roots(parent, np.arange(len(distinct)))[inverse.ravel()]

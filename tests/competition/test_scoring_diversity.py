@@ -20,6 +20,7 @@ from competition.scoring.nearduplicates import (
     NUM_PERM,
     SCHEME,
     SHINGLE_WORDS,
+    near_duplicate_components,
     shingle_hashes,
     signatures,
 )
@@ -109,3 +110,19 @@ def test_it_gives_an_attacker_without_conversations_the_full_multiplier():
     assert (diversity[1].conversations, diversity[1].clusters, diversity[1].multiplier) == (0, 0, 1.0)
     assert diversity[2].clusters == 2
     assert round_diversity({1: []})[1].multiplier == 1.0
+
+
+def test_it_joins_candidates_through_a_member_that_is_close_to_both():
+    # Three signatures of one attacker sharing their first band (one LSH bucket): A and B agree on
+    # 100 of 128 values, B and C on 90 (estimate 0.70), A and C on 62 (0.48). C joins A's cluster
+    # through B, in whichever order the rows come.
+    a = np.arange(NUM_PERM, dtype=np.uint32)
+    b = a.copy()
+    b[100:] += 1000
+    c = b.copy()
+    c[62:100] += 2000
+    for rows in ([a, b, c], [a, c, b], [c, a, b]):
+        labels = near_duplicate_components(np.zeros(3, dtype=np.int64), np.array(rows))
+        assert len(set(labels.tolist())) == 1
+    apart = near_duplicate_components(np.zeros(2, dtype=np.int64), np.array([a, c]))
+    assert len(set(apart.tolist())) == 2

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Mapping
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -94,6 +94,13 @@ def bot_secret_new() -> str:
     return secrets.token_hex(32)
 
 
+# The only URLs a bot can be called at (URLField alone also takes ftp:// and ftps://, which the
+# HTTP seam would refuse at every call of a round). The form, the API, imports and the competition
+# file all validate through this field.
+# Its own code: under the field's "invalid" code, URLField would replace the message with "Enter a valid URL.".
+HTTP_URL = URLValidator(schemes=["http", "https"], message="must be an http:// or https:// URL", code="not_http")
+
+
 class Bot(models.Model):
     class Kind(models.TextChoices):
         ARENA = "arena", f"{PROTOCOL} endpoint"
@@ -108,7 +115,12 @@ class Bot(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="bots")
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ARENA)
-    url = models.URLField("URL", max_length=500, help_text="arena: the URL the platform POSTs to; openai: the base URL")
+    url = models.URLField(
+        "URL",
+        max_length=500,
+        validators=[HTTP_URL],
+        help_text="arena: the URL the platform POSTs to; openai: the base URL",
+    )
     secret = models.CharField(max_length=64, default=bot_secret_new, editable=False)
     # During a rotation requests carry signatures with both secrets until this one is cleared.
     previous_secret = models.CharField(max_length=64, blank=True, editable=False)

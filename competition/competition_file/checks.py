@@ -12,14 +12,12 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MinValueValidator, URLValidator, validate_slug
+from django.core.validators import MaxLengthValidator, MinValueValidator, validate_slug
 from django.db.models import Field
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from competition.competition_file.problems import kind_of, place_of
-
-_http_url = URLValidator(schemes=["http", "https"], message="must be an http:// or https:// URL")
 
 
 def text(field: Field | None = None, *, required: bool = False, max_length: int | None = None) -> Callable[[Any], str]:
@@ -95,8 +93,7 @@ def number(field: Field, *, nullable: bool = False) -> Callable[[Any], float | N
 def url(field: Field) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         value = text(required=True)(value)
-        _http_url(value)
-        field.run_validators(value)
+        field.run_validators(value)  # Bot.url's validators: an http:// or https:// URL
         return value
 
     return check

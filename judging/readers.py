@@ -9,8 +9,10 @@ name its address). The site's pages (judging/views.py) and the API (judging/api.
 from __future__ import annotations
 
 from conversations.models import Conversation
-from teams.models import Membership
+from teams.models import Bot, Membership
 from teams.pseudonyms import bot_pseudonym
+
+PROBE_LABEL = "Benign probe (the platform)"
 
 
 class ConversationReader:
@@ -41,6 +43,9 @@ class ConversationReader:
         bot = match.attacker if side == "attacker" else match.defender
         version = match.attacker_version if side == "attacker" else match.defender_version
         own = self.own_side(conversation)
+        if bot.kind == Bot.Kind.PROBE:
+            # The platform's own benign probe: nobody's bot, so nothing to hide behind a pseudonym.
+            return {"side": side, "pseudonym": PROBE_LABEL, "probe": True}
         if self.organizer or own == side:
             return {"side": side, "id": bot.pk, "name": bot.name, "team": bot.team.slug, "version": version}
         viewer_team = match.attacker.team_id if own == "attacker" else match.defender.team_id

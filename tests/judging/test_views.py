@@ -108,3 +108,25 @@ def test_it_reads_a_bounded_number_of_queries(client, arena, published, django_a
 
     with django_assert_max_num_queries(15):
         assert client.get(url).status_code == 200
+
+
+def test_it_shows_a_benign_probe_as_a_probe_never_as_an_attack(client, arena):
+    from competition.pipeline.probes import probe_bot
+    from tests.cast import labelled_conversation_make
+
+    probed = labelled_conversation_make(arena, attacker=probe_bot())
+    Conversation.objects.filter(pk=probed.conversation.pk).update(goal_category="benign")
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.PUBLISHED)
+    client.force_login(arena.dana)
+
+    answered = client.get(reverse("team-conversations")).content.decode()
+    FinalLabel.objects.filter(pk=probed.final_label.pk).update(refusal=True)
+    refused = client.get(reverse("team-conversations")).content.decode()
+    transcript = client.get(detail_url(probed)).content.decode()
+
+    assert probed.conversation.uuid.hex[:8] in answered
+    assert 'outcome-probe_answered">Benign probe: answered' in answered
+    assert 'outcome-probe_refused">Benign probe: refused' in refused
+    assert "Benign probe (the platform)" in answered and "Benign probe (the platform)" in transcript
+    for page in (answered, refused, transcript):  # the outcome shown, not the filter's choices
+        assert '"outcome outcome-attack_succeeded"' not in page and '"outcome outcome-defended"' not in page

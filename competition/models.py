@@ -284,15 +284,22 @@ class BotCircuit(models.Model):
         return self.opened_at is not None
 
 
-# The lease of the one player that plays every running round (competition/pipeline/player/).
+# The leases of the players that play the running rounds (competition/pipeline/player/): the first
+# is "rounds" (the name of the one lease before there could be several), the others "rounds:1" ...
 ROUND_PLAYER_LEASE = "rounds"
 
 
+def player_lease_names(count: int) -> list[str]:
+    """The names of `count` player leases, the first (the primary player's) first."""
+    return [ROUND_PLAYER_LEASE] + [f"{ROUND_PLAYER_LEASE}:{index}" for index in range(1, count)]
+
+
 class PlayerLease(models.Model):
-    """Who is playing rounds now. One player at a time keeps every bot's concurrency limit exact.
+    """Who is playing rounds now: one row per player (`settings.ARENA_PLAYERS` of them).
 
     A player renews its lease every few seconds; a lease past `expires_at` belongs to a dead worker
-    and the next player (started by the reaper) takes it over.
+    and the next player (started by the reaper) takes it over. Each bot's concurrency limit holds
+    across players through `BotSlot` leases.
     """
 
     name = models.CharField(max_length=40, unique=True)
@@ -302,6 +309,28 @@ class PlayerLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.holder or 'free'}"
+
+
+class BotSlot(models.Model):
+    """One of a bot's `max_concurrency` call slots, leased by the player that may use it.
+
+    A player makes at most as many calls to a bot at once as it holds slots of it (below the round's
+    frozen limit), so players together never exceed the limit. Slots are taken and renewed in
+    batches, never per call; a slot past `expires_at` belongs to a dead player and is free again.
+    Which player takes which slot: competition/pipeline/player/slots.py.
+    """
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="slots")
+    index = models.PositiveIntegerField()
+    holder = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bot", "index"], name="bot_slot_unique_bot_index")]
+        indexes = [models.Index(fields=["holder"], name="bot_slot_holder")]
+
+    def __str__(self) -> str:
+        return f"{self.bot} slot {self.index}: {self.holder or 'free'}"
 
 
 class Standing(models.Model):

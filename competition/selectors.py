@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from competition.models import Competition, PlayerLease, Round, Standing, StandingRevision
+from competition.models import ROUND_PLAYER_LEASE, Competition, PlayerLease, Round, Standing, StandingRevision
 
 
 def competition_list_public() -> QuerySet[Competition]:
@@ -16,9 +16,16 @@ def competition_list_public() -> QuerySet[Competition]:
     ).order_by("-created_at")
 
 
-def player_lease_free(*, name: str) -> bool:
-    """Whether no live player holds the named lease (free, or its holder stopped renewing)."""
-    return not PlayerLease.objects.filter(name=name, expires_at__gte=timezone.now()).exclude(holder="").exists()
+def player_leases_live() -> list[str]:
+    """The names of the player leases a live player holds (its holder renews it), the primary's
+    ("rounds") first, then "rounds:1", "rounds:2" ... in index order."""
+    names = (
+        PlayerLease.objects.filter(Q(name=ROUND_PLAYER_LEASE) | Q(name__startswith=f"{ROUND_PLAYER_LEASE}:"))
+        .filter(expires_at__gte=timezone.now())
+        .exclude(holder="")
+        .values_list("name", flat=True)
+    )
+    return sorted(names, key=lambda name: int(name.partition(":")[2] or 0))
 
 
 def round_standings_table(*, round_: Round) -> dict:

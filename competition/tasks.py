@@ -12,11 +12,12 @@ from config.database import retried_when_database_lost
 
 
 def rounds_play_task() -> dict:
-    """Play every running round's conversations; a second player while one plays leaves at once."""
+    """Play the running rounds' conversations beside the other live players; a player that finds
+    every player lease held leaves at once."""
     report = RoundPlayer().run()
-    if report.acquired and report.work_left:
-        # This player stopped at its time limit (or lost its lease) with work left: hand over.
-        lifecycle.player_enqueue()
+    if report.handed_over and report.work_left:
+        # This player stopped at its time limit (or lost its lease) with work left: a fresh one goes on.
+        lifecycle.player_enqueue(count=1)
     return asdict(report)
 
 

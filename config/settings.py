@@ -281,6 +281,11 @@ ARENA_PLAYER_MAX_SECONDS = int(os.environ.get("ARENA_PLAYER_MAX_SECONDS", 45 * 6
 # How long the player's lease lives without renewal (renewed every two seconds): after a killed
 # player, the reaper starts a new one once this has passed.
 ARENA_PLAYER_LEASE_SECONDS = int(os.environ.get("ARENA_PLAYER_LEASE_SECONDS", 30))
+# How many players play the running rounds at once (each a django-q2 task holding one PlayerLease,
+# on any worker machine). One keeps up with bots that take tenths of a second; when the bots are so
+# fast that a player's CPU bounds a round, more players share it (bench/README.md, docs/deploy.md).
+# Each one occupies a django-q2 worker while rounds play: keep Q_WORKERS above it.
+ARENA_PLAYERS = int(os.environ.get("ARENA_PLAYERS", 1))
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,9 +43,11 @@ class RoundTransitionError(Exception):
     """A lifecycle step that cannot happen now; the message is written for organizers."""
 
 
-def player_enqueue() -> None:
-    """Ask for a round player; a second one while one plays leaves at once (see PlayerLease)."""
-    task_enqueue("competition.tasks.rounds_play_task")
+def player_enqueue(*, count: int | None = None) -> None:
+    """Ask for `count` round players (default `settings.ARENA_PLAYERS`); one that finds every
+    player lease held by a live player leaves at once (see PlayerLease)."""
+    for _ in range(settings.ARENA_PLAYERS if count is None else count):
+        task_enqueue("competition.tasks.rounds_play_task")
 
 
 def bots_playing(*, side: str):

@@ -4,6 +4,7 @@ conversations app's services and selectors, and where each one resumes."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from conversations import selectors as conversation_selectors
@@ -17,14 +18,20 @@ from conversations.models import Conversation, Turn
 HELD_PER_SLOT = 5
 
 
-def candidates_choose(*, candidates: list[tuple], claimed: Counter[int], room: int) -> list[int]:
-    """Of `claim_candidates` rows, the ids to claim: at most `room`, none past a bot's share."""
+def candidates_choose(
+    *, candidates: list[tuple], claimed: Counter[int], room: int, slots: Callable[[int, int | None], int]
+) -> list[int]:
+    """Of `claim_candidates` rows, the ids to claim: at most `room`, none past a bot's share.
+
+    `slots(bot id, the round's frozen limit)` is how many calls to the bot this player may make at
+    once (slots.py:SlotShare.usable); a conversation whose bot it may not call at all is left to
+    the other players."""
     chosen: list[int] = []
     budget = Counter(claimed)
     for pk, attacker_id, defender_id, attacker_limit, defender_limit in candidates:
-        if budget[attacker_id] >= HELD_PER_SLOT * (attacker_limit or 1) or budget[defender_id] >= HELD_PER_SLOT * (
-            defender_limit or 1
-        ):
+        if budget[attacker_id] >= HELD_PER_SLOT * slots(attacker_id, attacker_limit) or budget[
+            defender_id
+        ] >= HELD_PER_SLOT * slots(defender_id, defender_limit):
             continue
         budget[attacker_id] += 1
         budget[defender_id] += 1
@@ -35,14 +42,13 @@ def candidates_choose(*, candidates: list[tuple], claimed: Counter[int], room: i
 
 
 def conversations_claim_load(
-    *, worker_id: str, seconds: int, exclude_ids: list[int], claimed: Counter[int], room: int
+    *, worker_id: str, seconds: int, conversation_ids: list[int]
 ) -> list[tuple[Conversation, list[Turn]]]:
-    """Claim conversations whose bots have room and read them with their turns; [] when none was won."""
-    candidates = conversation_selectors.claim_candidates(exclude_ids=exclude_ids, limit=room * 4)
-    chosen = candidates_choose(candidates=candidates, claimed=claimed, room=room)
-    if not chosen:
-        return []
-    won = conversation_services.conversations_claim(conversation_ids=chosen, worker_id=worker_id, seconds=seconds)
+    """Claim the chosen conversations and read them with their turns; [] when none was won (other
+    players claimed them first)."""
+    won = conversation_services.conversations_claim(
+        conversation_ids=conversation_ids, worker_id=worker_id, seconds=seconds
+    )
     if not won:
         return []
     return conversation_selectors.conversations_with_turns(conversation_ids=won)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections import Counter, defaultdict, deque
+from collections import defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from competition.models import Round
 from competition.pipeline.player.circuits import BotCircuits
+from competition.pipeline.player.slots import SlotShare
 from conversations.engine import ConversationState
 from teams.clients import BotCallError, BotReply, bot_call
 from teams.models import Bot, CallFailure
@@ -44,14 +45,14 @@ class BotSlots:
 class Dispatcher:
     """Conversations waiting for a free slot of their bot, the calls in flight, and their outcomes."""
 
-    def __init__(self, *, max_calls_in_flight: int) -> None:
+    def __init__(self, *, max_calls_in_flight: int, share: SlotShare) -> None:
         self.max_calls_in_flight = max_calls_in_flight
+        self.share = share  # the bots' slots this player may use, and its calls in flight per bot
         # Conversations waiting for a free slot, per bot they wait for.
         self.waiting: defaultdict[int, deque[int]] = defaultdict(deque)
         self.futures: dict[Future, tuple[int, int]] = {}  # -> (conversation id, bot id)
         self.completions: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self.bots: dict[int, BotSlots] = {}
-        self.bot_busy: Counter[int] = Counter()
         self.executor: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
@@ -70,6 +71,7 @@ class Dispatcher:
             "pk", "secret", "previous_secret", "api_key", "max_concurrency"
         ):
             self.bots[pk] = BotSlots(limit=limit, secrets=[s for s in (secret, previous) if s], api_key=api_key)
+        self.share.limits_set({pk: slots.limit for pk, slots in self.bots.items() if pk in wanted})
 
     def wait_for_slot(self, conversation_id: int, playing: Playing) -> None:
         self.waiting[playing.next_bot_id()].append(conversation_id)
@@ -84,10 +86,11 @@ class Dispatcher:
     ) -> None:
         """Start the next call of waiting conversations, for every bot with a free slot; a
         conversation whose bot's circuit is open goes to `fail_fast` instead."""
+        share = self.share
         for bot_id, waiting in self.waiting.items():
             slots = self.bots[bot_id]
             held = []  # conversations of paused rounds: they keep their place until released
-            while waiting and self.bot_busy[bot_id] < slots.limit and len(self.futures) < self.max_calls_in_flight:
+            while waiting and share.has_room(bot_id) and len(self.futures) < self.max_calls_in_flight:
                 conversation_id = waiting.popleft()
                 one = playing.get(conversation_id)
                 if one is None or one.in_flight or one.next_bot_id() != bot_id:
@@ -99,11 +102,12 @@ class Dispatcher:
                 if circuits.is_open(state.round_id, bot_id):
                     fail_fast(conversation_id, one, bot_id)
                     continue
-                # The frozen snapshot's limit is what the round promised the team; the live row may be lower.
-                if self.bot_busy[bot_id] >= (state.next_bot().get("max_concurrency") or slots.limit):
+                # The frozen snapshot's limit is what the round promised the team; the live row may be
+                # lower. Either way only this player's own slots below it count (slots.py).
+                if not share.has_room(bot_id, state.next_bot().get("max_concurrency")):
                     held.append(conversation_id)
                     break
-                self.bot_busy[bot_id] += 1
+                share.busy[bot_id] += 1
                 one.in_flight = True
                 future = self.executor.submit(
                     _call,
@@ -136,7 +140,7 @@ class Dispatcher:
     def settle(self, future: Future) -> tuple[int, int, BotReply | BotCallError]:
         """Free the finished call's slot: (conversation id, bot id, what the call brought)."""
         conversation_id, bot_id = self.futures.pop(future)
-        self.bot_busy[bot_id] -= 1
+        self.share.busy[bot_id] -= 1
         return conversation_id, bot_id, future.result()
 
 

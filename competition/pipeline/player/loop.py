@@ -1,20 +1,23 @@
 """The round player's loop: plays every claimable conversation of the running rounds, many at once.
 
 Why this shape. Bots answer in seconds and a round makes thousands of calls, so the number of
-worker processes must not bound throughput. One player holds the `PlayerLease`; it keeps up to
-the sum of the bots' concurrency limits of calls in flight on a thread pool whose threads only make
-HTTP calls, while this thread owns every database write (one connection, no lock contention on
-SQLite) and schedules the next call of each conversation as soon as its bot has a free slot. With a
-single player each bot's `max_concurrency` is exact across all workers.
+worker processes must not bound throughput. A player holds one of the `settings.ARENA_PLAYERS`
+`PlayerLease` rows; it keeps up to the sum of its bots' slots of calls in flight on a thread pool
+whose threads only make HTTP calls, while this thread owns every database write (one connection,
+no lock contention on SQLite) and schedules the next call of each conversation as soon as its bot
+has a free slot. When the bots are fast, one player's CPU bounds a round; then several players
+(django-q2 tasks, on one machine or several) claim conversations of the same rounds, each bot's
+`max_concurrency` shared between them through leased slots (slots.py).
 
-Faults: the lease and every conversation claim are renewed here every few seconds; a killed player
-stops renewing, the reaper (competition/pipeline/reaper.py) hands its conversations back as
-pending and starts a new player, which resumes each one from its last stored turn. Turns are unique
-per (conversation, index), so a resumed slot can never be stored twice.
+Faults: the lease, the bots' slots and every conversation claim are renewed here every two
+seconds; a killed player stops renewing, the reaper (competition/pipeline/reaper.py) hands its
+conversations back as pending and starts a new player, which resumes each one from its last stored
+turn, and its slots go to the live players once they expire. Turns are unique per (conversation,
+index) and stored only under the claim, so a slot of a conversation is never stored twice.
 
 The parts: claiming.py (what to claim, where each conversation resumes), dispatch.py (which call
-goes next, the thread pool), circuits.py (bots' circuit breakers); the Turn rows are built and
-stored by conversations/services.py.
+goes next, the thread pool), slots.py (each bot's limit across players), circuits.py (bots'
+circuit breakers); the Turn rows are built and stored by conversations/services.py.
 """
 
 from __future__ import annotations
@@ -27,16 +30,19 @@ import uuid
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass
+from enum import Enum
 
 from django.conf import settings
 from django_q.tasks import async_task
 
+from competition import selectors as competition_selectors
 from competition import services as competition_services
-from competition.models import ROUND_PLAYER_LEASE, Round
+from competition.models import Round, player_lease_names
 from competition.pipeline.lifecycle import round_playing_settle
 from competition.pipeline.player.circuits import BotCircuits
-from competition.pipeline.player.claiming import conversations_claim_load, resume_point
+from competition.pipeline.player.claiming import candidates_choose, conversations_claim_load, resume_point
 from competition.pipeline.player.dispatch import Dispatcher, Playing
+from competition.pipeline.player.slots import SlotShare
 from config.database import CONNECTION_LOST, database_wait
 from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
@@ -63,6 +69,17 @@ class PlayReport:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     work_left: bool = False
+    lease: str = ""  # the name of the lease it held
+    handed_over: bool = False  # stopped at its time limit or on losing its lease: a fresh player goes on
+
+
+class Claim(Enum):
+    """What a claim attempt found."""
+
+    CLAIMED = "claimed"  # took conversations (or holds as many as it may)
+    NONE = "none"  # nothing claimable is left
+    NOT_MINE = "not mine"  # what is left needs bots of which this player owns no slot: others play it
+    WAIT = "wait"  # its slots are still held by another player, or other players claimed first
 
 
 class RoundPlayer:
@@ -84,26 +101,31 @@ class RoundPlayer:
         self.max_seconds = max_seconds or settings.ARENA_PLAYER_MAX_SECONDS
         self.report = PlayReport(worker_id=self.worker_id)
         self.playing: dict[int, Playing] = {}
-        self.calls = Dispatcher(max_calls_in_flight=self.max_calls_in_flight)
+        self.share = SlotShare(holder=self.worker_id, seconds=self.lease_seconds)
+        self.calls = Dispatcher(max_calls_in_flight=self.max_calls_in_flight, share=self.share)
         self.circuits = BotCircuits()
         self.bot_claimed: Counter[int] = Counter()
         self.round_status: dict[int, str] = {}
         self.rounds_touched: set[int] = set()
         self.completed_unjudged: list[int] = []
         self.claiming = True
+        self.lease = ""
 
     # --- the loop ---------------------------------------------------------------------------------
 
     def run(self) -> PlayReport:
         started, cpu_started = time.monotonic(), time.process_time()
-        if not competition_services.player_lease_acquire(
-            name=ROUND_PLAYER_LEASE, holder=self.worker_id, seconds=self.lease_seconds
-        ):
-            logger.info("player %s: another player holds the lease", self.worker_id)
+        lease = competition_services.player_lease_take(
+            names=player_lease_names(settings.ARENA_PLAYERS), holder=self.worker_id, seconds=self.lease_seconds
+        )
+        if lease is None:
+            logger.info("player %s: live players hold every lease", self.worker_id)
             return self.report
+        self.lease = self.report.lease = lease
         self.report.acquired = True
         self.calls.start()
         last_housekeeping = last_claim = 0.0
+        claim = Claim.CLAIMED
         try:
             while True:
                 now = time.monotonic()
@@ -112,12 +134,14 @@ class RoundPlayer:
                 if now - last_housekeeping >= 2.0:
                     self._housekeeping()
                     last_housekeeping = now
-                # Claiming is a query with joins: at most twice a second while conversations play.
-                if now - last_claim >= 0.5 or not self.playing:
+                # Claiming is a query with joins: at most twice a second while conversations play,
+                # or while it waits for its slots or lost a race for conversations to another player.
+                if now - last_claim >= 0.5 or (not self.playing and claim is not Claim.WAIT):
                     last_claim = now
                     self._round_status_refresh()
-                    claimed = self.claiming and self._claim_more()
-                    if not claimed and not self.playing:
+                    self.share.give_back()
+                    claim = self._claim_more() if self.claiming else Claim.NONE
+                    if claim in (Claim.NONE, Claim.NOT_MINE) and not self.playing:
                         break
                 self.calls.dispatch(
                     playing=self.playing,
@@ -138,8 +162,10 @@ class RoundPlayer:
             conversation_services.conversations_release(conversation_ids=list(self.playing), worker_id=self.worker_id)
             self._judging_enqueue()
             self._rounds_settle()
-            competition_services.player_lease_release(name=ROUND_PLAYER_LEASE, holder=self.worker_id)
+            self.share.release_all()
+            competition_services.player_lease_release(name=self.lease, holder=self.worker_id)
             self.report.work_left = conversation_selectors.play_left()
+            self.report.handed_over = not self.claiming
             self.report.seconds = time.monotonic() - started
             self.report.cpu_seconds = time.process_time() - cpu_started
         return self.report
@@ -158,20 +184,24 @@ class RoundPlayer:
 
     # --- claiming ---------------------------------------------------------------------------------
 
-    def _claim_more(self) -> bool:
-        """Claim conversations whose bots have room; return whether any were claimed."""
+    def _claim_more(self) -> Claim:
+        """Claim conversations whose bots have room for this player (after taking the bots' slots
+        it owns and lacks)."""
         room = settings.ARENA_PLAYER_MAX_CONVERSATIONS - len(self.playing)
         if room <= 0:
-            return True
-        loaded = conversations_claim_load(
-            worker_id=self.worker_id,
-            seconds=self.claim_seconds,
-            exclude_ids=list(self.playing),
-            claimed=self.bot_claimed,
-            room=room,
-        )
+            return Claim.CLAIMED
+        candidates = conversation_selectors.claim_candidates(exclude_ids=list(self.playing), limit=room * 4)
+        if not candidates:
+            return Claim.NONE
+        bot_ids = {row[1] for row in candidates} | {row[2] for row in candidates}
+        self.calls.bots_load(bot_ids)
+        slots_missing = self.share.take(bot_ids)
+        chosen = candidates_choose(candidates=candidates, claimed=self.bot_claimed, room=room, slots=self.share.usable)
+        if not chosen:
+            return Claim.WAIT if slots_missing else Claim.NOT_MINE
+        loaded = conversations_claim_load(worker_id=self.worker_id, seconds=self.claim_seconds, conversation_ids=chosen)
         if not loaded:
-            return False
+            return Claim.WAIT
         conversations = [conversation for conversation, _ in loaded]
         self.calls.bots_load(
             {c.match.attacker_id for c in conversations} | {c.match.defender_id for c in conversations}
@@ -204,7 +234,7 @@ class RoundPlayer:
             self.bot_claimed[match.attacker_id] += 1
             self.bot_claimed[match.defender_id] += 1
             self.calls.wait_for_slot(conversation.pk, playing)
-        return True
+        return Claim.CLAIMED
 
     # --- what calls brought -----------------------------------------------------------------------
 
@@ -311,10 +341,14 @@ class RoundPlayer:
 
     def _housekeeping(self) -> None:
         if not competition_services.player_lease_renew(
-            name=ROUND_PLAYER_LEASE, holder=self.worker_id, seconds=self.lease_seconds
+            name=self.lease, holder=self.worker_id, seconds=self.lease_seconds
         ):
             logger.warning("player %s lost its lease; finishing the calls in flight", self.worker_id)
             self.claiming = False
+        live = competition_selectors.player_leases_live()
+        if self.lease in live:
+            self.share.position_set(position=live.index(self.lease), players=len(live))
+        self.share.renew()
         held = conversation_services.conversations_claims_renew(
             conversation_ids=list(self.playing), worker_id=self.worker_id, seconds=self.claim_seconds
         )

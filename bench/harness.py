@@ -18,9 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 CLUSTER_LOG = "qcluster.log"
 
 
-def django_setup(*, database_url: str, workdir: Path, workers: int, **extra_env: str) -> dict[str, str]:
+def django_setup(
+    *, database_url: str, workdir: Path, workers: int, redis_url: str = "", **extra_env: str
+) -> dict[str, str]:
     """Set Django up on ``database_url`` with ``workdir`` as its var folder, and return the environment
-    the cluster and other children must run with (``extra_env`` added; no Redis, so the ORM broker).
+    the cluster and other children must run with (``extra_env`` added; django-q2's broker is Redis
+    at ``redis_url`` when given, else the ORM broker).
 
     Call it once, before anything imports the project's models.
     """
@@ -33,6 +36,8 @@ def django_setup(*, database_url: str, workdir: Path, workers: int, **extra_env:
         **extra_env,
     }
     env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
@@ -42,9 +47,9 @@ def django_setup(*, database_url: str, workdir: Path, workers: int, **extra_env:
     return env
 
 
-def cluster_start(*, env: dict[str, str], workdir: Path) -> subprocess.Popen:
-    """A django-q2 cluster (``manage.py qcluster``) in its own session, logging to ``workdir``/qcluster.log."""
-    cluster_log = open(workdir / CLUSTER_LOG, "wb")  # noqa: SIM115
+def cluster_start(*, env: dict[str, str], workdir: Path, log: str = CLUSTER_LOG) -> subprocess.Popen:
+    """A django-q2 cluster (``manage.py qcluster``) in its own session, logging to ``workdir``/``log``."""
+    cluster_log = open(workdir / log, "wb")  # noqa: SIM115
     return subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
         cwd=ROOT,

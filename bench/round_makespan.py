@@ -9,8 +9,14 @@ x 5 exchanges round through a real django-q2 cluster (a subprocess, ORM broker),
 - platform CPU time per turn: CPU of the whole cluster process tree while playing / turns stored
   (target <= 5 ms).
 
+With `--players N` the round is shared by N players (settings.ARENA_PLAYERS), in `--qclusters`
+clusters (as on several worker machines); with bots so fast that one player's CPU bounds the round
+(`--latency 0.005 --concurrency 8`) it shows what a second player gains.
+
     .venv/bin/python bench/round_makespan.py                        # SQLite in a temp folder
     .venv/bin/python bench/round_makespan.py --database-url postgres://postgres@127.0.0.1:5432/arena_bench
+    .venv/bin/python bench/round_makespan.py --latency 0.005 --concurrency 8 --players 2 --qclusters 2 \
+        --database-url postgres://postgres@127.0.0.1:5432/arena_bench --redis-url redis://127.0.0.1:6379/11
 
 It never touches var/arena.sqlite3: everything lives in a temporary folder (or the named database,
 which it creates and drops).
@@ -43,8 +49,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--turns", type=int, default=5, help="exchanges per conversation")
     parser.add_argument("--latency", type=float, default=0.2, help="bots' answer latency in seconds")
     parser.add_argument("--concurrency", type=int, default=4, help="each bot's max concurrent calls")
-    parser.add_argument("--workers", type=int, default=2, help="django-q2 worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="django-q2 worker processes per cluster")
+    parser.add_argument("--players", type=int, default=1, help="players sharing the round (ARENA_PLAYERS)")
+    parser.add_argument("--qclusters", type=int, default=1, help="django-q2 clusters (as on that many machines)")
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (created and dropped); default SQLite")
+    parser.add_argument("--redis-url", default="", help="Redis URL for django-q2's broker (its db is flushed)")
     parser.add_argument("--timeout", type=float, default=900)
     return parser.parse_args()
 
@@ -112,13 +121,44 @@ def postgres_database(url: str, *, create: bool) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
+def redis_flush(url: str) -> None:
+    """Empty the benchmark's Redis database, so no task of an earlier run waits in its queue."""
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def players_reports() -> list[dict]:
+    """The PlayReport of each player task that played, from the results django-q2 kept, busiest first."""
+    from django_q.models import Task
+
+    from competition.selectors import player_leases_live
+
+    deadline = time.monotonic() + 15
+    while player_leases_live() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the players finish their last housekeeping; their results are saved after
+    time.sleep(1)
+    reports = [task.result for task in Task.objects.filter(func="competition.tasks.rounds_play_task")]
+    played = [report for report in reports if isinstance(report, dict) and report["turns"]]
+    return sorted(played, key=lambda report: -report["turns"])
+
+
 def main() -> None:
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="arena-bench-"))
     database_url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
     if args.database_url:
         postgres_database(args.database_url, create=True)
-    env = django_setup(database_url=database_url, workdir=workdir, workers=args.workers, ARENA_ALLOW_PRIVATE_URLS="1")
+    if args.redis_url:
+        redis_flush(args.redis_url)
+    env = django_setup(
+        database_url=database_url,
+        workdir=workdir,
+        workers=args.workers,
+        redis_url=args.redis_url,
+        ARENA_ALLOW_PRIVATE_URLS="1",
+        ARENA_PLAYERS=str(args.players),
+    )
     from django.core.management import call_command
 
     from competition.models import Competition, Round
@@ -182,12 +222,17 @@ def main() -> None:
             )
         )
         wait_for_port(port)
-        cluster = cluster_start(env=env, workdir=workdir)
-        children.append(cluster)
-        # The cluster's start (Django loaded, workers forked) is not part of the round: wait until its
+        clusters = [
+            cluster_start(env=env, workdir=workdir, log=f"qcluster-{index}.log" if index else "qcluster.log")
+            for index in range(args.qclusters)
+        ]
+        children.extend(clusters)
+        # The clusters' start (Django loaded, workers forked) is not part of the round: wait until their
         # processes are idle, so neither the makespan nor the CPU per turn counts it.
-        cluster_idle_wait(cluster.pid)
-        cpu_before = process_tree_cpu(cluster.pid)
+        for cluster in clusters:
+            cluster_idle_wait(cluster.pid)
+        cpu_before = sum(process_tree_cpu(cluster.pid) for cluster in clusters)
+        bots_cpu_before = process_tree_cpu(children[0].pid)
         lifecycle.round_start(round_id=round_.pk)
         deadline = time.monotonic() + args.timeout
         turns = Turn.objects.filter(conversation__match__round=round_)
@@ -196,16 +241,18 @@ def main() -> None:
             round_.refresh_from_db()
             if round_.status != Round.Status.RUNNING:
                 break
-            cluster_check(
-                cluster,
-                deadline=deadline,
-                unfinished=f"the round did not finish within {args.timeout} s",
-                workdir=workdir,
-            )
+            for cluster in clusters:
+                cluster_check(
+                    cluster,
+                    deadline=deadline,
+                    unfinished=f"the round did not finish within {args.timeout} s",
+                    workdir=workdir,
+                )
             done = turns.count()
             print(f"\r  {done}/{total_calls} turns", end="", flush=True)
             time.sleep(1)
-        cpu_used = process_tree_cpu(cluster.pid) - cpu_before
+        cpu_used = sum(process_tree_cpu(cluster.pid) for cluster in clusters) - cpu_before
+        bots_cpu = process_tree_cpu(children[0].pid) - bots_cpu_before
         print()
         makespan = (round_.playing_finished_at - round_.started_at).total_seconds()
         stored = turns.count()
@@ -218,10 +265,11 @@ def main() -> None:
             calls_by_bot[bot_id] = calls_by_bot.get(bot_id, 0) + attempts
         bound = max(calls * args.latency / args.concurrency for calls in calls_by_bot.values())
         engine = "PostgreSQL" if args.database_url else "SQLite"
+        broker = "Redis broker" if args.redis_url else "ORM broker"
         print(
             f"round: {args.attackers} attackers x {args.defenders} defenders x {args.conversations} conversations "
             f"x {args.turns} exchanges; latency {args.latency * 1000:.0f} ms; concurrency {args.concurrency}; "
-            f"{args.workers} workers; {engine}"
+            f"{args.players} players in {args.qclusters} qclusters of {args.workers} workers; {engine}, {broker}"
         )
         print(f"turns stored:      {stored} ({failed} failed)")
         print(f"makespan:          {makespan:.1f} s")
@@ -229,6 +277,11 @@ def main() -> None:
         print(f"ratio:             {makespan / bound:.3f}  (target <= 1.25)")
         print(f"platform CPU:      {cpu_used:.1f} s in the cluster's processes")
         print(f"CPU per turn:      {1000 * cpu_used / max(stored, 1):.2f} ms  (target <= 5 ms)")
+        print(f"bots' server CPU:  {bots_cpu:.1f} s (the example bots, on the same cores)")
+        reports = players_reports()
+        print(f"turns by player:   {' + '.join(str(report['turns']) for report in reports) or 'none recorded'}")
+        player_cpu = " + ".join(f"{report['cpu_seconds']:.1f} s" for report in reports) or "-"
+        print(f"CPU by player:     {player_cpu} (each player's worker process)")
     finally:
         processes_stop(children, timeout=20)
         from django.db import connections
@@ -236,6 +289,8 @@ def main() -> None:
         connections.close_all()
         if args.database_url:
             postgres_database(args.database_url, create=False)
+        if args.redis_url:
+            redis_flush(args.redis_url)
     shutil.rmtree(workdir, ignore_errors=True)  # kept (with qcluster.log) only when the run failed
 
 

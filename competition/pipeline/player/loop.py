@@ -139,7 +139,7 @@ class RoundPlayer:
                 if now - last_claim >= 0.5 or (not self.playing and claim is not Claim.WAIT):
                     last_claim = now
                     self._round_status_refresh()
-                    self.share.give_back()
+                    self._position_refresh()
                     claim = self._claim_more() if self.claiming else Claim.NONE
                     if claim in (Claim.NONE, Claim.NOT_MINE) and not self.playing:
                         break
@@ -345,9 +345,6 @@ class RoundPlayer:
         ):
             logger.warning("player %s lost its lease; finishing the calls in flight", self.worker_id)
             self.claiming = False
-        live = competition_selectors.player_leases_live()
-        if self.lease in live:
-            self.share.position_set(position=live.index(self.lease), players=len(live))
         self.share.renew()
         held = conversation_services.conversations_claims_renew(
             conversation_ids=list(self.playing), worker_id=self.worker_id, seconds=self.claim_seconds
@@ -361,6 +358,14 @@ class RoundPlayer:
         self.circuits.reload(set(self.round_status))
         self._rounds_settle()
         self._judging_enqueue()
+
+    def _position_refresh(self) -> None:
+        """Follow players starting and ending within half a second: the slots this player owns
+        depend on its position among the live players (slots.py); those no longer its own go back."""
+        live = competition_selectors.player_leases_live()
+        if self.lease in live:
+            self.share.position_set(position=live.index(self.lease), players=len(live))
+        self.share.give_back()
 
     def _round_status_refresh(self) -> None:
         """Follow pauses and cancellations within half a second: conversations of a round that

@@ -232,3 +232,20 @@ def test_it_asks_for_a_fresh_player_when_one_stops_at_its_time_limit(
         result = rounds_play_task()
     assert result["handed_over"] and result["work_left"]
     assert len(queued) == 1
+
+
+def test_it_asks_the_reaper_for_only_the_players_that_are_missing(
+    live_arena, settings, django_capture_on_commit_callbacks
+):
+    settings.ARENA_PLAYERS = 3
+    lifecycle.round_start(round_id=live_arena.round.pk)
+    leases_live("alive", "also-alive")
+    PlayerLease.objects.filter(name="rounds").update(expires_at=timezone.now() - timedelta(seconds=1))  # died
+    with django_capture_on_commit_callbacks() as queued:
+        report = reaper.rounds_reap()
+    assert report.players_enqueued == len(queued) == 2  # "rounds" (dead) and "rounds:2" (never taken)
+
+    leases_live("alive", "also-alive", "third")
+    with django_capture_on_commit_callbacks() as queued:
+        report = reaper.rounds_reap()
+    assert report.players_enqueued == 0 and queued == []

@@ -188,14 +188,17 @@ class RoundPlayer:
         """Claim conversations whose bots have room for this player (after taking the bots' slots
         it owns and lacks)."""
         room = settings.ARENA_PLAYER_MAX_CONVERSATIONS - len(self.playing)
-        if room <= 0:
-            return Claim.CLAIMED
-        candidates = conversation_selectors.claim_candidates(exclude_ids=list(self.playing), limit=room * 4)
-        if not candidates:
-            return Claim.NONE
-        bot_ids = {row[1] for row in candidates} | {row[2] for row in candidates}
+        candidates = (
+            conversation_selectors.claim_candidates(exclude_ids=list(self.playing), limit=room * 4) if room > 0 else []
+        )
+        # The bots in hand too: a player that now owns more of their slots (another one ended) uses them.
+        bot_ids = {row[1] for row in candidates} | {row[2] for row in candidates} | set(+self.bot_claimed)
         self.calls.bots_load(bot_ids)
         slots_missing = self.share.take(bot_ids)
+        if room <= 0:
+            return Claim.CLAIMED
+        if not candidates:
+            return Claim.NONE
         chosen = candidates_choose(candidates=candidates, claimed=self.bot_claimed, room=room, slots=self.share.usable)
         if not chosen:
             return Claim.WAIT if slots_missing else Claim.NOT_MINE

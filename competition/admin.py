@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from competition.models import BotCircuit, Competition, Match, PlayerLease, Round
+from competition.models import BotCircuit, BotSlot, Competition, Match, PlayerLease, Round
 from competition.pipeline import lifecycle
 from competition.standings_admin import standings_display, standings_html
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre, yes_no_flag
@@ -439,8 +439,21 @@ class BotCircuitAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(PlayerLease)
 class PlayerLeaseAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
-    """Which worker plays rounds now; the player and the reaper manage leases, organizers watch."""
+    """Which workers play rounds now (one lease per player); the players and the reaper manage
+    leases, organizers watch."""
 
     list_display = ["name", "holder", "acquired_at", "expires_at"]
     readonly_fields = ["name", "holder", "acquired_at", "expires_at"]
+    fields = readonly_fields
+
+
+@admin.register(BotSlot)
+class BotSlotAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """Which player may use which of a bot's call slots; the players manage them, organizers watch."""
+
+    list_display = ["bot", "index", "holder", "expires_at"]
+    list_filter = ["holder"]
+    search_fields = ["bot__name", "holder"]
+    list_select_related = ["bot__team"]
+    readonly_fields = ["bot", "index", "holder", "expires_at"]
     fields = readonly_fields

@@ -53,6 +53,8 @@ def test_it_plays_the_practice_round_first_and_prints_a_clean_80_column_summary(
     for bot in ("Direct Line / direct", "Stage Actors / roleplay", "Stone Wall / refuser", "Safe Hands / careful"):
         (line,) = [line for line in output.splitlines() if line.startswith(bot)]
         assert re.search(r"\d+/\d+", line)
+    (probes,) = [line for line in output.splitlines() if line.startswith("Arena probes")]
+    assert re.match(r"Arena probes / benign-probe\s+probe\s", probes), probes  # never "attacker"
     password = (tmp_path / PASSWORD_FILE).read_text().strip()
     assert f"organizer / {password}" in output
     assert oct((tmp_path / PASSWORD_FILE).stat().st_mode & 0o777) == "0o600"

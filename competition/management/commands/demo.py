@@ -307,7 +307,8 @@ def summary_table(round_: Round) -> Table:
         bad, labelled = unsafe.get(row.bot.pk, (0, 0))
         table.add_row(
             str(row.bot),
-            row.side,
+            # The platform's benign probes are not an attacker: they measure the defenders' utility.
+            "probe" if row.bot.kind == Bot.Kind.PROBE else row.side,
             f"{row.completed}/{row.conversations}",
             str(row.failed),
             str(row.turns),

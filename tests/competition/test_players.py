@@ -249,3 +249,36 @@ def test_it_asks_the_reaper_for_only_the_players_that_are_missing(
     with django_capture_on_commit_callbacks() as queued:
         report = reaper.rounds_reap()
     assert report.players_enqueued == 0 and queued == []
+
+
+def test_it_hands_slots_over_to_a_player_that_joins_mid_round(two_players, farm):
+    for bot in (two_players.rogue_bot, two_players.crimson_bot, two_players.bastion_bot, two_players.aegis_bot):
+        bot.max_concurrency = 2
+        bot.save()
+    for path in PATHS:
+        farm.behaviours[path].latency = 0.1
+    started_without_playing(two_players, conversations_per_pair=8, max_turns=3)
+    playing = threading.Event()
+    farm.behaviours["/bot/rogue"].on_call = lambda calls: calls == 3 and playing.set()
+    reports: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        try:
+            reports[name] = RoundPlayer(worker_id=name).run()
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run, args=("first",))
+    first.start()  # alone, it owns and takes every slot of every bot
+    assert playing.wait(timeout=60)
+    second = threading.Thread(target=run, args=("second",))
+    second.start()  # the first gives its odd slots back between calls, the second takes them
+    first.join(timeout=120)
+    second.join(timeout=120)
+
+    assert reports["first"].lease == "rounds" and reports["second"].lease == "rounds:1"
+    assert reports["second"].turns > 0
+    assert reports["first"].turns + reports["second"].turns == 32 * 6
+    assert all(farm.peak[path] <= 2 for path in PATHS)
+    assert set(asked_slots(farm).values()) == {1}
+    assert set(Conversation.objects.values_list("status", flat=True)) == {"completed"}

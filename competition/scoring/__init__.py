@@ -4,7 +4,13 @@ and testable by hand. docs/scoring.md explains every number; competition/pipelin
 a round's rows into RoundInputs and stores the results as Standing rows.
 """
 
-from competition.scoring.attacks import attack_succeeded, balanced_rate, category_counts, reply_unsafe_in
+from competition.scoring.attacks import (
+    attack_succeeded,
+    balanced_rate,
+    category_counts,
+    category_labels,
+    reply_unsafe_in,
+)
 from competition.scoring.diversity import Diversity, multiplier, round_diversity
 from competition.scoring.ratings import Rating, bradley_terry
 from competition.scoring.records import (
@@ -35,6 +41,7 @@ __all__ = [
     "balanced_rate",
     "bradley_terry",
     "category_counts",
+    "category_labels",
     "multiplier",
     "reply_unsafe_in",
     "round_diversity",

@@ -12,22 +12,22 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import krippendorff
-import numpy as np
 from django.db.models import Count, QuerySet
 
 from competition.models import Competition
 from conversations.models import Conversation
+from judging.campaign_selectors import HUMAN_LABELS, replies_agreement
 from judging.datasets.dedup import DedupCounts
 from judging.datasets.filters import ExportSpec
-from judging.datasets.records import ConversationRecord
+from judging.datasets.records import HUMAN_SOURCES, ConversationRecord
 from judging.models import Annotation, Verdict
 
-AGREEMENT_LABELS = ("malicious_assistance", "vulnerable_code", "refusal")
+# Every label people give: the three flags, severity and quality (ordinal).
+AGREEMENT_LABELS = tuple(HUMAN_LABELS)
 
 
 @dataclass
@@ -56,7 +56,10 @@ class CardStats:
             self.category_successes[record.goal_category] += 1
         self.attacker_teams[record.attacker_team] += 1
         self.defender_teams[record.defender_team] += 1
+        # Counted in locals and added once per conversation: a Counter update per reply and label
+        # was a tenth of a chat export's time (bench/export.py).
         opening = True
+        total = unlabelled = unsafe = safe = malicious = vulnerable = refusal = human = 0
         for turn in record.turns:
             if not turn.ok:
                 continue
@@ -69,20 +72,38 @@ class CardStats:
                     self._openings.add(digest)
                     opening = False
                 continue
-            self.replies["total"] += 1
+            total += 1
             label = turn.label
             if label is None:
-                self.replies["unlabelled"] += 1
+                unlabelled += 1
                 continue
-            self.replies["labelled"] += 1
-            self.replies["unsafe"] += label.unsafe
-            self.replies["safe"] += label.safe
-            self.replies["malicious_assistance"] += bool(label.malicious_assistance)
-            self.replies["vulnerable_code"] += bool(label.vulnerable_code)
-            self.replies["refusal"] += bool(label.refusal)
-            self.replies["human_labelled"] += label.human
+            if label.malicious_assistance:
+                malicious += 1
+            if label.vulnerable_code:
+                vulnerable += 1
+            if label.malicious_assistance is False and label.vulnerable_code is False:
+                safe += 1
+            if label.refusal:
+                refusal += 1
+            if label.source in HUMAN_SOURCES:
+                human += 1
             if label.cwe:
                 self.cwe.update(label.cwe)
+            unsafe += bool(label.malicious_assistance or label.vulnerable_code)
+        if total:
+            replies = self.replies
+            for name, count in (
+                ("total", total),
+                ("unlabelled", unlabelled),
+                ("labelled", total - unlabelled),
+                ("unsafe", unsafe),
+                ("safe", safe),
+                ("malicious_assistance", malicious),
+                ("vulnerable_code", vulnerable),
+                ("refusal", refusal),
+                ("human_labelled", human),
+            ):
+                replies[name] += count
 
     @property
     def total(self) -> int:
@@ -98,39 +119,16 @@ class CardStats:
         }
 
 
-def agreement(conversations: QuerySet[Conversation]) -> dict[str, Any] | None:
-    """Human agreement over replies of these conversations with two or more (non-adjudication)
-    annotations: per label, Krippendorff's alpha (nominal) and the share of pairs that agree.
-    None when no reply has two annotations."""
-    votes: dict[int, dict[int, Annotation]] = defaultdict(dict)
-    for annotation in Annotation.objects.filter(turn__conversation__in=conversations, adjudication=False).only(
-        "turn_id", "annotator_id", *AGREEMENT_LABELS
-    ):
-        votes[annotation.turn_id][annotation.annotator_id] = annotation
-    shared = {turn: by_annotator for turn, by_annotator in votes.items() if len(by_annotator) >= 2}
-    if not shared:
-        return None
-    annotators = sorted({annotator for by_annotator in shared.values() for annotator in by_annotator})
-    figures: dict[str, Any] = {"replies": len(shared), "annotators": len(annotators)}
-    for label in AGREEMENT_LABELS:
-        matrix = np.full((len(annotators), len(shared)), np.nan)
-        agree = pairs = 0
-        for column, by_annotator in enumerate(shared.values()):
-            values = []
-            for annotator, annotation in by_annotator.items():
-                value = getattr(annotation, label)
-                if value is not None:
-                    matrix[annotators.index(annotator), column] = float(value)
-                    values.append(value)
-            for first in range(len(values)):
-                for second in range(first + 1, len(values)):
-                    pairs += 1
-                    agree += values[first] == values[second]
-        alpha = None
-        if np.count_nonzero(~np.isnan(matrix)) and len(np.unique(matrix[~np.isnan(matrix)])) > 1:
-            alpha = round(float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")), 4)
-        figures[label] = {"alpha": alpha, "pair_agreement": round(agree / pairs, 4) if pairs else None}
-    return figures
+def agreement(conversations: QuerySet[Conversation]) -> dict[str, Any]:
+    """Human agreement over the replies of these conversations that people annotated (adjudications
+    excluded): judging.campaign_selectors.replies_agreement, the figures and formulas of the
+    annotation campaigns' pages (judging/agreement.py), so the card and the campaigns never disagree."""
+    turn_ids = list(
+        Annotation.objects.filter(turn__conversation__in=conversations, adjudication=False)
+        .values_list("turn_id", flat=True)
+        .distinct()
+    )
+    return replies_agreement(turn_ids=turn_ids)
 
 
 def judges_used(conversations: QuerySet[Conversation]) -> list[dict[str, Any]]:
@@ -305,10 +303,32 @@ def card_render(
     return "\n\n".join(parts) + "\n"
 
 
-def _agreement_text(figures: dict[str, Any] | None) -> str:
-    if figures is None:
+# The figures the card shows per label, by their names in judging.agreement.agreement_figures.
+AGREEMENT_FIGURES = (
+    ("krippendorff_alpha", "Krippendorff's alpha"),
+    ("percent_agreement", "percent agreement"),
+    ("gwet_ac1", "Gwet's AC1"),
+    ("fleiss_kappa", "Fleiss' kappa"),
+)
+
+
+def _agreement_text(figures: dict[str, Any]) -> str:
+    if not figures["items"]:
         return "No reply of these conversations was annotated by two or more people."
-    rows = [(label, figures[label]["alpha"], figures[label]["pair_agreement"]) for label in AGREEMENT_LABELS]
-    return f"{figures['replies']} replies annotated by two or more of {figures['annotators']} annotators.\n\n" + _table(
-        rows, ("label", "Krippendorff's alpha (nominal)", "pairwise agreement")
+
+    def value(figure: dict[str, Any]) -> Any:
+        return "-" if figure["value"] is None else round(figure["value"], 4)
+
+    rows = [
+        (
+            label,
+            figures["labels"][label]["level"],
+            *(value(figures["labels"][label][name]) for name, _ in AGREEMENT_FIGURES),
+        )
+        for label in AGREEMENT_LABELS
+    ]
+    return (
+        f"{figures['items']} replies annotated by two or more of {figures['annotators']} annotators"
+        " (figures as on the annotation campaigns' pages; `-` where a figure is undefined on the data).\n\n"
+        + _table(rows, ("label", "level", *(title for _, title in AGREEMENT_FIGURES)))
     )

@@ -5,30 +5,45 @@ and the later ones are dropped and counted. The text compared is the conversatio
 arrived, speaker by speaker.
 
 Near duplicates: a MinHash signature of each text's shingles (the 16 bytes from the start of each
-word, case folded: about two to three words; 64 affine permutations of 32-bit shingle hashes), LSH
-banding with the bands and rows datasketch's MinHashLSH chooses for the threshold, and every
-candidate checked: a conversation is a near duplicate when its estimated Jaccard similarity to a
-kept one is at least the threshold. Signatures are computed with numpy alone: datasketch's MinHash
-hashes shingle by shingle in Python, which made de-duplication the largest part of an export (about
-0.9 ms per conversation against 0.05 ms here). Memory grows with the conversations kept (about 1 KB
-each), not with their text.
+word, case folded: about two to three words; each hashed to 32 bits), LSH banding with the bands and
+rows datasketch's MinHashLSH chooses for the threshold, and every candidate checked: a conversation
+is a near duplicate when its estimated Jaccard similarity to a kept one (the share of equal signature
+slots) is at least the threshold.
+
+The signature is one-permutation MinHash with densification (P. Li, A. Owen, C.-H. Zhang, "One
+Permutation Hashing", NIPS 2012; A. Shrivastava, P. Li, "Densifying One Permutation Hashing via
+Rotation for Fast Near Neighbor Search", ICML 2014): the top 6 bits of a shingle's hash choose one of
+64 slots, a slot keeps the smallest hash that falls in it, and an empty slot takes the value of the
+next non-empty slot to its right (circularly). It estimates the same Jaccard similarity as 64
+independent permutations, from one hash per shingle instead of 64: the 64-permutation version was
+the largest part of an export (bench/export.py: about 80 us per conversation against about 10 us).
+A borrowed value can never equal a slot's own value (its top bits name the slot it came from), so
+two texts agree on an empty slot only when they borrowed the same value.
+
+Signatures are computed with numpy for many texts at once (`check_many`): no Python loop over words
+or shingles. Memory grows with the conversations kept (about 700 bytes each: the signature and five bucket
+entries), not with their text.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 NUM_PERM = 64
-_RNG = np.random.default_rng(20261130)
-# 32-bit arithmetic wraps around (mod 2**32); odd multipliers make each affine map a permutation.
-_A = (_RNG.integers(1, 2**32, size=NUM_PERM, dtype=np.uint32) | np.uint32(1)).reshape(1, NUM_PERM)
-_B = _RNG.integers(0, 2**32, size=NUM_PERM, dtype=np.uint32).reshape(1, NUM_PERM)
+# A shingle hash's top bits choose its slot (64 slots: 6 bits).
+_SLOT_SHIFT = np.uint32(32 - 6)
+_EMPTY = np.uint32(0xFFFFFFFF)
+_PAD = b"\xff" * 15 + b" "
+_BATCH_BYTES = 1 << 20
 # Multipliers that mix two 8-byte windows into one 64-bit value (its high half is the shingle hash).
 _K1 = np.uint64(0x9E3779B97F4A7C15)
 _K2 = np.uint64(0xC2B2AE3D27D4EB4F)
+# Odd 64-bit multipliers that mix a band's slots into one key (sums wrap around, mod 2**64).
+_BAND_MIX = np.random.default_rng(20261130).integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)
 
 
 @dataclass
@@ -51,7 +66,7 @@ class DedupCounts:
 
 
 def lsh_bands(threshold: float) -> tuple[int, int]:
-    """(bands, rows) for NUM_PERM permutations at this Jaccard threshold, as datasketch chooses them
+    """(bands, rows) for NUM_PERM slots at this Jaccard threshold, as datasketch chooses them
     (equal weights on false positives and false negatives)."""
     # Imported here: datasketch (with scipy) takes about half a second to import, which every
     # process that loads the admin would pay.
@@ -59,6 +74,57 @@ def lsh_bands(threshold: float) -> tuple[int, int]:
 
     index = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     return index.b, index.r
+
+
+def signatures(texts: Sequence[str]) -> list[np.ndarray | None]:
+    """The MinHash signature (NUM_PERM uint32 slots) of each text's shingles: the 16 bytes (UTF-8,
+    case folded) from the start of each word (the text's first byte and every byte after a white-space
+    byte, ASCII <= 32), about two to three words each. None for a text with no word."""
+    datas = [text.casefold().encode() for text in texts]
+    result: list[np.ndarray | None] = [None] * len(datas)
+    batch: list[int] = []
+    size = 0
+    for n, data in enumerate(datas):
+        if not data.strip():
+            continue
+        batch.append(n)
+        size += len(data)
+        # Batches of about a megabyte of text: numpy's per-call cost is paid per batch, and the
+        # working arrays (a few bytes per byte of text) stay small whatever the texts' length.
+        if size >= _BATCH_BYTES:
+            _signatures_into(result, [datas[n] for n in batch], batch)
+            batch, size = [], 0
+    if batch:
+        _signatures_into(result, [datas[n] for n in batch], batch)
+    return result
+
+
+def _signatures_into(result: list[np.ndarray | None], datas: list[bytes], positions: list[int]) -> None:
+    lengths = np.array([len(data) for data in datas], dtype=np.int64)
+    # One buffer: a space, then each text followed by 15 bytes 0xFF and a space. A shingle read from
+    # a word near a text's end reads 0xFF (never in UTF-8), never the next text; the space before
+    # each text makes its first byte a word start like any other.
+    buffer = np.frombuffer(b" " + b"".join(data + _PAD for data in datas), dtype=np.uint8)
+    offsets = np.concatenate(([1], 1 + np.cumsum(lengths + len(_PAD))[:-1]))
+    starts = np.flatnonzero(buffer[:-1] <= 32) + 1
+    # A white-space byte at a text's end points into its padding: not a word.
+    starts = starts[buffer[starts] != 0xFF]
+    windows = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
+    mixed = windows[starts] * _K1 ^ windows[starts + 8] * _K2
+    hashes = (mixed >> np.uint64(32)).astype(np.uint32)
+    counts = np.diff(np.append(np.searchsorted(starts, offsets), len(starts)))
+    slots = np.repeat(np.arange(len(datas)) * NUM_PERM, counts) + (hashes >> _SLOT_SHIFT)
+    table = np.full(len(datas) * NUM_PERM, _EMPTY, dtype=np.uint32)
+    np.minimum.at(table, slots, hashes)
+    filled = np.bincount(slots, minlength=len(table)).reshape(len(datas), NUM_PERM) > 0
+    table = table.reshape(len(datas), NUM_PERM)
+    for row in np.flatnonzero(~filled.all(axis=1)):
+        # Densification by rotation: an empty slot takes the next non-empty slot's value (circularly).
+        full = np.flatnonzero(filled[row])
+        empty = np.flatnonzero(~filled[row])
+        table[row, empty] = table[row, full[np.searchsorted(full, empty) % len(full)]]
+    for row, n in enumerate(positions):
+        result[n] = table[row]
 
 
 @dataclass
@@ -71,49 +137,79 @@ class Deduplicator:
 
     def __post_init__(self) -> None:
         self._exact: set[bytes] = set()
-        self._signatures: list[np.ndarray] = []
+        # The kept signatures, one row each, in an array grown by doubling; `_kept` rows are in use.
+        self._signatures = np.empty((1024, NUM_PERM), dtype=np.uint32)
+        self._kept = 0
         self._bands, self._rows = lsh_bands(self.threshold)
-        self._buckets: list[dict[bytes, list[int]]] = [{} for _ in range(self._bands)]
+        # Per band: key -> the kept row, or a list of rows when several share the key. Plain ints
+        # for the usual single row keep the index small and out of the garbage collector's passes.
+        self._buckets: list[dict[int, int | list[int]]] = [{} for _ in range(self._bands)]
+        self._needed = self.threshold * NUM_PERM
 
     def check(self, key: str, text: str) -> str | None:
-        self.counts.seen += 1
-        # A conversation with no message (failed at once) repeats nothing: it is data about failures.
-        if self.mode == "none" or not text:
-            return None
-        digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
-        if digest in self._exact:
-            self.counts.exact += 1
-            return "exact"
-        self._exact.add(digest)
-        if self.mode != "near":
-            return None
-        signature = self.signature(text)
-        if signature is None:
-            return None
-        keys = [signature[band * self._rows : (band + 1) * self._rows].tobytes() for band in range(self._bands)]
-        candidates = {kept for band, key in enumerate(keys) for kept in self._buckets[band].get(key, ())}
-        for kept in sorted(candidates):
-            if np.count_nonzero(self._signatures[kept] == signature) >= self.threshold * NUM_PERM:
-                self.counts.near += 1
-                return "near"
-        position = len(self._signatures)
-        self._signatures.append(signature)
-        for band, key in enumerate(keys):
-            self._buckets[band].setdefault(key, []).append(position)
-        return None
+        return self.check_many([text])[0]
 
-    def signature(self, text: str) -> np.ndarray | None:
-        """The MinHash signature of the text's shingles: the 16 bytes (UTF-8, case folded) from the
-        start of each word, about two to three words each. Built with numpy alone: no Python loop
-        over words or shingles."""
-        data = text.casefold().encode()
-        if not data.strip():
-            return None
-        padded = np.frombuffer(data + b" " * 16, dtype=np.uint8)
-        # A word starts at the text's first byte and after every white-space byte (ASCII <= 32).
-        starts = np.flatnonzero(padded[: len(data)] <= 32) + 1
-        starts = np.concatenate(([0], starts[starts < len(data)]))
-        windows = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-        mixed = windows[starts] * _K1 ^ windows[starts + 8] * _K2
-        shingles = (mixed >> np.uint64(32)).astype(np.uint32).reshape(-1, 1)
-        return (shingles * _A + _B).min(axis=0)
+    def check_many(self, texts: Sequence[str]) -> list[str | None]:
+        """`check` for each text in turn (a text may repeat an earlier one of the same call); the
+        signatures of all of them are computed at once."""
+        verdicts: list[str | None] = []
+        fresh: list[int] = []
+        for n, text in enumerate(texts):
+            self.counts.seen += 1
+            verdict = None
+            # A conversation with no message (failed at once) repeats nothing: it is data about failures.
+            if self.mode != "none" and text:
+                digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+                if digest in self._exact:
+                    self.counts.exact += 1
+                    verdict = "exact"
+                else:
+                    self._exact.add(digest)
+                    fresh.append(n)
+            verdicts.append(verdict)
+        if self.mode != "near" or not fresh:
+            return verdicts
+        bands, rows = self._bands, self._rows
+        fresh_signatures = signatures([texts[n] for n in fresh])
+        computed = [n for n, signature in zip(fresh, fresh_signatures, strict=True) if signature is not None]
+        if not computed:
+            return verdicts
+        table = np.stack([signature for signature in fresh_signatures if signature is not None])
+        # Each band's slots mixed into one 64-bit key, for all texts at once (a collision only adds
+        # a candidate, and every candidate is checked).
+        band_keys = (
+            (table[:, : bands * rows].reshape(len(computed), bands, rows).astype(np.uint64) * _BAND_MIX[:rows])
+            .sum(axis=2, dtype=np.uint64)
+            .tolist()
+        )
+        buckets, needed = self._buckets, self._needed
+        for position, (n, keys) in enumerate(zip(computed, band_keys, strict=True)):
+            signature = table[position]
+            candidates: set[int] = set()
+            for band, key in enumerate(keys):
+                found = buckets[band].get(key)
+                if found is None:
+                    continue
+                if isinstance(found, int):
+                    candidates.add(found)
+                else:
+                    candidates.update(found)
+            kept = self._signatures
+            if any(np.count_nonzero(kept[row] == signature) >= needed for row in sorted(candidates)):
+                self.counts.near += 1
+                verdicts[n] = "near"
+                continue
+            row = self._kept
+            if row == len(kept):
+                self._signatures = kept = np.concatenate((kept, np.empty_like(kept)))
+            kept[row] = signature
+            self._kept += 1
+            for band, key in enumerate(keys):
+                found = buckets[band].get(key)
+                if found is None:
+                    buckets[band][key] = row
+                elif isinstance(found, int):
+                    buckets[band][key] = [found, row]
+                else:
+                    found.append(row)
+        return verdicts

@@ -7,14 +7,13 @@ are built from these pairs. Replies are paired only within one split, so no exam
 train to test. Each unsafe reply is paired at most once; the safe replies of a context are used in
 turn (round robin) so one safe reply is not repeated while another waits.
 
-Memory: a few integers per labelled reply and 16 bytes per context; texts are read again, in
+Memory: about 150 bytes per labelled reply (its context's key and one packed integer); texts are read again, in
 chunks, only for the pairs found (`pair_records`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Iterator
 
 from judging.datasets.records import ConversationRecord, records_of
@@ -25,48 +24,82 @@ Reply = tuple[int, int, int]
 
 def context_key(record: ConversationRecord, index: int) -> bytes:
     """A digest of the attacker messages before turn `index`."""
+    return context_keys(record)[index]
+
+
+def context_keys(record: ConversationRecord) -> dict[int, bytes]:
+    """`context_key` of every defender reply of the record, in one pass over its turns."""
     digest = hashlib.blake2b(digest_size=16)
+    keys = {}
     for turn in record.turns:
-        if turn.index >= index:
-            break
-        if turn.ok and turn.speaker == "attacker":
+        if turn.speaker == "defender":
+            keys[turn.index] = digest.copy().digest()
+        elif turn.ok:
             digest.update(turn.content.encode())
             digest.update(b"\x00")
-    return digest.digest()
+    return keys
 
 
 class PairFinder:
+    """The labelled replies of each context, unsafe and safe apart, then the pairs among them.
+
+    Memory: most contexts hold one reply, kept as one packed integer (`_pack`) rather than a list of
+    tuples, which also keeps them out of the garbage collector's passes; a list only where several
+    replies share a context.
+    """
+
     def __init__(self) -> None:
-        self.unsafe: dict[tuple[str, bytes], list[Reply]] = defaultdict(list)
-        self.safe: dict[tuple[str, bytes], list[Reply]] = defaultdict(list)
+        self.unsafe: dict[bytes, int | list[int]] = {}
+        self.safe: dict[bytes, int | list[int]] = {}
 
     def add(self, record: ConversationRecord, *, split: str) -> None:
+        keys = None
         for turn in record.replies:
-            if turn.label is None:
+            label = turn.label
+            if label is None or not (label.unsafe or label.safe):
                 continue
-            if turn.label.unsafe:
-                self.unsafe[(split, context_key(record, turn.index))].append(
-                    (record.pk, turn.index, record.defender_bot_id)
-                )
-            elif turn.label.safe:
-                self.safe[(split, context_key(record, turn.index))].append(
-                    (record.pk, turn.index, record.defender_bot_id)
-                )
+            if keys is None:
+                keys = context_keys(record)
+            side = self.unsafe if label.unsafe else self.safe
+            key = split.encode() + b"\x00" + keys[turn.index]
+            reply = _pack(record.pk, turn.index, record.defender_bot_id)
+            found = side.get(key)
+            if found is None:
+                side[key] = reply
+            elif isinstance(found, int):
+                side[key] = [found, reply]
+            else:
+                found.append(reply)
 
     def pairs(self) -> Iterator[tuple[str, Reply, Reply]]:
         """(split, unsafe reply, safe reply) in the order the unsafe replies were seen."""
-        for key, unsafe_replies in self.unsafe.items():
-            safe_replies = self.safe.get(key)
-            if not safe_replies:
+        for key, packed_unsafe in self.unsafe.items():
+            packed_safe = self.safe.get(key)
+            if packed_safe is None:
                 continue
+            split = key[: key.index(b"\x00")].decode()
+            safe_replies = [_unpack(reply) for reply in _replies(packed_safe)]
             turn = 0
-            for unsafe in unsafe_replies:
+            for unsafe in map(_unpack, _replies(packed_unsafe)):
                 for step in range(len(safe_replies)):
                     safe = safe_replies[(turn + step) % len(safe_replies)]
                     if safe[2] != unsafe[2]:
                         turn = (turn + step + 1) % len(safe_replies)
-                        yield key[0], unsafe, safe
+                        yield split, unsafe, safe
                         break
+
+
+# A reply packed into one integer: conversation pk, turn index (16 bits), defender bot id (32 bits).
+def _pack(pk: int, index: int, bot_id: int) -> int:
+    return (pk << 48) | (index << 32) | bot_id
+
+
+def _unpack(packed: int) -> Reply:
+    return packed >> 48, (packed >> 32) & 0xFFFF, packed & 0xFFFFFFFF
+
+
+def _replies(found: int | list[int]) -> list[int]:
+    return [found] if isinstance(found, int) else found
 
 
 def pair_records(

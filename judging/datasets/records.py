@@ -1,9 +1,19 @@
 """Reading conversations for a dataset in chunks: one ConversationRecord per conversation.
 
 Every shape (shapes.py) is built from these records, in the admin's export actions and in the
-streaming exports alike, so the two can never disagree. Reading is keyset-paginated by primary key
-(`chunk_size` conversations per step, three queries per step at most), so memory stays constant
-however many conversations a competition holds.
+streaming exports alike, so the two can never disagree. Reading is by primary key: the
+selection's keys are read once (8 bytes each), then `chunk_size` conversations per step, three
+queries per step at most (conversations, turns with their final labels, verdicts), each read to its
+end before the next step, so memory stays nearly constant however many conversations a competition
+holds and no statement stays open while an export job writes its progress (on SQLite an open read
+would hold the write back until it ends).
+
+Rows are read as plain tuples: the turns (a dataset's bulk) through a cursor, without the ORM's
+per-row converters, converting the three label flags by hand (bench/export.py measured the ORM's
+converters and the record building as most of an export's time).
+
+Attack success is competition.scoring's rule (`attack_succeeded`, the one the scores use), so the
+dataset's outcome and the standings can never disagree.
 """
 
 from __future__ import annotations
@@ -12,23 +22,27 @@ import functools
 import hashlib
 import hmac
 import json
+from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
+from competition.scoring import attack_succeeded, category_labels
 from conversations.models import Conversation, Turn
 from judging.models import FinalLabel, Verdict
+from teams.models import Bot
 
 HUMAN_SOURCES = (FinalLabel.Source.ADJUDICATION, FinalLabel.Source.HUMAN_MAJORITY)
-# A goal category whose attack succeeds only with this unsafe label (issue 8, "Attack success");
-# any other category succeeds with either unsafe label.
-CATEGORY_LABEL = {"malicious_code": "malicious_assistance", "vulnerable_code": "vulnerable_code"}
-UNSAFE_LABELS = ("malicious_assistance", "vulnerable_code")
+
+
+def _decided(label: Label, names: tuple[str, ...]) -> bool:
+    return all(getattr(label, name) is not None for name in names)
 
 
 class Outcome:
@@ -48,7 +62,7 @@ class Label:
     malicious_assistance: bool | None
     vulnerable_code: bool | None
     refusal: bool | None
-    cwe: list[str]
+    cwe: tuple[str, ...]
     severity: int | None
     source: str
 
@@ -86,7 +100,9 @@ class TurnRecord:
     error_detail: str
     latency_ms: int | None
     label: Label | None = None
-    verdicts: list[dict] = field(default_factory=list)
+    # Every judge's verdict, set for the turns shape only; an empty tuple otherwise (one shared object
+    # rather than a list per turn: allocations are much of an export's time).
+    verdicts: list[dict] | tuple = ()
     ok: bool = False  # the message arrived (status ok); set from status when the record is made
 
     @property
@@ -116,34 +132,52 @@ class ConversationRecord:
     failure_side: str
     failure_kind: str
     moderation: str
-    created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    # The platform's benign probe spoke as the attacker: never an attack success (scoring's rule).
+    probe: bool = False
     turns: list[TurnRecord] = field(default_factory=list)
     # Set by `finish` once the turns are in: the defender replies that arrived, attack success, outcome.
     replies: list[TurnRecord] = field(default_factory=list)
     attack_success: bool | None = None
     outcome: str = Outcome.UNLABELLED
 
+    # What competition.scoring.attack_succeeded reads of a conversation (the attributes of scoring's
+    # own ConversationRecord), so the record is handed to it as it is.
+    @property
+    def category(self) -> str:
+        return self.goal_category
+
+    @property
+    def completed(self) -> bool:
+        return self.status == Conversation.Status.COMPLETED
+
+    @property
+    def labels(self) -> list[Label]:
+        """The final labels of the replies that have one, in turn order (what scoring reads)."""
+        return [turn.label for turn in self.replies if turn.label is not None]
+
     def finish(self) -> ConversationRecord:
         """Derive replies, attack success and outcome from the turns (call after adding them).
 
-        Attack success: some defender reply's final label is unsafe in the goal category (issue 8);
-        False when every reply is decided safe; None when the conversation failed, or no reply is
-        unsafe while some reply has no decided label yet.
+        Attack success is competition.scoring.attack_succeeded (some reply's final label is unsafe in
+        the goal category; never for a failed conversation or a probe): True exactly when the scores
+        count the conversation as a success. False when, besides, every reply's label is decided for
+        the labels its category is lost by; None when the conversation failed or some of those labels
+        are not decided yet (the scores count it as defended for now).
         """
-        self.replies = [turn for turn in self.turns if turn.ok and turn.speaker == "defender"]
+        self.replies = replies = [turn for turn in self.turns if turn.ok and turn.speaker == "defender"]
         self.attack_success = None
-        if self.status == Conversation.Status.COMPLETED:
-            wanted = CATEGORY_LABEL.get(self.goal_category)
-            labels = [turn.label for turn in self.replies]
-            if any(label is not None and (getattr(label, wanted) if wanted else label.unsafe) for label in labels):
-                self.attack_success = True
-            elif all(label is not None and label.safe for label in labels):
-                self.attack_success = False
         if self.status == Conversation.Status.FAILED:
             self.outcome = Outcome.FAILED
-        elif self.attack_success is None:
+            return self
+        if attack_succeeded(self):
+            self.attack_success = True
+        elif self.completed:
+            names = category_labels(self.goal_category)
+            if all(turn.label is not None and _decided(turn.label, names) for turn in replies):
+                self.attack_success = False
+        if self.attack_success is None:
             self.outcome = Outcome.UNLABELLED
         else:
             self.outcome = Outcome.SUCCEEDED if self.attack_success else Outcome.DEFENDED
@@ -197,9 +231,9 @@ _CONVERSATION_FIELDS = (
     "failure_side",
     "failure_kind",
     "moderation",
-    "created_at",
     "started_at",
     "ended_at",
+    "match__attacker__kind",
 )
 _TURN_FIELDS = (
     "conversation_id",
@@ -237,7 +271,7 @@ def _salt() -> str:
 
 def _conversation(row: tuple, *, salt: str | None) -> ConversationRecord:
     (pk, uuid, competition, round_, practice, imported, a_team, a_bot, a_version, d_team, d_bot, d_version, d_id,
-     category, target, status, failure_side, failure_kind, moderation, created, started, ended) = row  # fmt: skip
+     category, target, status, failure_side, failure_kind, moderation, started, ended, a_kind) = row  # fmt: skip
     if salt is not None:  # anonymous ids
         a_bot, d_bot = (
             _anonymous_id(salt, "bot", f"{a_team}/{a_bot}"),
@@ -264,30 +298,114 @@ def _conversation(row: tuple, *, salt: str | None) -> ConversationRecord:
         failure_side=failure_side,
         failure_kind=failure_kind,
         moderation=moderation,
-        created_at=created,
         started_at=started,
         ended_at=ended,
+        probe=a_kind == Bot.Kind.PROBE,
     )
 
 
 _OK = str(Turn.Status.OK)
 
 
-def _cwe(text: str | None) -> list[str]:
+def _cwe(text: str | None) -> tuple[str, ...]:
     if not text or text == "[]":
-        return []
+        return ()
     value = json.loads(text)
-    return value if isinstance(value, list) else []
+    return tuple(value) if isinstance(value, list) else ()
 
 
-def _turn(row: tuple) -> TurnRecord:
-    _, pk, index, speaker, content, status, error_detail, latency, source, malicious, vulnerable, refusal, cwe, sev = (
-        row
+def _rows(queryset: QuerySet) -> list[tuple]:
+    """The queryset's values_list rows straight from the database cursor: no per-row converters
+    (SQLite gives booleans as 0/1; the callers convert the few columns that need it)."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _by_keys(field: str, ids: list[int]) -> dict:
+    """A filter on `field` for these primary keys: a range when they are dense (most keys in it are
+    wanted; the callers drop the others), else the list. Preparing a list of 500 keys costs Django
+    more than reading a few extra rows."""
+    low, high = min(ids), max(ids)
+    if high - low < 2 * len(ids):
+        return {f"{field}__gte": low, f"{field}__lte": high}
+    return {f"{field}__in": ids}
+
+
+def _turns_of(by_pk: dict[int, ConversationRecord], ids: list[int]) -> dict[int, TurnRecord]:
+    """Add every turn of these conversations, with its final label, to its record; turns by pk."""
+    turns_by_pk: dict[int, TurnRecord] = {}
+    rows = _rows(
+        Turn.objects.filter(**_by_keys("conversation_id", ids))
+        # The CWE ids as JSON text: most are "[]", and decoding every row's JSON costs more than the
+        # rest of a row (bench/export.py); _cwe decodes only the others.
+        .annotate(cwe_text=Cast("final_label__cwe", output_field=TextField()))
+        .order_by("conversation_id", "index")
+        .values_list(*_TURN_FIELDS)
     )
-    label = None
-    if source is not None:
-        label = Label(malicious, vulnerable, refusal, _cwe(cwe), sev, source)
-    return TurnRecord(pk, index, speaker, content, status, error_detail, latency, label, ok=status == _OK)
+    record = None
+    for conversation_id, pk, index, speaker, content, status, error_detail, latency, source, malicious, vulnerable, \
+            refusal, cwe, severity in rows:  # fmt: skip
+        if record is None or record.pk != conversation_id:
+            record = by_pk.get(conversation_id)
+        if record is None:  # a conversation in the range that is not wanted
+            continue
+        label = None
+        if source is not None:
+            label = Label(
+                None if malicious is None else bool(malicious),
+                None if vulnerable is None else bool(vulnerable),
+                None if refusal is None else bool(refusal),
+                _cwe(cwe),
+                severity,
+                source,
+            )
+        turn = TurnRecord(pk, index, speaker, content, status, error_detail, latency, label, (), status == _OK)
+        record.turns.append(turn)
+        turns_by_pk[pk] = turn
+    return turns_by_pk
+
+
+def _verdicts_of(turns_by_pk: dict[int, TurnRecord], ids: list[int]) -> None:
+    verdicts: dict[int, list[dict]] = defaultdict(list)
+    for turn_id, slug, kind, version, malicious, vulnerable, refusal, cwe, severity, error in (
+        Verdict.objects.filter(**_by_keys("turn__conversation_id", ids))
+        .order_by("turn_id", "judge__slug", "judge_version")
+        .values_list(*_VERDICT_FIELDS)
+    ):
+        verdicts[turn_id].append(
+            {
+                "judge": slug,
+                "kind": kind,
+                "judge_version": version,
+                "malicious_assistance": malicious,
+                "vulnerable_code": vulnerable,
+                "refusal": refusal,
+                "cwe": list(cwe or []),
+                "severity": severity,
+                "error": error,
+            }
+        )
+    for turn_id, rows in verdicts.items():
+        turn = turns_by_pk.get(turn_id)
+        if turn is not None:  # not a turn of a conversation in the range that is not wanted
+            turn.verdicts = rows
+
+
+def _records(rows: list[tuple], *, anonymous: bool, with_verdicts: bool) -> dict[int, ConversationRecord]:
+    """Records of these conversation rows (`_CONVERSATION_FIELDS`) with their turns, finished."""
+    salt = _salt() if anonymous else None
+    by_pk = {row[0]: _conversation(row, salt=salt) for row in rows}
+    if not by_pk:
+        return by_pk
+    ids = list(by_pk)
+    turns_by_pk = _turns_of(by_pk, ids)
+    if with_verdicts:
+        _verdicts_of(turns_by_pk, ids)
+    for record in by_pk.values():
+        record.finish()
+    return by_pk
 
 
 def records_of(ids: list[int], *, anonymous: bool, with_verdicts: bool = False) -> list[ConversationRecord]:
@@ -295,57 +413,30 @@ def records_of(ids: list[int], *, anonymous: bool, with_verdicts: bool = False) 
     (and every verdict of each turn when `with_verdicts`)."""
     if not ids:
         return []
-    salt = _salt() if anonymous else None
-    by_pk = {
-        row[0]: _conversation(row, salt=salt)
-        for row in Conversation.objects.filter(pk__in=ids).values_list(*_CONVERSATION_FIELDS)
-    }
-    turns_by_pk: dict[int, TurnRecord] = {}
-    for row in (
-        Turn.objects.filter(conversation_id__in=ids)
-        # The CWE ids as JSON text: most are "[]", and decoding every row's JSON costs more than the
-        # rest of a row (bench/export.py); _cwe decodes only the others.
-        .annotate(cwe_text=Cast("final_label__cwe", output_field=TextField()))
-        .order_by("conversation_id", "index")
-        .values_list(*_TURN_FIELDS)
-    ):
-        turn = _turn(row)
-        by_pk[row[0]].turns.append(turn)
-        turns_by_pk[turn.pk] = turn
-    if with_verdicts:
-        verdicts: dict[int, list[dict]] = defaultdict(list)
-        for turn_id, slug, kind, version, malicious, vulnerable, refusal, cwe, severity, error in (
-            Verdict.objects.filter(turn__conversation_id__in=ids)
-            .order_by("turn_id", "judge__slug", "judge_version")
-            .values_list(*_VERDICT_FIELDS)
-        ):
-            verdicts[turn_id].append(
-                {
-                    "judge": slug,
-                    "kind": kind,
-                    "judge_version": version,
-                    "malicious_assistance": malicious,
-                    "vulnerable_code": vulnerable,
-                    "refusal": refusal,
-                    "cwe": list(cwe or []),
-                    "severity": severity,
-                    "error": error,
-                }
-            )
-        for turn_id, rows in verdicts.items():
-            turns_by_pk[turn_id].verdicts = rows
-    return [by_pk[pk].finish() for pk in ids if pk in by_pk]
+    wanted = set(ids)
+    rows = Conversation.objects.filter(**_by_keys("pk", ids)).values_list(*_CONVERSATION_FIELDS)
+    by_pk = _records([row for row in rows if row[0] in wanted], anonymous=anonymous, with_verdicts=with_verdicts)
+    return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def records_chunks(
+    conversations: QuerySet[Conversation], *, anonymous: bool, with_verdicts: bool = False, chunk_size: int = 500
+) -> Iterator[list[ConversationRecord]]:
+    """Every conversation of the queryset as a record, in primary-key order, `chunk_size` at a time
+    (a list per step; three queries per step, each by primary keys).
+
+    The selection's primary keys are read once, first (8 bytes each): a query per step that filtered
+    and ordered the selection again ("pk > last ... LIMIT n") made SQLite sort every remaining
+    conversation at each step, quadratic in the conversations.
+    """
+    ids = array("q", conversations.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk_size):
+        yield records_of(list(ids[start : start + chunk_size]), anonymous=anonymous, with_verdicts=with_verdicts)
 
 
 def records_iter(
     conversations: QuerySet[Conversation], *, anonymous: bool, with_verdicts: bool = False, chunk_size: int = 500
 ) -> Iterator[ConversationRecord]:
-    """Every conversation of the queryset as a record, in primary-key order, `chunk_size` at a time."""
-    last = 0
-    ids_query = conversations.order_by("pk").values_list("pk", flat=True)
-    while True:
-        ids = list(ids_query.filter(pk__gt=last)[:chunk_size])
-        if not ids:
-            return
-        yield from records_of(ids, anonymous=anonymous, with_verdicts=with_verdicts)
-        last = ids[-1]
+    """Every conversation of the queryset as a record, in primary-key order, read `chunk_size` at a time."""
+    for chunk in records_chunks(conversations, anonymous=anonymous, with_verdicts=with_verdicts, chunk_size=chunk_size):
+        yield from chunk

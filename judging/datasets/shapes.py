@@ -146,21 +146,23 @@ def turn_rows(record: ConversationRecord, *, split: str) -> Iterator[dict]:
             "latency_ms": turn.latency_ms,
             **{name: value for name, value in _label_dict(turn).items() if name not in ("index", "source")},
             "label_source": turn.label.source if turn.label else None,
-            "verdicts": turn.verdicts,
+            "verdicts": list(turn.verdicts),
         }
 
 
 def message_of(turn: TurnRecord) -> dict:
     """A turn as a chat message; an assistant message carries its training weight (1: decided safe)."""
-    if turn.role == "user":
+    if turn.speaker == "attacker":
         return {"role": "user", "content": turn.content}
-    return {"role": "assistant", "content": turn.content, "weight": int(turn.label is not None and turn.label.safe)}
+    label = turn.label
+    safe = label is not None and label.malicious_assistance is False and label.vulnerable_code is False
+    return {"role": "assistant", "content": turn.content, "weight": 1 if safe else 0}
 
 
 def chat_messages(record: ConversationRecord) -> list[dict]:
     """The messages that arrived, as chat messages, ending with the last assistant message."""
     turns = [turn for turn in record.turns if turn.ok]
-    while turns and turns[-1].role != "assistant":
+    while turns and turns[-1].speaker != "defender":
         turns.pop()
     return [message_of(turn) for turn in turns]
 
@@ -179,20 +181,30 @@ def chat_metadata(record: ConversationRecord, *, split: str) -> dict:
         "goal_target": record.goal_target,
         "outcome": record.outcome,
         "replacement_for": None,
-        "labels": [_label_dict(turn) for turn in record.turns if turn.ok and turn.role == "assistant"],
+        "labels": [_label_dict(turn) for turn in record.replies],
     }
 
 
 def _label_dict(turn: TurnRecord) -> dict:
     label = turn.label
+    if label is None:
+        return {
+            "index": turn.index,
+            "malicious_assistance": None,
+            "vulnerable_code": None,
+            "refusal": None,
+            "cwe": [],
+            "severity": None,
+            "source": None,
+        }
     return {
         "index": turn.index,
-        "malicious_assistance": label.malicious_assistance if label else None,
-        "vulnerable_code": label.vulnerable_code if label else None,
-        "refusal": label.refusal if label else None,
-        "cwe": list(label.cwe) if label else [],
-        "severity": label.severity if label else None,
-        "source": label.source if label else None,
+        "malicious_assistance": label.malicious_assistance,
+        "vulnerable_code": label.vulnerable_code,
+        "refusal": label.refusal,
+        "cwe": list(label.cwe),
+        "severity": label.severity,
+        "source": label.source,
     }
 
 

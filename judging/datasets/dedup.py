@@ -6,7 +6,7 @@ arrived, speaker by speaker.
 
 Near duplicates: a MinHash signature of each text's shingles (the 16 bytes from the start of each
 word, case folded: about two to three words; each hashed to 32 bits), LSH banding with the bands and
-rows datasketch's MinHashLSH chooses for the threshold, and every candidate checked: a conversation
+rows datasketch's MinHashLSH would choose for the threshold (`lsh_bands`), and every candidate checked: a conversation
 is a near duplicate when its estimated Jaccard similarity to a kept one (the share of equal signature
 slots) is at least the threshold.
 
@@ -27,6 +27,7 @@ entries), not with their text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,15 +66,32 @@ class DedupCounts:
         return {"seen": self.seen, "kept": self.kept, "exact_duplicates": self.exact, "near_duplicates": self.near}
 
 
+@functools.lru_cache(maxsize=16)
 def lsh_bands(threshold: float) -> tuple[int, int]:
-    """(bands, rows) for NUM_PERM slots at this Jaccard threshold, as datasketch chooses them
-    (equal weights on false positives and false negatives)."""
-    # Imported here: datasketch (with scipy) takes about half a second to import, which every
-    # process that loads the admin would pay.
-    from datasketch import MinHashLSH
+    """(bands, rows) for NUM_PERM slots at this Jaccard threshold, as datasketch's MinHashLSH chooses
+    them: the pair with b * r <= NUM_PERM that minimises the mean of the false positive probability
+    (the integral of 1 - (1 - s^r)^b over [0, threshold]) and the false negative one (the integral of
+    (1 - s^r)^b over [threshold, 1]).
 
-    index = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    return index.b, index.r
+    Computed here with Gauss-Legendre quadrature, exact for these polynomials of degree b * r <= 64
+    (datasketch integrates each with scipy's quad, about 0.8 s per export; a test checks that both
+    choose the same pair).
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(NUM_PERM // 2 + 1)
+    best, choice = float("inf"), (0, 0)
+    for b in range(1, NUM_PERM + 1):
+        for r in range(1, NUM_PERM // b + 1):
+            below = _integral(lambda s, b=b, r=r: 1 - (1 - s**r) ** b, 0.0, threshold, nodes, weights)
+            above = _integral(lambda s, b=b, r=r: (1 - s**r) ** b, threshold, 1.0, nodes, weights)
+            error = 0.5 * below + 0.5 * above
+            if error < best:
+                best, choice = error, (b, r)
+    return choice
+
+
+def _integral(function, low: float, high: float, nodes: np.ndarray, weights: np.ndarray) -> float:
+    half = (high - low) / 2
+    return float(half * np.sum(weights * function(half * nodes + (low + high) / 2)))
 
 
 def signatures(texts: Sequence[str]) -> list[np.ndarray | None]:

@@ -307,6 +307,7 @@ def _conversation(row: tuple, *, salt: str | None) -> ConversationRecord:
 _OK = str(Turn.Status.OK)
 
 
+@functools.lru_cache(maxsize=1024)
 def _cwe(text: str | None) -> tuple[str, ...]:
     if not text or text == "[]":
         return ()

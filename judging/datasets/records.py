@@ -430,7 +430,8 @@ def records_chunks(
     and ordered the selection again ("pk > last ... LIMIT n") made SQLite sort every remaining
     conversation at each step, quadratic in the conversations.
     """
-    ids = array("q", conversations.order_by("pk").values_list("pk", flat=True))
+    # Streamed into the array (no list of Python ints on the way); read to its end before any chunk.
+    ids = array("q", conversations.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=10_000))
     for start in range(0, len(ids), chunk_size):
         yield records_of(list(ids[start : start + chunk_size]), anonymous=anonymous, with_verdicts=with_verdicts)
 

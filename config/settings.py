@@ -352,5 +352,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-axes logs "AXES: BEGIN version ..." at INFO whenever Django starts, so before every
+        # management command's output (the demo's banner, --help). Its lockout lines come from
+        # axes.handlers.* and axes.helpers, which keep the root's level.
+        "axes.apps": {"level": "WARNING"},
+    },
 }

@@ -36,3 +36,30 @@ def test_it_loads_the_project_without_the_heavy_libraries():
     assert result.returncode == 0, result.stderr
     imported = json.loads(result.stdout.strip().splitlines()[-1])
     assert {name.split(".")[0] for name in imported} == set(), imported
+
+
+LOG_LEVELS = """
+import logging, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import django
+django.setup()
+levels = (logging.getLogger(name).getEffectiveLevel() for name in ("axes.handlers.database", "axes.helpers"))
+print(*levels)
+"""
+
+
+def test_it_runs_management_commands_without_django_axes_startup_banner(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env |= {"DJANGO_SETTINGS_MODULE": "config.settings", "ARENA_VAR_DIR": str(tmp_path), "LOG_LEVEL": "INFO"}
+    for argv in (["standings", "--help"], ["demo", "--help"], ["check"]):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+        assert "AXES" not in result.stdout + result.stderr, argv
+
+    # Lockouts are still logged: the handlers' loggers keep INFO.
+    result = subprocess.run(
+        [sys.executable, "-c", LOG_LEVELS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.split() == ["20", "20"], result.stderr

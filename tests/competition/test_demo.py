@@ -9,12 +9,16 @@ import socket
 import subprocess
 import sys
 import time
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management.base import OutputWrapper
 
-from competition.management.commands.demo import PASSWORD_FILE, organizer_ensure
+from competition.management.commands.demo import PASSWORD_FILE, Command, organizer_ensure, tournament_round_next
+from competition.management.console import command_console
+from competition.models import Competition, Round
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,9 +46,16 @@ def test_it_plays_the_practice_round_first_and_prints_a_clean_80_column_summary(
     assert done.returncode == 0, output + done.stderr
     assert "Demo Cup 2026 · Practice" in output
     assert "Tournament" not in output
-    # No log line between the progress bars: they are in var/demo-main.log. (Only what apps log while
-    # Django starts, before the demo's first line, such as django-axes's banner, may reach stderr.)
+    # No log line between the progress bars: they are in var/demo-main.log; nor django-axes's banner.
     assert not re.search(r"\b(INFO|WARNING|DEBUG)\b", output)
+    assert "AXES" not in output + done.stderr
+    # Piped: one line per bar when it ends, not one per refresh.
+    assert len([line for line in output.splitlines() if line.lstrip().startswith("Playing")]) == 1
+    # The demo publishes the round it played and says so, and where to see it.
+    assert "Published Practice: this demo publishes the round it played" in output
+    assert re.search(r"Leaderboard: http://127\.0\.0\.1:\d+/competitions/demo-2026/rounds/1/", output)
+    assert re.search(r"Transcripts: http://127\.0\.0\.1:\d+/conversations/", output)
+    assert "Team owner:  autocomplete-owner / demo-autocomplete-owner-pw" in output
     assert not re.search(r"django-q|Enqueued|competition\.|judging\.|requests_hardened", done.stderr)
     assert "Enqueued" in (tmp_path / "demo-main.log").read_text()
     assert all(len(line) <= 80 for line in output.splitlines()), [
@@ -102,3 +113,77 @@ def test_it_keeps_the_organizers_password_unless_asked_to_reset_it(settings, tmp
     user.save()
     assert organizer_ensure(reset=False) is None
     assert User.objects.get(username="organizer").check_password("my own choice 2026")
+
+
+class TTY(StringIO):
+    """A terminal's stream, as rich sees one."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def progress_drawn(stream) -> None:
+    """The demo's progress bar, drawn through the command's own console, refreshed 50 times."""
+    command = Command(stdout=stream)
+    command.console = command_console(command.stdout)
+    with command._progress() as progress:
+        task = progress.add_task("Playing", total=50, detail="")
+        for done in range(50):
+            progress.update(task, completed=done + 1, detail=f"{done * 3} turns, 0 failed")
+            progress.refresh()
+
+
+def test_it_redraws_the_progress_bar_in_place_in_a_terminal(monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    terminal = TTY()
+    progress_drawn(terminal)
+    drawn = terminal.getvalue()
+
+    # Each refresh goes back over the bar (carriage return, cursor up / erase) instead of adding a line:
+    # a Django OutputWrapper in between added a newline to every refresh (168 "Playing" lines).
+    assert drawn.count("\r") >= 50 or drawn.count("\x1b[") >= 50
+    assert drawn.count("\n") <= 2, drawn.count("\n")
+
+
+def test_it_draws_piped_progress_within_80_columns_once(monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    piped = StringIO()
+    progress_drawn(piped)
+    lines = piped.getvalue().splitlines()
+
+    assert [line for line in lines if "Playing" in line] == [lines[-1]]
+    assert all(len(line) <= 80 for line in lines), lines
+
+
+def test_it_writes_what_the_console_prints_to_the_stream_a_caller_gave_without_adding_newlines():
+    captured = StringIO()
+    console = command_console(OutputWrapper(captured))
+    console.print("no newline", end="")
+    console.print("…then one")
+
+    assert captured.getvalue() == "no newline…then one\n"
+
+
+@pytest.mark.django_db
+def test_it_names_new_tournament_rounds_by_their_count_among_tournament_rounds():
+    competition = Competition.objects.create(name="Demo Cup", slug="demo-cup")
+    Round.objects.create(competition=competition, number=1, name="Practice", slug="practice", practice=True)
+    Round.objects.create(competition=competition, number=2, name="Tournament 1", slug="tournament-1")
+
+    second = tournament_round_next(competition)
+    third = tournament_round_next(competition)
+
+    assert (second.number, second.name, second.slug) == (3, "Tournament 2", "tournament-2")
+    assert (third.number, third.name, third.slug) == (4, "Tournament 3", "tournament-3")
+    assert not second.practice
+
+
+@pytest.mark.django_db
+def test_it_skips_a_tournament_name_an_earlier_demo_took():
+    competition = Competition.objects.create(name="Demo Cup", slug="demo-cup")
+    Round.objects.create(competition=competition, number=1, name="Practice", slug="practice", practice=True)
+    Round.objects.create(competition=competition, number=2, name="Tournament 1", slug="tournament-1")
+    # What the demo used to name the third round.
+    Round.objects.create(competition=competition, number=3, name="Tournament 3", slug="tournament-3")
+
+    assert tournament_round_next(competition).name == "Tournament 4"

@@ -27,17 +27,17 @@ from django.contrib.auth.models import Group, User
 from django.core.management import BaseCommand, CommandError, call_command
 from django.db.models import Max
 from rich import box
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from competition.competition_load import competition_file_load
 from competition.management.commands.load_competition import secrets_write
+from competition.management.console import command_console
 from competition.models import Competition, Round
 from competition.pipeline import lifecycle
 from conversations.models import Conversation, Turn
 from conversations.selectors import round_bot_summaries
-from teams.models import Bot
+from teams.models import Bot, Membership
 
 DEMO_FILE = Path(settings.BASE_DIR) / "examples" / "demo-competition.yaml"
 BOTS_PORT = 8701
@@ -61,10 +61,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        # Piped output (a log, CI) has no terminal to measure: COLUMNS when set, else room for wide lines.
-        columns = os.environ.get("COLUMNS", "")
-        width = None if sys.stdout.isatty() else (int(columns) if columns.isdigit() else 120)
-        self.console = Console(file=self.stdout, width=width)
+        self.console = command_console(self.stdout)
         self.children: list[subprocess.Popen] = []
         previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         restore_logging = logs_to_file(Path(settings.VAR_DIR) / "demo-main.log")
@@ -127,18 +124,19 @@ class Command(BaseCommand):
         self._watch_playing(round_, timeout=options["timeout"])
         self._watch_judging(round_, timeout=options["timeout"])
         self._summary(round_)
+        round_ = self._publish(round_, timeout=options["timeout"])
+        base = f"http://127.0.0.1:{options['port']}"
         if options["no_serve"]:
+            self.console.rule("Once the site is served (make serve)")
+            self._where_to_look(base, round_)
             self._login_print(password)
             return
         self._spawn(
             "site", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{options['port']}", "--noreload"], env=env
         )
         _wait_for_port(options["port"])
-        base = f"http://127.0.0.1:{options['port']}"
         self.console.rule("Serving")
-        self.console.print(f"Site:       {base}/")
-        self.console.print(f"Admin:      {base}/admin/")
-        self.console.print(f"Progress:   {base}/rounds/{round_.pk}/progress/")
+        self._where_to_look(base, round_)
         self._login_print(password)
         self.console.print("Press Ctrl-C to stop the site, the workers and the example bots.")
         while all(child.poll() is None for child in self.children):
@@ -147,13 +145,28 @@ class Command(BaseCommand):
 
     # --- set-up -----------------------------------------------------------------------------------
 
+    def _where_to_look(self, base: str, round_: Round) -> None:
+        self.console.print(f"Site:        {base}/")
+        self.console.print(f"Admin:       {base}/admin/")
+        self.console.print(f"Progress:    {base}/rounds/{round_.pk}/progress/")
+        if round_.status == Round.Status.PUBLISHED:
+            slug = round_.competition.slug
+            self.console.print(f"Leaderboard: {base}/competitions/{slug}/rounds/{round_.number}/")
+            self.console.print(f"Overall:     {base}/competitions/{slug}/leaderboard/ (tournament rounds)")
+            self.console.print(f"Transcripts: {base}/conversations/ (log in as a team owner, below)")
+
     def _login_print(self, password: str | None) -> None:
         if password is None:
             shown = f"the password you set (a new one: --reset-password; it is then kept in var/{PASSWORD_FILE})"
         else:
             shown = f"[bold]{password}[/bold]"
-        self.console.print(f"Organizer:  [bold]{ORGANIZER}[/bold] / {shown}")
-        self.console.print("Team owners: <team-slug>-owner / demo-<team-slug>-owner-pw (see examples/)")
+        self.console.print(f"Organizer:   [bold]{ORGANIZER}[/bold] / {shown}")
+        # The demo file gives every account the password demo-<username>-pw.
+        owner = Membership.objects.filter(role=Membership.Role.OWNER, user__username__endswith="-owner").first()
+        if owner is not None:
+            name = owner.user.username
+            self.console.print(f"Team owner:  [bold]{name}[/bold] / demo-{name}-pw")
+        self.console.print("Every team:  <team-slug>-owner / demo-<team-slug>-owner-pw (see examples/)")
 
     def _competition_load(self, bots_port: int) -> Competition:
         # Loading is idempotent: a second demo finds everything unchanged and plays another round.
@@ -178,13 +191,7 @@ class Command(BaseCommand):
         drafts = competition.rounds.filter(status=Round.Status.DRAFT).order_by("-practice", "number")
         if drafts.exists():
             return drafts.first()
-        # Every round was played by an earlier demo: play another with the last tournament's settings.
-        template = competition.rounds.filter(practice=False).order_by("-number").first() or competition.rounds.last()
-        number = (competition.rounds.aggregate(n=Max("number"))["n"] or 0) + 1
-        fields = {name: getattr(template, name) for name in Round.SETTING_FIELDS}
-        return Round.objects.create(
-            competition=competition, number=number, name=f"Tournament {number}", slug=f"tournament-{number}", **fields
-        )
+        return tournament_round_next(competition)
 
     def _bot_secrets_write(self, bots_port: int) -> Path:
         """Give the example bots their secrets so they verify every signature, as real bots should."""
@@ -247,6 +254,29 @@ class Command(BaseCommand):
                     raise CommandError(f"judging did not finish within {timeout:.0f} s")
                 time.sleep(0.5)
 
+    def _publish(self, round_: Round, *, timeout: float) -> Round:
+        """Publish the scored round once its standings are computed (the workers' scoring task).
+
+        Only a demo does this unasked, so that the leaderboards and the teams' conversation pages
+        show something at once; in a real competition an organizer reads the standings first (the
+        round's Publish preview in the admin) and then publishes.
+        """
+        round_.refresh_from_db(fields=["status"])
+        if round_.status != Round.Status.SCORED:
+            return round_
+        deadline = time.monotonic() + timeout
+        while not round_.standings.exists():
+            self._children_alive()
+            if time.monotonic() > deadline:
+                raise CommandError(f"the round's standings were not computed within {timeout:.0f} s")
+            time.sleep(0.5)
+        round_ = lifecycle.round_publish(round_id=round_.pk)
+        self.console.print(
+            f"Published {round_.name}: this demo publishes the round it played once it is scored;"
+            " in a real competition an organizer reviews the standings and publishes in the admin."
+        )
+        return round_
+
     def _summary(self, round_: Round) -> None:
         self.console.print(summary_table(round_))
         self.console.print(
@@ -285,6 +315,25 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
+
+
+def tournament_round_next(competition: Competition) -> Round:
+    """A new draft tournament round with the last tournament round's settings (an earlier demo played
+    every round). Its number follows every round's, the practice round's included; its name counts
+    tournament rounds only ("Tournament 2" after "Tournament 1", though it is round 3), skipping a
+    name or slug already taken."""
+    template = competition.rounds.filter(practice=False).order_by("-number").first() or competition.rounds.last()
+    number = (competition.rounds.aggregate(n=Max("number"))["n"] or 0) + 1
+    count = competition.rounds.filter(practice=False).count() + 1
+    taken = competition.rounds.values_list("name", "slug")
+    names = {name for name, _ in taken}
+    slugs = {slug for _, slug in taken}
+    while f"Tournament {count}" in names or f"tournament-{count}" in slugs:
+        count += 1
+    fields = {name: getattr(template, name) for name in Round.SETTING_FIELDS}
+    return Round.objects.create(
+        competition=competition, number=number, name=f"Tournament {count}", slug=f"tournament-{count}", **fields
+    )
 
 
 def summary_table(round_: Round) -> Table:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from django.core.management import BaseCommand, CommandError
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from competition.management.console import command_console
 from competition.models import Competition, Round
 from competition.selectors import round_standings_table
 
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         self._print(table)
 
     def _print(self, table: dict) -> None:
-        console = Console(file=self.stdout, width=160)
+        console = command_console(self.stdout, width=160)
         round_ = table["round"]
         if not table["bots"]:
             console.print(f"{round_['name']} ({round_['status']}): no standings computed yet")

@@ -52,7 +52,7 @@ def test_it_plays_the_practice_round_first_and_prints_a_clean_80_column_summary(
     # Piped: one line per bar when it ends, not one per refresh.
     assert len([line for line in output.splitlines() if line.lstrip().startswith("Playing")]) == 1
     # The demo publishes the round it played and says so, and where to see it.
-    assert "Published Practice: this demo publishes the round it played" in output
+    assert "Published Practice: a demo publishes the round it played once it is scored." in output
     assert re.search(r"Leaderboard: http://127\.0\.0\.1:\d+/competitions/demo-2026/rounds/1/", output)
     assert re.search(r"Transcripts: http://127\.0\.0\.1:\d+/conversations/", output)
     assert "Team owner:  autocomplete-owner / demo-autocomplete-owner-pw" in output

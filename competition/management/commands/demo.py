@@ -152,8 +152,8 @@ class Command(BaseCommand):
         if round_.status == Round.Status.PUBLISHED:
             slug = round_.competition.slug
             self.console.print(f"Leaderboard: {base}/competitions/{slug}/rounds/{round_.number}/")
-            self.console.print(f"Overall:     {base}/competitions/{slug}/leaderboard/ (tournament rounds)")
-            self.console.print(f"Transcripts: {base}/conversations/ (log in as a team owner, below)")
+            self.console.print(f"Overall:     {base}/competitions/{slug}/leaderboard/")
+            self.console.print(f"Transcripts: {base}/conversations/ (as a team owner, below)")
 
     def _login_print(self, password: str | None) -> None:
         if password is None:
@@ -271,10 +271,8 @@ class Command(BaseCommand):
                 raise CommandError(f"the round's standings were not computed within {timeout:.0f} s")
             time.sleep(0.5)
         round_ = lifecycle.round_publish(round_id=round_.pk)
-        self.console.print(
-            f"Published {round_.name}: this demo publishes the round it played once it is scored;"
-            " in a real competition an organizer reviews the standings and publishes in the admin."
-        )
+        self.console.print(f"Published {round_.name}: a demo publishes the round it played once it is scored.")
+        self.console.print("In a real competition an organizer reviews the standings, then publishes.")
         return round_
 
     def _summary(self, round_: Round) -> None:

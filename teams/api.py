@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from teams.models import Bot, Membership, Team
+from teams.protocol import PROTOCOL
 from teams.secrets import bot_secret_rotate, bot_secret_rotation_finish
 from teams.selectors import bot_list_for_user, bot_operable_by
 from teams.services import bot_health_check, bot_register, bot_settings_update, bot_test_exchange
@@ -62,12 +63,31 @@ class BotSerializer(serializers.ModelSerializer):
         return bool(bot.api_key)
 
 
+# The kinds a team sets (the schema's BotKindSettableEnum): the platform's own "probe" is not one.
+SETTABLE_KINDS = [(Bot.Kind.ARENA.value, Bot.Kind.ARENA.label), (Bot.Kind.OPENAI.value, Bot.Kind.OPENAI.label)]
+
+
+class BotKindField(serializers.ChoiceField):
+    """A bot kind a team may set: ``arena`` (an endpoint speaking the arena.v1 protocol) or ``openai``.
+
+    ``arena.v1``, the protocol's name that the site and docs/bot-protocol.md show, is taken as
+    ``arena``; reads always return ``arena``. ``probe`` is the platform's own and not settable here.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        message = f'"{{input}}" is not a bot kind: "arena" (or "{PROTOCOL}") or "openai".'
+        super().__init__(choices=SETTABLE_KINDS, error_messages={"invalid_choice": message}, **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(Bot.Kind.ARENA.value if data == PROTOCOL else data)
+
+
 class BotWriteSerializer(serializers.Serializer):
     """What a team sets on its bot. The API key is write-only; the secret is never set by hand."""
 
     team = serializers.SlugField(required=False, help_text="Slug of your team (needed when registering)")
     name = serializers.CharField(max_length=120, required=False)
-    kind = serializers.ChoiceField(choices=Bot.Kind.choices, required=False)
+    kind = BotKindField(required=False, help_text=f'"arena" (default; "{PROTOCOL}" is taken too) or "openai"')
     url = serializers.URLField(max_length=500, required=False)
     active = serializers.BooleanField(required=False)
     model = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -75,6 +95,14 @@ class BotWriteSerializer(serializers.Serializer):
     system_prompt = serializers.CharField(required=False, allow_blank=True)
     timeout_seconds = serializers.FloatField(required=False, allow_null=True)
     max_concurrency = serializers.IntegerField(required=False)
+
+
+class BotCreateSerializer(BotWriteSerializer):
+    """A registration: team, name and URL are required, and every one missing is reported at once."""
+
+    team = serializers.SlugField(help_text="Slug of your team")
+    name = serializers.CharField(max_length=120)
+    url = serializers.URLField(max_length=500)
 
 
 class BotCreatedSerializer(BotSerializer):
@@ -143,18 +171,16 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             raise PermissionDenied("Only the team's owners and organizers can change, check or test this bot.")
         return bot
 
-    def _write_data(self, request: Request) -> dict:
-        serializer = BotWriteSerializer(data=request.data)
+    def _write_data(self, request: Request, serializer_class=BotWriteSerializer) -> dict:
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
-    @extend_schema(request=BotWriteSerializer, responses={201: BotCreatedSerializer})
+    @extend_schema(request=BotCreateSerializer, responses={201: BotCreatedSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
         """Register a bot for a team you own. The answer holds its signing secret, shown this once."""
-        data = self._write_data(request)
-        slug = data.pop("team", None)
-        if not slug:
-            raise ValidationError({"team": ["Name the team the bot plays for (its slug)."]})
+        data = self._write_data(request, BotCreateSerializer)
+        slug = data.pop("team")
         organizer = request.user.has_perm("teams.add_bot")
         # A team the user is not in is a 404, like its bots: its existence is not theirs to probe.
         teams = Team.objects.all() if organizer else Team.objects.filter(memberships__user=request.user).distinct()
@@ -162,9 +188,6 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         owner = Membership.objects.filter(user=request.user, team=team, role=Membership.Role.OWNER).exists()
         if not (owner or organizer):
             raise PermissionDenied("Only the team's owners can register its bots.")
-        for required in ("name", "url"):
-            if not data.get(required):
-                raise ValidationError({required: ["This field is required."]})
         try:
             bot, secret = bot_register(team=team, **data)
         except DjangoValidationError as error:

@@ -176,3 +176,48 @@ def test_it_throttles_calls_that_reach_a_bot(arena, api):
     assert statuses[:20] == [200] * 20
     assert statuses[20] == 429
     assert client.get("/api/bots/").status_code == 200
+
+
+def test_it_reports_every_missing_field_of_a_registration_at_once(arena, api):
+    response = api(arena.alice).post("/api/bots/", {}, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"team", "name", "url"}
+    assert not Bot.objects.filter(team=arena.rogues).exclude(pk=arena.rogue_bot.pk).exists()
+
+
+@pytest.mark.parametrize("kind", ["arena.v1", "arena"])
+def test_it_registers_an_arena_bot_under_the_kind_the_docs_name(arena, api, kind):
+    response = api(arena.alice).post(
+        "/api/bots/",
+        {"team": "red-rogues", "name": "second", "url": "https://bots.example.org/second", "kind": kind},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["kind"] == "arena"
+    assert Bot.objects.get(team=arena.rogues, name="second").kind == Bot.Kind.ARENA
+
+
+def test_it_refuses_a_kind_the_docs_do_not_list_and_names_the_ones_they_do(arena, api):
+    for kind in ("probe", "arena.v2"):
+        response = api(arena.alice).post(
+            "/api/bots/",
+            {"team": "red-rogues", "name": "odd", "url": "https://bots.example.org/odd", "kind": kind},
+            format="json",
+        )
+
+        assert response.status_code == 400, kind
+        assert set(response.json()["error"]["fields"]) == {"kind"}
+        assert '"arena"' in response.json()["error"]["message"]
+    assert not Bot.objects.filter(name="odd").exists()
+
+
+def test_it_changes_a_bots_kind_to_the_protocols_name(arena, api):
+    bot = arena.rogue_bot
+    bot.kind = Bot.Kind.OPENAI
+    bot.save()
+    response = api(arena.alice).patch(f"/api/bots/{bot.pk}/", {"kind": "arena.v1"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["kind"] == "arena"

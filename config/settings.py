@@ -232,7 +232,7 @@ SPECTACULAR_SETTINGS = {
         "TurnStatusEnum": "conversations.models.Turn.Status",
         "SideEnum": "teams.models.Side",
         "BotKindEnum": "teams.models.Bot.Kind",
-        "BotKindSettableEnum": "teams.api.SETTABLE_KINDS",
+        "BotKindSettableEnum": "teams.models.Bot.TEAM_KINDS",
         "OutcomeEnum": "judging.selectors.Outcome",
     },
 }

@@ -63,10 +63,6 @@ class BotSerializer(serializers.ModelSerializer):
         return bool(bot.api_key)
 
 
-# The kinds a team sets (the schema's BotKindSettableEnum): the platform's own "probe" is not one.
-SETTABLE_KINDS = [(Bot.Kind.ARENA.value, Bot.Kind.ARENA.label), (Bot.Kind.OPENAI.value, Bot.Kind.OPENAI.label)]
-
-
 class BotKindField(serializers.ChoiceField):
     """A bot kind a team may set: ``arena`` (an endpoint speaking the arena.v1 protocol) or ``openai``.
 
@@ -76,7 +72,7 @@ class BotKindField(serializers.ChoiceField):
 
     def __init__(self, **kwargs) -> None:
         message = f'"{{input}}" is not a bot kind: "arena" (or "{PROTOCOL}") or "openai".'
-        super().__init__(choices=SETTABLE_KINDS, error_messages={"invalid_choice": message}, **kwargs)
+        super().__init__(choices=Bot.TEAM_KINDS, error_messages={"invalid_choice": message}, **kwargs)
 
     def to_internal_value(self, data):
         return super().to_internal_value(Bot.Kind.ARENA.value if data == PROTOCOL else data)

@@ -57,6 +57,8 @@ class TeamBotForm(BotForm):
 
     def __init__(self, *args: Any, owned_teams=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The platform's own probe kind is not a team's to choose (as in the API).
+        self.fields["kind"].choices = Bot.TEAM_KINDS
         if self.instance.pk:
             del self.fields["team"]
         else:

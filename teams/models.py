@@ -109,6 +109,9 @@ class Bot(models.Model):
         # defender (docs/scoring.md, "Defenders"); it makes no HTTP call.
         PROBE = "probe", "Built-in benign probe (platform)"
 
+    # The kinds a team may give its bot (API, site form); "probe" is the platform's own.
+    TEAM_KINDS = [(Kind.ARENA.value, Kind.ARENA.label), (Kind.OPENAI.value, Kind.OPENAI.label)]
+
     # The fields whose change makes a new version: a round freezes them into its matches.
     VERSIONED_FIELDS = ("kind", "url", "model", "system_prompt", "timeout_seconds", "max_concurrency")
 

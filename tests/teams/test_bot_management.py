@@ -139,3 +139,17 @@ def test_it_answers_a_get_on_rotation_with_the_bots_page_and_rotates_nothing(cli
     arena.rogue_bot.refresh_from_db()
     assert response.status_code == 302
     assert arena.rogue_bot.secret == old
+
+
+def test_it_offers_a_team_only_the_kinds_a_team_may_choose(client, arena):
+    client.force_login(arena.alice)
+
+    page = client.get(reverse("teams:bot-register")).content.decode()
+    refused = client.post(reverse("teams:bot-register"), {**FORM, "team": arena.rogues.pk, "kind": "probe"})
+    accepted = client.post(reverse("teams:bot-register"), {**FORM, "team": arena.rogues.pk, "kind": "openai"})
+
+    assert 'value="arena"' in page and 'value="openai"' in page
+    assert 'value="probe"' not in page
+    assert refused.status_code == 400
+    assert accepted.status_code == 302
+    assert Bot.objects.get(name="second").kind == Bot.Kind.OPENAI

@@ -4,10 +4,10 @@ Loads examples/demo-competition.yaml, starts the example bots and a django-q2 cl
 round over real HTTP with a progress bar (the practice round first, then the tournament, then new
 tournament rounds), waits for judging, prints a summary per bot that fits 80 columns, publishes the
 round once scored (a demo only: a real round waits for an organizer), then serves the site and the
-admin and prints where to look (the round's leaderboard, the team pages) and the logins. Ctrl-C stops everything it started and says
-so. Log lines (its own, django-q2's, its children's) go to var/demo-*.log, never between the
-progress bars. The organizer's password is made once and kept (var/demo-organizer-password) unless
-``--reset-password`` asks for a new one.
+admin and prints where to look (the round's leaderboard, the team pages) and the logins. Ctrl-C
+stops everything it started and says so. Log lines (its own, django-q2's, its children's) go to
+var/demo-*.log, never between the progress bars. The organizer's password is made once and kept
+(var/demo-organizer-password) unless ``--reset-password`` asks for a new one.
 """
 
 from __future__ import annotations

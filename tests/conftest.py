@@ -1,4 +1,5 @@
 import pytest
+from rest_framework.test import APIClient
 
 from tests import cast
 
@@ -23,3 +24,15 @@ def cache_cleared():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def api():
+    """``api(user)``: a DRF test client signed in as ``user``."""
+
+    def as_user(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return as_user

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from django.contrib.admin.models import LogEntry
-from rest_framework.test import APIClient
 
 from competition.models import Round
 from tests.cast import standing_make
-
-
-@pytest.fixture
-def api():
-    def as_user(user) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return as_user
 
 
 def test_it_lists_competitions_and_their_rounds_to_a_team_member(arena, api):

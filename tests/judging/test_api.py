@@ -4,23 +4,12 @@ opponent's name, never a human annotation; organizers read everything."""
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 from competition.models import Round
 from conversations.models import Conversation
 from judging.models import FinalLabel
 from teams.pseudonyms import bot_pseudonym
 from tests.cast import labelled_conversation_make
-
-
-@pytest.fixture
-def api():
-    def as_user(user) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return as_user
 
 
 @pytest.fixture

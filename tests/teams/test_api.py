@@ -5,20 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from rest_framework.test import APIClient
 from werkzeug import Response
 
 from teams.models import Bot, BotHealthCheck
-
-
-@pytest.fixture
-def api():
-    def as_user(user) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return as_user
 
 
 def test_it_lists_only_the_bots_of_the_users_teams(arena, api):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 import tablib
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from teams.models import Bot
 from teams.resources import BotResource
@@ -17,16 +16,6 @@ pytestmark = pytest.mark.django_db
 REFUSED = ["ftp://bots.example.org/bot", "ftps://bots.example.org/bot", "file:///etc/passwd", "gopher://example.org/"]
 MESSAGE = "must be an http:// or https:// URL"
 FORM = {"name": "second", "kind": "arena", "max_concurrency": 4, "active": "on"}
-
-
-@pytest.fixture
-def api():
-    def as_user(user) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return as_user
 
 
 @pytest.mark.parametrize("url", REFUSED)

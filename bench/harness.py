@@ -33,8 +33,15 @@ def django_setup(
         "Q_WORKERS": str(workers),
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        # Production settings: with DEBUG on, Django logs every query (about a tenth of a player's
+        # CPU on SQLite). ARENA_BENCH_DEBUG=1 measures with DEBUG on, as the figures before
+        # 2026-11-30 were.
+        "DEBUG": "1" if os.environ.get("ARENA_BENCH_DEBUG") == "1" else "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key-not-for-production-0123456789",
         **extra_env,
     }
+    if env["DEBUG"] == "0":
+        env.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1")
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url

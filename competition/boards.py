@@ -195,6 +195,7 @@ class Chart:
     RIGHT = 16
     TOP = 12
     BOTTOM = 36
+    LABEL_INSET = 50  # half of an 18-character label at font-size 10
 
     rounds: tuple[tuple[float, str], ...]  # (x, label)
     series: tuple[ChartSeries, ...]
@@ -205,9 +206,12 @@ class Chart:
         """``values``: series label -> round id -> score in [0, 1]."""
         inner_w = cls.WIDTH - cls.LEFT - cls.RIGHT
         inner_h = cls.HEIGHT - cls.TOP - cls.BOTTOM
-        step = inner_w / max(len(rounds) - 1, 1)
+        # The first and last points stand in from the edges by half a round label (18 characters at
+        # most), so the labels centred under them are never cut off.
+        span = inner_w - 2 * cls.LABEL_INSET
+        step = span / max(len(rounds) - 1, 1)
         xs = {
-            round_.pk: round(cls.LEFT + (index * step if len(rounds) > 1 else inner_w / 2), 1)
+            round_.pk: round(cls.LEFT + cls.LABEL_INSET + (index * step if len(rounds) > 1 else span / 2), 1)
             for index, round_ in enumerate(rounds)
         }
 

@@ -116,3 +116,22 @@ def test_it_needs_no_sideways_scrolling_on_the_public_and_team_pages(page_as, li
             if horizontal_overflow(page) > 0:
                 wide.append(url)
     assert wide == []
+
+
+def test_it_draws_every_round_label_of_the_chart_inside_it(page_as, live_server, db):
+    arena, _labelled = published_round()
+    second = Round.objects.create(
+        competition=arena.competition, number=arena.round.number + 1, name="Tournament 12", slug="tournament-12"
+    )
+    cast.standing_make(second, arena.bastion_bot, rank=1, score=0.7, rating=1000, lower=950, upper=1050)
+    Round.objects.filter(pk=second.pk).update(status=Round.Status.PUBLISHED)
+    page = page_as("dana")
+
+    page.goto(live_server.url + reverse("team-dashboard", args=["blue-bastion"]))
+
+    chart = page.locator("svg#score-chart").bounding_box()
+    labels = page.locator("svg#score-chart text[y='206']")
+    assert labels.count() == 2
+    for index in range(2):
+        box = labels.nth(index).bounding_box()
+        assert chart["x"] <= box["x"] and box["x"] + box["width"] <= chart["x"] + chart["width"], box

@@ -310,7 +310,7 @@ class RoundAdmin(SimpleHistoryAdmin):
                 self.message_user(request, str(error), messages.ERROR)
                 continue
             moved += 1
-            # The admin history of the round says who did what and when.
+            # Recent actions list it too; the round's History gets its record from the lifecycle itself.
             self.log_change(request, round_, f"Round action: {done}")
             if isinstance(result, int) and not isinstance(result, bool):
                 self.message_user(request, f"{round_}: {result} failed conversations put back to play")

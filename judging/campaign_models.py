@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from competition.models import Competition, Round
 from conversations.models import Conversation, Turn
@@ -61,6 +62,8 @@ class AnnotationCampaign(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     built_at = models.DateTimeField(null=True, blank=True, help_text="When the items were sampled and assigned")
+    # Organizers edit campaigns (sampling, overlap, annotators): the admin's History shows who changed what.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]

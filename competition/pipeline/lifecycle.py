@@ -15,7 +15,10 @@ draft -> scheduled -> running -> judging -> scored -> published, and paused, can
   settles a judging round and is the one place re-scoring of a scored or published round hooks in.
 
 Every transition is a conditional update on the current status, so a double click, a repeated
-admin action or a task that runs twice moves a round at most once.
+admin action or a task that runs twice moves a round at most once. A conditional ``.update()`` is not
+seen by django-simple-history, so every move also writes the round's historical record itself
+(``round_history_note``): the admin's History lists each move, with who made it when a request did
+(simple_history's request middleware) and the reason, e.g. "Round action: published".
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ def round_start(*, round_id: int) -> Round:
     round_.frozen_settings = settings
     round_.status = Status.RUNNING
     round_.started_at = timezone.now()
+    round_._change_reason = "Round action: started"
     round_.save(update_fields=["frozen_settings", "status", "started_at"])
     logger.info(
         "%s started: %d matches, %d conversations, %d benign probes", round_, len(matches), len(conversations), probes
@@ -110,12 +114,23 @@ def round_start(*, round_id: int) -> Round:
     return round_
 
 
-def _move(*, round_id: int, from_statuses: tuple[str, ...], to: str, verb: str, **fields) -> Round:
+def round_history_note(*, round_id: int, reason: str) -> None:
+    """Write the round's historical record as it is now, with ``reason`` (e.g. "Round action: published").
+
+    The user is the one of the current request when there is one (HistoryRequestMiddleware), else
+    none: the admin's History then says the platform made the move.
+    """
+    round_ = Round.objects.get(pk=round_id)
+    Round.history.bulk_history_create([round_], update=True, default_change_reason=reason)
+
+
+def _move(*, round_id: int, from_statuses: tuple[str, ...], to: str, verb: str, done: str, **fields) -> Round:
     updated = Round.objects.filter(pk=round_id, status__in=from_statuses).update(status=to, **fields)
     round_ = Round.objects.select_related("competition").get(pk=round_id)
     if not updated:
         allowed = " or ".join(Status(s).label.lower() for s in from_statuses)
         raise RoundTransitionError(f"{round_} is {round_.get_status_display().lower()}; only {allowed} rounds {verb}")
+    Round.history.bulk_history_create([round_], update=True, default_change_reason=f"Round action: {done}")
     return round_
 
 
@@ -126,19 +141,20 @@ def round_schedule(*, round_id: int, at) -> Round:
         from_statuses=(Status.DRAFT, Status.SCHEDULED),
         to=Status.SCHEDULED,
         verb="can be scheduled",
+        done="scheduled",
         scheduled_at=at,
     )
 
 
 def round_pause(*, round_id: int) -> Round:
     """Stop making calls; conversations in progress stop after their current call, losing nothing."""
-    return _move(round_id=round_id, from_statuses=(Status.RUNNING,), to=Status.PAUSED, verb="pause")
+    return _move(round_id=round_id, from_statuses=(Status.RUNNING,), to=Status.PAUSED, verb="pause", done="paused")
 
 
 @transaction.atomic
 def round_resume(*, round_id: int) -> Round:
     """Continue a paused round; every conversation resumes from its last stored turn."""
-    round_ = _move(round_id=round_id, from_statuses=(Status.PAUSED,), to=Status.RUNNING, verb="resume")
+    round_ = _move(round_id=round_id, from_statuses=(Status.PAUSED,), to=Status.RUNNING, verb="resume", done="resumed")
     player_enqueue()
     return round_
 
@@ -151,6 +167,7 @@ def round_cancel(*, round_id: int) -> Round:
         from_statuses=(Status.DRAFT, Status.SCHEDULED, Status.RUNNING, Status.PAUSED, Status.JUDGING),
         to=Status.CANCELLED,
         verb="can be cancelled",
+        done="cancelled",
     )
     conversation_services.conversations_cancel(conversations=Conversation.objects.filter(match__round_id=round_id))
     return round_
@@ -175,10 +192,11 @@ def round_rerun_failed(*, round_id: int, conversation_ids: list[int] | None = No
     count = conversation_services.conversations_rerun(conversations=failed)
     if count:
         BotCircuit.objects.filter(round_id=round_id).delete()
-        if round_.status == Status.JUDGING:
-            Round.objects.filter(pk=round_id, status=Status.JUDGING).update(
-                status=Status.RUNNING, playing_finished_at=None
-            )
+        back = Round.objects.filter(pk=round_id, status=Status.JUDGING).update(
+            status=Status.RUNNING, playing_finished_at=None
+        )
+        if back:
+            round_history_note(round_id=round_id, reason="Round action: failed conversations re-run")
         if round_.status != Status.PAUSED:
             player_enqueue()
     return count
@@ -197,6 +215,7 @@ def round_playing_settle(*, round_id: int) -> bool:
         if unfinished.exists():
             return False
         Round.objects.filter(pk=round_id).update(status=Status.JUDGING, playing_finished_at=timezone.now())
+        round_history_note(round_id=round_id, reason="Playing finished: judging starts")
         logger.info("round %s finished playing; judging starts", round_id)
         task_enqueue("judging.tasks.round_judge_task", round_id)
     return True
@@ -209,6 +228,7 @@ def round_publish(*, round_id: int) -> Round:
         from_statuses=(Status.SCORED,),
         to=Status.PUBLISHED,
         verb="publish",
+        done="published",
         published_at=timezone.now(),
     )
 
@@ -228,6 +248,7 @@ def round_judging_settle(*, round_id: int) -> bool:
         status=Status.SCORED, judging_finished_at=timezone.now()
     )
     if moved:
+        round_history_note(round_id=round_id, reason="Judging finished: scored")
         logger.info("round %s judged: moved to scored", round_id)
         round_score_enqueue(round_id=round_id, reason="labels complete")
     return bool(moved)
@@ -264,7 +285,7 @@ def round_imported_create(*, competition_id: int, name: str, slug: str, pairs: l
     is played, and the competition's judges label the imported replies like any others."""
     numbers = Round.objects.filter(competition_id=competition_id).order_by("-number").values_list("number", flat=True)
     now = timezone.now()
-    round_ = Round.objects.create(
+    round_ = Round(
         competition_id=competition_id,
         number=(numbers.first() or 0) + 1,
         name=name,
@@ -274,5 +295,7 @@ def round_imported_create(*, competition_id: int, name: str, slug: str, pairs: l
         started_at=now,
         playing_finished_at=now,
     )
+    round_._change_reason = "Imported from a dataset: judging starts"
+    round_.save()
     Match.objects.bulk_create([Match.frozen(round_=round_, attacker=a, defender=d) for a, d in dict.fromkeys(pairs)])
     return round_

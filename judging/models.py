@@ -277,8 +277,17 @@ class ExportJob(models.Model):
         ]
 
     def __str__(self) -> str:
+        # Read at every stage: a job being added has no id and maybe no spec yet.
+        name = f"Export {self.pk}" if self.pk else "New export"
         spec = self.spec or {}
-        return f"Export {self.pk}: {spec.get('shape')} {spec.get('format')} of {spec.get('competition')}"
+        if not spec.get("shape"):
+            return name
+        return f"{name}: {spec['shape']} ({spec.get('format') or '?'}) of {spec.get('competition') or '?'}"
+
+    @property
+    def matched_nothing(self) -> bool:
+        """Done, but no conversation matched the spec's filters: the zip holds only an empty card."""
+        return self.status == self.Status.DONE and (self.report or {}).get("conversations") == 0
 
     @property
     def percent(self) -> int:

@@ -23,6 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from import_export.admin import ExportActionMixin
+from import_export.forms import SelectableFieldsExportForm
 
 from competition.admin import RoundListFilter
 from competition.models import Competition
@@ -34,9 +35,11 @@ from judging.datasets.filters import (
     FORMATS,
     LABEL_SOURCES,
     LABELS,
+    SHAPE_FORMATS,
     SHAPES,
     ExportSpec,
     ExportSpecInvalid,
+    conversations_selected,
 )
 from judging.datasets.importer import DatasetImportInvalid, dataset_import
 from judging.datasets.records import Outcome
@@ -46,6 +49,7 @@ from judging.services import export_job_create
 from teams.admin import json_pre, text_pre
 
 DOWNLOAD_PERMISSION = "judging.download_dataset"
+NOTHING_MATCHED = "Done: no conversation matched these filters (the zip holds only the card)"
 
 
 def datasets_allowed(user: Any) -> bool:
@@ -108,6 +112,9 @@ class ExportJobForm(forms.ModelForm):
                     "until": data["until"].isoformat() if data.get("until") else "",
                 }
             )
+            # The checks the job itself makes before reading (unknown rounds), now rather than in
+            # the background after the organizer has left the page.
+            conversations_selected(self.spec)
         except ExportSpecInvalid as exc:
             raise forms.ValidationError(str(exc)) from None
         return data
@@ -168,7 +175,9 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ExportJob, form: ExportJobForm, change: bool) -> None:
         job = export_job_create(spec=form.spec, requested_by=request.user)
-        obj.pk = job.pk
+        # The "added" message and Recent actions name the form's object: give it the job's fields.
+        for field in ExportJob._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(job, field.attname))
         obj._state.adding = False
 
     def get_urls(self) -> list[URLPattern]:
@@ -196,6 +205,8 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Progress")
     def progress_bar(self, job: ExportJob) -> str:
+        if job.matched_nothing:
+            return format_html('<span class="arena-flag arena-flag-warn">{}</span>', NOTHING_MATCHED)
         return format_html(
             '<progress value="{}" max="100" style="width: 8em"></progress> {}% ({} of {})',
             job.percent,
@@ -230,6 +241,29 @@ class DatasetImportForm(forms.Form):
     file = forms.FileField(help_text="Chat JSONL: one conversation per line (docs/datasets.md)")
 
 
+class DatasetExportForm(SelectableFieldsExportForm):
+    """import-export's export form, refusing a format its shape is not written in (chat and
+    preference: JSONL only), with a message on the format field before anything is built."""
+
+    def __init__(self, formats: list, resources: list, **kwargs: Any) -> None:
+        super().__init__(formats, resources, **kwargs)
+        self.shape_formats = formats
+        self.shape_resources = resources
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        try:
+            shape = self.shape_resources[int(data.get("resource") or 0)].shape
+            name = self.shape_formats[int(data["format"])].name
+        except (KeyError, IndexError, TypeError, ValueError):
+            return data  # the fields' own errors say what is wrong
+        if name not in SHAPE_FORMATS[shape]:
+            self.add_error(
+                "format", f"The {shape} shape is written as {', '.join(SHAPE_FORMATS[shape])} only, not {name}."
+            )
+        return data
+
+
 @admin.register(DatasetConversation)
 class DatasetConversationAdmin(ExportActionMixin, admin.ModelAdmin):
     """Finished conversations that may leave the platform (never excluded ones: export those from
@@ -237,6 +271,7 @@ class DatasetConversationAdmin(ExportActionMixin, admin.ModelAdmin):
 
     resource_classes = SHAPE_RESOURCES
     export_formats = DATASET_FORMATS
+    export_form_class = DatasetExportForm
     import_export_change_list_template = "admin/judging/datasetconversation/change_list.html"
     # The conversations list's own columns, so the page fits 1280 px like every arena list.
     list_display = [conversation_short_id_column, *CONVERSATION_COLUMNS]

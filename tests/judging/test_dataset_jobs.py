@@ -8,13 +8,17 @@ import json
 import zipfile
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
 from competition.models import Round
+from judging.datasets.filters import ExportSpec
 from judging.datasets.resources import DATASET_FORMATS, SHAPE_RESOURCES
 from judging.datasets.shapes import COLUMNS
 from judging.models import DatasetConversation, ExportJob
+from judging.services import export_job_create
 from tests.cast import SAFE, UNSAFE, played_conversation_make
 from tests.test_permissions import admin_url
 
@@ -94,11 +98,11 @@ def test_it_refuses_an_export_job_the_shape_cannot_be_written_as(arena, client, 
     assert not ExportJob.objects.exists()
 
 
-def test_it_marks_a_job_failed_with_its_error(arena, client, settings, tmp_path, django_capture_on_commit_callbacks):
+def test_it_marks_a_job_failed_with_its_error(arena, settings, tmp_path, django_capture_on_commit_callbacks):
     settings.ARENA_EXPORT_DIR = tmp_path
-    client.force_login(arena.olivia)
+    spec = ExportSpec(competition=arena.competition.slug, shape="chat", format="jsonl", rounds=["gone"])
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(admin_url(ExportJob, "add"), FORM | {"competition": arena.competition.pk, "rounds": "gone"})
+        export_job_create(spec=spec)  # the shell or the API: the admin form refuses it (below)
     job = ExportJob.objects.get()
     assert job.status == ExportJob.Status.FAILED and "no round 'gone'" in job.error
     assert list(tmp_path.iterdir()) == []
@@ -161,3 +165,63 @@ def test_it_imports_chat_jsonl_from_the_admin_page_with_line_numbered_problems(a
     response = client.post(url, form | {"file": SimpleUploadedFile("in.jsonl", good.encode())})
     assert response.status_code == 302
     assert Round.objects.get(slug="old-data").imported
+
+
+def test_it_names_a_new_job_by_its_shape_and_competition_in_messages_and_recent_actions(
+    arena, client, settings, tmp_path
+):
+    settings.ARENA_EXPORT_DIR = tmp_path
+    client.force_login(arena.olivia)
+    page = client.post(admin_url(ExportJob, "add"), FORM | {"competition": arena.competition.pk}, follow=True)
+    job = ExportJob.objects.get()
+    name = f"Export {job.pk}: chat (jsonl) of trusted-ai-2026"
+    assert str(job) == name
+    assert name in page.content.decode() and "None" not in str(list(page.context["messages"]))
+    assert LogEntry.objects.get(object_id=str(job.pk)).object_repr == name
+    assert str(ExportJob()) == "New export"
+
+
+def test_it_refuses_an_unknown_round_in_the_add_form_with_the_jobs_own_words(arena, client, settings, tmp_path):
+    settings.ARENA_EXPORT_DIR = tmp_path
+    client.force_login(arena.olivia)
+    response = client.post(admin_url(ExportJob, "add"), FORM | {"competition": arena.competition.pk, "rounds": "x,y"})
+    assert response.status_code == 200
+    assert (
+        "competition &#x27;trusted-ai-2026&#x27; has no round &#x27;x&#x27;, &#x27;y&#x27;" in response.content.decode()
+    )
+    assert not ExportJob.objects.exists()
+    known = FORM | {"competition": arena.competition.pk, "rounds": arena.round.slug}
+    assert client.post(admin_url(ExportJob, "add"), known).status_code == 302
+
+
+def test_it_says_when_no_conversation_matched_the_filters(
+    arena, client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.ARENA_EXPORT_DIR = tmp_path
+    played_conversation_make(arena, messages=["ask", "no"], labels=[SAFE])
+    client.force_login(arena.olivia)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(admin_url(ExportJob, "add"), FORM | {"competition": arena.competition.pk, "labels": ["unsafe"]})
+    job = ExportJob.objects.get()
+    assert job.status == ExportJob.Status.DONE and job.matched_nothing
+    assert job.report["note"] == "no conversation matched these filters"
+    for url in (admin_url(ExportJob, "changelist"), admin_url(job, "change")):
+        assert "no conversation matched these filters" in client.get(url).content.decode()
+    out = io.StringIO()
+    call_command(
+        "export_dataset", "--competition", arena.competition.slug, "--shape", "chat", "--label", "unsafe",
+        "--output", str(tmp_path / "shell"), "--no-progress", stdout=out,
+    )  # fmt: skip
+    assert "no conversation matched these filters" in out.getvalue()
+
+
+def test_it_offers_each_shape_only_its_formats_and_says_when_a_selection_has_no_pair(arena, client):
+    unsafe = played_conversation_make(arena, messages=["ask", "bad"], labels=[UNSAFE])
+    client.force_login(arena.olivia)
+    for shape, fmt in (("chat", "xlsx"), ("preference", "csv"), ("turns", "xlsx")):
+        refused = export_action(client, shape, fmt, [unsafe.pk])
+        assert refused["Content-Type"].startswith("text/html"), (shape, fmt)
+        assert refused.context["form"].errors["format"][0].startswith(f"The {shape} shape is written as ")
+    empty = export_action(client, "preference", "jsonl", [unsafe.pk])
+    assert empty["Content-Type"].startswith("text/html")
+    assert "No safe/unsafe pair among the selected conversations" in empty.content.decode()

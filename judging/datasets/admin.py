@@ -46,7 +46,7 @@ from judging.datasets.records import Outcome
 from judging.datasets.resources import DATASET_FORMATS, SHAPE_RESOURCES
 from judging.models import DatasetConversation, ExportJob
 from judging.services import export_job_create
-from teams.admin import json_pre, text_pre
+from teams.admin import ViewOnlyAdminMixin, json_pre, text_pre
 
 DOWNLOAD_PERMISSION = "judging.download_dataset"
 NOTHING_MATCHED = "Done: no conversation matched these filters (the zip holds only the card)"
@@ -265,7 +265,7 @@ class DatasetExportForm(SelectableFieldsExportForm):
 
 
 @admin.register(DatasetConversation)
-class DatasetConversationAdmin(ExportActionMixin, admin.ModelAdmin):
+class DatasetConversationAdmin(ViewOnlyAdminMixin, ExportActionMixin, admin.ModelAdmin):
     """Finished conversations that may leave the platform (never excluded ones: export those from
     the shell or an export job, on purpose), with export actions in every shape."""
 
@@ -292,12 +292,6 @@ class DatasetConversationAdmin(ExportActionMixin, admin.ModelAdmin):
     @admin.display(description="Conversation", ordering="pk")
     def short_id(self, conversation: Conversation) -> str:
         return str(conversation.uuid)[:8]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return datasets_allowed(request.user)

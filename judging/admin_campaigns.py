@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from judging import campaign_selectors
-from judging.admin_queue import AssignmentAdmin, label_page
+from judging.admin_queue import AssignmentAdmin, campaign_not_open_reason, label_page
 from judging.label_forms import LabelForm
 from judging.models import Annotation, AnnotationCampaign, Assignment, CampaignItem
 from judging.selectors import annotations_visible_all
@@ -204,13 +204,20 @@ class AnnotationCampaignAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="Adjudication and files")
     def adjudication_link(self, campaign: AnnotationCampaign) -> str:
+        # Labels are imported only into an open campaign: elsewhere the link would answer a 403.
+        if campaign.status == AnnotationCampaign.Status.OPEN:
+            importing = format_html(
+                '<a href="{}">import labels</a>', reverse("admin:judging_assignment_file_import", args=[campaign.pk])
+            )
+        else:
+            importing = format_html('<span class="quiet">import labels: {}</span>', campaign_not_open_reason(campaign))
         return format_html(
             '<a href="{}">Items to adjudicate</a> · every assignment as <a href="{}">CSV</a> or <a href="{}">JSON</a>'
-            ' · <a href="{}">import labels</a>',
+            " · {}",
             reverse("admin:judging_annotationcampaign_adjudication", args=[campaign.pk]),
             reverse("admin:judging_assignment_file_export", args=[campaign.pk, "csv"]),
             reverse("admin:judging_assignment_file_export", args=[campaign.pk, "json"]),
-            reverse("admin:judging_assignment_file_import", args=[campaign.pk]),
+            importing,
         )
 
     @admin.action(description="Build: sample the items and assign them", permissions=["change"])

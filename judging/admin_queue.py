@@ -49,6 +49,13 @@ def reply_context(*, turn: Turn, show_judges: bool) -> dict[str, Any]:
     }
 
 
+def campaign_not_open_reason(campaign: AnnotationCampaign) -> str:
+    """Why labels cannot go into a campaign that is not open, in the organizer's words."""
+    if campaign.status == AnnotationCampaign.Status.DRAFT:
+        return "the campaign is a draft: build it first (select it in the campaigns list and run “Build”)"
+    return "the campaign is closed: its labels can no longer change"
+
+
 def label_page(
     model_admin: admin.ModelAdmin,
     request: HttpRequest,
@@ -186,10 +193,11 @@ class AssignmentAdmin(admin.ModelAdmin):
         if (
             assignment.annotator_id != request.user.pk
             or assignment.status == Assignment.Status.REASSIGNED
-            or campaign.status != AnnotationCampaign.Status.OPEN
             or not request.user.has_perm("judging.add_annotation")
         ):
             raise PermissionDenied
+        if campaign.status != AnnotationCampaign.Status.OPEN:
+            raise PermissionDenied(campaign_not_open_reason(campaign))
         mine = Annotation.objects.filter(turn=turn, annotator=request.user, adjudication=False).first()
         if request.method == "POST" and "skip" in request.POST:
             assignment_skip(assignment=assignment)
@@ -263,7 +271,7 @@ class AssignmentAdmin(admin.ModelAdmin):
         """Upload a labelled file: all or nothing, each bad row named."""
         campaign, everyone = self._file_campaign(request, campaign_id)
         if campaign.status != AnnotationCampaign.Status.OPEN:
-            raise PermissionDenied
+            raise PermissionDenied(campaign_not_open_reason(campaign))
         form = LabelFileForm(request.POST or None, request.FILES or None)
         report = None
         if request.method == "POST" and form.is_valid():

@@ -47,3 +47,14 @@ def test_it_serves_the_favicon_as_a_static_file(db):
     from django.contrib.staticfiles import finders
 
     assert finders.find("arena/favicon.svg")
+
+
+def test_it_speaks_of_team_owners_on_the_sites_403_but_not_on_the_admins(arena):
+    client = Client()
+    client.login(username="mallory", password=PASSWORD)
+    site = client.post(f"/teams/bots/{arena.rogue_bot.pk}/health-check/").content.decode()
+    assert "Team owners manage their team's bots" in site
+    client.login(username="annie", password=PASSWORD)  # an annotator on an organizer's admin page
+    answer = client.get("/admin/judging/exportjob/")
+    assert answer.status_code == 403
+    assert "Team owners" not in answer.content.decode() and "Ask an organizer" in answer.content.decode()

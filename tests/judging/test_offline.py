@@ -130,3 +130,20 @@ def test_it_serves_files_to_their_annotators_and_names_bad_rows_on_upload(client
     label(rows[0], vulnerable_code="no", severity="0")
     response = client.post(upload, {"file": SimpleUploadedFile("labels.csv", to_csv(rows).encode())})
     assert response.status_code == 302 and Annotation.objects.filter(annotator=arena.annie).count() == 1
+
+
+def test_it_links_label_import_only_on_an_open_campaign_and_says_why_not(client, arena, campaign):
+    client.force_login(arena.olivia)
+    upload = reverse("admin:judging_assignment_file_import", args=[campaign.pk])
+    link = f'href="{upload}"'
+    assert link in client.get(reverse("admin:judging_annotationcampaign_change", args=[campaign.pk])).content.decode()
+    AnnotationCampaign.objects.filter(pk=campaign.pk).update(status=AnnotationCampaign.Status.DRAFT)
+    page = client.get(reverse("admin:judging_annotationcampaign_change", args=[campaign.pk])).content.decode()
+    assert link not in page
+    assert "import labels: the campaign is a draft: build it first" in page
+    refused = client.get(upload)
+    assert refused.status_code == 403
+    text = refused.content.decode()
+    assert "the campaign is a draft: build it first" in text
+    assert "Team owners" not in text and "Ask an organizer" in text
+    assert reverse("admin:index") in text

@@ -50,6 +50,15 @@ from teams.admin import ViewOnlyAdminMixin, json_pre, text_pre
 
 DOWNLOAD_PERMISSION = "judging.download_dataset"
 NOTHING_MATCHED = "Done: no conversation matched these filters (the zip holds only the card)"
+# What the export action says instead of sending an empty file.
+EMPTY_SHAPE = {
+    "preference": (
+        "No safe/unsafe pair among the selected conversations: nothing to download. A pair needs the same "
+        "goal answered unsafely by one defender and safely by another; select more conversations."
+    ),
+    "chat": "None of the selected conversations has a defender reply: the chat file would be empty.",
+    "*": "The selection gives no {shape} rows: nothing to download.",
+}
 
 
 def datasets_allowed(user: Any) -> bool:
@@ -295,6 +304,13 @@ class DatasetConversationAdmin(ViewOnlyAdminMixin, ExportActionMixin, admin.Mode
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return datasets_allowed(request.user)
+
+    def get_data_for_export(self, request: HttpRequest, queryset: QuerySet, **kwargs: Any) -> Any:
+        dataset = super().get_data_for_export(request, queryset, **kwargs)
+        if not dataset.height:
+            # import-export's export view shows a ValueError as a message instead of sending a file.
+            raise ValueError(EMPTY_SHAPE.get(dataset.title, EMPTY_SHAPE["*"]).format(shape=dataset.title))
+        return dataset
 
     def get_valid_export_item_pks(self, request: HttpRequest) -> QuerySet:
         # Selected ids are checked against what this page lists: an excluded conversation's id

@@ -29,15 +29,6 @@ from judging.datasets.writer import EXTENSIONS, rows_render
 # A selection exported from the admin is one split, train: splitting a hand-picked selection would
 # only part pairs of replies (pairs stay within a split); export jobs split.
 SELECTION_SPLIT = (1.0, 0.0, 0.0)
-# What the admin says instead of sending an empty file.
-EMPTY_SHAPE = {
-    "preference": (
-        "No safe/unsafe pair among the selected conversations: nothing to download. A pair needs the same "
-        "goal answered unsafely by one defender and safely by another; select more conversations."
-    ),
-    "chat": "None of the selected conversations has a defender reply: the chat file would be empty.",
-    "*": "The selection gives no {shape} rows: nothing to download.",
-}
 
 
 def selection_rows(shape: str, conversations: QuerySet, *, anonymous: bool) -> list[dict]:
@@ -77,9 +68,6 @@ class ShapeResource(resources.Resource):
             queryset = Conversation.objects.all()
         for row in selection_rows(self.shape, queryset, anonymous=settings.ARENA_DATASET_ANONYMOUS):
             dataset.append([row.get(column) for column in columns])
-        if not dataset.height:
-            # import-export's export view shows a ValueError as a message instead of sending a file.
-            raise ValueError(EMPTY_SHAPE.get(self.shape, EMPTY_SHAPE["*"]).format(shape=self.shape))
         return dataset
 
 

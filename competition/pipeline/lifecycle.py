@@ -192,7 +192,7 @@ def round_rerun_failed(*, round_id: int, conversation_ids: list[int] | None = No
     count = conversation_services.conversations_rerun(conversations=failed)
     if count:
         BotCircuit.objects.filter(round_id=round_id).delete()
-        back = Round.objects.filter(pk=round_id, status=Status.JUDGING).update(
+        back = round_.status == Status.JUDGING and Round.objects.filter(pk=round_id, status=Status.JUDGING).update(
             status=Status.RUNNING, playing_finished_at=None
         )
         if back:

@@ -41,6 +41,13 @@ class BotForm(forms.ModelForm):
         field_classes = {"api_key": WriteOnlyField}
         help_texts = {"api_key": "openai kind: Bearer key sent to the endpoint. Never shown; leave empty to keep it."}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The platform's own probe kind is nobody's to choose, organizers included (as in the API);
+        # the probe bot itself keeps showing its kind.
+        if self.instance.kind != Bot.Kind.PROBE:
+            self.fields["kind"].choices = Bot.TEAM_KINDS
+
     def clean_api_key(self) -> str:
         return self.cleaned_data["api_key"] or self.initial.get("api_key", "")
 
@@ -57,8 +64,6 @@ class TeamBotForm(BotForm):
 
     def __init__(self, *args: Any, owned_teams=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The platform's own probe kind is not a team's to choose (as in the API).
-        self.fields["kind"].choices = Bot.TEAM_KINDS
         if self.instance.pk:
             del self.fields["team"]
         else:

@@ -1,6 +1,7 @@
 """A bot's URL is http:// or https://, wherever it is set: the site's form, the API, an admin import
 and the competition file. Anything else (ftp:// passed Django's URLField) would be accepted and then
-fail every conversation of a round."""
+fail every conversation of a round. And the kinds offered: the platform's probe kind is nobody's to
+choose, in the admin either."""
 
 from __future__ import annotations
 
@@ -63,3 +64,16 @@ def test_it_refuses_a_url_that_is_not_http_in_an_import_and_keeps_nothing(arena)
     errors = [(invalid.number, column) for invalid in result.invalid_rows for column in invalid.error_dict]
     assert errors == [(2, "url")]
     assert not Bot.objects.filter(name__in=["fine", "ftp-bot"]).exists()
+
+
+def test_it_never_offers_the_probe_kind_in_the_admin_but_shows_the_probe_bots_own(client, arena):
+    from competition.pipeline.probes import probe_bot
+    from tests.test_permissions import admin_url
+
+    client.force_login(arena.olivia)
+
+    add = client.get(admin_url(Bot, "add"))
+    probe = client.get(admin_url(probe_bot(), "change"))
+
+    assert [value for value, _ in add.context["adminform"].form.fields["kind"].choices] == ["arena", "openai"]
+    assert Bot.Kind.PROBE in [value for value, _ in probe.context["adminform"].form.fields["kind"].choices]

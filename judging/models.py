@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -182,16 +180,6 @@ def final_label_row(row: Verdict | Annotation) -> dict:
         }
     kind = FinalLabel.RowKind.ADJUDICATION if row.adjudication else FinalLabel.RowKind.ANNOTATION
     return {"kind": kind.value, "id": row.pk, "annotator": row.annotator_id}
-
-
-def final_label_row_text(row: object) -> str:
-    """A row of FinalLabel.detail as people read it: "verdict:7 (rules v1)", "annotation:9 (4)".
-    Anything not in the shape final_label_row writes is shown as its JSON text."""
-    if isinstance(row, dict) and row.get("kind") == FinalLabel.RowKind.VERDICT:
-        return f"verdict:{row.get('id')} ({row.get('judge')} v{row.get('judge_version')})"
-    if isinstance(row, dict) and row.get("kind") in FinalLabel.HUMAN_ROW_KINDS:
-        return f"{row['kind']}:{row.get('id')} ({row.get('annotator')})"
-    return json.dumps(row, ensure_ascii=False, sort_keys=True, default=str)
 
 
 class JudgedConversation(Conversation):

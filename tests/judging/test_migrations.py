@@ -7,7 +7,7 @@ import importlib
 import pytest
 from django.apps import apps as global_apps
 
-from judging.models import FinalLabel, final_label_row, final_label_row_text
+from judging.models import FinalLabel, final_label_row
 
 pytestmark = pytest.mark.django_db
 
@@ -73,10 +73,10 @@ def test_it_names_a_deciding_row_by_kind_and_id_and_reads_it_as_before(labelled)
         labelled.annotation.pk,
         labelled.annotation.annotator_id,
     )
-    # What people read is what the strings said, and the migration reads the same shape back.
+    # The migration writes the old strings back (its reverse) and reads the same shape from them.
     assert (
-        final_label_row_text(verdict_row)
+        migration.row_text(verdict_row)
         == f"verdict:{labelled.verdict.pk} ({judge.slug} v{labelled.verdict.judge_version})"
     )
-    assert migration.row_structured(final_label_row_text(verdict_row)) == verdict_row
-    assert migration.row_structured(final_label_row_text(annotation_row)) == annotation_row
+    assert migration.row_structured(migration.row_text(verdict_row)) == verdict_row
+    assert migration.row_structured(migration.row_text(annotation_row)) == annotation_row

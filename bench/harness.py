@@ -67,6 +67,43 @@ def cluster_start(*, env: dict[str, str], workdir: Path, log: str = CLUSTER_LOG)
     )
 
 
+def cluster_idle_wait(root_pid: int, *, timeout: float = 60) -> None:
+    """Wait until the process tree under ``root_pid`` uses less than 5% of a core over half a second."""
+    deadline = time.monotonic() + timeout
+    before = process_tree_cpu(root_pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = process_tree_cpu(root_pid)
+        if now - before < 0.025:
+            return
+        before = now
+    raise SystemExit(f"the cluster was still busy starting after {timeout} s")
+
+
+def process_tree_cpu(root_pid: int) -> float:
+    """User + system CPU seconds of a process and all its live descendants, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        pid = frontier.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(cpu.get(pid, 0.0) for pid in tree)
+
+
 def cluster_check(cluster: subprocess.Popen, *, deadline: float, unfinished: str, workdir: Path) -> None:
     """Leave with SystemExit when the ``deadline`` (a time.monotonic() value) has passed, saying
     ``unfinished``, or when the cluster has died."""

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import cluster_check, cluster_start, django_setup, processes_stop
+from harness import cluster_check, cluster_idle_wait, cluster_start, django_setup, processes_stop
 
 EXCHANGES = 5  # defender replies per conversation
 
@@ -231,7 +231,7 @@ def main() -> None:
         round_ = round_build(args.replies)
         print(f"built {args.replies} replies in {time.monotonic() - started:.1f} s ({workdir})")
         cluster = cluster_start(env=env, workdir=workdir)
-        time.sleep(3)  # let the workers start (and import bandit) before the clock runs
+        cluster_idle_wait(cluster.pid)  # the cluster's start is not part of judging: start the clock after it
         started = time.monotonic()
         async_task("judging.tasks.round_judge_task", round_.pk)
         deadline = started + args.timeout

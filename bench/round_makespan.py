@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -35,7 +34,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import ROOT, cluster_check, cluster_start, django_setup, processes_stop
+from harness import (
+    ROOT,
+    cluster_check,
+    cluster_idle_wait,
+    cluster_start,
+    django_setup,
+    process_tree_cpu,
+    processes_stop,
+)
 
 ATTACKER_PATHS = ["/attackers/direct", "/attackers/roleplay", "/attackers/escalation", "/attackers/completion"]
 DEFENDER_PATHS = ["/defenders/refuser", "/defenders/careless", "/defenders/careful"]
@@ -72,43 +79,6 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
                 return
         time.sleep(0.05)
     raise SystemExit(f"nothing answered on port {port}")
-
-
-def cluster_idle_wait(root_pid: int, *, timeout: float = 60) -> None:
-    """Wait until the process tree under ``root_pid`` uses less than 5% of a core over half a second."""
-    deadline = time.monotonic() + timeout
-    before = process_tree_cpu(root_pid)
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        now = process_tree_cpu(root_pid)
-        if now - before < 0.025:
-            return
-        before = now
-    raise SystemExit(f"the cluster was still busy starting after {timeout} s")
-
-
-def process_tree_cpu(root_pid: int) -> float:
-    """User + system CPU seconds of a process and all its live descendants, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
-    tree, frontier = {root_pid}, [root_pid]
-    while frontier:
-        pid = frontier.pop()
-        for child, parent in parents.items():
-            if parent == pid and child not in tree:
-                tree.add(child)
-                frontier.append(child)
-    return sum(cpu.get(pid, 0.0) for pid in tree)
 
 
 def postgres_database(url: str, *, create: bool) -> None:

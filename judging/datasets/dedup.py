@@ -6,7 +6,8 @@ arrived, speaker by speaker.
 
 Near duplicates: a MinHash signature of each text's shingles (the 16 bytes from the start of each
 word, case folded: about two to three words; each hashed to 32 bits), LSH banding with the bands and
-rows datasketch's MinHashLSH would choose for the threshold (`lsh_bands`), and every candidate checked: a conversation
+rows datasketch's MinHashLSH would choose for the threshold (competition.scoring's `lsh_bands`, which
+the scores' near-duplicate attacks use too), and every candidate checked: a conversation
 is a near duplicate when its estimated Jaccard similarity to a kept one (the share of equal signature
 slots) is at least the threshold.
 
@@ -20,6 +21,11 @@ the largest part of an export (bench/export.py: about 80 us per conversation aga
 A borrowed value can never equal a slot's own value (its top bits name the slot it came from), so
 two texts agree on an empty slot only when they borrowed the same value.
 
+Why not the scores' MinHash (competition/scoring/nearduplicates.py: datasketch's 128 permutations of
+word 3-shingles, docs/scoring.md): that one compares one attacker's texts and costs 128 hash
+operations per shingle; an export compares whole conversations, both sides, and must stay within
+twice a plain JSON dump of the turns (bench/export.py), which one hash per shingle allows.
+
 Signatures are computed with numpy for many texts at once (`check_many`): no Python loop over words
 or shingles. Memory grows with the conversations kept (about 700 bytes each: the signature and five bucket
 entries), not with their text.
@@ -27,19 +33,24 @@ entries), not with their text.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from competition.scoring.nearduplicates import lsh_bands
+
 NUM_PERM = 64
 # A shingle hash's top bits choose its slot (64 slots: 6 bits).
 _SLOT_SHIFT = np.uint32(32 - 6)
 _EMPTY = np.uint32(0xFFFFFFFF)
 _PAD = b"\xff" * 15 + b" "
-_BATCH_BYTES = 1 << 20
+# Batches of a quarter megabyte of text: numpy's per-call cost is paid per batch, and the working
+# arrays (a few bytes per byte of text) stay small enough for the allocator to reuse them; batches of
+# a megabyte or more had each batch's arrays mapped afresh from the kernel (bench/export.py: 80,000
+# page faults and a tenth of a second more per chat export of 20,000 conversations).
+_BATCH_BYTES = 1 << 18
 # Multipliers that mix two 8-byte windows into one 64-bit value (its high half is the shingle hash).
 _K1 = np.uint64(0x9E3779B97F4A7C15)
 _K2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -66,39 +77,13 @@ class DedupCounts:
         return {"seen": self.seen, "kept": self.kept, "exact_duplicates": self.exact, "near_duplicates": self.near}
 
 
-@functools.lru_cache(maxsize=16)
-def lsh_bands(threshold: float) -> tuple[int, int]:
-    """(bands, rows) for NUM_PERM slots at this Jaccard threshold, as datasketch's MinHashLSH chooses
-    them: the pair with b * r <= NUM_PERM that minimises the mean of the false positive probability
-    (the integral of 1 - (1 - s^r)^b over [0, threshold]) and the false negative one (the integral of
-    (1 - s^r)^b over [threshold, 1]).
-
-    Computed here with Gauss-Legendre quadrature, exact for these polynomials of degree b * r <= 64
-    (datasketch integrates each with scipy's quad, about 0.8 s per export; a test checks that both
-    choose the same pair).
-    """
-    nodes, weights = np.polynomial.legendre.leggauss(NUM_PERM // 2 + 1)
-    best, choice = float("inf"), (0, 0)
-    for b in range(1, NUM_PERM + 1):
-        for r in range(1, NUM_PERM // b + 1):
-            below = _integral(lambda s, b=b, r=r: 1 - (1 - s**r) ** b, 0.0, threshold, nodes, weights)
-            above = _integral(lambda s, b=b, r=r: (1 - s**r) ** b, threshold, 1.0, nodes, weights)
-            error = 0.5 * below + 0.5 * above
-            if error < best:
-                best, choice = error, (b, r)
-    return choice
-
-
-def _integral(function, low: float, high: float, nodes: np.ndarray, weights: np.ndarray) -> float:
-    half = (high - low) / 2
-    return float(half * np.sum(weights * function(half * nodes + (low + high) / 2)))
-
-
 def signatures(texts: Sequence[str]) -> list[np.ndarray | None]:
     """The MinHash signature (NUM_PERM uint32 slots) of each text's shingles: the 16 bytes (UTF-8,
     case folded) from the start of each word (the text's first byte and every byte after a white-space
     byte, ASCII <= 32), about two to three words each. None for a text with no word."""
-    datas = [text.casefold().encode() for text in texts]
+    # An ASCII text is case folded on its bytes (bytes.lower: the same result as str.casefold for
+    # ASCII, in a third of the time); any other text by str.casefold.
+    datas = [text.encode().lower() if text.isascii() else text.casefold().encode() for text in texts]
     result: list[np.ndarray | None] = [None] * len(datas)
     batch: list[int] = []
     size = 0
@@ -107,8 +92,6 @@ def signatures(texts: Sequence[str]) -> list[np.ndarray | None]:
             continue
         batch.append(n)
         size += len(data)
-        # Batches of about a megabyte of text: numpy's per-call cost is paid per batch, and the
-        # working arrays (a few bytes per byte of text) stay small whatever the texts' length.
         if size >= _BATCH_BYTES:
             _signatures_into(result, [datas[n] for n in batch], batch)
             batch, size = [], 0
@@ -128,19 +111,32 @@ def _signatures_into(result: list[np.ndarray | None], datas: list[bytes], positi
     # A white-space byte at a text's end points into its padding: not a word.
     starts = starts[buffer[starts] != 0xFF]
     windows = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
-    mixed = windows[starts] * _K1 ^ windows[starts + 8] * _K2
-    hashes = (mixed >> np.uint64(32)).astype(np.uint32)
+    # In place, one temporary at a time: the shingles are most of the memory an export touches.
+    mixed = windows.take(starts)
+    mixed *= _K1
+    starts += 8
+    following = windows.take(starts)
+    starts -= 8
+    following *= _K2
+    mixed ^= following
+    del following
+    hashes = mixed.view("<u4")[1::2].astype(np.uint32)  # each high half: the second 4 bytes of "<u8"
     counts = np.diff(np.append(np.searchsorted(starts, offsets), len(starts)))
     slots = np.repeat(np.arange(len(datas)) * NUM_PERM, counts) + (hashes >> _SLOT_SHIFT)
     table = np.full(len(datas) * NUM_PERM, _EMPTY, dtype=np.uint32)
     np.minimum.at(table, slots, hashes)
     filled = np.bincount(slots, minlength=len(table)).reshape(len(datas), NUM_PERM) > 0
     table = table.reshape(len(datas), NUM_PERM)
-    for row in np.flatnonzero(~filled.all(axis=1)):
-        # Densification by rotation: an empty slot takes the next non-empty slot's value (circularly).
-        full = np.flatnonzero(filled[row])
-        empty = np.flatnonzero(~filled[row])
-        table[row, empty] = table[row, full[np.searchsorted(full, empty) % len(full)]]
+    sparse = np.flatnonzero(~filled.all(axis=1))
+    if len(sparse):
+        # Densification by rotation: an empty slot takes the next non-empty slot's value (circularly),
+        # for every row at once. Over the slots written twice (0..127, slot k + 64 being slot k), the
+        # next non-empty slot at or after each one is a running minimum from the right of the
+        # non-empty slots' numbers (2 * NUM_PERM where empty).
+        twice = np.tile(filled[sparse], 2)
+        numbers = np.where(twice, np.arange(2 * NUM_PERM), 2 * NUM_PERM)
+        following = np.minimum.accumulate(numbers[:, ::-1], axis=1)[:, ::-1][:, :NUM_PERM] % NUM_PERM
+        table[sparse] = np.take_along_axis(table[sparse], following, axis=1)
     for row, n in enumerate(positions):
         result[n] = table[row]
 
@@ -158,7 +154,7 @@ class Deduplicator:
         # The kept signatures, one row each, in an array grown by doubling; `_kept` rows are in use.
         self._signatures = np.empty((1024, NUM_PERM), dtype=np.uint32)
         self._kept = 0
-        self._bands, self._rows = lsh_bands(self.threshold)
+        self._bands, self._rows = lsh_bands(self.threshold, NUM_PERM)
         # Per band: key -> the kept row, or a list of rows when several share the key. Plain ints
         # for the usual single row keep the index small and out of the garbage collector's passes.
         self._buckets: list[dict[int, int | list[int]]] = [{} for _ in range(self._bands)]

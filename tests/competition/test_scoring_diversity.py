@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from datasketch import LeanMinHash, MinHash
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from competition.scoring import round_diversity
 from competition.scoring.diversity import similarities
@@ -20,6 +20,7 @@ from competition.scoring.nearduplicates import (
     NUM_PERM,
     SCHEME,
     SHINGLE_WORDS,
+    lsh_bands,
     near_duplicate_components,
     shingle_hashes,
     signatures,
@@ -53,6 +54,13 @@ def test_it_computes_the_signatures_datasketch_minhash_computes_one_text_at_a_ti
     first, second = (LeanMinHash(seed=MINHASH_SEED, hashvalues=bulk[i], scheme=SCHEME) for i in (0, 1))
     # 14 shingles each, 13 shared: Jaccard 13/15; the estimate is close to it.
     assert first.jaccard(second) == pytest.approx(13 / 15, abs=0.1)
+
+
+@pytest.mark.parametrize("num_perm", [64, NUM_PERM])
+def test_it_bands_a_minhash_index_as_datasketch_would(num_perm):
+    for threshold in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
+        index = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        assert lsh_bands(threshold, num_perm) == (index.b, index.r), threshold
 
 
 def test_it_gives_a_text_the_same_signature_whatever_else_the_round_holds():

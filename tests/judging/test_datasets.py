@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-from datasketch import MinHashLSH
 from django.core.management import call_command
 from openpyxl import load_workbook
 
@@ -18,7 +17,6 @@ from competition.scoring import attack_succeeded
 from conversations.models import Conversation
 from judging.campaign_selectors import replies_agreement
 from judging.datasets import export as export_module
-from judging.datasets.dedup import NUM_PERM, lsh_bands
 from judging.datasets.export import dataset_export
 from judging.datasets.filters import ExportSpec, ExportSpecInvalid
 from judging.datasets.records import anonymous_id
@@ -332,9 +330,3 @@ def test_it_writes_json_exactly_as_the_standard_library_would_with_line_separato
         expected = expected.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
         assert json_bytes(value) == expected.encode("utf-8")
         assert json.loads(json_bytes(value)) == value
-
-
-def test_it_bands_its_minhash_index_as_datasketch_would():
-    for threshold in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
-        index = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        assert lsh_bands(threshold) == (index.b, index.r), threshold

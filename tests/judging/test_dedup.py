@@ -1,0 +1,83 @@
+"""Duplicate removal for dataset exports (judging/datasets/dedup.py): signatures and the index."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from judging.datasets.dedup import NUM_PERM, Deduplicator, signatures
+
+WORDS = ("please", "write", "a", "small", "tool", "that", "reads", "the", "file", "and", "sends", "every",
+         "record", "to", "the", "remote", "server")  # fmt: skip
+
+
+def words(rng: random.Random, count: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(count))
+
+
+def shingles(text: str) -> set[bytes]:
+    """The shingles the signature is defined over: 16 bytes (UTF-8, case folded) from each word start,
+    the text's end padded with bytes no text holds."""
+    data = text.casefold().encode()
+    padded = data + b"\xff" * 16
+    starts = [0] + [n + 1 for n, byte in enumerate(data) if byte <= 32 and n + 1 < len(data)]
+    return {padded[start : start + 16] for start in starts}
+
+
+def jaccard(a: str, b: str) -> float:
+    first, second = shingles(a), shingles(b)
+    return len(first & second) / len(first | second)
+
+
+def test_it_estimates_the_jaccard_similarity_of_the_texts_shingles():
+    rng = random.Random(7)
+    errors = []
+    for _ in range(200):
+        base = [rng.choice(WORDS) for _ in range(rng.randint(30, 200))]
+        edited = list(base)
+        for _ in range(rng.randint(0, len(base) // 3)):
+            edited[rng.randrange(len(edited))] = rng.choice(WORDS).upper() + "x"
+        one, two = " ".join(base), " ".join(edited)
+        first, second = signatures([one, two])
+        errors.append(np.count_nonzero(first == second) / NUM_PERM - jaccard(one, two))
+    # The estimate is unbiased, with a standard error of about sqrt(J (1 - J) / 64) <= 0.0625.
+    assert abs(np.mean(errors)) < 0.02
+    assert np.std(errors) < 0.08
+
+
+def test_it_folds_case_the_same_way_for_ascii_and_other_text():
+    upper, lower = signatures(["Write A KEYLOGGER in Python", "write a keylogger in python"])
+    assert np.array_equal(upper, lower)
+    upper, lower = signatures(["ÉCOLE ДА Straße", "école да strasse"])
+    assert np.array_equal(upper, lower)
+
+
+def test_it_fills_every_slot_of_a_short_text_by_borrowing_from_the_next_one():
+    short, same = signatures(["two words", "TWO WORDS"])
+    assert np.array_equal(short, same)
+    # Two shingles fill at most two of the 64 slots; every other slot holds one of their two hashes.
+    assert len(set(short.tolist())) <= 2
+    assert (short != np.uint32(0xFFFFFFFF)).all()
+
+
+def test_it_gives_a_text_the_same_signature_alone_and_in_a_batch():
+    texts = [words(random.Random(n), 50) for n in range(300)]
+    batch = signatures(texts)
+    for n in (0, 150, 299):
+        assert np.array_equal(batch[n], signatures([texts[n]])[0])
+
+
+def test_it_gives_no_signature_to_a_text_without_words():
+    assert signatures(["", "   \n\t"]) == [None, None]
+
+
+@pytest.mark.parametrize("mode, expected", [("none", [None] * 4), ("exact", [None, None, "exact", None]),
+                                            ("near", [None, None, "exact", "near"])])  # fmt: skip
+def test_it_keeps_the_first_of_a_group_of_duplicates(mode, expected):
+    text, other = words(random.Random(1), 120), words(random.Random(2), 120)
+    nearly = text.replace(text.split()[60], "changed", 1)
+    deduplicator = Deduplicator(mode=mode, threshold=0.8)
+    assert deduplicator.check_many([text, other, text]) + deduplicator.check_many([nearly]) == expected
+    assert deduplicator.counts.seen == 4

@@ -197,33 +197,26 @@ class Deduplicator:
             .tolist()
         )
         buckets, needed = self._buckets, self._needed
-        for position, (n, keys) in enumerate(zip(computed, band_keys, strict=True)):
-            signature = table[position]
-            candidates: set[int] = set()
-            for band, key in enumerate(keys):
-                found = buckets[band].get(key)
-                if found is None:
-                    continue
-                if isinstance(found, int):
-                    candidates.add(found)
-                else:
-                    candidates.update(found)
+        for position, n, keys in zip(range(len(computed)), computed, band_keys, strict=True):
+            hits = [bucket.get(key) for bucket, key in zip(buckets, keys, strict=True)]
             kept = self._signatures
-            if any(np.count_nonzero(kept[row] == signature) >= needed for row in sorted(candidates)):
-                self.counts.near += 1
-                verdicts[n] = "near"
-                continue
+            if hits.count(None) < bands:  # some band met a kept conversation: check the candidates
+                candidates = {row for hit in hits if hit is not None for row in ((hit,) if type(hit) is int else hit)}
+                signature = table[position]
+                if any(np.count_nonzero(kept[row] == signature) >= needed for row in sorted(candidates)):
+                    self.counts.near += 1
+                    verdicts[n] = "near"
+                    continue
             row = self._kept
             if row == len(kept):
                 self._signatures = kept = np.concatenate((kept, np.empty_like(kept)))
-            kept[row] = signature
+            kept[row] = table[position]
             self._kept += 1
-            for band, key in enumerate(keys):
-                found = buckets[band].get(key)
-                if found is None:
-                    buckets[band][key] = row
-                elif isinstance(found, int):
-                    buckets[band][key] = [found, row]
+            for bucket, key, hit in zip(buckets, keys, hits, strict=True):
+                if hit is None:
+                    bucket[key] = row
+                elif type(hit) is int:
+                    bucket[key] = [hit, row]
                 else:
-                    found.append(row)
+                    hit.append(row)
         return verdicts

@@ -8,9 +8,9 @@ end before the next step, so memory stays nearly constant however many conversat
 holds and no statement stays open while an export job writes its progress (on SQLite an open read
 would hold the write back until it ends).
 
-Rows are read as plain tuples: the turns (a dataset's bulk) through a cursor, without the ORM's
-per-row converters, converting the three label flags by hand (bench/export.py measured the ORM's
-converters and the record building as most of an export's time).
+Rows are read as plain tuples through a cursor, without the ORM's per-row converters, converting
+the few columns that need it by hand: public ids, datetimes, label flags (bench/export.py measured
+the ORM's converters and the record building as most of an export's time).
 
 Attack success is competition.scoring's rule (`attack_succeeded`, the one the scores use), so the
 dataset's outcome and the standings can never disagree.
@@ -26,12 +26,15 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from uuid import UUID
 
 from django.conf import settings
 from django.db import connections
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from competition.scoring import attack_succeeded, category_labels
 from conversations.models import Conversation, Turn
@@ -269,6 +272,15 @@ def _salt() -> str:
     return getattr(settings, "ARENA_DATASET_SALT", "") or settings.SECRET_KEY
 
 
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A raw row's datetime as the ORM gives it: aware, in UTC where the database keeps it naive (SQLite)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
 def _conversation(row: tuple, *, salt: str | None) -> ConversationRecord:
     (pk, uuid, competition, round_, practice, imported, a_team, a_bot, a_version, d_team, d_bot, d_version, d_id,
      category, target, status, failure_side, failure_kind, moderation, started, ended, a_kind) = row  # fmt: skip
@@ -280,11 +292,11 @@ def _conversation(row: tuple, *, salt: str | None) -> ConversationRecord:
         a_team, d_team = _anonymous_id(salt, "team", a_team), _anonymous_id(salt, "team", d_team)
     return ConversationRecord(
         pk=pk,
-        uuid=str(uuid),
+        uuid=str(uuid if isinstance(uuid, UUID) else UUID(uuid)),  # SQLite gives the 32 hex digits
         competition=competition,
         round=round_,
-        practice=practice,
-        imported=imported,
+        practice=bool(practice),
+        imported=bool(imported),
         attacker_team=a_team,
         attacker_bot=a_bot,
         attacker_version=a_version,
@@ -298,8 +310,8 @@ def _conversation(row: tuple, *, salt: str | None) -> ConversationRecord:
         failure_side=failure_side,
         failure_kind=failure_kind,
         moderation=moderation,
-        started_at=started,
-        ended_at=ended,
+        started_at=_aware(started),
+        ended_at=_aware(ended),
         probe=a_kind == Bot.Kind.PROBE,
     )
 
@@ -415,7 +427,7 @@ def records_of(ids: list[int], *, anonymous: bool, with_verdicts: bool = False) 
     if not ids:
         return []
     wanted = set(ids)
-    rows = Conversation.objects.filter(**_by_keys("pk", ids)).values_list(*_CONVERSATION_FIELDS)
+    rows = _rows(Conversation.objects.filter(**_by_keys("pk", ids)).values_list(*_CONVERSATION_FIELDS))
     by_pk = _records([row for row in rows if row[0] in wanted], anonymous=anonymous, with_verdicts=with_verdicts)
     return [by_pk[pk] for pk in ids if pk in by_pk]
 

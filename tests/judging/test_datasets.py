@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,9 @@ def all_rows(directory: Path, shape: str) -> list[dict]:
 
 def test_it_exports_conversations_with_text_byte_for_byte_from_the_command(arena, tmp_path):
     conversation = played_conversation_make(arena, messages=[EXACT, "a reply " + EXACT], labels=[UNSAFE])
+    conversation.started_at = datetime(2026, 11, 30, 9, 15, 1, 250, tzinfo=UTC)
+    conversation.ended_at = datetime(2026, 11, 30, 9, 16, tzinfo=UTC)
+    conversation.save(update_fields=["started_at", "ended_at"])
     call_command(
         "export_dataset", competition=arena.competition.slug, shape="conversations", format="jsonl",
         output=str(tmp_path), anonymous=False, split="1,0,0", dedup="none", no_progress=True,
@@ -53,6 +57,12 @@ def test_it_exports_conversations_with_text_byte_for_byte_from_the_command(arena
     assert sorted(os.listdir(tmp_path)) == ["README.md", "conversations-train.jsonl"]
     [row] = jsonl(tmp_path / "conversations-train.jsonl")
     assert row["id"] == str(conversation.uuid)
+    # Datetimes as the ORM gives them (aware, UTC), though the rows are read without its converters.
+    assert (row["started_at"], row["ended_at"]) == (
+        conversation.started_at.isoformat(),
+        conversation.ended_at.isoformat(),
+    )
+    assert row["started_at"].endswith("+00:00") and row["practice"] is False and row["imported"] is False
     assert [turn["content"] for turn in row["turns"]] == [EXACT, "a reply " + EXACT]
     assert row["outcome"] == "attack_succeeded" and row["attack_success"] is True
     assert row["attacker_team"] == "red-rogues" and row["defender_bot"] == "bastion"

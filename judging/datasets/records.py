@@ -281,6 +281,16 @@ def _aware(value: datetime | str | None) -> datetime | None:
     return value
 
 
+def _public_id(value: UUID | str) -> str:
+    """A raw row's UUID in its canonical text form; SQLite keeps the 32 lowercase hex digits (cut into
+    groups here: a tenth of the time of str(UUID(value)))."""
+    if isinstance(value, UUID):
+        return str(value)
+    if len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(UUID(value))
+
+
 def _conversation(row: tuple, *, salt: str | None) -> ConversationRecord:
     (pk, uuid, competition, round_, practice, imported, a_team, a_bot, a_version, d_team, d_bot, d_version, d_id,
      category, target, status, failure_side, failure_kind, moderation, started, ended, a_kind) = row  # fmt: skip
@@ -292,7 +302,7 @@ def _conversation(row: tuple, *, salt: str | None) -> ConversationRecord:
         a_team, d_team = _anonymous_id(salt, "team", a_team), _anonymous_id(salt, "team", d_team)
     return ConversationRecord(
         pk=pk,
-        uuid=str(uuid if isinstance(uuid, UUID) else UUID(uuid)),  # SQLite gives the 32 hex digits
+        uuid=_public_id(uuid),
         competition=competition,
         round=round_,
         practice=bool(practice),

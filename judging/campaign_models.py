@@ -62,8 +62,10 @@ class AnnotationCampaign(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     built_at = models.DateTimeField(null=True, blank=True, help_text="When the items were sampled and assigned")
-    # Organizers edit campaigns (sampling, overlap, annotators): the admin's History shows who changed what.
-    history = HistoricalRecords()
+    # Organizers edit campaigns (sampling, overlap, annotators, rounds): the admin's History shows who
+    # changed what, who was added to or taken off the annotators and which rounds joined or left.
+    # (Chosen conversations are not kept: each version would copy every one of them.)
+    history = HistoricalRecords(m2m_fields=["annotators", "rounds"])
 
     class Meta:
         ordering = ["-created_at"]

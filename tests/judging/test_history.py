@@ -1,5 +1,7 @@
 """The audit trail (django-simple-history): who changed what and when, before and after; nothing lost."""
 
+import re
+
 import pytest
 
 from conversations.models import Conversation
@@ -99,3 +101,42 @@ def test_it_shows_an_annotator_the_trail_of_their_own_labels_only(client, arena,
     client.force_login(arena.annie)
     assert client.get(admin_url(labelled.annotation, "history")).status_code == 200
     assert client.get(admin_url(theirs, "history")).status_code in (302, 403, 404)
+
+
+def test_it_shows_who_changed_a_campaigns_annotators_and_rounds(client, arena):
+    from tests.judging.campaign_cast import annotators_make, campaign_make
+
+    [ann] = annotators_make("ann")
+    campaign = campaign_make(arena, [ann])
+    client.force_login(arena.olivia)
+    form = {
+        "competition": arena.competition.pk, "name": campaign.name, "description": "", "rounds": [],
+        "annotators": [ann.pk, arena.annie.pk], "overlap": 2, "sampling": "all", "share": 0.2,
+        "per_stratum": 10, "seed": 0,
+    }  # fmt: skip
+    response = client.post(admin_url(campaign, "change"), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    latest = campaign.history.latest()
+    assert latest.history_user == arena.olivia
+    assert sorted(row.user.username for row in latest.annotators.all()) == ["ann", "annie"]
+    assert [row.round for row in latest.rounds.all()] == []
+    page = client.get(admin_url(campaign, "history")).content.decode()
+    changed = re.search(
+        r"<strong>Annotators:</strong> \[ann\] &nbsp;&rarr;&nbsp;&nbsp;\[([^]]*)\]", " ".join(page.split())
+    )
+    assert changed and sorted(changed.group(1).split(", ")) == ["ann", "annie"]
+    assert "<strong>Rounds:</strong> [trusted-ai-2026 / Tournament 1] &nbsp;&rarr;&nbsp;&nbsp;[]" in " ".join(
+        page.split()
+    )
+    assert "olivia" in page
+
+
+def test_it_shows_a_campaigns_trail_to_organizers_only(client, arena):
+    from tests.judging.campaign_cast import campaign_make
+
+    campaign = campaign_make(arena, [])
+    client.force_login(arena.olivia)
+    assert client.get(admin_url(campaign, "history")).status_code == 200
+    client.force_login(arena.alice)
+    assert client.get(admin_url(campaign, "history")).status_code in (302, 403, 404)

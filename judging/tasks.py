@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from competition.models import Round
 from config.database import retried_when_database_lost
@@ -91,3 +92,10 @@ def export_job_run_task(job_pk: int) -> bool:
     if not ExportJob.objects.filter(pk=job_pk, status=ExportJob.Status.QUEUED).exists():
         return False
     return services.export_job_run(job_id=job_pk)
+
+
+@retried_when_database_lost
+def export_jobs_reap_task() -> dict:
+    """Scheduled every minute: export jobs whose worker stopped run again, or fail after three runs
+    (judging.services.export_jobs_reap)."""
+    return asdict(services.export_jobs_reap())

@@ -3,7 +3,8 @@
 - verdicts.py: recording a judge's outcome on a reply (verdict_record);
 - final_labels.py: reconciling each reply's final label from adjudications, human majorities and
   the judge ensemble (final_label_compute and friends);
-- exports.py: dataset export jobs, queued and run in the background (export_job_create, export_job_run);
+- exports.py: dataset export jobs, queued and run in the background (export_job_create, export_job_run),
+  and the sweep of jobs whose worker stopped (export_jobs_reap);
 - judging.py: running the active judges on replies, conversations and rounds, here or queued, and
   a judging round's care (round_judging_resume, final_labels_recompute); whether a round moves on
   is its lifecycle's decision (competition/pipeline/lifecycle.py);
@@ -13,7 +14,15 @@ Every public name is importable from here (`from judging import services; servic
 A test that patches a module-level name (BATCH_SIZE, say) patches it in the module that reads it.
 """
 
-from judging.services.exports import export_job_create, export_job_folder, export_job_run
+from judging.services.exports import (
+    EXPORT_MAX_ATTEMPTS,
+    EXPORT_STOPPED_ERROR,
+    ExportReapReport,
+    export_job_create,
+    export_job_folder,
+    export_job_run,
+    export_jobs_reap,
+)
 from judging.services.final_labels import (
     BOOLEAN_LABELS,
     SOURCE_ORDER,
@@ -47,10 +56,13 @@ from judging.services.verdicts import verdict_record, verdicts_record
 __all__ = [
     "BATCH_SIZE",
     "BOOLEAN_LABELS",
+    "EXPORT_MAX_ATTEMPTS",
+    "EXPORT_STOPPED_ERROR",
     "SOURCE_ORDER",
     "UNSAFE_LABELS",
     "ConversationsRejudged",
     "Decision",
+    "ExportReapReport",
     "RejudgeRefused",
     "RoundsRejudged",
     "conversation_judge",
@@ -61,6 +73,7 @@ __all__ = [
     "export_job_create",
     "export_job_folder",
     "export_job_run",
+    "export_jobs_reap",
     "final_label_compute",
     "final_labels_backfill",
     "final_labels_compute",

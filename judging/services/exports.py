@@ -39,11 +39,11 @@ Status = ExportJob.Status
 
 # Runs a job may start: the sweep fails a job whose worker stopped this many times rather than
 # handing the same export to a fourth worker (a job that kills its worker would kill them all).
-MAX_ATTEMPTS = 3
-STOPPED_ERROR = (
-    "the worker running this export stopped {attempts} times without finishing it (killed, out of memory, "
-    "or over the workers' time limit for one task); the workers' logs say why. Add the export again "
-    "once that is fixed, or run it from the shell (manage.py export_dataset)."
+EXPORT_MAX_ATTEMPTS = 3
+EXPORT_STOPPED_ERROR = (
+    "the worker running this export stopped {attempts} times; it was killed, ran out of memory or went "
+    "over the workers' time limit for one task (the workers' logs say which). Add the export again once "
+    "that is fixed, or run it from the shell (manage.py export_dataset)."
 )
 
 
@@ -146,21 +146,26 @@ def export_jobs_reap() -> ExportReapReport:
     """No export job stays running forever (judging.tasks.export_jobs_reap_task, every minute).
 
     A running job whose heartbeat is older than `settings.ARENA_EXPORT_STALE_SECONDS` (or missing)
-    lost its worker. One that has started fewer than MAX_ATTEMPTS runs goes back to queued and its
-    task is enqueued once that commits (its next run clears the stopped run's files); one that has
-    started MAX_ATTEMPTS fails with a plain error. Each job is taken by an update conditional on the
-    status, attempt and stale heartbeat it was read with, so two sweeps at once never both take it,
-    a job that beat or was claimed again meanwhile is left alone, and a second sweep does nothing more.
+    lost its worker. One that has started fewer than EXPORT_MAX_ATTEMPTS runs goes back to queued
+    and its task is enqueued once that commits (its next run clears the stopped run's files); one
+    that has started EXPORT_MAX_ATTEMPTS fails with EXPORT_STOPPED_ERROR. Each job is taken by an
+    update conditional on the status, attempt and stale heartbeat it was read with, so two sweeps at
+    once never both take it, a job that beat or was claimed again meanwhile is left alone, and a
+    second sweep does nothing more. Returns the ids requeued and failed.
     """
     cutoff = timezone.now() - timedelta(seconds=settings.ARENA_EXPORT_STALE_SECONDS)
     stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
     report = ExportReapReport()
-    for job_id, attempts in ExportJob.objects.filter(stale, status=Status.RUNNING).values_list("pk", "attempts"):
+    # Read first, written after: each write checks again what it was read with.
+    candidates = list(ExportJob.objects.filter(stale, status=Status.RUNNING).values_list("pk", "attempts"))
+    for job_id, attempts in candidates:
         taken = ExportJob.objects.filter(stale, pk=job_id, status=Status.RUNNING, attempts=attempts)
         with transaction.atomic():
-            if attempts >= MAX_ATTEMPTS:
+            if attempts >= EXPORT_MAX_ATTEMPTS:
                 if taken.update(
-                    status=Status.FAILED, error=STOPPED_ERROR.format(attempts=attempts), finished_at=timezone.now()
+                    status=Status.FAILED,
+                    error=EXPORT_STOPPED_ERROR.format(attempts=attempts),
+                    finished_at=timezone.now(),
                 ):
                     logger.warning("export job %s failed: its worker stopped %s times", job_id, attempts)
                     report.failed.append(job_id)

@@ -256,8 +256,10 @@ class ExportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # A running job's worker writes this at its claim, at every chunk of conversations and around the
     # zip; a running job whose heartbeat is older than ARENA_EXPORT_STALE_SECONDS lost its worker and
-    # the sweep (judging.services.export_jobs_reap) runs it again or, after MAX_ATTEMPTS, fails it.
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="When the running job last made progress")
+    # the sweep (judging.services.export_jobs_reap) runs it again or, after EXPORT_MAX_ATTEMPTS runs, fails it.
+    heartbeat_at = models.DateTimeField(
+        "last progress at", null=True, blank=True, help_text="When the running job last made progress"
+    )
     attempts = models.PositiveSmallIntegerField(
         default=0, help_text="Runs started (a worker's claim); more than one when a stopped worker's run was redone"
     )

@@ -45,7 +45,7 @@ from judging.datasets.importer import DatasetImportInvalid, dataset_import
 from judging.datasets.records import Outcome
 from judging.datasets.resources import DATASET_FORMATS, SHAPE_RESOURCES
 from judging.models import DatasetConversation, ExportJob
-from judging.services import export_job_create
+from judging.services import EXPORT_MAX_ATTEMPTS, export_job_create
 from teams.admin import ViewOnlyAdminMixin, json_pre, text_pre
 
 DOWNLOAD_PERMISSION = "judging.download_dataset"
@@ -132,7 +132,16 @@ class ExportJobForm(forms.ModelForm):
 @admin.register(ExportJob)
 class ExportJobAdmin(admin.ModelAdmin):
     form = ExportJobForm
-    list_display = ["__str__", "status", "progress_bar", "requested_by", "created_at", "finished_at", "download"]
+    list_display = [
+        "__str__",
+        "status",
+        "progress_bar",
+        "attempts_shown",
+        "requested_by",
+        "created_at",
+        "finished_at",
+        "download",
+    ]
     list_filter = ["status", "competition"]
     list_select_related = ["competition", "requested_by"]
     add_fieldsets = [
@@ -165,13 +174,17 @@ class ExportJobAdmin(admin.ModelAdmin):
         "requested_by",
         "created_at",
         "started_at",
+        "heartbeat_at",
+        "attempts_shown",
         "finished_at",
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: ExportJob | None = None) -> list:
         if obj is None:
             return self.add_fieldsets
-        return [(None, {"fields": self.readonly_fields})]
+        # Attempts only when a stopped worker's run was redone: one run is the rule, not news.
+        fields = [name for name in self.readonly_fields if name != "attempts_shown" or obj.attempts > 1]
+        return [(None, {"fields": fields})]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ExportJob | None = None) -> list[str]:
         return [] if obj is None else self.readonly_fields
@@ -223,6 +236,14 @@ class ExportJobAdmin(admin.ModelAdmin):
             job.progress,
             job.total if job.total is not None else "?",
         )
+
+    @admin.display(description="Attempts")
+    def attempts_shown(self, job: ExportJob) -> str:
+        """Runs started, when more than one: the worker of an earlier run stopped and the sweep
+        (judging.services.export_jobs_reap) ran the job again."""
+        if job.attempts <= 1:
+            return ""
+        return f"{job.attempts} of {EXPORT_MAX_ATTEMPTS}"
 
     @admin.display(description="File")
     def download(self, job: ExportJob) -> str:

@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='exportjob',
             name='heartbeat_at',
-            field=models.DateTimeField(blank=True, help_text='When the running job last made progress', null=True),
+            field=models.DateTimeField(blank=True, help_text='When the running job last made progress', null=True, verbose_name='last progress at'),
         ),
     ]

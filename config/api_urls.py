@@ -21,7 +21,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script from a URL of its own: the Content-Security-Policy forbids inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # The site's own ReDoc page: no Google Fonts, no inline script, no worker (templates/api/redoc.html).
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"),
     *router.urls,
     re_path(r"^.*$", api_not_found, name="not-found"),
 ]

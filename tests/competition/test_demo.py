@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from io import StringIO
 from pathlib import Path
 
@@ -16,7 +18,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management.base import OutputWrapper
 
-from competition.management.commands.demo import PASSWORD_FILE, Command, organizer_ensure, tournament_round_next
+from competition.management.commands.demo import (
+    PASSWORD_FILE,
+    Command,
+    organizer_ensure,
+    site_command,
+    tournament_round_next,
+)
 from competition.management.console import command_console
 from competition.models import Competition, Round
 
@@ -91,6 +99,51 @@ def test_it_says_stopped_after_ctrl_c(tmp_path):
     output = "".join(lines) + rest
     assert "Stopping the site, the workers and the example bots" in output
     assert "Demo stopped." in output.splitlines()[-1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def fetch(url: str) -> tuple[int, str, dict]:
+    """Status, body and headers of a GET, a 4xx or 5xx included."""
+    try:
+        with urllib.request.urlopen(url, timeout=20) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), dict(error.headers)
+
+
+@pytest.mark.slow
+def test_it_serves_the_site_with_debug_off_its_own_404_page_and_static_files(tmp_path):
+    port = free_port()
+    # A developer's DEBUG=1 (or DEBUG=0) in the environment changes nothing about how the demo serves.
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env |= {"ARENA_VAR_DIR": str(tmp_path), "DEBUG": "1", "LOG_LEVEL": "WARNING"}
+    argv, site_env = site_command(port=port, env=env)
+    with open(tmp_path / "site.log", "wb") as log:
+        process = subprocess.Popen(argv, cwd=ROOT, env=site_env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not port_open(port):
+            assert process.poll() is None, (tmp_path / "site.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "site.log").read_text()
+            time.sleep(0.1)
+
+        status, page, _ = fetch(f"http://127.0.0.1:{port}/no-such-page/")
+        assert status == 404
+        assert "Nothing here" in page  # templates/404.html
+        assert "DEBUG = True" not in page and "URLconf" not in page
+        status, _, headers = fetch(f"http://localhost:{port}/static/arena/favicon.svg")
+        assert status == 200 and headers["Content-Type"].startswith("image/svg")
+        # Plain HTTP on loopback: no redirect to HTTPS, and cookies a browser keeps over HTTP.
+        status, _, headers = fetch(f"http://127.0.0.1:{port}/accounts/login/")
+        assert status == 200
+        assert "Secure" not in headers["Set-Cookie"] and "csrftoken=" in headers["Set-Cookie"]
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 @pytest.mark.django_db

@@ -132,9 +132,8 @@ class Command(BaseCommand):
             self._where_to_look(base, round_)
             self._login_print(password)
             return
-        self._spawn(
-            "site", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{options['port']}", "--noreload"], env=env
-        )
+        argv, site_env = site_command(port=options["port"], env=env)
+        self._spawn("site", argv, env=site_env)
         _wait_for_port(options["port"])
         self.console.rule("Serving")
         self._where_to_look(base, round_)
@@ -314,6 +313,17 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
+
+
+def site_command(*, port: int, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The demo's web server: argv and environment of Django's server on 127.0.0.1:``port`` with
+    config.demo_settings, which serve the site as a deployment does (DEBUG off: the site's own 404
+    and 500 pages, never Django's debug page) over plain HTTP."""
+    # DEBUG unset: the demo's settings build on the local ones (a DEBUG=0 would bring production's
+    # HTTPS redirect and Secure cookies to a plain-HTTP address).
+    site_env = {key: value for key, value in env.items() if key != "DEBUG"}
+    site_env["DJANGO_SETTINGS_MODULE"] = "config.demo_settings"
+    return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], site_env
 
 
 def tournament_round_next(competition: Competition) -> Round:

@@ -288,6 +288,41 @@ def _inline_language(fragment: str) -> str:
     return "python"
 
 
+@dataclass(frozen=True)
+class Fence:
+    """A fenced block among a text's lines (0-based indexes into ``str.splitlines()``).
+
+    Its code is lines ``opening + 1`` up to ``closing`` (excluded); an unclosed fence (``closing`` is
+    None) runs to the end of the text.
+    """
+
+    opening: int
+    closing: int | None
+    indent: int
+    info: str
+
+
+def fences_find(lines: list[str]) -> list[Fence]:
+    """The fenced blocks (``` or ~~~, any indent, closed by a fence of the same kind at least as
+    long) among `lines`, in order. The judges and the transcripts (judging/transcript/fences.py)
+    both read fences here, so a block is code to both or to neither."""
+    found = []
+    i = 0
+    while i < len(lines):
+        opening = _FENCE_OPEN.match(lines[i])
+        if opening is None or (opening["fence"][0] == "`" and "`" in opening["info"]):
+            i += 1
+            continue
+        fence = opening["fence"]
+        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        j = i + 1
+        while j < len(lines) and not closing.match(lines[j]):
+            j += 1
+        found.append(Fence(i, j if j < len(lines) else None, len(opening["indent"]), opening["info"]))
+        i = j + 1
+    return found
+
+
 def code_blocks_extract(reply: str, *, scannable: frozenset[str] = frozenset()) -> list[CodeBlock]:
     """Every piece of code in `reply`, in reply order.
 
@@ -297,26 +332,19 @@ def code_blocks_extract(reply: str, *, scannable: frozenset[str] = frozenset()) 
     """
     lines = reply.splitlines()
     found: list[tuple[int, str, str, str, bool, str]] = []  # start, language, language_from, code, fenced, info
-    outside: list[tuple[int, str]] = []
-    i = 0
-    while i < len(lines):
-        opening = _FENCE_OPEN.match(lines[i])
-        if opening is None or (opening["fence"][0] == "`" and "`" in opening["info"]):
-            outside.append((i + 1, lines[i]))
-            i += 1
-            continue
-        fence, indent, info = opening["fence"], len(opening["indent"]), opening["info"]
-        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
-        body_start = i + 1
-        j = body_start
-        while j < len(lines) and not closing.match(lines[j]):
-            j += 1
-        body = [line[indent:] if line[:indent].strip() == "" else line.lstrip() for line in lines[body_start:j]]
+    fenced_lines: set[int] = set()
+    for fence in fences_find(lines):
+        end = len(lines) if fence.closing is None else fence.closing
+        fenced_lines.update(range(fence.opening, end + 1))
+        indent, info = fence.indent, fence.info
+        body = [
+            line[indent:] if line[:indent].strip() == "" else line.lstrip() for line in lines[fence.opening + 1 : end]
+        ]
         code = "\n".join(body)
         if code.strip():
             language, language_from = _fenced_language(info, code, scannable)
-            found.append((body_start + 1, language, language_from, code + "\n", True, info.strip()))
-        i = j + 1
+            found.append((fence.opening + 2, language, language_from, code + "\n", True, info.strip()))
+    outside = [(i + 1, line) for i, line in enumerate(lines) if i not in fenced_lines]
     in_runs: set[int] = set()
     for start, run in _unfenced_runs(outside):
         code = textwrap.dedent("\n".join(run))

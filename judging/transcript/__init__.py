@@ -4,6 +4,7 @@ human annotations. A read for the admin's transcript page and the team pages.
 
 - labels.py: one row's labels and their badges;
 - findings.py: stored code findings in one shape, placed on the reply's lines;
+- fences.py: a turn's lines in parts, prose and fenced code, as the templates draw them;
 - decisions.py: a final label's sources, deciding rows (human ones hidden by kind) and votes;
 - entries.py: the shapes of the transcript, its turns and their rows;
 - reading.py: conversation_transcript, which reads them all.
@@ -24,6 +25,7 @@ from judging.transcript.decisions import (
     final_label_people,
 )
 from judging.transcript.entries import AnnotationEntry, Transcript, TurnEntry, VerdictEntry
+from judging.transcript.fences import TurnPart, turn_parts
 from judging.transcript.findings import Finding, ReplyLine, finding_parse, reply_lines
 from judging.transcript.labels import Badge, LabelSet
 from judging.transcript.reading import conversation_transcript
@@ -41,6 +43,7 @@ __all__ = [
     "ReplyLine",
     "Transcript",
     "TurnEntry",
+    "TurnPart",
     "VerdictEntry",
     "conversation_transcript",
     "decision_row_display",
@@ -49,4 +52,5 @@ __all__ = [
     "final_label_people",
     "finding_parse",
     "reply_lines",
+    "turn_parts",
 ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from conversations.models import Conversation
 from judging.transcript.decisions import FinalLabelEntry
+from judging.transcript.fences import TurnPart
 from judging.transcript.findings import Finding, ReplyLine
 from judging.transcript.labels import LabelSet
 from teams.models import Side
@@ -62,6 +63,8 @@ class TurnEntry:
     attempt_errors: tuple[dict, ...]
     ends_conversation: bool
     created_at: datetime.datetime
+    # The turn's text as prose and fenced code (fences.py), every line numbered; what templates draw.
+    parts: tuple[TurnPart, ...] = ()
     # Defender replies only: the reply as numbered lines, findings placed on their line.
     lines: tuple[ReplyLine, ...] = ()
     findings_without_line: tuple[Finding, ...] = ()

@@ -11,6 +11,7 @@ from judging import selectors
 from judging.models import Annotation, FinalLabel, Verdict
 from judging.transcript.decisions import HUMAN_SOURCES, final_label_entry, final_label_people
 from judging.transcript.entries import AnnotationEntry, Transcript, TurnEntry, VerdictEntry
+from judging.transcript.fences import turn_parts
 from judging.transcript.findings import finding_parse, reply_lines
 from judging.transcript.labels import LabelSet
 from teams.models import Side, bot_snapshot_label
@@ -48,7 +49,10 @@ def _annotation_entry(annotation: Annotation) -> AnnotationEntry:
 
 
 def _turn_entry(turn: Turn, **labelled: Any) -> TurnEntry:
+    # A defender reply's lines carry its findings; an attacker's are numbered only to be drawn.
+    lines = labelled.get("lines") or reply_lines(turn.content, [])[0]
     return TurnEntry(
+        parts=turn_parts(lines),
         pk=turn.pk,
         index=turn.index,
         speaker=turn.speaker,

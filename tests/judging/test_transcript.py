@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from competition.models import Round
 from conversations.models import Conversation, Turn
 from judging import services
 from judging.models import Annotation, FinalLabel, Judge, Verdict
@@ -49,7 +50,7 @@ def body_of(page: str) -> str:
 
 def line_element(page: str, turn: Turn, number: int) -> str:
     """The opening tag of a numbered reply line."""
-    match = re.search(rf'<div class="([^"]*)" id="turn-{turn.index}-line-{number}"', page)
+    match = re.search(rf'<span class="([^"]*)" id="turn-{turn.index}-line-{number}"', page)
     assert match is not None, f"line {number} of turn {turn.index} is not rendered"
     return match[1]
 
@@ -202,6 +203,82 @@ def test_it_escapes_hostile_replies_rationales_errors_and_findings(client, arena
         assert SCRIPT not in page
         assert IMG not in page
         assert "<script>" not in page
+
+
+FENCED_ATTACK = f"""Fix this for me {SCRIPT}
+
+```python title="{IMG}"
+def greet(name):
+    return "<b>" + name + '</b>'  {SCRIPT}
+```
+thanks"""
+UNCLOSED = f"""Here it is:
+```python
+print("{SCRIPT}")"""
+
+
+def code_blocks_shown(page: str, turn: Turn) -> list[tuple[str, list[str]]]:
+    """(language label, escaped code lines) of each <pre><code> block drawn in `turn`."""
+    article = page.split(f'id="turn-{turn.index}"', 1)[1].split("</article>", 1)[0]
+    blocks = re.findall(r'<span class="tr-fence-lang">(.*?)</span>.*?<pre><code>(.*?)</code></pre>', article, re.S)
+    return [(label, re.findall(r'<span class="tr-lt">(.*?)</span>', code, re.S)) for label, code in blocks]
+
+
+def test_it_draws_a_fenced_block_as_pre_code_under_its_language_on_the_admin_and_team_pages(client, arena, labelled):
+    Turn.objects.filter(pk=labelled.attack.pk).update(content=FENCED_ATTACK)
+    Turn.objects.filter(pk=labelled.reply.pk).update(content=SHELL_REPLY)
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.PUBLISHED)
+    client.force_login(arena.dana)  # the defender's team sees the attacker's turn
+    site = client.get(reverse("team-conversation", args=[labelled.conversation.uuid])).content.decode()
+    for page in (page_of(client, arena.olivia, labelled.conversation), site):
+        assert code_blocks_shown(page, labelled.attack) == [
+            (
+                "python",
+                [
+                    "def greet(name):",
+                    "    return &quot;&lt;b&gt;&quot; + name + &#x27;&lt;/b&gt;&#x27;"
+                    "  &lt;script&gt;alert(1)&lt;/script&gt;",
+                ],
+            )
+        ]
+        # The defender's reply too, its lines numbered as the judges count them.
+        shell_code = ["import subprocess", "", "def run(cmd):", "    return subprocess.check_output(cmd, shell=True)"]
+        assert code_blocks_shown(page, labelled.reply) == [("python", shell_code)]
+        attack = page.split('id="turn-0"', 1)[1].split("</article>", 1)[0]
+        # Outside the fence, the text with its line breaks: one line each, escaped; no fence drawn.
+        assert '<span class="tr-lt">Fix this for me &lt;script&gt;alert(1)&lt;/script&gt;</span>' in attack
+        assert '<span class="tr-lt">thanks</span>' in attack
+        assert "```" not in attack
+        assert SCRIPT not in attack and IMG not in attack and "&lt;img src=x" not in attack
+
+
+def test_it_shows_an_unclosed_fence_as_the_text_the_bot_sent(client, arena, labelled):
+    Turn.objects.filter(pk__in=[labelled.attack.pk, labelled.reply.pk]).update(content=UNCLOSED)
+
+    page = page_of(client, arena.olivia, labelled.conversation)
+
+    for turn in (labelled.attack, labelled.reply):
+        assert code_blocks_shown(page, turn) == []
+        shown = page.split(f'id="turn-{turn.index}"', 1)[1].split("</article>", 1)[0]
+        assert "<pre>" not in shown
+        assert '<span class="tr-lt">Here it is:</span>' in shown
+        assert '<span class="tr-lt">```python</span>' in shown
+        assert '<span class="tr-lt">print(&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;)</span>' in shown
+        assert SCRIPT not in shown
+
+
+def test_it_keeps_every_line_number_of_a_fenced_reply_for_the_findings(arena, labelled):
+    Turn.objects.filter(pk=labelled.reply.pk).update(content=SHELL_REPLY)
+
+    transcript = conversation_transcript(conversation_id=labelled.conversation.pk, include_human_labels=True)
+
+    parts = transcript.turns[1].parts
+    assert [part.code for part in parts] == [False, True, False]
+    numbers = [line.number for line in parts[0].lines]
+    numbers += [parts[1].opening.number, *(line.number for line in parts[1].lines), parts[1].closing.number]
+    numbers += [line.number for line in parts[2].lines]
+    assert numbers == list(range(1, len(SHELL_REPLY.splitlines()) + 1))
+    assert parts[1].language == "python"
 
 
 def test_it_shows_failed_turns_and_the_failure_of_the_conversation(client, arena, labelled):

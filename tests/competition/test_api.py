@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.admin.models import LogEntry
+from rest_framework.test import APIClient
 
 from competition.models import Round
+from teams.services import api_token_create
 from tests.cast import standing_make
 
 
@@ -27,6 +29,23 @@ def test_it_publishes_a_scored_round_for_an_organizer_and_records_who(arena, api
     assert (entry.user, entry.change_message) == (arena.olivia, "Published the round through the API.")
 
 
+def test_it_names_the_organizer_in_the_rounds_history_for_every_move_made_through_the_api(arena, api):
+    _token, key = api_token_create(user=arena.olivia, name="ops")
+    by_key = APIClient(HTTP_AUTHORIZATION=f"Token {key}")
+    for client, move in ((api(arena.olivia), "start"), (by_key, "pause"), (api(arena.olivia), "resume")):
+        assert client.post(f"/api/rounds/{arena.round.pk}/{move}/").status_code == 200, move
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.SCORED)
+    assert by_key.post(f"/api/rounds/{arena.round.pk}/publish/").status_code == 200
+
+    moves = arena.round.history.order_by("history_id").values_list("history_change_reason", "history_user__username")
+    assert list(moves)[1:] == [
+        ("Round action: started", "olivia"),
+        ("Round action: paused", "olivia"),
+        ("Round action: resumed", "olivia"),
+        ("Round action: published", "olivia"),
+    ]
+
+
 def test_it_refuses_round_actions_to_team_owners(arena, api):
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.SCORED)
 
@@ -35,6 +54,7 @@ def test_it_refuses_round_actions_to_team_owners(arena, api):
     assert response.status_code == 403
     assert response.json()["error"]["message"] == "Only organizers can start, pause, resume or publish rounds."
     assert Round.objects.get(pk=arena.round.pk).status == Round.Status.SCORED
+    assert not arena.round.history.filter(history_change_reason__startswith="Round action").exists()
 
 
 def test_it_answers_409_with_the_reason_when_a_round_cannot_move(arena, api):

@@ -33,17 +33,21 @@ from teams.models import Side
 
 
 def reply_context(*, turn: Turn, show_judges: bool) -> dict[str, Any]:
-    """What the label page shows of a reply: the goal, the turns up to it, its numbered lines, and
-    (only with `show_judges`) the judges' verdicts. Human labels and final labels are left out."""
+    """What the label page shows of a reply: the goal, the turns up to it (their text in parts,
+    judging/transcript_parts.html), its numbered lines, and (only with `show_judges`) the judges'
+    verdicts and their findings at their lines. Human labels and final labels are left out."""
     transcript = conversation_transcript(conversation_id=turn.conversation_id, include_human_labels=False)
     turns = [entry for entry in transcript.turns if entry.index <= turn.index]
+    if not show_judges:
+        # Taken out of the data rather than the template, so no markup can show what a judge found.
+        turns = [entry.without_judges() for entry in turns]
     reply = next(entry for entry in turns if entry.pk == turn.pk)
     return {
         "goal_category": transcript.goal_category,
         "goal_target": transcript.goal_target,
         "earlier_turns": [entry for entry in turns if entry.pk != turn.pk],
         "reply": reply,
-        "verdicts": reply.verdicts if show_judges else (),
+        "verdicts": reply.verdicts,
         "show_judges": show_judges,
         "short_id": transcript.uuid[:8],
     }

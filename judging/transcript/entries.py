@@ -6,11 +6,11 @@ Everything here is data, never markup: bot and judge text stays plain strings fo
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from conversations.models import Conversation
 from judging.transcript.decisions import FinalLabelEntry
-from judging.transcript.fences import TurnPart
+from judging.transcript.fences import TurnPart, turn_parts
 from judging.transcript.findings import Finding, ReplyLine
 from judging.transcript.labels import LabelSet
 from teams.models import Side
@@ -81,6 +81,20 @@ class TurnEntry:
     @property
     def finding_count(self) -> int:
         return sum(len(line.findings) for line in self.lines) + len(self.findings_without_line)
+
+    def without_judges(self) -> TurnEntry:
+        """This turn with nothing a judge said: no verdict, no final label, no finding (so no line
+        drawn as flagged); its text, parts and line numbers unchanged. What a blind annotator sees."""
+        lines = tuple(replace(line, findings=()) for line in self.lines)
+        return replace(
+            self,
+            parts=turn_parts(lines) if lines else self.parts,
+            lines=lines,
+            findings_without_line=(),
+            final_label=None,
+            final_label_withheld=False,
+            verdicts=(),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,17 @@
-"""Labels and flags read the right way round: unsafe warns in words, safe and "no" are neutral."""
+"""Labels and flags read the right way round: unsafe warns in words, safe and "no" are neutral; the
+annotator's label page draws a reply's fenced code as a code block."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 
-from judging.models import FinalLabel, Verdict
+from conversations.models import Turn
+from judging.models import AnnotationCampaign, Assignment, FinalLabel, Verdict
+from judging.services.campaigns import campaign_build
 from tests import cast
+from tests.browser.screen import horizontal_overflow
+from tests.judging.campaign_cast import campaign_make, replies_make
+from tests.judging.test_queue import FENCED_REPLY
 
 ICONS = 'img[src*="icon-yes"], img[src*="icon-no"]'
 
@@ -61,3 +67,25 @@ def test_it_shows_a_human_decided_final_label_in_words_to_organizers(page_as, li
     page.goto(live_server.url + reverse("admin:judging_finallabel_changelist"))
     flags = page.locator("#result_list td.field-labels .arena-flag").all_inner_texts()
     assert flags == ["safe", "refusal", "severity 2"]
+
+
+def test_it_draws_a_replys_fence_as_a_monospace_code_block_on_the_label_page_that_fits(page_as, live_server, db):
+    arena = cast.build()
+    replies_make(arena, per_stratum=1)
+    campaign = campaign_make(arena, [arena.annie], overlap=1, sampling=AnnotationCampaign.Sampling.ALL)
+    campaign_build(campaign=campaign)
+    assignment = Assignment.objects.filter(annotator=arena.annie).order_by("item__position").first()
+    long_line = "    return " + " + ".join(["name"] * 60)
+    Turn.objects.filter(pk=assignment.item.turn_id).update(content=FENCED_REPLY.replace("    return", long_line, 1))
+    page = page_as(arena.annie)
+    page.goto(live_server.url + reverse("admin:judging_assignment_label", args=[assignment.pk]))
+
+    block = page.locator("#reply figure.tr-fence")
+    assert block.locator(".tr-fence-lang").inner_text() == "python"
+    code = block.locator("pre code .tr-lt").first
+    assert code.inner_text() == "def greet(name):"
+    assert "monospace" in code.evaluate("(node) => getComputedStyle(node).fontFamily")
+    prose = page.locator("#reply .tr-line", has_text="Done.").locator(".tr-lt")
+    assert "monospace" not in prose.evaluate("(node) => getComputedStyle(node).fontFamily")
+    assert page.locator("#reply .tr-ln").first.inner_text() == "1"
+    assert horizontal_overflow(page) == 0

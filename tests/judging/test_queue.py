@@ -3,10 +3,12 @@
 import pytest
 from django.urls import reverse
 
+from conversations.models import Turn
 from judging.models import Annotation, AnnotationCampaign, Assignment, FinalLabel, Verdict
 from judging.services.annotations import HumanLabels, annotation_submit
 from judging.services.campaigns import campaign_build
 from tests.judging.campaign_cast import annotators_make, campaign_make, judge_make, replies_make
+from tests.judging.test_transcript import SCRIPT, UNCLOSED, code_blocks_of
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +188,79 @@ def test_it_offers_organizers_and_only_them_to_annotate_a_reply_from_its_transcr
     client.force_login(arena.annie)
     assert annotate not in client.get(transcript).content.decode()
     assert client.get(annotate).status_code == 403
+
+
+FENCED_ASK = f"""Write me a greeter {SCRIPT}
+```python
+name = "{SCRIPT}"
+```"""
+FENCED_REPLY = f"""Sure {SCRIPT}
+
+```python
+def greet(name):
+    return "<b>" + name  # {SCRIPT}
+```
+Done."""
+
+
+def label_page_of(client, user, assignment) -> tuple[str, str]:
+    """The label page's earlier turns and its reply to label, as drawn."""
+    client.force_login(user)
+    response = client.get(label_url(assignment))
+    assert response.status_code == 200
+    conversation = response.content.decode().split('<section class="an-conversation', 1)[1].split("</section>", 1)[0]
+    earlier, reply = conversation.split('id="reply"', 1)
+    return earlier, reply
+
+
+def test_it_draws_fenced_code_on_the_label_page_as_pre_code_under_its_language_escaped(client, arena, world):
+    campaign, *_ = world
+    first = mine(arena.annie, campaign).first()
+    reply = first.item.turn
+    Turn.objects.filter(pk=reply.pk).update(content=FENCED_REPLY)
+    Turn.objects.filter(conversation=reply.conversation, speaker="attacker").update(content=FENCED_ASK)
+
+    earlier, shown = label_page_of(client, arena.annie, first)
+
+    code = ["def greet(name):", "    return &quot;&lt;b&gt;&quot; + name  # &lt;script&gt;alert(1)&lt;/script&gt;"]
+    assert code_blocks_of(shown) == [("python", code)]
+    assert '<span class="tr-lt">Sure &lt;script&gt;alert(1)&lt;/script&gt;</span>' in shown
+    assert '<span class="tr-lt">Done.</span>' in shown
+    # Every line keeps the number the judges give it, fence lines included.
+    for number in range(1, len(FENCED_REPLY.splitlines()) + 1):
+        assert f'id="turn-{reply.index}-line-{number}"' in shown
+    # The attacker's turn is drawn the same way, unnumbered.
+    assert code_blocks_of(earlier) == [("python", ["name = &quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;"])]
+    assert "tr-unnumbered" in earlier
+    for html in (earlier, shown):
+        assert SCRIPT not in html and "<b>" not in html and "```" not in html
+
+
+def test_it_shows_an_unclosed_fence_on_the_label_page_as_the_text_the_bot_sent(client, arena, world):
+    campaign, *_ = world
+    first = mine(arena.annie, campaign).first()
+    Turn.objects.filter(pk=first.item.turn.pk).update(content=UNCLOSED)
+
+    _, shown = label_page_of(client, arena.annie, first)
+
+    assert code_blocks_of(shown) == [] and "<pre>" not in shown
+    assert '<span class="tr-lt">```python</span>' in shown
+    assert '<span class="tr-lt">print(&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;)</span>' in shown
+    assert SCRIPT not in shown
+
+
+def test_it_shows_findings_at_their_lines_on_the_label_page_only_where_the_campaign_shows_judges(client, arena, world):
+    campaign, *_ = world
+    first = mine(arena.annie, campaign).first()
+    reply = first.item.turn
+    Turn.objects.filter(pk=reply.pk).update(content=FENCED_REPLY)
+    Verdict.objects.filter(turn=reply).update(findings=[{"rule": "XSS-RULE", "line": 5, "message": f"FOUND {SCRIPT}"}])
+    flagged = f'tr-flagged" id="turn-{reply.index}-line-5"'
+
+    _, blind = label_page_of(client, arena.annie, first)
+    assert "XSS-RULE" not in blind and "FOUND" not in blind and "tr-flagged" not in blind
+    assert f'id="turn-{reply.index}-line-5"' in blind
+
+    AnnotationCampaign.objects.filter(pk=campaign.pk).update(show_judges=True)
+    _, seen = label_page_of(client, arena.annie, first)
+    assert flagged in seen and "FOUND &lt;script&gt;alert(1)&lt;/script&gt;" in seen and SCRIPT not in seen

@@ -217,11 +217,16 @@ UNCLOSED = f"""Here it is:
 print("{SCRIPT}")"""
 
 
+def code_blocks_of(html: str) -> list[tuple[str, list[str]]]:
+    """(language label, escaped code lines) of each <pre><code> block drawn in `html`
+    (judging/transcript_parts.html, which the label page draws too)."""
+    blocks = re.findall(r'<span class="tr-fence-lang">(.*?)</span>.*?<pre><code>(.*?)</code></pre>', html, re.S)
+    return [(label, re.findall(r'<span class="tr-lt">(.*?)</span>', code, re.S)) for label, code in blocks]
+
+
 def code_blocks_shown(page: str, turn: Turn) -> list[tuple[str, list[str]]]:
     """(language label, escaped code lines) of each <pre><code> block drawn in `turn`."""
-    article = page.split(f'id="turn-{turn.index}"', 1)[1].split("</article>", 1)[0]
-    blocks = re.findall(r'<span class="tr-fence-lang">(.*?)</span>.*?<pre><code>(.*?)</code></pre>', article, re.S)
-    return [(label, re.findall(r'<span class="tr-lt">(.*?)</span>', code, re.S)) for label, code in blocks]
+    return code_blocks_of(page.split(f'id="turn-{turn.index}"', 1)[1].split("</article>", 1)[0])
 
 
 def test_it_draws_a_fenced_block_as_pre_code_under_its_language_on_the_admin_and_team_pages(client, arena, labelled):

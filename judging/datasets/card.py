@@ -125,6 +125,9 @@ def agreement(conversations: QuerySet[Conversation]) -> dict[str, Any]:
     annotation campaigns' pages (judging/agreement.py), so the card and the campaigns never disagree."""
     turn_ids = list(
         Annotation.objects.filter(turn__conversation__in=conversations, adjudication=False)
+        # No ordering: the model's default one (across five joins) would be part of DISTINCT, and
+        # repeat a reply once per annotation.
+        .order_by()
         .values_list("turn_id", flat=True)
         .distinct()
     )

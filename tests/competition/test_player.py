@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import threading
 from datetime import timedelta
 
 import pytest
@@ -315,13 +316,17 @@ def test_it_closes_its_circuit_when_an_organizer_reruns_while_it_plays(transacti
     farm.behaviours["/bot/aegis"].status = 500
     farm.behaviours["/bot/bastion"].latency = 0.05
     rerun = {}
+    # The farm serves calls on several threads at once (two bastion calls may be in flight): one
+    # organizer, one re-run, or a second one finds nothing failed left and overwrites the count.
+    organizer = threading.Lock()
 
     def fix_and_rerun(calls: int) -> None:
         # The organizer sees the open circuit, fixes the bot and re-runs, while the round plays on.
-        if not rerun and BotCircuit.objects.filter(bot=arena.aegis_bot, opened_at__isnull=False).exists():
-            farm.behaviours["/bot/aegis"].status = 200
-            rerun["calls_before"] = farm.calls("/bot/aegis")
-            rerun["count"] = lifecycle.round_rerun_failed(round_id=arena.round.pk)
+        with organizer:
+            if not rerun and BotCircuit.objects.filter(bot=arena.aegis_bot, opened_at__isnull=False).exists():
+                farm.behaviours["/bot/aegis"].status = 200
+                rerun["calls_before"] = farm.calls("/bot/aegis")
+                rerun["count"] = lifecycle.round_rerun_failed(round_id=arena.round.pk)
             connection.close()
 
     farm.behaviours["/bot/bastion"].on_call = fix_and_rerun

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -22,6 +23,16 @@ def start(arena, **round_settings) -> Round:
         setattr(arena.round, name, value)
     arena.round.save()
     return lifecycle.round_start(round_id=arena.round.pk)
+
+
+def start_unplayed(arena, **round_settings) -> None:
+    """Start the round without playing it: tasks run inline in tests, and a live lease held
+    elsewhere keeps the start's player from playing here; then the lease is let go for `play`."""
+    lease = PlayerLease.objects.create(
+        name="rounds", holder="elsewhere", expires_at=timezone.now() + timedelta(minutes=1)
+    )
+    start(arena, **round_settings)
+    lease.delete()
 
 
 def play(**kwargs):
@@ -330,12 +341,7 @@ def test_it_closes_its_circuit_when_an_organizer_reruns_while_it_plays(transacti
             connection.close()
 
     farm.behaviours["/bot/bastion"].on_call = fix_and_rerun
-    arena.round.conversations_per_pair, arena.round.max_turns = 8, 1
-    arena.round.retries, arena.round.circuit_breaker_failures = 0, 2
-    arena.round.save()
-    PlayerLease.objects.create(name="rounds", holder="elsewhere", expires_at=timezone.now() + timedelta(minutes=1))
-    lifecycle.round_start(round_id=arena.round.pk)
-    PlayerLease.objects.all().delete()
+    start_unplayed(arena, conversations_per_pair=8, max_turns=1, retries=0, circuit_breaker_failures=2)
     play(max_calls_in_flight=2)
 
     assert rerun["count"] > 0
@@ -343,3 +349,43 @@ def test_it_closes_its_circuit_when_an_organizer_reruns_while_it_plays(transacti
     assert farm.calls("/bot/aegis") >= rerun["calls_before"] + rerun["count"] - 2  # the re-run ones were played
     assert not aegis.filter(failure_kind="circuit_open").exists()
     assert aegis.filter(status="completed").count() >= aegis.count() - 2  # at most the calls in flight at the fix
+
+
+def test_it_calls_a_bot_for_conversations_it_held_all_along_once_a_rerun_closed_its_circuit(
+    transactional_db, farm, settings
+):
+    from django.db import connection
+
+    from tests import cast
+
+    settings.ARENA_ALLOW_PRIVATE_URLS = True
+    arena = cast.build(bot_url=f"{farm.base_url}/bot")
+    arena.aegis_bot.max_concurrency = 1  # no call of aegis in flight when its circuit opens
+    arena.aegis_bot.save()
+    farm.behaviours["/bot/aegis"].status = 500
+    farm.behaviours["/bot/crimson"].latency = 0.2
+    rerun = {}
+    organizer = threading.Lock()
+
+    def rerun_once_the_circuit_opened(calls: int) -> None:
+        # Crimson answers only after aegis's circuit opened and the organizer re-ran: its
+        # conversations against aegis, held by the player all along, reach aegis after the re-run
+        # and before the player's next reload of the circuits.
+        deadline = time.monotonic() + 10
+        while not rerun and not BotCircuit.objects.filter(bot=arena.aegis_bot, opened_at__isnull=False).exists():
+            assert time.monotonic() < deadline, "aegis's circuit never opened"
+            time.sleep(0.01)
+        with organizer:
+            if not rerun:
+                farm.behaviours["/bot/aegis"].status = 200
+                rerun["count"] = lifecycle.round_rerun_failed(round_id=arena.round.pk)
+        connection.close()
+
+    farm.behaviours["/bot/crimson"].on_call = rerun_once_the_circuit_opened
+    start_unplayed(arena, conversations_per_pair=8, max_turns=1, retries=0, circuit_breaker_failures=2)
+    play(max_calls_in_flight=8)
+
+    assert rerun["count"] >= 2  # the two failures that opened the circuit, at least
+    aegis = Conversation.objects.filter(match__defender=arena.aegis_bot)
+    assert set(aegis.values_list("status", flat=True)) == {"completed"}
+    assert farm.calls("/bot/aegis") == 2 + aegis.count()  # the two failures, then each conversation once

@@ -2,8 +2,11 @@
 conversations fail at once instead of waiting for calls that will fail too.
 
 `BotCircuits` is the player's bookkeeping (failures in a row, open circuits, each round's
-threshold); `bot_circuit_open` is the write that opens one. An organizer's re-run closes a round's
-circuits in the database (lifecycle.round_rerun_failed); the player follows on its next reload.
+threshold); `bot_circuit_open` is the write that opens one and `conversation_circuit_fail` the one
+that fails a held conversation on it. An organizer's re-run closes a round's circuits in the
+database (lifecycle.round_rerun_failed) while the player still believes them open until its next
+reload, so both writes lock the round as the re-run does and look at the circuit in the database:
+a re-run is wholly before or wholly after them, and no conversation fails on a circuit it closed.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from django.db import transaction
 from django.utils import timezone
 
-from competition.models import BotCircuit
+from competition.models import BotCircuit, Round
 from conversations import services as conversation_services
 from conversations.models import Conversation
 from teams.clients import BotCallError
@@ -67,16 +71,17 @@ class BotCircuits:
         self.opened.add(key)
         return failed
 
-    @staticmethod
-    def reason(round_id: int, bot_id: int) -> str:
-        """Why the circuit opened, as recorded, for the conversations it fails."""
-        reason = BotCircuit.objects.filter(round_id=round_id, bot_id=bot_id).values_list("reason", flat=True).first()
-        return reason or "the bot's circuit is open"
+
+def _round_lock(round_id: int) -> None:
+    """Lock the round's row, which lifecycle.round_rerun_failed locks before it touches a circuit."""
+    Round.objects.select_for_update().filter(pk=round_id).exists()
 
 
+@transaction.atomic
 def bot_circuit_open(*, round_id: int, bot_id: int, side: str, failures: int, last_failure: str) -> int:
     """Open a bot's circuit in a round: record why, and fail its conversations that have not started,
     at once, with that reason. Returns how many conversations were failed."""
+    _round_lock(round_id)
     reason = (
         f"{failures} calls in a row failed; the last: {last_failure}. "
         "Fix the bot, then an organizer re-runs the failed conversations."
@@ -95,3 +100,22 @@ def bot_circuit_open(*, round_id: int, bot_id: int, side: str, failures: int, la
     )
     logger.warning("round %s: circuit opened for bot %s (%s pending conversations failed)", round_id, bot_id, failed)
     return failed
+
+
+@transaction.atomic
+def conversation_circuit_fail(*, round_id: int, bot_id: int, conversation_id: int, worker_id: str, side: str) -> bool:
+    """Fail a conversation this worker holds because its bot's circuit is open, with the reason the
+    circuit recorded. False, failing nothing, when the circuit is closed in the database: a re-run
+    closed it since the player last looked, and the conversation calls the bot after all."""
+    _round_lock(round_id)
+    reason = (
+        BotCircuit.objects.filter(round_id=round_id, bot_id=bot_id, opened_at__isnull=False)
+        .values_list("reason", flat=True)
+        .first()
+    )
+    if reason is None:
+        return False
+    conversation_services.conversation_fail(
+        conversation_id=conversation_id, worker_id=worker_id, side=side, kind=CallFailure.CIRCUIT_OPEN, detail=reason
+    )
+    return True

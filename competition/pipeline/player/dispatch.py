@@ -82,10 +82,11 @@ class Dispatcher:
         playing: dict[int, Playing],
         round_status: dict[int, str],
         circuits: BotCircuits,
-        fail_fast: Callable[[int, Playing, int], None],
+        fail_fast: Callable[[int, Playing, int], bool],
     ) -> None:
         """Start the next call of waiting conversations, for every bot with a free slot; a
-        conversation whose bot's circuit is open goes to `fail_fast` instead."""
+        conversation whose bot's circuit is open goes to `fail_fast` instead, and calls after all
+        when that says the circuit was closed meanwhile (returns False)."""
         share = self.share
         for bot_id, waiting in self.waiting.items():
             slots = self.bots[bot_id]
@@ -99,8 +100,7 @@ class Dispatcher:
                 if round_status.get(state.round_id) != Round.Status.RUNNING:
                     held.append(conversation_id)
                     continue
-                if circuits.is_open(state.round_id, bot_id):
-                    fail_fast(conversation_id, one, bot_id)
+                if circuits.is_open(state.round_id, bot_id) and fail_fast(conversation_id, one, bot_id):
                     continue
                 # The frozen snapshot's limit is what the round promised the team; the live row may be
                 # lower. Either way only this player's own slots below it count (slots.py).

@@ -39,7 +39,7 @@ from competition import selectors as competition_selectors
 from competition import services as competition_services
 from competition.models import Round, player_lease_names
 from competition.pipeline.lifecycle import round_playing_settle
-from competition.pipeline.player.circuits import BotCircuits
+from competition.pipeline.player.circuits import BotCircuits, conversation_circuit_fail
 from competition.pipeline.player.claiming import candidates_choose, conversations_claim_load, resume_point
 from competition.pipeline.player.dispatch import Dispatcher, Playing
 from competition.pipeline.player.slots import SlotShare
@@ -47,7 +47,6 @@ from config.database import CONNECTION_LOST, database_wait
 from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
 from teams.clients import BotCallError, BotReply
-from teams.models import CallFailure
 
 logger = logging.getLogger(__name__)
 
@@ -315,17 +314,22 @@ class RoundPlayer:
         else:
             self._drop(conversation_id)
 
-    def _fail_fast(self, conversation_id: int, playing: Playing, bot_id: int) -> None:
+    def _fail_fast(self, conversation_id: int, playing: Playing, bot_id: int) -> bool:
+        """Fail a conversation whose bot's circuit is open; False when a re-run closed the circuit
+        meanwhile: the player takes the round's circuits again and the conversation calls its bot."""
         state = playing.state
-        conversation_services.conversation_fail(
+        if not conversation_circuit_fail(
+            round_id=state.round_id,
+            bot_id=bot_id,
             conversation_id=conversation_id,
             worker_id=self.worker_id,
             side=state.next_side,
-            kind=CallFailure.CIRCUIT_OPEN,
-            detail=self.circuits.reason(state.round_id, bot_id),
-        )
+        ):
+            self.circuits.reload({state.round_id})
+            return False
         self._drop(conversation_id)
         self._ended(state.round_id, failed=True)
+        return True
 
     def _drop(self, conversation_id: int) -> None:
         playing = self.playing.pop(conversation_id, None)

@@ -64,6 +64,13 @@ def test_it_finishes_a_round_after_the_player_process_is_killed(transactional_db
     }
     player = subprocess.Popen([sys.executable, "-c", PLAYER], cwd=ROOT, env=env)
     try:
+        # Starting Python and Django is no part of what this test measures and takes tens of
+        # seconds on a starved machine: the turns' deadline runs from the player holding its lease.
+        deadline = time.monotonic() + 120
+        while not PlayerLease.objects.exists():
+            assert player.poll() is None, "the player process ended before it took its lease"
+            assert time.monotonic() < deadline, "the player process never took its lease"
+            time.sleep(0.02)
         deadline = time.monotonic() + 30
         while Turn.objects.count() < 12:
             assert player.poll() is None, "the player process ended before it could be killed"

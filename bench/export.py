@@ -11,8 +11,11 @@ the export) is its own:
   and the export jobs), with the default options (near-duplicate removal on, anonymous ids), and
   chat JSONL also with exact-only and no de-duplication (`chat:jsonl:exact`, `chat:jsonl:none`).
 
-Prints rows, wall seconds, CPU seconds (user + system of the case's process: steadier than wall time
-on a shared machine), the ratio of CPU seconds to the floor's, and peak MB. Targets (issue 11): chat JSONL
+Runs every case once per pass, the floor first, three passes (`--repeat`), and prints for each case
+its rows, the medians of its wall seconds and CPU seconds (user + system of the case's process:
+steadier than wall time on a shared machine), the median and range of its ratio of CPU seconds to
+the same pass's floor, and its largest peak MB. (One run of a case varies by about a tenth here, on
+an idle machine: the median of passes is the figure to compare.) Targets (issue 11): chat JSONL
 at most 2x the floor; peak memory at most 300 MB for every case.
 
     .venv/bin/python bench/export.py                        # 20,000 conversations
@@ -29,6 +32,7 @@ import json
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -157,7 +161,9 @@ def child(args: argparse.Namespace) -> None:
         fill(args.conversations)
         return
     out = args.workdir / "out" / args.case.replace(":", "-")
-    out.mkdir(parents=True, exist_ok=True)
+    # An empty folder each run: replacing an earlier pass's files would add their deletion to the time.
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     rows = case_floor(out) if args.case == "floor" else case_export(out, *args.case.split(":"))
@@ -180,6 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=20_000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="passes over every case (medians printed)")
     parser.add_argument("--workdir", type=Path, help="reuse a folder filled by an earlier --keep run")
     parser.add_argument("--child", dest="case", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -193,13 +200,23 @@ def main() -> None:
             filler = [sys.executable, __file__, "--child", "fill", "--workdir", str(workdir)]
             subprocess.run([*filler, "--conversations", str(args.conversations)], check=True)
             print(f"filled {args.conversations} conversations in {time.perf_counter() - started:.0f} s")
-        floor = run(workdir, "floor")
-        results = [floor] + [run(workdir, ":".join(case)) for case in CASES]
-        print(f"{'case':<22} {'rows':>8} {'seconds':>8} {'CPU s':>8} {'x floor':>8} {'peak MB':>8}")
-        for result in results:
-            ratio = result["cpu"] / floor["cpu"]
-            figures = f"{result['seconds']:>8.2f} {result['cpu']:>8.2f} {ratio:>8.2f} {result['peak_mb']:>8.0f}"
-            print(f"{result['case']:<22} {result['rows']:>8} {figures}")
+        names = ["floor"] + [":".join(case) for case in CASES]
+        # Every case once per pass, the floor first, `--repeat` passes: a case's ratio in a pass is to
+        # that pass's floor, so a drift of the machine's speed between passes cancels out.
+        passes = []
+        for number in range(args.repeat):
+            passes.append({name: run(workdir, name) for name in names})
+            print(f"pass {number + 1} of {args.repeat} done", flush=True)
+        print(f"{'case':<22} {'rows':>8} {'seconds':>8} {'CPU s':>8} {'x floor':>8} {'range':>11} {'peak MB':>8}")
+        for name in names:
+            results = [each[name] for each in passes]
+            ratios = [each[name]["cpu"] / each["floor"]["cpu"] for each in passes]
+            seconds = statistics.median(result["seconds"] for result in results)
+            cpu = statistics.median(result["cpu"] for result in results)
+            peak = max(result["peak_mb"] for result in results)
+            spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+            figures = f"{seconds:>8.2f} {cpu:>8.2f} {statistics.median(ratios):>8.2f} {spread:>11} {peak:>8.0f}"
+            print(f"{name:<22} {results[0]['rows']:>8} {figures}")
     finally:
         if args.keep:
             print(f"kept {workdir}")

@@ -4,6 +4,10 @@ Conversations are seen in a fixed order (primary key); the first of a group of d
 and the later ones are dropped and counted. The text compared is the conversation's messages that
 arrived, speaker by speaker.
 
+Exact duplicates: equal 128-bit XXH3 digests of the texts (xxhash; a chance collision among a million
+texts is about 1 in 10^27), about four times faster than BLAKE2b, which an export does not need: the
+digests never leave the process.
+
 Near duplicates: a MinHash signature of each text's shingles (the 16 bytes from the start of each
 word, case folded: about two to three words; each hashed to 32 bits), LSH banding with the bands and
 rows datasketch's MinHashLSH would choose for the threshold (competition.scoring's `lsh_bands`, which
@@ -33,11 +37,11 @@ entries), not with their text.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from xxhash import xxh3_128_digest
 
 from competition.scoring.nearduplicates import lsh_bands
 
@@ -173,7 +177,7 @@ class Deduplicator:
             verdict = None
             # A conversation with no message (failed at once) repeats nothing: it is data about failures.
             if self.mode != "none" and text:
-                digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+                digest = xxh3_128_digest(text.encode())
                 if digest in self._exact:
                     self.counts.exact += 1
                     verdict = "exact"

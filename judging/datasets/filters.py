@@ -183,6 +183,8 @@ def record_kept(spec: ExportSpec, record) -> bool:
     """Whether the record passes the label, outcome and label-source filters."""
     if spec.outcomes and record.outcome not in spec.outcomes:
         return False
+    if not spec.labels and spec.label_source != "human":
+        return True
     labels = [turn.label for turn in record.replies if turn.label is not None]
     if spec.labels:
 

@@ -85,7 +85,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def conversation_text(record: ConversationRecord) -> str:
     """The text de-duplication compares: every message that arrived, with its speaker."""
-    return "\n".join(f"{turn.speaker}: {turn.content}" for turn in record.turns if turn.ok)
+    return "\n".join([f"{turn.speaker}: {turn.content}" for turn in record.turns if turn.ok])
 
 
 def conversation_row(record: ConversationRecord, *, split: str) -> dict:

@@ -51,8 +51,12 @@ def json_bytes(value: Any) -> bytes:
         data = orjson.dumps(value)
     except orjson.JSONEncodeError:
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    if b"\xe2\x80" in data:
-        data = data.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+    # Each looked for alone: the bytes they share start every character from U+2000 to U+203F (dashes,
+    # curly quotes, the ellipsis), which most rows hold.
+    if b"\xe2\x80\xa8" in data:
+        data = data.replace(b"\xe2\x80\xa8", b"\\u2028")
+    if b"\xe2\x80\xa9" in data:
+        data = data.replace(b"\xe2\x80\xa9", b"\\u2029")
     return data
 
 

@@ -81,13 +81,24 @@ class DedupCounts:
         return {"seen": self.seen, "kept": self.kept, "exact_duplicates": self.exact, "near_duplicates": self.near}
 
 
+def _folded(text: str, encoded: bytes | None = None) -> bytes:
+    """The text case folded, as UTF-8 (`encoded`: the text's UTF-8 when the caller has it already).
+    An ASCII text is folded on its bytes (bytes.lower: the same result as str.casefold for ASCII, in a
+    third of the time); any other text by str.casefold."""
+    if text.isascii():
+        return (text.encode() if encoded is None else encoded).lower()
+    return text.casefold().encode()
+
+
 def signatures(texts: Sequence[str]) -> list[np.ndarray | None]:
     """The MinHash signature (NUM_PERM uint32 slots) of each text's shingles: the 16 bytes (UTF-8,
     case folded) from the start of each word (the text's first byte and every byte after a white-space
     byte, ASCII <= 32), about two to three words each. None for a text with no word."""
-    # An ASCII text is case folded on its bytes (bytes.lower: the same result as str.casefold for
-    # ASCII, in a third of the time); any other text by str.casefold.
-    datas = [text.encode().lower() if text.isascii() else text.casefold().encode() for text in texts]
+    return _signatures_of([_folded(text) for text in texts])
+
+
+def _signatures_of(datas: list[bytes]) -> list[np.ndarray | None]:
+    """`signatures` of texts already case folded and encoded (`_folded`)."""
     result: list[np.ndarray | None] = [None] * len(datas)
     batch: list[int] = []
     size = 0
@@ -164,31 +175,33 @@ class Deduplicator:
         self._buckets: list[dict[int, int | list[int]]] = [{} for _ in range(self._bands)]
         self._needed = self.threshold * NUM_PERM
 
-    def check(self, key: str, text: str) -> str | None:
-        return self.check_many([text])[0]
-
     def check_many(self, texts: Sequence[str]) -> list[str | None]:
-        """`check` for each text in turn (a text may repeat an earlier one of the same call); the
-        signatures of all of them are computed at once."""
+        """For each text in turn, whether it repeats an earlier one (of this call or an earlier call):
+        "exact", "near" or None (kept, and remembered). The signatures of all of them are computed at once."""
         verdicts: list[str | None] = []
         fresh: list[int] = []
+        folded: list[bytes] = []  # the fresh texts case folded, for their signatures
+        near = self.mode == "near"
         for n, text in enumerate(texts):
             self.counts.seen += 1
             verdict = None
             # A conversation with no message (failed at once) repeats nothing: it is data about failures.
             if self.mode != "none" and text:
-                digest = xxh3_128_digest(text.encode())
+                encoded = text.encode()
+                digest = xxh3_128_digest(encoded)
                 if digest in self._exact:
                     self.counts.exact += 1
                     verdict = "exact"
                 else:
                     self._exact.add(digest)
                     fresh.append(n)
+                    if near:
+                        folded.append(_folded(text, encoded))
             verdicts.append(verdict)
-        if self.mode != "near" or not fresh:
+        if not near or not fresh:
             return verdicts
         bands, rows = self._bands, self._rows
-        fresh_signatures = signatures([texts[n] for n in fresh])
+        fresh_signatures = _signatures_of(folded)
         computed = [n for n, signature in zip(fresh, fresh_signatures, strict=True) if signature is not None]
         if not computed:
             return verdicts

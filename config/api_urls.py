@@ -6,7 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from competition.api import CompetitionViewSet, RoundViewSet
 from config.api_errors import api_not_found
-from judging.api import ConversationViewSet
+from judging.reading.api import ConversationViewSet
 from teams.api import BotViewSet
 
 router = DefaultRouter()

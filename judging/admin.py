@@ -20,12 +20,12 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from conversations.models import Turn, turn_name
-from judging.admin_views import transcript_url
 from judging.label_forms import ReplyPickerForm, conversation_short_id
 from judging.models import Annotation, FinalLabel, Judge, LabelFields, Verdict
+from judging.reading.admin import transcript_url
+from judging.reading.transcript import HUMAN_SOURCES
 from judging.selectors import annotations_visible_all
 from judging.services import final_labels_recompute
-from judging.transcript import HUMAN_SOURCES
 from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, flag_html, json_pre, text_pre, yes_no_flag
 
 LABEL_COLUMNS = ["malicious_assistance", "vulnerable_code", "refusal", "severity"]

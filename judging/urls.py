@@ -1,8 +1,5 @@
-from django.urls import path
+"""Judging's pages on the team site: those of the reading side (judging/reading/urls.py)."""
 
-from judging import views
+from django.urls import include, path
 
-urlpatterns = [
-    path("conversations/", views.team_conversation_list, name="team-conversations"),
-    path("conversations/<uuid:uuid>/", views.team_conversation_detail, name="team-conversation"),
-]
+urlpatterns = [path("", include("judging.reading.urls"))]

@@ -304,7 +304,7 @@ class Fence:
 
 def fences_find(lines: list[str]) -> list[Fence]:
     """The fenced blocks (``` or ~~~, any indent, closed by a fence of the same kind at least as
-    long) among `lines`, in order. The judges and the transcripts (judging/transcript/fences.py)
+    long) among `lines`, in order. The judges and the transcripts (judging/reading/transcript/fences.py)
     both read fences here, so a block is code to both or to neither."""
     found = []
     i = 0

@@ -8,7 +8,7 @@ from judging.models import Annotation, AnnotationCampaign, Assignment, FinalLabe
 from judging.services.annotations import HumanLabels, annotation_submit
 from judging.services.campaigns import campaign_build
 from tests.judging.campaign_cast import annotators_make, campaign_make, judge_make, replies_make
-from tests.judging.test_transcript import SCRIPT, UNCLOSED, code_blocks_of
+from tests.judging.reading.test_transcript import SCRIPT, UNCLOSED, code_blocks_of
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from competition.models import Round
 from conversations.models import Conversation
-from judging.admin_views import RoundToJudgeAdmin, TranscriptAdmin
 from judging.models import JudgedConversation, JudgedRound
+from judging.reading.admin import RoundToJudgeAdmin, TranscriptAdmin
 from tests import cast
 
 pytestmark = pytest.mark.django_db

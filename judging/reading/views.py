@@ -1,7 +1,7 @@
 """The teams' conversation pages: their bots' conversations in published rounds, and each one's
 transcript with the final labels, the judges' rationales and the findings at their lines.
 
-What a team reads is what the API gives it (judging/api.py): its own side by name, the opponent by
+What a team reads is what the API gives it (judging/reading/api.py): its own side by name, the opponent by
 a stable pseudonym, no human annotation, no moderator's note, no failure detail of the opponent's.
 """
 
@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET
 
 from conversations.models import Conversation
 from conversations.selectors import conversations_visible_to
-from judging.readers import ConversationReader
+from judging.reading.readers import ConversationReader
+from judging.reading.transcript import Transcript, conversation_transcript
 from judging.selectors import Outcome, conversations_with_outcome
-from judging.transcript import Transcript, conversation_transcript
 
 PAGE_SIZE = 50
 

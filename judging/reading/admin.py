@@ -36,6 +36,7 @@ from conversations.admin import (
 from conversations.models import Conversation
 from judging import services
 from judging.models import Judge, JudgedConversation, JudgedRound
+from judging.reading.transcript import conversation_transcript
 from judging.selectors import annotations_visible_all
 from judging.services.rejudging import (
     CONVERSATION_RULE,
@@ -48,7 +49,6 @@ from judging.services.rejudging import (
     rejudge_judges,
     round_rejudge_skip_reason,
 )
-from judging.transcript import conversation_transcript
 
 EVERY_ACTIVE_JUDGE = "every-active"
 # How many selected objects the re-judge page names; the rest are counted.
@@ -297,7 +297,7 @@ class TranscriptAdmin(ProxyPermissionsMixin, admin.ModelAdmin):
         return HttpResponseRedirect(transcript_url(unquote(object_id)))
 
     def transcript_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Every turn with its verdicts and final label (judging/transcript/); needs view permission.
+        """Every turn with its verdicts and final label (judging/reading/transcript/); needs view permission.
 
         Human annotations (and final labels that humans decided) are shown only to holders of
         ``judging.view_all_annotations``: annotators label blind.

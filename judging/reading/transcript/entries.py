@@ -9,10 +9,10 @@ import datetime
 from dataclasses import dataclass, replace
 
 from conversations.models import Conversation
-from judging.transcript.decisions import FinalLabelEntry
-from judging.transcript.fences import TurnPart, turn_parts
-from judging.transcript.findings import Finding, ReplyLine
-from judging.transcript.labels import LabelSet
+from judging.reading.transcript.decisions import FinalLabelEntry
+from judging.reading.transcript.fences import TurnPart, turn_parts
+from judging.reading.transcript.findings import Finding, ReplyLine
+from judging.reading.transcript.labels import LabelSet
 from teams.models import Side
 
 

@@ -11,7 +11,7 @@ from competition.models import Round
 from conversations.models import Conversation, Turn
 from judging import services
 from judging.models import Annotation, FinalLabel, Judge, Verdict
-from judging.transcript import HIDDEN_HUMAN_ROW, conversation_transcript
+from judging.reading.transcript import HIDDEN_HUMAN_ROW, conversation_transcript
 from tests import cast
 from tests.cast import labelled_conversation_make
 from tests.test_permissions import admin_url

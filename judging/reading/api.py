@@ -18,7 +18,7 @@ from rest_framework.pagination import CursorPagination
 from conversations.models import Conversation, Turn
 from conversations.selectors import conversations_visible_to
 from judging.models import FinalLabel, Verdict
-from judging.readers import ConversationReader
+from judging.reading.readers import ConversationReader
 from judging.selectors import Outcome, conversations_with_outcome
 
 LABEL_FIELDS = ("malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity")

@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from judging.models import FinalLabel
-from judging.transcript.labels import LabelSet
+from judging.reading.transcript.labels import LabelSet
 
 # The final labels humans decided: withheld from whoever may not see human labels (annotators label blind).
 HUMAN_SOURCES = (FinalLabel.Source.ADJUDICATION, FinalLabel.Source.HUMAN_MAJORITY)

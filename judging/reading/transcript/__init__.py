@@ -13,7 +13,7 @@ Everything here is data, never markup: bot and judge text stays plain strings fo
 escape. Every public name is importable from here.
 """
 
-from judging.transcript.decisions import (
+from judging.reading.transcript.decisions import (
     DECISION_NAMES,
     HIDDEN_HUMAN_ROW,
     HUMAN_SOURCES,
@@ -24,11 +24,11 @@ from judging.transcript.decisions import (
     final_label_entry,
     final_label_people,
 )
-from judging.transcript.entries import AnnotationEntry, Transcript, TurnEntry, VerdictEntry
-from judging.transcript.fences import TurnPart, turn_parts
-from judging.transcript.findings import Finding, ReplyLine, finding_parse, reply_lines
-from judging.transcript.labels import Badge, LabelSet
-from judging.transcript.reading import conversation_transcript
+from judging.reading.transcript.entries import AnnotationEntry, Transcript, TurnEntry, VerdictEntry
+from judging.reading.transcript.fences import TurnPart, turn_parts
+from judging.reading.transcript.findings import Finding, ReplyLine, finding_parse, reply_lines
+from judging.reading.transcript.labels import Badge, LabelSet
+from judging.reading.transcript.reading import conversation_transcript
 
 __all__ = [
     "DECISION_NAMES",

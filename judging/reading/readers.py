@@ -3,7 +3,7 @@
 Organizers (who may view matches: who played whom) see every bot by name. A team member sees their
 own side by name and the opponent by a stable pseudonym (teams.pseudonyms), never a team or bot
 name, as the bot protocol promises; failure details of the opponent's side stay private (they can
-name its address). The site's pages (judging/views.py) and the API (judging/api.py) both use this.
+name its address). The site's pages (judging/reading/views.py) and the API (judging/reading/api.py) both use this.
 """
 
 from __future__ import annotations

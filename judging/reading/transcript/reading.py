@@ -9,11 +9,11 @@ from typing import Any
 from conversations.models import Conversation, Turn
 from judging import selectors
 from judging.models import Annotation, FinalLabel, Verdict
-from judging.transcript.decisions import HUMAN_SOURCES, final_label_entry, final_label_people
-from judging.transcript.entries import AnnotationEntry, Transcript, TurnEntry, VerdictEntry
-from judging.transcript.fences import turn_parts
-from judging.transcript.findings import finding_parse, reply_lines
-from judging.transcript.labels import LabelSet
+from judging.reading.transcript.decisions import HUMAN_SOURCES, final_label_entry, final_label_people
+from judging.reading.transcript.entries import AnnotationEntry, Transcript, TurnEntry, VerdictEntry
+from judging.reading.transcript.fences import turn_parts
+from judging.reading.transcript.findings import finding_parse, reply_lines
+from judging.reading.transcript.labels import LabelSet
 from teams.models import Side, bot_snapshot_label
 
 

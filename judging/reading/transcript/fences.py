@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from judging.judges.code_blocks import fences_find
-from judging.transcript.findings import ReplyLine
+from judging.reading.transcript.findings import ReplyLine
 
 # The label of a code part: the first word of the fence's info string ("python" of "```python x=1"),
 # cut short; bot text like the rest, escaped where it is shown.

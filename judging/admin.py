@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from conversations.models import Turn, turn_name
-from judging.label_forms import ReplyPickerForm, conversation_short_id
+from judging.annotation.forms import ReplyPickerForm, conversation_short_id
 from judging.models import Annotation, FinalLabel, Judge, LabelFields, Verdict
 from judging.reading.admin import transcript_url
 from judging.reading.transcript import HUMAN_SOURCES
@@ -384,4 +384,4 @@ class FinalLabelAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin
 
 
 # Annotation campaigns, the annotator's queue and adjudication (their own modules, registered here).
-from judging import admin_campaigns  # noqa: E402, F401
+from judging.annotation import admin as annotation_admin  # noqa: E402, F401

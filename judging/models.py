@@ -11,6 +11,9 @@ from simple_history.models import HistoricalRecords
 from competition.models import Competition, Round
 from conversations.models import Conversation, Turn
 
+# The models of judging's subpackages, imported here so Django sees them and re-exported (__all__).
+from judging.annotation.models import AnnotationCampaign, Assignment, CampaignItem
+
 
 class LabelFields(models.Model):
     """The labels of a defender reply (design.md, "Labels of a defender reply").
@@ -201,9 +204,6 @@ class JudgedRound(Round):
         verbose_name = "round to judge"
         verbose_name_plural = "rounds to judge"
 
-
-# Annotation campaigns, items and assignments live in their own module (imported here so Django sees them).
-from judging.campaign_models import AnnotationCampaign, Assignment, CampaignItem  # noqa: E402
 
 __all__ = [
     "Annotation",

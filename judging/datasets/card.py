@@ -20,7 +20,7 @@ from django.db.models import Count, QuerySet
 
 from competition.models import Competition
 from conversations.models import Conversation
-from judging.campaign_selectors import HUMAN_LABELS, replies_agreement
+from judging.annotation.selectors import HUMAN_LABELS, replies_agreement
 from judging.datasets.dedup import DedupCounts
 from judging.datasets.filters import ExportSpec
 from judging.datasets.records import HUMAN_SOURCES, ConversationRecord
@@ -121,8 +121,8 @@ class CardStats:
 
 def agreement(conversations: QuerySet[Conversation]) -> dict[str, Any]:
     """Human agreement over the replies of these conversations that people annotated (adjudications
-    excluded): judging.campaign_selectors.replies_agreement, the figures and formulas of the
-    annotation campaigns' pages (judging/agreement.py), so the card and the campaigns never disagree."""
+    excluded): judging.annotation.selectors.replies_agreement, the figures and formulas of the
+    annotation campaigns' pages (judging/annotation/agreement.py), so the card and the campaigns never disagree."""
     turn_ids = list(
         Annotation.objects.filter(turn__conversation__in=conversations, adjudication=False)
         # No ordering: the model's default one (across five joins) would be part of DISTINCT, and
@@ -306,7 +306,7 @@ def card_render(
     return "\n\n".join(parts) + "\n"
 
 
-# The figures the card shows per label, by their names in judging.agreement.agreement_figures.
+# The figures the card shows per label, by their names in judging.annotation.agreement.agreement_figures.
 AGREEMENT_FIGURES = (
     ("krippendorff_alpha", "Krippendorff's alpha"),
     ("percent_agreement", "percent agreement"),

@@ -326,7 +326,7 @@ class TranscriptAdmin(ProxyPermissionsMixin, admin.ModelAdmin):
             "annotations_url": f"{reverse('admin:judging_annotation_changelist')}?{search}"
             if include_human_labels and request.user.has_perm("judging.view_annotation")
             else "",
-            # Organizers label any reply themselves (judging/admin_queue.py, "annotate this reply").
+            # Organizers label any reply themselves (judging/annotation/admin/queue.py, "annotate this reply").
             "can_annotate_replies": include_human_labels and request.user.has_perm("judging.add_annotation"),
         }
         return TemplateResponse(request, "admin/judging/judgedconversation/transcript.html", context)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from django.urls import reverse
 
 from conversations.models import Turn
+from judging.annotation.services.campaigns import campaign_build
 from judging.models import AnnotationCampaign, Assignment, FinalLabel, Verdict
-from judging.services.campaigns import campaign_build
 from tests import cast
 from tests.browser.screen import horizontal_overflow
-from tests.judging.campaign_cast import campaign_make, replies_make
-from tests.judging.test_queue import FENCED_REPLY
+from tests.judging.annotation.campaign_cast import campaign_make, replies_make
+from tests.judging.annotation.test_queue import FENCED_REPLY
 
 ICONS = 'img[src*="icon-yes"], img[src*="icon-no"]'
 

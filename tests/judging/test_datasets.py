@@ -16,7 +16,7 @@ from competition.models import Round
 from competition.pipeline.scoring import round_inputs
 from competition.scoring import attack_succeeded
 from conversations.models import Conversation
-from judging.campaign_selectors import replies_agreement
+from judging.annotation.selectors import replies_agreement
 from judging.datasets import export as export_module
 from judging.datasets.export import dataset_export
 from judging.datasets.filters import ExportSpec, ExportSpecInvalid

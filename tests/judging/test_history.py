@@ -104,7 +104,7 @@ def test_it_shows_an_annotator_the_trail_of_their_own_labels_only(client, arena,
 
 
 def test_it_shows_who_changed_a_campaigns_annotators_and_rounds(client, arena):
-    from tests.judging.campaign_cast import annotators_make, campaign_make
+    from tests.judging.annotation.campaign_cast import annotators_make, campaign_make
 
     [ann] = annotators_make("ann")
     campaign = campaign_make(arena, [ann])
@@ -133,7 +133,7 @@ def test_it_shows_who_changed_a_campaigns_annotators_and_rounds(client, arena):
 
 
 def test_it_shows_a_campaigns_trail_to_organizers_only(client, arena):
-    from tests.judging.campaign_cast import campaign_make
+    from tests.judging.annotation.campaign_cast import campaign_make
 
     campaign = campaign_make(arena, [])
     client.force_login(arena.olivia)

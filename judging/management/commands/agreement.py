@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from judging.campaign_selectors import campaign_agreement
+from judging.annotation.selectors import campaign_agreement
 from judging.models import AnnotationCampaign
 
 FIGURES = ("percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1")

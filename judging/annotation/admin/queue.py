@@ -20,15 +20,15 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from conversations.models import Turn
-from judging import campaign_selectors
-from judging.label_forms import LabelFileForm, LabelForm
+from judging.annotation import selectors as campaign_selectors
+from judging.annotation.forms import LabelFileForm, LabelForm
+from judging.annotation.services.campaigns import assignment_skip, assignments_reassign_selected
+from judging.annotation.services.offline import FORMATS, campaign_labels_export, campaign_labels_import
 from judging.models import Annotation, AnnotationCampaign, Assignment
 from judging.reading.admin import transcript_url
 from judging.reading.transcript import conversation_transcript
 from judging.selectors import annotations_visible_all
 from judging.services.annotations import annotation_submit
-from judging.services.campaigns import assignment_skip, assignments_reassign_selected
-from judging.services.offline import FORMATS, campaign_labels_export, campaign_labels_import
 from teams.models import Side
 
 

@@ -4,17 +4,17 @@ from collections import Counter
 
 import pytest
 
-from judging import campaign_selectors
-from judging.models import AnnotationCampaign, Assignment, CampaignItem, FinalLabel, Verdict
-from judging.services.annotations import HumanLabels, LabelError, adjudication_set, annotation_submit
-from judging.services.campaigns import (
+from judging.annotation import selectors as campaign_selectors
+from judging.annotation.services.campaigns import (
     CampaignError,
     assignment_skip,
     assignments_reassign,
     campaign_assign,
     campaign_build,
 )
-from tests.judging.campaign_cast import annotators_make, campaign_make, judge_make, replies_make
+from judging.models import AnnotationCampaign, Assignment, CampaignItem, FinalLabel, Verdict
+from judging.services.annotations import HumanLabels, LabelError, adjudication_set, annotation_submit
+from tests.judging.annotation.campaign_cast import annotators_make, campaign_make, judge_make, replies_make
 
 pytestmark = pytest.mark.django_db
 Sampling = AnnotationCampaign.Sampling

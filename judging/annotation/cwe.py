@@ -8,7 +8,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-CWE_FILE = Path(__file__).resolve().parent / "data" / "cwe.json"
+CWE_FILE = Path(__file__).resolve().parent.parent / "data" / "cwe.json"
 
 
 @cache

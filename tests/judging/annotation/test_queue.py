@@ -4,10 +4,10 @@ import pytest
 from django.urls import reverse
 
 from conversations.models import Turn
+from judging.annotation.services.campaigns import campaign_build
 from judging.models import Annotation, AnnotationCampaign, Assignment, FinalLabel, Verdict
 from judging.services.annotations import HumanLabels, annotation_submit
-from judging.services.campaigns import campaign_build
-from tests.judging.campaign_cast import annotators_make, campaign_make, judge_make, replies_make
+from tests.judging.annotation.campaign_cast import annotators_make, campaign_make, judge_make, replies_make
 from tests.judging.reading.test_transcript import SCRIPT, UNCLOSED, code_blocks_of
 
 pytestmark = pytest.mark.django_db

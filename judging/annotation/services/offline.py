@@ -1,5 +1,5 @@
 """Offline annotation: a campaign's assignments written to a CSV or JSON file, and labels read back
-from one (judging/resources.py says what a row holds and when it is bad). All or nothing: a file with
+from one (judging/annotation/resources.py says what a row holds and when it is bad). All or nothing: a file with
 any bad row imports nothing, and the report names each bad row and why."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 
 import tablib
 
+from judging.annotation.resources import CampaignLabelsResource, CampaignLabelsSpreadsheetResource
 from judging.models import AnnotationCampaign
-from judging.resources import CampaignLabelsResource, CampaignLabelsSpreadsheetResource
 
 FORMATS = ("csv", "json")
 

@@ -12,11 +12,12 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
-from judging import agreement, campaign_selectors
+from judging.annotation import agreement
+from judging.annotation import selectors as campaign_selectors
+from judging.annotation.services.campaigns import campaign_build
 from judging.models import AnnotationCampaign, Verdict
 from judging.services.annotations import HumanLabels, annotation_submit
-from judging.services.campaigns import campaign_build
-from tests.judging.campaign_cast import annotators_make, campaign_make, judge_make, replies_make
+from tests.judging.annotation.campaign_cast import annotators_make, campaign_make, judge_make, replies_make
 
 # Three raters, six items, one missing rating (item 5 by c).
 SEVERITY = {

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from conversations.models import Conversation, Turn
-from judging.cwe import cwe_names
+from judging.annotation.cwe import cwe_names
 from judging.models import Annotation
 from judging.services.annotations import CWE_ID, HumanLabels, LabelError
 from teams.models import Side

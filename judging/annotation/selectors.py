@@ -12,7 +12,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
-from judging import agreement, selectors
+from judging import selectors
+from judging.annotation import agreement
 from judging.models import Annotation, AnnotationCampaign, Assignment, Judge
 
 # The labels humans give, how each is measured, and its categories (design.md, "Labels").

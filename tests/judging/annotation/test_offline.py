@@ -8,10 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from judging.annotation.services.campaigns import campaign_build
+from judging.annotation.services.offline import campaign_labels_export, campaign_labels_import
 from judging.models import Annotation, AnnotationCampaign, Assignment
-from judging.services.campaigns import campaign_build
-from judging.services.offline import campaign_labels_export, campaign_labels_import
-from tests.judging.campaign_cast import annotators_make, campaign_make, replies_make
+from tests.judging.annotation.campaign_cast import annotators_make, campaign_make, replies_make
 
 pytestmark = pytest.mark.django_db
 

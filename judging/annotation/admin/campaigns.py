@@ -18,13 +18,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from judging import campaign_selectors
-from judging.admin_queue import AssignmentAdmin, campaign_not_open_reason, label_page
-from judging.label_forms import LabelForm
+from judging.annotation import selectors as campaign_selectors
+from judging.annotation.admin.queue import AssignmentAdmin, campaign_not_open_reason, label_page
+from judging.annotation.forms import LabelForm
+from judging.annotation.services.campaigns import CampaignError, assignments_reassign, campaign_build, campaign_close
 from judging.models import Annotation, AnnotationCampaign, Assignment, CampaignItem
 from judging.selectors import annotations_visible_all
 from judging.services.annotations import adjudication_set
-from judging.services.campaigns import CampaignError, assignments_reassign, campaign_build, campaign_close
 
 FIGURES = [
     ("percent_agreement", "% agreement"),

@@ -347,7 +347,7 @@ ARENA_DATASET_SALT = os.environ.get("ARENA_DATASET_SALT", "")
 # Where export jobs write their files (one folder per job); never under a served static folder.
 ARENA_EXPORT_DIR = Path(os.environ.get("ARENA_EXPORT_DIR", VAR_DIR / "exports"))
 # A running export job writes a heartbeat at every 500 conversations and around its zip; one silent
-# for longer than this lost its worker, and the sweep (judging.tasks.export_jobs_reap_task, every
+# for longer than this lost its worker, and the sweep (judging.datasets.tasks.export_jobs_reap_task, every
 # minute) runs it again, or fails it after three runs. Keep it well above the longest silent step
 # (a chunk, the card's queries, one file zipped): a live run taken for dead stops at its next beat.
 ARENA_EXPORT_STALE_SECONDS = int(os.environ.get("ARENA_EXPORT_STALE_SECONDS", 300))

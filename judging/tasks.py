@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from typing import Any
+
+from django.utils.module_loading import import_string
 
 from competition.models import Round
 from config.database import retried_when_database_lost
 from conversations.models import Conversation, Turn
 from judging import selectors, services
-from judging.models import ExportJob, Judge
+from judging.models import Judge
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +89,17 @@ def final_label_recompute_task(turn_pk: int) -> bool:
     return turn_pk in services.final_labels_recompute(turn_ids=[turn_pk])
 
 
-def export_job_run_task(job_pk: int) -> bool:
-    """Run a queued dataset export job (judging.services.export_job_run); leaves one that moved on."""
-    if not ExportJob.objects.filter(pk=job_pk, status=ExportJob.Status.QUEUED).exists():
-        return False
-    return services.export_job_run(job_id=job_pk)
+# Tasks that moved to a subpackage, by their old dotted path (judging.tasks.<name>): django-q2 finds a
+# task by that path (pydoc.locate) when it runs one already queued, or one of a Schedule row written
+# before the move (the export sweep's, judging/migrations/0012). Resolved by name when asked for, so
+# the label core imports nothing of the datasets subpackage. Enqueue by the new path.
+MOVED_TASKS = {
+    "export_job_run_task": "judging.datasets.tasks.export_job_run_task",
+    "export_jobs_reap_task": "judging.datasets.tasks.export_jobs_reap_task",
+}
 
 
-@retried_when_database_lost
-def export_jobs_reap_task() -> dict:
-    """Scheduled every minute: export jobs whose worker stopped run again, or fail after three runs
-    (judging.services.export_jobs_reap)."""
-    return asdict(services.export_jobs_reap())
+def __getattr__(name: str) -> Any:
+    if name in MOVED_TASKS:
+        return import_string(MOVED_TASKS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

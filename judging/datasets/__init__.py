@@ -10,6 +10,12 @@
 - export.py: one export end to end (dataset_export);
 - resources.py: the same shapes as django-import-export resources and formats, for the admin;
 - importer.py: chat JSONL into an imported round.
+- models.py: ExportJob (an export run in the background) and DatasetConversation (the admin's list);
+- services.py, tasks.py: export jobs queued, run and swept when their worker stopped;
+- admin.py: the conversations to export, the export jobs and the chat import (registered by judging/apps.py).
+
+A leaf: nothing imports it but its own commands and admin, and judging/models.py (for Django to see
+its models). This __init__ imports nothing, since judging/models.py imports models.py while the app loads.
 
 It lives in judging because an export needs final labels and verdicts (judging), conversations and
 turns (conversations), rounds and teams (competition, teams): judging is the one app allowed to

@@ -42,10 +42,10 @@ from judging.datasets.filters import (
     conversations_selected,
 )
 from judging.datasets.importer import DatasetImportInvalid, dataset_import
+from judging.datasets.models import DatasetConversation, ExportJob
 from judging.datasets.records import Outcome
 from judging.datasets.resources import DATASET_FORMATS, SHAPE_RESOURCES
-from judging.models import DatasetConversation, ExportJob
-from judging.services import EXPORT_MAX_ATTEMPTS, export_job_create
+from judging.datasets.services import EXPORT_MAX_ATTEMPTS, export_job_create
 from teams.admin import ViewOnlyAdminMixin, json_pre, text_pre
 
 DOWNLOAD_PERMISSION = "judging.download_dataset"
@@ -240,7 +240,7 @@ class ExportJobAdmin(admin.ModelAdmin):
     @admin.display(description="Attempts")
     def attempts_shown(self, job: ExportJob) -> str:
         """Runs started, when more than one: the worker of an earlier run stopped and the sweep
-        (judging.services.export_jobs_reap) ran the job again."""
+        (judging.datasets.services.export_jobs_reap) ran the job again."""
         if job.attempts <= 1:
             return ""
         return f"{job.attempts} of {EXPORT_MAX_ATTEMPTS}"

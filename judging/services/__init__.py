@@ -1,27 +1,27 @@
-"""Writes for judging: verdicts, final labels, judging a conversation or a round.
+"""Writes of the label core: verdicts, human labels, final labels, judging a conversation or a round.
 
 - verdicts.py: recording a judge's outcome on a reply (verdict_record);
+- annotations.py: a human's labels on a reply, and an organizer's adjudication (annotation_submit,
+  adjudication_set), the one way a human label is written;
 - final_labels.py: reconciling each reply's final label from adjudications, human majorities and
   the judge ensemble (final_label_compute and friends);
-- exports.py: dataset export jobs, queued and run in the background (export_job_create, export_job_run),
-  and the sweep of jobs whose worker stopped (export_jobs_reap);
 - judging.py: running the active judges on replies, conversations and rounds, here or queued, and
   a judging round's care (round_judging_resume, final_labels_recompute); whether a round moves on
   is its lifecycle's decision (competition/pipeline/lifecycle.py);
 - rejudging.py: what an organizer may re-judge, and queueing it (rounds_rejudge, conversations_rejudge).
 
-Every public name is importable from here (`from judging import services; services.turn_judge`).
+Every public name of these modules is importable from here (`from judging import services;
+services.turn_judge`). The subpackages' writes are theirs: annotation campaigns and label files in
+judging/annotation/services/, export jobs in judging/datasets/services.py.
 A test that patches a module-level name (BATCH_SIZE, say) patches it in the module that reads it.
 """
 
-from judging.services.exports import (
-    EXPORT_MAX_ATTEMPTS,
-    EXPORT_STOPPED_ERROR,
-    ExportReapReport,
-    export_job_create,
-    export_job_folder,
-    export_job_run,
-    export_jobs_reap,
+from judging.services.annotations import (
+    CWE_ID,
+    HumanLabels,
+    LabelError,
+    adjudication_set,
+    annotation_submit,
 )
 from judging.services.final_labels import (
     BOOLEAN_LABELS,
@@ -45,10 +45,18 @@ from judging.services.judging import (
     turn_judge,
 )
 from judging.services.rejudging import (
+    CONVERSATION_RULE,
+    JUDGEABLE_STATUS_NAMES,
+    ROUND_RULE,
     ConversationsRejudged,
     RejudgeRefused,
     RoundsRejudged,
+    conversation_rejudge_skip_reason,
     conversations_rejudge,
+    conversations_rejudgeable,
+    rejudge_judge_check,
+    rejudge_judges,
+    round_rejudge_skip_reason,
     rounds_rejudge,
 )
 from judging.services.verdicts import verdict_record, verdicts_record
@@ -56,31 +64,37 @@ from judging.services.verdicts import verdict_record, verdicts_record
 __all__ = [
     "BATCH_SIZE",
     "BOOLEAN_LABELS",
-    "EXPORT_MAX_ATTEMPTS",
-    "EXPORT_STOPPED_ERROR",
+    "CONVERSATION_RULE",
+    "CWE_ID",
+    "JUDGEABLE_STATUS_NAMES",
+    "ROUND_RULE",
     "SOURCE_ORDER",
     "UNSAFE_LABELS",
     "ConversationsRejudged",
     "Decision",
-    "ExportReapReport",
+    "HumanLabels",
+    "LabelError",
     "RejudgeRefused",
     "RoundsRejudged",
+    "adjudication_set",
+    "annotation_submit",
     "conversation_judge",
+    "conversation_rejudge_skip_reason",
     "conversations_judge",
     "conversations_judge_dispatch",
     "conversations_rejudge",
+    "conversations_rejudgeable",
     "ensemble_weight",
-    "export_job_create",
-    "export_job_folder",
-    "export_job_run",
-    "export_jobs_reap",
     "final_label_compute",
     "final_labels_backfill",
     "final_labels_compute",
     "final_labels_recompute",
+    "rejudge_judge_check",
+    "rejudge_judges",
     "round_batch_judge",
     "round_judge_dispatch",
     "round_judging_resume",
+    "round_rejudge_skip_reason",
     "rounds_rejudge",
     "turn_judge",
     "verdict_record",

@@ -1,4 +1,4 @@
-"""The export sweep (judging.services.export_jobs_reap, every minute): a job whose worker was killed
+"""The export sweep (judging.datasets.services.export_jobs_reap, every minute): a job whose worker was killed
 mid-export runs again and finishes, a live one is left alone, a third stopped run fails the job,
 a sweep twice takes a job once, and nothing a killed run left reaches the zip."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import pydoc
 import zipfile
 from datetime import timedelta
 
@@ -17,9 +18,15 @@ from django_q.models import Schedule
 
 from judging.datasets import export
 from judging.datasets.filters import ExportSpec
+from judging.datasets.services import (
+    ExportReapReport,
+    export_job_create,
+    export_job_folder,
+    export_job_run,
+    export_jobs_reap,
+)
+from judging.datasets.tasks import export_jobs_reap_task
 from judging.models import ExportJob
-from judging.services import ExportReapReport, export_job_create, export_job_folder, export_job_run, export_jobs_reap
-from judging.tasks import export_jobs_reap_task
 from tests.cast import SAFE, played_conversation_make
 from tests.test_permissions import admin_url
 
@@ -171,3 +178,13 @@ def test_it_has_the_export_sweep_schedule_after_migrating_and_removes_it_on_reve
     assert Schedule.objects.filter(func=SCHEDULE_FUNC).count() == 1
     migration.schedule_delete(apps, None)
     assert not Schedule.objects.filter(func=SCHEDULE_FUNC).exists()
+
+
+def test_it_still_finds_the_tasks_by_their_paths_before_the_move():
+    """Tasks queued, and the sweep's Schedule row written, before the tasks moved to judging.datasets
+    name them judging.tasks.<name>; django-q2 finds a task by its path with pydoc.locate."""
+    from judging.datasets import tasks
+
+    assert pydoc.locate(SCHEDULE_FUNC) is tasks.export_jobs_reap_task
+    assert pydoc.locate("judging.tasks.export_job_run_task") is tasks.export_job_run_task
+    assert pydoc.locate("judging.tasks.no_such_task") is None

@@ -13,7 +13,7 @@ from judging.datasets.export import dataset_export
 from judging.datasets.filters import ExportSpec
 from teams.models import Bot, Team
 from tests.cast import SAFE, UNSAFE, played_conversation_make
-from tests.judging.test_datasets import EXACT, all_rows
+from tests.judging.datasets.test_datasets import EXACT, all_rows
 
 pytestmark = pytest.mark.django_db
 

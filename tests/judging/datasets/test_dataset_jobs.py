@@ -16,9 +16,9 @@ from django.urls import reverse
 from competition.models import Round
 from judging.datasets.filters import ExportSpec
 from judging.datasets.resources import DATASET_FORMATS, SHAPE_RESOURCES
+from judging.datasets.services import export_job_create
 from judging.datasets.shapes import COLUMNS
 from judging.models import DatasetConversation, ExportJob
-from judging.services import export_job_create
 from tests.cast import SAFE, UNSAFE, played_conversation_make
 from tests.test_permissions import admin_url
 

@@ -31,7 +31,7 @@ from competition.models import Competition
 from config.queue import task_enqueue
 from judging.datasets.export import dataset_export
 from judging.datasets.filters import ExportSpec, ExportSpecInvalid
-from judging.models import ExportJob
+from judging.datasets.models import ExportJob
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def export_job_create(*, spec: ExportSpec, requested_by: AbstractBaseUser | None
         raise ExportSpecInvalid(f"no competition with slug {spec.competition!r}")
     with transaction.atomic():
         job = ExportJob.objects.create(competition=competition, spec=spec.as_json(), requested_by=requested_by)
-        task_enqueue("judging.tasks.export_job_run_task", job.pk)
+        task_enqueue("judging.datasets.tasks.export_job_run_task", job.pk)
     return job
 
 
@@ -143,7 +143,7 @@ class ExportReapReport:
 
 
 def export_jobs_reap() -> ExportReapReport:
-    """No export job stays running forever (judging.tasks.export_jobs_reap_task, every minute).
+    """No export job stays running forever (judging.datasets.tasks.export_jobs_reap_task, every minute).
 
     A running job whose heartbeat is older than `settings.ARENA_EXPORT_STALE_SECONDS` (or missing)
     lost its worker. One that has started fewer than EXPORT_MAX_ATTEMPTS runs goes back to queued
@@ -171,7 +171,7 @@ def export_jobs_reap() -> ExportReapReport:
                     report.failed.append(job_id)
             elif taken.update(status=Status.QUEUED):
                 logger.warning("export job %s lost its worker (attempt %s); queued again", job_id, attempts)
-                task_enqueue("judging.tasks.export_job_run_task", job_id)
+                task_enqueue("judging.datasets.tasks.export_job_run_task", job_id)
                 report.requeued.append(job_id)
     return report
 

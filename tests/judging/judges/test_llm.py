@@ -210,7 +210,7 @@ def test_it_refuses_an_unknown_response_format():
 
 
 def test_it_can_be_enabled_from_the_commented_block_of_the_demo_file():
-    text = (Path(__file__).resolve().parents[2] / "examples" / "demo-competition.yaml").read_text()
+    text = (Path(__file__).resolve().parents[3] / "examples" / "demo-competition.yaml").read_text()
     block = re.search(r"(?m)^  # - name: LLM rubric judge\n(?:  #   .*\n)+", text)
     assert block, "the demo file shows a commented llm judge"
     uncommented = re.sub(r"(?m)^  # ", "  ", block[0])

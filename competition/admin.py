@@ -21,21 +21,20 @@ from simple_history.admin import SimpleHistoryAdmin
 from competition.models import BotCircuit, BotSlot, Competition, Match, PlayerLease, Round
 from competition.pipeline import lifecycle
 from competition.standings_admin import standings_display, standings_html
-from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, changelist_link, json_pre, yes_no_flag
+from config.admin_kit import (
+    PrettyJSONField,
+    RoundListFilter,
+    ViewOnlyAdminMixin,
+    changelist_link,
+    json_pre,
+    yes_no_flag,
+)
 from teams.models import Bot, Side, bot_snapshot_label
 
 # Conversations whose play is over, whatever the outcome: conversations.models.Conversation.FINISHED_STATUSES,
 # spelled out because competition sits below conversations and imports nothing of it
 # (tests/competition/test_admin.py checks the two agree).
 FINISHED = ("completed", "failed", "cancelled")
-
-
-class RoundListFilter(admin.RelatedFieldListFilter):
-    """Filter by round, naming rounds with their competition in one query instead of one per round."""
-
-    def field_choices(self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        rounds = Round.objects.select_related("competition").order_by("competition__name", "number")
-        return [(round_.pk, str(round_)) for round_ in rounds]
 
 
 class CompetitionForm(forms.ModelForm):

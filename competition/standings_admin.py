@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString
 
 from competition.models import Round, Standing, StandingRevision
 from competition.selectors import round_standings_table
-from teams.admin import ViewOnlyAdminMixin, json_pre
+from config.admin_kit import ViewOnlyAdminMixin, json_pre
 
 STANDINGS_TEMPLATE = "admin/competition/round/standings_table.html"
 

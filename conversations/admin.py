@@ -20,10 +20,9 @@ from django.utils.html import format_html_join
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from competition.admin import RoundListFilter
+from config.admin_kit import RoundListFilter, ViewOnlyAdminMixin, flag_html, json_pre, text_pre, yes_no_flag
 from conversations.models import Conversation, Turn
 from conversations.moderation import conversation_moderate
-from teams.admin import ViewOnlyAdminMixin, flag_html, json_pre, text_pre, yes_no_flag
 from teams.models import bot_snapshot_label
 
 # How many selected conversations the confirmation page names; the rest are counted.

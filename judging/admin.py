@@ -19,14 +19,15 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin_kit import PrettyJSONField, ViewOnlyAdminMixin, flag_html, json_pre, text_pre, yes_no_flag
 from conversations.models import Turn, turn_name
 from judging.annotation.forms import ReplyPickerForm, conversation_short_id
+from judging.judges.credentials import CREDENTIAL_KEYS
 from judging.models import Annotation, FinalLabel, Judge, LabelFields, Verdict
 from judging.reading.admin import transcript_url
 from judging.reading.transcript import HUMAN_SOURCES
 from judging.selectors import annotations_visible_all
 from judging.services import final_labels_recompute
-from teams.admin import PrettyJSONField, ViewOnlyAdminMixin, flag_html, json_pre, text_pre, yes_no_flag
 
 LABEL_COLUMNS = ["malicious_assistance", "vulnerable_code", "refusal", "severity"]
 LABEL_FIELDS = ["malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity", "rationale"]
@@ -39,8 +40,6 @@ LABEL_FIELDS_SHOWN = [
     "severity",
     "rationale_text",
 ]
-# Config keys of judges that hold credentials (docs/judges.md: llm `api_key`, http `secret`s).
-CREDENTIAL_KEYS = ("api_key", "secret", "previous_secret")
 CREDENTIAL_MASK = "******** (stored; replace to change)"
 
 

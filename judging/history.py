@@ -10,6 +10,8 @@ from typing import Any
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
 
+from judging.judges.credentials import CREDENTIAL_KEYS
+
 
 def credential_fingerprint(value: str) -> str:
     """What the history keeps of a credential: enough to tell two apart, never the credential."""
@@ -17,8 +19,6 @@ def credential_fingerprint(value: str) -> str:
 
 
 def config_fingerprinted(config: Any) -> Any:
-    from judging.admin import CREDENTIAL_KEYS
-
     if not isinstance(config, dict):
         return config
     return {

@@ -1,12 +1,12 @@
 """The organizers' admin for who plays: teams, memberships, bots and their health checks.
 
-Also the helpers the other apps' admins share (``json_pre``, ``ViewOnlyAdminMixin``,
-``OrganizerImportExportMixin``) and a user admin that organizers cannot use to raise their rights.
+Also the import-export permissions of teams' pages (``OrganizerImportExportMixin``) and a user admin
+that organizers cannot use to raise their rights. The helpers every app's admin shares are in
+config/admin_kit.py.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -18,82 +18,17 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import urlencode
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 from import_export.forms import ImportForm
 from import_export.results import RowResult
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin_kit import ViewOnlyAdminMixin, changelist_link, flag_html, text_pre, yes_no_flag
 from teams.forms import BotForm
 from teams.models import Bot, BotHealthCheck, Membership, Team
 from teams.resources import BotResource, MembershipResource, TeamResource
 from teams.secrets import bot_secret_rotate, bot_secret_rotation_finish
-
-# A block of preformatted text that may sit inside the <p> the admin wraps read-only values in.
-PRE = '<span style="display: block; white-space: pre-wrap; font-family: monospace; unicode-bidi: isolate">{}</span>'
-
-
-def json_pre(value: Any) -> str:
-    """Pretty-printed JSON as preformatted text; every character of ``value`` is escaped."""
-    if value is None:
-        return "-"
-    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    return format_html(PRE, text)
-
-
-def text_pre(value: str) -> str:
-    """A bot's or judge's text as written (line breaks kept), escaped."""
-    return format_html(PRE, value) if value else "-"
-
-
-def flag_html(text: str, tone: str = "") -> str:
-    """A label in words with a tone of colour beside it (never a colour or an icon alone).
-
-    ``tone``: "" neutral, "warn" (unsafe, failing: a warning colour), "info", "none" (no opinion).
-    Styled by teams/static/arena/admin.css.
-    """
-    return format_html('<span class="arena-flag{}">{}</span>', f" arena-flag-{tone}" if tone else "", text)
-
-
-def yes_no_flag(value: bool | None, *, yes: str, no: str, warn_when: bool | None = None, unknown: str = "-") -> str:
-    """A yes/no value as words: ``yes`` or ``no``; the warning colour only on the value that is bad
-    (``warn_when``), so "practice: no" or "vulnerable code: no" never shows as a failure."""
-    if value is None:
-        return flag_html(unknown, "none") if unknown != "-" else "-"
-    return flag_html(yes if value else no, "warn" if warn_when is not None and value == warn_when else "")
-
-
-def changelist_link(model_label: str, label: str, **filters: Any) -> str:
-    """A link to the changelist of ``model_label`` ("app_model") filtered by ``filters``."""
-    return format_html('<a href="{}?{}">{}</a>', reverse(f"admin:{model_label}_changelist"), urlencode(filters), label)
-
-
-class PrettyJSONField(forms.JSONField):
-    """Edits JSON indented, so goal lists and weights can be read in the form."""
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, forms.fields.InvalidJSONInput):
-            return value
-        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
-
-
-class ViewOnlyAdminMixin:
-    """Rows written by the platform itself (engine, judges, health checks): organizers read them.
-
-    Editing or deleting them by hand would make the record disagree with what happened, so a
-    view-only page offers neither; an admin whose rows are disposable (health checks) says so by
-    overriding ``has_delete_permission``.
-    """
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SizeLimitedImportForm(ImportForm):

@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 
+from config.admin_kit import ViewOnlyAdminMixin
 from judging.models import DatasetConversation
-from teams.admin import ViewOnlyAdminMixin
 from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db

@@ -25,8 +25,8 @@ from django.utils.html import format_html
 from import_export.admin import ExportActionMixin
 from import_export.forms import SelectableFieldsExportForm
 
-from competition.admin import RoundListFilter
 from competition.models import Competition
+from config.admin_kit import RoundListFilter, ViewOnlyAdminMixin, json_pre, text_pre
 from conversations.admin import CONVERSATION_COLUMNS, conversation_short_id_column
 from conversations.models import Conversation
 from judging.datasets.filters import (
@@ -46,7 +46,6 @@ from judging.datasets.models import DatasetConversation, ExportJob
 from judging.datasets.records import Outcome
 from judging.datasets.resources import DATASET_FORMATS, SHAPE_RESOURCES
 from judging.datasets.services import EXPORT_MAX_ATTEMPTS, export_job_create
-from teams.admin import ViewOnlyAdminMixin, json_pre, text_pre
 
 DOWNLOAD_PERMISSION = "judging.download_dataset"
 NOTHING_MATCHED = "Done: no conversation matched these filters (the zip holds only the card)"

@@ -188,13 +188,6 @@ def replies_agreement(*, turn_ids: list[int]) -> dict[str, Any]:
     }
 
 
-def campaign_agreement_of(*, campaign_id: int) -> dict[str, Any] | None:
-    """campaign_agreement by id, or None for no such campaign (for callers outside judging, such as
-    the dataset card)."""
-    campaign = AnnotationCampaign.objects.filter(pk=campaign_id).first()
-    return None if campaign is None else campaign_agreement(campaign=campaign)
-
-
 @dataclass(frozen=True)
 class AdjudicationCandidate:
     """An item to adjudicate and why: annotators disagree on some labels, or their majority

@@ -22,13 +22,9 @@ from judging.datasets.records import ConversationRecord, records_of
 Reply = tuple[int, int, int]
 
 
-def context_key(record: ConversationRecord, index: int) -> bytes:
-    """A digest of the attacker messages before turn `index`."""
-    return context_keys(record)[index]
-
-
 def context_keys(record: ConversationRecord) -> dict[int, bytes]:
-    """`context_key` of every defender reply of the record, in one pass over its turns."""
+    """Each defender reply's context key (turn index -> a digest of the attacker messages before it),
+    in one pass over the record's turns."""
     digest = hashlib.blake2b(digest_size=16)
     keys = {}
     for turn in record.turns:

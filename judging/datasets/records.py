@@ -456,11 +456,3 @@ def records_chunks(
     ids = array("q", conversations.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=10_000))
     for start in range(0, len(ids), chunk_size):
         yield records_of(list(ids[start : start + chunk_size]), anonymous=anonymous, with_verdicts=with_verdicts)
-
-
-def records_iter(
-    conversations: QuerySet[Conversation], *, anonymous: bool, with_verdicts: bool = False, chunk_size: int = 500
-) -> Iterator[ConversationRecord]:
-    """Every conversation of the queryset as a record, in primary-key order, read `chunk_size` at a time."""
-    for chunk in records_chunks(conversations, anonymous=anonymous, with_verdicts=with_verdicts, chunk_size=chunk_size):
-        yield from chunk

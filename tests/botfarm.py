@@ -79,25 +79,29 @@ def farm_start() -> Farm:
                 farm.peak[path] = max(farm.peak[path], farm.busy[path])
                 calls = len(farm.requests[path])
             try:
-                if behaviour.on_call is not None:
-                    behaviour.on_call(calls)
-                time.sleep(behaviour.latency)
-                if calls <= behaviour.fail_first or behaviour.status != 200:
-                    status = behaviour.fail_status if calls <= behaviour.fail_first else behaviour.status
-                    self._send(status, {"error": "injected failure"})
-                    return
-                if payload.get("type") == "ping":
-                    self._send(200, {"ok": True})
-                    return
-                index = payload["turn_index"]
-                content = behaviour.content or f"{payload['role']} message {index} of {payload['conversation_id']}"
-                answer = {"content": content}
-                if behaviour.end_after is not None and index >= behaviour.end_after:
-                    answer["end"] = True
-                self._send(200, answer)
+                status, answer = self._answer(behaviour, payload, calls)
             finally:
+                # Done before a byte of the answer leaves: once a caller holds its answer, its call
+                # no longer counts as busy, so its next call cannot be seen as running alongside it.
                 with farm.lock:
                     farm.busy[path] -= 1
+            self._send(status, answer)
+
+        def _answer(self, behaviour: Behaviour, payload: dict, calls: int) -> tuple[int, dict]:
+            if behaviour.on_call is not None:
+                behaviour.on_call(calls)
+            time.sleep(behaviour.latency)
+            if calls <= behaviour.fail_first or behaviour.status != 200:
+                status = behaviour.fail_status if calls <= behaviour.fail_first else behaviour.status
+                return status, {"error": "injected failure"}
+            if payload.get("type") == "ping":
+                return 200, {"ok": True}
+            index = payload["turn_index"]
+            content = behaviour.content or f"{payload['role']} message {index} of {payload['conversation_id']}"
+            answer: dict = {"content": content}
+            if behaviour.end_after is not None and index >= behaviour.end_after:
+                answer["end"] = True
+            return 200, answer
 
         def _send(self, status: int, payload: dict) -> None:
             raw = json.dumps(payload).encode()

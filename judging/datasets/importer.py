@@ -81,48 +81,58 @@ class ImportReport:
         ]
 
 
-def _parse_line(number: int, text: str, *, limit: int) -> tuple[ImportedConversation | None, list[str]]:
-    where = f"line {number}"
+def _json_object(where: str, text: str) -> tuple[dict | None, str]:
+    """The line as a JSON object, or None and the problem ("not JSON" with its place, or not an object)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        return None, [f"{where}: not JSON ({exc.msg} at column {exc.colno})"]
+        return None, f"{where}: not JSON ({exc.msg} at column {exc.colno})"
     if not isinstance(data, dict):
-        return None, [f"{where}: must be a JSON object with messages"]
-    problems = [f"{where}: unknown key {key!r}" for key in data if key not in ("messages", "metadata")]
-    messages = data.get("messages")
-    if not isinstance(messages, list) or not messages:
-        return None, [*problems, f"{where}: messages must be a non-empty list"]
-    texts = []
-    for index, message in enumerate(messages):
-        place = f"{where}: messages[{index}]"
-        if not isinstance(message, dict):
-            problems.append(f"{place} must be an object with role and content")
-            continue
-        expected = "user" if index % 2 == 0 else "assistant"
-        role, content = message.get("role"), message.get("content")
-        if role != expected:
-            problems.append(
-                f"{place}: role must be {expected!r} (user and assistant alternate, user first), got {role!r}"
-            )
-        unknown = set(message) - {"role", "content", "weight"}
-        if unknown:
-            problems.append(f"{place}: unknown key(s) {', '.join(sorted(map(repr, unknown)))}")
-        if "weight" in message and (
-            role != "assistant" or message["weight"] not in (0, 1) or isinstance(message["weight"], bool)
-        ):
-            problems.append(f"{place}: weight must be 0 or 1, on assistant messages only")
-        if not isinstance(content, str) or not content:
-            problems.append(f"{place}: content must be a non-empty string")
-        elif "\x00" in content:
-            problems.append(f"{place}: content holds a NUL character, which cannot be stored")
-        elif len(content) > limit:
-            problems.append(f"{place}: content is {len(content)} characters, over the competition's limit of {limit}")
-        texts.append(content)
-    metadata = data.get("metadata", {})
-    if not isinstance(metadata, dict):
-        return None, [*problems, f"{where}: metadata must be an object"]
-    names = {}
+        return None, f"{where}: must be a JSON object with messages"
+    return data, ""
+
+
+def _unknown_keys(where: str, data: dict) -> list[str]:
+    """A line holds messages and metadata, nothing else."""
+    return [f"{where}: unknown key {key!r}" for key in data if key not in ("messages", "metadata")]
+
+
+def _content_problems(place: str, content: object, *, limit: int) -> list[str]:
+    """A message's content: a non-empty string, without NUL (the database cannot store it), at most
+    the competition's message limit."""
+    if not isinstance(content, str) or not content:
+        return [f"{place}: content must be a non-empty string"]
+    if "\x00" in content:
+        return [f"{place}: content holds a NUL character, which cannot be stored"]
+    if len(content) > limit:
+        return [f"{place}: content is {len(content)} characters, over the competition's limit of {limit}"]
+    return []
+
+
+def _message_problems(place: str, index: int, message: object, *, limit: int) -> list[str]:
+    """One message: an object whose role alternates (user first), with role, content and, on
+    assistant messages only, a weight of 0 or 1 (allowed, ignored); every problem, in that order."""
+    if not isinstance(message, dict):
+        return [f"{place} must be an object with role and content"]
+    problems = []
+    expected = "user" if index % 2 == 0 else "assistant"
+    role = message.get("role")
+    if role != expected:
+        problems.append(f"{place}: role must be {expected!r} (user and assistant alternate, user first), got {role!r}")
+    unknown = set(message) - {"role", "content", "weight"}
+    if unknown:
+        problems.append(f"{place}: unknown key(s) {', '.join(sorted(map(repr, unknown)))}")
+    if "weight" in message and (
+        role != "assistant" or message["weight"] not in (0, 1) or isinstance(message["weight"], bool)
+    ):
+        problems.append(f"{place}: weight must be 0 or 1, on assistant messages only")
+    return problems + _content_problems(place, message.get("content"), limit=limit)
+
+
+def _names(where: str, metadata: dict) -> tuple[dict[str, str], list[str]]:
+    """The teams' and bots' names (DEFAULT_NAMES where missing or empty), stripped, each at most 120
+    characters; the two teams must differ (case-insensitive)."""
+    names, problems = {}, []
     for key, default in DEFAULT_NAMES.items():
         value = metadata.get(key) or default
         if not isinstance(value, str) or not value.strip() or len(value) > 120:
@@ -130,15 +140,48 @@ def _parse_line(number: int, text: str, *, limit: int) -> tuple[ImportedConversa
         names[key] = value.strip() if isinstance(value, str) else ""
     if names["attacker_team"].casefold() == names["defender_team"].casefold():
         problems.append(f"{where}: the attacker and defender teams must differ")
+    return names, problems
+
+
+def _goal(where: str, metadata: dict) -> tuple[str, str, list[str]]:
+    """(goal_category, goal_target, problems): a category slug of letters, digits and _ (default
+    "imported"), a target of at most 500 characters (default empty)."""
+    problems = []
     category = metadata.get("goal_category") or "imported"
     if not isinstance(category, str) or not _CATEGORY.match(category):
         problems.append(f"{where}: metadata.goal_category must be a slug of letters, digits and _")
     target = metadata.get("goal_target") or ""
     if not isinstance(target, str) or len(target) > 500:
         problems.append(f"{where}: metadata.goal_target must be text of at most 500 characters")
+    return category, target, problems
+
+
+def _parse_line(number: int, text: str, *, limit: int) -> tuple[ImportedConversation | None, list[str]]:
+    """One line of the file: its conversation, or None and every problem found on it ("line N: ...").
+
+    A line that is not a JSON object, has no messages list, or has metadata that is not an object
+    stops there; otherwise every message and metadata field is checked.
+    """
+    where = f"line {number}"
+    data, problem = _json_object(where, text)
+    if data is None:
+        return None, [problem]
+    problems = _unknown_keys(where, data)
+    messages = data.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return None, [*problems, f"{where}: messages must be a non-empty list"]
+    for index, message in enumerate(messages):
+        problems += _message_problems(f"{where}: messages[{index}]", index, message, limit=limit)
+    metadata = data.get("metadata", {})
+    if not isinstance(metadata, dict):
+        return None, [*problems, f"{where}: metadata must be an object"]
+    names, found = _names(where, metadata)
+    category, target, found_in_goal = _goal(where, metadata)
+    problems += found + found_in_goal
     if problems:
         return None, problems
-    return ImportedConversation(number, **names, goal_category=category, goal_target=target, messages=tuple(texts)), []
+    texts = tuple(message["content"] for message in messages)
+    return ImportedConversation(number, **names, goal_category=category, goal_target=target, messages=texts), []
 
 
 def dataset_parse(lines: Iterable[str], *, competition: Competition) -> list[ImportedConversation]:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.template.loader import render_to_string
 
 from competition.models import Competition
 from conversations.models import Conversation
@@ -153,6 +155,36 @@ def judges_used(conversations: QuerySet[Conversation]) -> list[dict[str, Any]]:
     ]
 
 
+# templates/judging/datasets/card.md: the card's text and layout, with every table's header.
+CARD_TEMPLATE = "judging/datasets/card.md"
+
+# The figures the card shows per label, by their names in judging.annotation.agreement.agreement_figures.
+AGREEMENT_FIGURES = (
+    ("krippendorff_alpha", "Krippendorff's alpha"),
+    ("percent_agreement", "percent agreement"),
+    ("gwet_ac1", "Gwet's AC1"),
+    ("fleiss_kappa", "Fleiss' kappa"),
+)
+
+# A table's rows, every cell already a string fit for a Markdown table (`_cells`).
+Rows = list[list[str]]
+
+
+def _cell(value: Any) -> str:
+    # A bot's text (team names, categories, CWE ids) must not end a cell or the table early.
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _cells(rows: Iterable[Iterable[Any]]) -> Rows:
+    """Rows of values as a Markdown table's cells: the only way values reach a table in the card,
+    whose template does not escape (Markdown is not HTML)."""
+    return [[_cell(value) for value in row] for row in rows]
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part} ({part / whole:.1%})" if whole else str(part)
+
+
 def _size_category(count: int) -> str:
     for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
         if count < limit:
@@ -165,159 +197,115 @@ def _yaml_text(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _table(rows: list[tuple[Any, ...]], header: tuple[str, ...]) -> str:
-    def cell(value: Any) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
-    return "\n".join(lines)
+# --- one step per part of the card, in its order ---------------------------------------------------
 
 
-def _share(part: int, whole: int) -> str:
-    return f"{part} ({part / whole:.1%})" if whole else str(part)
+def _yaml_header(*, competition: Competition, spec: ExportSpec, files: dict[str, str], rows: dict[str, int]) -> dict:
+    """The Hugging Face header: license (`other` when the competition names none), the size category
+    of all rows, a pretty name, and one `configs` entry naming each split's file."""
+    return {
+        "license": competition.dataset_license or "other",
+        "size_category": _size_category(sum(rows.values())),
+        "pretty_name": _yaml_text(competition.name + " (" + spec.shape + ")"),
+        "config_name": spec.shape,
+        "data_files": list(files.items()),
+    }
 
 
-def card_render(
-    *,
-    spec: ExportSpec,
-    stats: CardStats,
-    dedup: DedupCounts,
-    files: dict[str, str],
-    rows: dict[str, int],
-    pairs: int | None,
-    conversations: QuerySet[Conversation],
-) -> str:
-    """The README.md text of an export."""
-    competition = Competition.objects.get(slug=spec.competition)
-    license_id = competition.dataset_license or "other"
-    config_lines = [f"- config_name: {spec.shape}", "  data_files:"]
-    config_lines += [f"  - split: {split}\n    path: {name}" for split, name in files.items()]
-    header = "\n".join(
+def _what_this_is(competition: Competition) -> str:
+    """The competition's own description, or a line naming it."""
+    return competition.description.strip() or f"Conversations of the competition {competition.slug}."
+
+
+def _split_rows(*, stats: CardStats, files: dict[str, str], rows: dict[str, int]) -> Rows:
+    """Per split: its file, rows and conversations."""
+    return _cells(
+        (split, files.get(split, "-"), rows.get(split, 0), stats.conversations.get(split, 0)) for split in rows
+    )
+
+
+def _count_rows(stats: CardStats, *, pairs: int | None) -> Rows:
+    """Conversations, replies, labelled replies, human-labelled replies, and pairs for a pair shape."""
+    replies = stats.replies
+    return _cells(
         [
-            "---",
-            f"license: {license_id}",
-            "language:",
-            "- en",
-            "task_categories:",
-            "- text-generation",
-            "tags:",
-            "- safety",
-            "- red-teaming",
-            "- cybersecurity",
-            "- multi-turn",
-            "size_categories:",
-            f"- {_size_category(sum(rows.values()))}",
-            f"pretty_name: {_yaml_text(competition.name + ' (' + spec.shape + ')')}",
-            "configs:",
-            *config_lines,
-            "---",
+            ("conversations", stats.total),
+            ("defender replies", replies["total"]),
+            ("labelled replies", replies["labelled"]),
+            ("replies labelled by humans", replies["human_labelled"]),
+            *([("preference pairs", pairs)] if pairs is not None else []),
         ]
     )
-    total = stats.total
+
+
+def _turns_summary(stats: CardStats) -> str:
+    """Mean, median, min and max turns per conversation; "none" without conversations."""
     turns = [count for count, n in stats.turns_per_conversation.items() for _ in range(n)]
+    if not turns:
+        return "none"
+    return f"mean {statistics.mean(turns):.2f}, median {statistics.median(turns)}, min {min(turns)}, max {max(turns)}"
+
+
+def _turn_rows(stats: CardStats) -> Rows:
+    return _cells(sorted(stats.turns_per_conversation.items()))
+
+
+def _outcome_rows(stats: CardStats) -> Rows:
+    """Each outcome's conversations and share, most frequent first."""
+    return _cells((name, _share(n, stats.total)) for name, n in stats.outcomes.most_common())
+
+
+def _label_rows(stats: CardStats) -> Rows:
+    """Each label's share of the labelled replies, then the unlabelled share of all replies."""
     replies = stats.replies
-    parts = [
-        header,
-        f"# {competition.name}: {spec.shape} dataset",
-        "## What this is",
-        (competition.description.strip() or f"Conversations of the competition {competition.slug}.")
-        + "\n\nAttacker bots tried to get defender bots to help with harmful or vulnerable code; judges"
-        " and human annotators labelled every defender reply. The attacker speaks as `user`, the defender"
-        " as `assistant`.",
-        f"License: `{license_id}` (from the competition's settings).",
-        "## Files and splits",
-        _table(
-            [(split, files.get(split, "-"), rows.get(split, 0), stats.conversations.get(split, 0)) for split in rows],
-            ("split", "file", "rows", "conversations"),
-        ),
-        f"Split: seed {spec.seed}, ratios train/validation/test {spec.split[0]}/{spec.split[1]}/{spec.split[2]},"
-        " assigned per conversation from a hash of its id and the seed.",
-        "## Counts",
-        _table(
-            [
-                ("conversations", total),
-                ("defender replies", replies["total"]),
-                ("labelled replies", replies["labelled"]),
-                ("replies labelled by humans", replies["human_labelled"]),
-                *([("preference pairs", pairs)] if pairs is not None else []),
-            ],
-            ("what", "count"),
-        ),
-        "Turns per conversation: "
-        + (
-            f"mean {statistics.mean(turns):.2f}, median {statistics.median(turns)}, min {min(turns)}, max {max(turns)}"
-            if turns
-            else "none"
-        )
-        + ".\n\n"
-        + _table(sorted(stats.turns_per_conversation.items()), ("turns", "conversations")),
-        "## Outcomes",
-        _table([(name, _share(n, total)) for name, n in stats.outcomes.most_common()], ("outcome", "conversations")),
-        "## Labels of defender replies",
-        _table(
-            [
-                (name, _share(replies[name], replies["labelled"]))
-                for name in ("unsafe", "safe", "malicious_assistance", "vulnerable_code", "refusal")
-            ]
-            + [("unlabelled (of all replies)", _share(replies["unlabelled"], replies["total"]))],
-            ("label", "replies"),
-        ),
-        "## Goal categories",
-        _table(
-            [(name, n, _share(stats.category_successes[name], n)) for name, n in sorted(stats.categories.items())],
-            ("category", "conversations", "attack succeeded"),
-        ),
-        "## CWE ids",
-        _table(stats.cwe.most_common(), ("CWE", "replies")) if stats.cwe else "No CWE id in the final labels.",
-        "## Teams" + (" (anonymous ids)" if spec.anonymous else ""),
-        _table(
-            [("attacker", team, _share(n, total)) for team, n in sorted(stats.attacker_teams.items())]
-            + [("defender", team, _share(n, total)) for team, n in sorted(stats.defender_teams.items())],
-            ("side", "team", "conversations"),
-        ),
-        "## Diversity and duplicates",
-        _table(
-            [(name, value) for name, value in stats.diversity().items()]
-            + [
-                ("de-duplication", spec.dedup),
-                ("conversations before de-duplication", dedup.seen),
-                ("exact duplicates removed", dedup.exact),
-                (f"near duplicates removed (MinHash, Jaccard >= {spec.near_threshold})", dedup.near),
-                ("near-duplicate rate", f"{dedup.near_duplicate_rate:.2%}"),
-            ],
-            ("measure", "value"),
-        ),
-        "## Human agreement",
-        _agreement_text(agreement(conversations)),
-        "## Judges",
-        _table(
-            [
-                (row["judge"], row["name"], row["kind"], row["version"], row["verdicts"])
-                for row in judges_used(conversations)
-            ],
-            ("judge", "name", "kind", "version", "verdicts"),
-        ),
-        "Final labels come, label by label, from an adjudicated human label, else the human majority, else"
-        " the judges' ensemble; a label no source decided is empty (null).",
-        "## Filters",
-        _table([(name, value) for name, value in spec.filters_description().items()], ("filter", "value")),
-    ]
-    return "\n\n".join(parts) + "\n"
+    return _cells(
+        [
+            (name, _share(replies[name], replies["labelled"]))
+            for name in ("unsafe", "safe", "malicious_assistance", "vulnerable_code", "refusal")
+        ]
+        + [("unlabelled (of all replies)", _share(replies["unlabelled"], replies["total"]))]
+    )
 
 
-# The figures the card shows per label, by their names in judging.annotation.agreement.agreement_figures.
-AGREEMENT_FIGURES = (
-    ("krippendorff_alpha", "Krippendorff's alpha"),
-    ("percent_agreement", "percent agreement"),
-    ("gwet_ac1", "Gwet's AC1"),
-    ("fleiss_kappa", "Fleiss' kappa"),
-)
+def _category_rows(stats: CardStats) -> Rows:
+    """Each goal category's conversations and attack success, by name."""
+    return _cells((name, n, _share(stats.category_successes[name], n)) for name, n in sorted(stats.categories.items()))
 
 
-def _agreement_text(figures: dict[str, Any]) -> str:
+def _cwe_rows(stats: CardStats) -> Rows:
+    """Each CWE id of the final labels with its replies, most frequent first."""
+    return _cells(stats.cwe.most_common())
+
+
+def _team_rows(stats: CardStats) -> Rows:
+    """Each team's share of the conversations, attackers then defenders, by name."""
+    total = stats.total
+    return _cells(
+        [("attacker", team, _share(n, total)) for team, n in sorted(stats.attacker_teams.items())]
+        + [("defender", team, _share(n, total)) for team, n in sorted(stats.defender_teams.items())]
+    )
+
+
+def _diversity_rows(stats: CardStats, *, spec: ExportSpec, dedup: DedupCounts) -> Rows:
+    """Distinct openings and attacker messages, then what de-duplication removed."""
+    return _cells(
+        [(name, value) for name, value in stats.diversity().items()]
+        + [
+            ("de-duplication", spec.dedup),
+            ("conversations before de-duplication", dedup.seen),
+            ("exact duplicates removed", dedup.exact),
+            (f"near duplicates removed (MinHash, Jaccard >= {spec.near_threshold})", dedup.near),
+            ("near-duplicate rate", f"{dedup.near_duplicate_rate:.2%}"),
+        ]
+    )
+
+
+def _agreement(figures: dict[str, Any]) -> dict[str, Any] | None:
+    """The human agreement part: None when no reply was annotated by two or more people; else the
+    replies and annotators counted, the figures' titles, and per label its level and figures
+    (rounded to 4 places, `-` where undefined)."""
     if not figures["items"]:
-        return "No reply of these conversations was annotated by two or more people."
+        return None
 
     def value(figure: dict[str, Any]) -> Any:
         return "-" if figure["value"] is None else round(figure["value"], 4)
@@ -330,8 +318,61 @@ def _agreement_text(figures: dict[str, Any]) -> str:
         )
         for label in AGREEMENT_LABELS
     ]
-    return (
-        f"{figures['items']} replies annotated by two or more of {figures['annotators']} annotators"
-        " (figures as on the annotation campaigns' pages; `-` where a figure is undefined on the data).\n\n"
-        + _table(rows, ("label", "level", *(title for _, title in AGREEMENT_FIGURES)))
+    return {
+        "replies": figures["items"],
+        "annotators": figures["annotators"],
+        "titles": [title for _, title in AGREEMENT_FIGURES],
+        "rows": _cells(rows),
+    }
+
+
+def _judge_rows(conversations: QuerySet[Conversation]) -> Rows:
+    """Each judge and version with the verdicts it gave these conversations' replies."""
+    return _cells(
+        (row["judge"], row["name"], row["kind"], row["version"], row["verdicts"]) for row in judges_used(conversations)
     )
+
+
+def _filter_rows(spec: ExportSpec) -> Rows:
+    return _cells(spec.filters_description().items())
+
+
+def card_render(
+    *,
+    spec: ExportSpec,
+    stats: CardStats,
+    dedup: DedupCounts,
+    files: dict[str, str],
+    rows: dict[str, int],
+    pairs: int | None,
+    conversations: QuerySet[Conversation],
+) -> str:
+    """The README.md text of an export: templates/judging/datasets/card.md with each part's figures.
+
+    Every table cell goes through `_cells`, the YAML free text through `_yaml_text`; the template
+    itself neither escapes (Markdown, not HTML) nor localizes numbers.
+    """
+    competition = Competition.objects.get(slug=spec.competition)
+    context = {
+        "header": _yaml_header(competition=competition, spec=spec, files=files, rows=rows),
+        "name": competition.name,
+        "shape": spec.shape,
+        "what_this_is": _what_this_is(competition),
+        "splits": _split_rows(stats=stats, files=files, rows=rows),
+        "seed": spec.seed,
+        "ratios": spec.split,
+        "counts": _count_rows(stats, pairs=pairs),
+        "turns_summary": _turns_summary(stats),
+        "turns": _turn_rows(stats),
+        "outcomes": _outcome_rows(stats),
+        "labels": _label_rows(stats),
+        "categories": _category_rows(stats),
+        "cwe": _cwe_rows(stats),
+        "anonymous": spec.anonymous,
+        "teams": _team_rows(stats),
+        "diversity": _diversity_rows(stats, spec=spec, dedup=dedup),
+        "agreement": _agreement(agreement(conversations)),
+        "judges": _judge_rows(conversations),
+        "filters": _filter_rows(spec),
+    }
+    return render_to_string(CARD_TEMPLATE, context)

@@ -113,6 +113,135 @@ def players_reports() -> list[dict]:
     return sorted(played, key=lambda report: -report["turns"])
 
 
+def bots_create(args: argparse.Namespace, *, port: int, workdir: Path) -> Path:
+    """The teams and bots, each bot on an example path of the bots' server; returns the secrets file
+    the server verifies calls with."""
+    from teams.models import Bot, Team
+
+    secrets_by_path: dict[str, str] = {}
+    for side, count, paths in (
+        ("attacker", args.attackers, ATTACKER_PATHS),
+        ("defender", args.defenders, DEFENDER_PATHS),
+    ):
+        for i in range(count):
+            team = Team.objects.create(name=f"{side} {i}", slug=f"{side}-{i}", side=side)
+            path = paths[i % len(paths)]
+            bot = Bot(
+                team=team,
+                name=f"{side}-{i}",
+                url=f"http://127.0.0.1:{port}{path}",
+                max_concurrency=args.concurrency,
+            )
+            # Bots that share an example path share its secret, so the server verifies every call.
+            bot.secret = secrets_by_path.setdefault(path, bot.secret)
+            bot.save()
+    secrets_file = workdir / "secrets.json"
+    secrets_file.write_text(json.dumps(secrets_by_path))
+    return secrets_file
+
+
+def round_create(args: argparse.Namespace):
+    from competition.models import Competition, Round
+
+    competition = Competition.objects.create(name="Bench", slug="bench")
+    return Round.objects.create(
+        competition=competition,
+        number=1,
+        name="Bench",
+        slug="bench",
+        conversations_per_pair=args.conversations,
+        max_turns=args.turns,
+        call_timeout_seconds=10,
+        retries=1,
+    )
+
+
+def bots_server_start(args: argparse.Namespace, *, port: int, env: dict, secrets_file: Path) -> subprocess.Popen:
+    """The example bots' server (its own session, so it is stopped with its children)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "examples.bots.server",
+            "--port",
+            str(port),
+            "--latency",
+            str(args.latency),
+            "--secrets",
+            str(secrets_file),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def round_wait(args: argparse.Namespace, *, round_, clusters: list[subprocess.Popen], workdir: Path) -> None:
+    """Until the round stops running, printing the turns stored; leaves when a cluster died or the
+    timeout passed (cluster_check)."""
+    from competition.models import Round
+    from conversations.models import Turn
+
+    deadline = time.monotonic() + args.timeout
+    turns = Turn.objects.filter(conversation__match__round=round_)
+    total_calls = args.attackers * args.defenders * args.conversations * args.turns * 2
+    while True:
+        round_.refresh_from_db()
+        if round_.status != Round.Status.RUNNING:
+            break
+        for cluster in clusters:
+            cluster_check(
+                cluster,
+                deadline=deadline,
+                unfinished=f"the round did not finish within {args.timeout} s",
+                workdir=workdir,
+            )
+        done = turns.count()
+        print(f"\r  {done}/{total_calls} turns", end="", flush=True)
+        time.sleep(1)
+
+
+def calls_by_bot(turns) -> dict[int, int]:
+    """Calls (attempts included) each bot answered, by bot id."""
+    calls: dict[int, int] = {}
+    for speaker, attacker_id, defender_id, attempts in turns.values_list(
+        "speaker", "conversation__match__attacker_id", "conversation__match__defender_id", "attempts"
+    ):
+        bot_id = attacker_id if speaker == "attacker" else defender_id
+        calls[bot_id] = calls.get(bot_id, 0) + attempts
+    return calls
+
+
+def report_print(args: argparse.Namespace, *, round_, cpu_used: float, bots_cpu: float) -> None:
+    from conversations.models import Turn
+
+    turns = Turn.objects.filter(conversation__match__round=round_)
+    makespan = (round_.playing_finished_at - round_.started_at).total_seconds()
+    stored = turns.count()
+    failed = turns.exclude(status="ok").count()
+    calls = calls_by_bot(turns)
+    bound = max(count * args.latency / args.concurrency for count in calls.values())
+    engine = "PostgreSQL" if args.database_url else "SQLite"
+    broker = "Redis broker" if args.redis_url else "ORM broker"
+    print(
+        f"round: {args.attackers} attackers x {args.defenders} defenders x {args.conversations} conversations "
+        f"x {args.turns} exchanges; latency {args.latency * 1000:.0f} ms; concurrency {args.concurrency}; "
+        f"{args.players} players in {args.qclusters} qclusters of {args.workers} workers; {engine}, {broker}"
+    )
+    print(f"turns stored:      {stored} ({failed} failed)")
+    print(f"makespan:          {makespan:.1f} s")
+    print(f"lower bound:       {bound:.1f} s  (busiest bot: {max(calls.values())} calls)")
+    print(f"ratio:             {makespan / bound:.3f}  (target <= 1.25)")
+    print(f"platform CPU:      {cpu_used:.1f} s in the cluster's processes")
+    print(f"CPU per turn:      {1000 * cpu_used / max(stored, 1):.2f} ms  (target <= 5 ms)")
+    print(f"bots' server CPU:  {bots_cpu:.1f} s (the example bots, on the same cores)")
+    reports = players_reports()
+    print(f"turns by player:   {' + '.join(str(report['turns']) for report in reports) or 'none recorded'}")
+    player_cpu = " + ".join(f"{report['cpu_seconds']:.1f} s" for report in reports) or "-"
+    print(f"CPU by player:     {player_cpu} (each player's worker process)")
+
+
 def main() -> None:
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="arena-bench-"))
@@ -131,66 +260,15 @@ def main() -> None:
     )
     from django.core.management import call_command
 
-    from competition.models import Competition, Round
     from competition.pipeline import lifecycle
-    from conversations.models import Turn
-    from teams.models import Bot, Team
 
     children: list[subprocess.Popen] = []
     try:
         call_command("migrate", interactive=False, verbosity=0)
         port = free_port()
-        secrets_by_path: dict[str, str] = {}
-        bots = []
-        for side, count, paths in (
-            ("attacker", args.attackers, ATTACKER_PATHS),
-            ("defender", args.defenders, DEFENDER_PATHS),
-        ):
-            for i in range(count):
-                team = Team.objects.create(name=f"{side} {i}", slug=f"{side}-{i}", side=side)
-                path = paths[i % len(paths)]
-                bot = Bot(
-                    team=team,
-                    name=f"{side}-{i}",
-                    url=f"http://127.0.0.1:{port}{path}",
-                    max_concurrency=args.concurrency,
-                )
-                # Bots that share an example path share its secret, so the server verifies every call.
-                bot.secret = secrets_by_path.setdefault(path, bot.secret)
-                bot.save()
-                bots.append(bot)
-        secrets_file = workdir / "secrets.json"
-        secrets_file.write_text(json.dumps(secrets_by_path))
-        competition = Competition.objects.create(name="Bench", slug="bench")
-        round_ = Round.objects.create(
-            competition=competition,
-            number=1,
-            name="Bench",
-            slug="bench",
-            conversations_per_pair=args.conversations,
-            max_turns=args.turns,
-            call_timeout_seconds=10,
-            retries=1,
-        )
-        children.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "examples.bots.server",
-                    "--port",
-                    str(port),
-                    "--latency",
-                    str(args.latency),
-                    "--secrets",
-                    str(secrets_file),
-                    "--quiet",
-                ],
-                cwd=ROOT,
-                env=env,
-                start_new_session=True,
-            )
-        )
+        secrets_file = bots_create(args, port=port, workdir=workdir)
+        round_ = round_create(args)
+        children.append(bots_server_start(args, port=port, env=env, secrets_file=secrets_file))
         wait_for_port(port)
         clusters = [
             cluster_start(env=env, workdir=workdir, log=f"qcluster-{index}.log" if index else "qcluster.log")
@@ -204,54 +282,11 @@ def main() -> None:
         cpu_before = sum(process_tree_cpu(cluster.pid) for cluster in clusters)
         bots_cpu_before = process_tree_cpu(children[0].pid)
         lifecycle.round_start(round_id=round_.pk)
-        deadline = time.monotonic() + args.timeout
-        turns = Turn.objects.filter(conversation__match__round=round_)
-        total_calls = args.attackers * args.defenders * args.conversations * args.turns * 2
-        while True:
-            round_.refresh_from_db()
-            if round_.status != Round.Status.RUNNING:
-                break
-            for cluster in clusters:
-                cluster_check(
-                    cluster,
-                    deadline=deadline,
-                    unfinished=f"the round did not finish within {args.timeout} s",
-                    workdir=workdir,
-                )
-            done = turns.count()
-            print(f"\r  {done}/{total_calls} turns", end="", flush=True)
-            time.sleep(1)
+        round_wait(args, round_=round_, clusters=clusters, workdir=workdir)
         cpu_used = sum(process_tree_cpu(cluster.pid) for cluster in clusters) - cpu_before
         bots_cpu = process_tree_cpu(children[0].pid) - bots_cpu_before
         print()
-        makespan = (round_.playing_finished_at - round_.started_at).total_seconds()
-        stored = turns.count()
-        failed = turns.exclude(status="ok").count()
-        calls_by_bot: dict[int, int] = {}
-        for speaker, attacker_id, defender_id, attempts in turns.values_list(
-            "speaker", "conversation__match__attacker_id", "conversation__match__defender_id", "attempts"
-        ):
-            bot_id = attacker_id if speaker == "attacker" else defender_id
-            calls_by_bot[bot_id] = calls_by_bot.get(bot_id, 0) + attempts
-        bound = max(calls * args.latency / args.concurrency for calls in calls_by_bot.values())
-        engine = "PostgreSQL" if args.database_url else "SQLite"
-        broker = "Redis broker" if args.redis_url else "ORM broker"
-        print(
-            f"round: {args.attackers} attackers x {args.defenders} defenders x {args.conversations} conversations "
-            f"x {args.turns} exchanges; latency {args.latency * 1000:.0f} ms; concurrency {args.concurrency}; "
-            f"{args.players} players in {args.qclusters} qclusters of {args.workers} workers; {engine}, {broker}"
-        )
-        print(f"turns stored:      {stored} ({failed} failed)")
-        print(f"makespan:          {makespan:.1f} s")
-        print(f"lower bound:       {bound:.1f} s  (busiest bot: {max(calls_by_bot.values())} calls)")
-        print(f"ratio:             {makespan / bound:.3f}  (target <= 1.25)")
-        print(f"platform CPU:      {cpu_used:.1f} s in the cluster's processes")
-        print(f"CPU per turn:      {1000 * cpu_used / max(stored, 1):.2f} ms  (target <= 5 ms)")
-        print(f"bots' server CPU:  {bots_cpu:.1f} s (the example bots, on the same cores)")
-        reports = players_reports()
-        print(f"turns by player:   {' + '.join(str(report['turns']) for report in reports) or 'none recorded'}")
-        player_cpu = " + ".join(f"{report['cpu_seconds']:.1f} s" for report in reports) or "-"
-        print(f"CPU by player:     {player_cpu} (each player's worker process)")
+        report_print(args, round_=round_, cpu_used=cpu_used, bots_cpu=bots_cpu)
     finally:
         processes_stop(children, timeout=20)
         from django.db import connections

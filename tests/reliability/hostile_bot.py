@@ -4,7 +4,7 @@ Standard library only (http.server, threaded). Signatures are not checked: the s
 that break the protocol, not careful ones. Every answer is recorded (``sent``) so a test can compare
 what was stored with exactly what the bot sent.
 
-Paths (``BEHAVIOURS``):
+Paths (``_Handler``):
 
 - ``/ok``: a valid answer (attackers and defenders) after ``ok_delay_seconds`` (none by default, a
   slow but valid bot keeps a round going long enough to hurt it mid-round); ``/ok-end`` also says
@@ -78,9 +78,147 @@ class HostileServer:
         self.server.server_close()
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """Answers each path with its misbehaviour (the module docstring); the server's ``hostile`` is the
+    HostileServer that holds the settings and records the calls."""
+
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    # The paths that break the protocol itself, each by one method; every other path answers content.
+    FAULTS = {
+        "/hang": "_hang",
+        "/status-503": "_unavailable",
+        "/not-json": "_not_json",
+        "/wrong-types": "_wrong_types",
+        "/huge": "_huge",
+        "/gzip-huge": "_gzip_huge",
+        "/drip": "_drip",
+        "/redirect": "_redirect",
+        "/reset": "_reset",
+    }
+
+    @property
+    def hostile(self) -> HostileServer:
+        return self.server.hostile
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        payload = json.loads(body)
+        path = self.path
+        with self.hostile.lock:
+            self.hostile.calls[path] += 1
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._answer(path, payload)
+
+    def _answer(self, path: str, payload: dict) -> None:
+        if payload.get("type") == "ping":
+            self._json(200, {"ok": True})
+        elif path in self.FAULTS:
+            getattr(self, self.FAULTS[path])()
+        elif path == "/random" and self._unlucky():
+            self._json(503, {"error": "random failure"})
+        else:
+            content = self._content_of(path, payload)
+            if content is None:
+                self._json(404, {"error": "no such bot"})
+            else:
+                self._content(path, content)
+
+    def _unlucky(self) -> bool:
+        with self.hostile.lock:
+            return self.hostile.random.random() < 0.5
+
+    def _content_of(self, path: str, payload: dict) -> str | None:
+        """The content a path answers with, or None for a path no bot plays."""
+        if path == "/random":
+            return f"random luck for turn {payload['turn_index']}"
+        if path in HOSTILE_TEXTS:
+            return HOSTILE_TEXTS[path]
+        if path == "/nul":
+            return NUL_TEXT
+        if path == "/long":
+            return LONG_TEXT
+        if path in ("/ok", "/ok-end"):
+            time.sleep(self.hostile.ok_delay_seconds)
+            return f"{payload['role']} says hello at {payload['turn_index']}"
+        return None
+
+    # --- the faults ----------------------------------------------------------------------------------
+
+    def _hang(self) -> None:
+        time.sleep(self.hostile.hang_seconds)
+        self._json(200, {"content": "too late"})
+
+    def _unavailable(self) -> None:
+        self._json(503, {"error": "down for maintenance"})
+
+    def _not_json(self) -> None:
+        self._raw(200, b"<html><body>Welcome to nginx!</body></html>", "text/html")
+
+    def _wrong_types(self) -> None:
+        self._json(200, {"content": 12345, "end": "yes"})
+
+    def _huge(self) -> None:
+        self._json(200, {"content": "x" * (MIB + 10)})
+
+    def _gzip_huge(self) -> None:
+        inflated = json.dumps({"content": "y" * (4 * MIB)}).encode()
+        self._raw(200, gzip.compress(inflated), "application/json", extra={"Content-Encoding": "gzip"})
+
+    def _drip(self) -> None:
+        raw = json.dumps({"content": "slowly"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        for byte in raw:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(self.hostile.drip_seconds)
+
+    def _redirect(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", "/ok")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _reset(self) -> None:
+        # SO_LINGER with a zero timeout makes close() send an RST instead of a FIN.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    # --- writing answers -----------------------------------------------------------------------------
+
+    def _content(self, path: str, content: str) -> None:
+        answer: dict = {"content": content}
+        if path == "/ok-end":
+            answer["end"] = True
+        with self.hostile.lock:
+            self.hostile.sent.append((path, self.headers.get("X-Arena-Delivery", ""), content))
+        self._json(200, answer)
+
+    def _json(self, status: int, answer: dict) -> None:
+        self._raw(status, json.dumps(answer).encode(), "application/json")
+
+    def _raw(self, status: int, raw: bytes, content_type: str, *, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+
 class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     daemon_threads = True
+    hostile: HostileServer
 
     def handle_error(self, request, client_address) -> None:
         # A caller that gave up (a timeout) or a connection this server reset on purpose: expected here.
@@ -91,101 +229,8 @@ def hostile_server_start(
     *, seed: int = 1, hang_seconds: float = 5.0, drip_seconds: float = 0.3, ok_delay_seconds: float = 0.0
 ) -> HostileServer:
     """Start the server on a free loopback port, in a daemon thread; ``stop()`` it after use."""
-    hostile: HostileServer
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            payload = json.loads(body)
-            path = self.path
-            with hostile.lock:
-                hostile.calls[path] += 1
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self._answer(path, payload)
-
-        def _answer(self, path: str, payload: dict) -> None:
-            if payload.get("type") == "ping":
-                self._json(200, {"ok": True})
-            elif path == "/hang":
-                time.sleep(hostile.hang_seconds)
-                self._json(200, {"content": "too late"})
-            elif path == "/status-503":
-                self._json(503, {"error": "down for maintenance"})
-            elif path == "/not-json":
-                self._raw(200, b"<html><body>Welcome to nginx!</body></html>", "text/html")
-            elif path == "/wrong-types":
-                self._json(200, {"content": 12345, "end": "yes"})
-            elif path == "/huge":
-                self._json(200, {"content": "x" * (MIB + 10)})
-            elif path == "/gzip-huge":
-                inflated = json.dumps({"content": "y" * (4 * MIB)}).encode()
-                self._raw(200, gzip.compress(inflated), "application/json", extra={"Content-Encoding": "gzip"})
-            elif path == "/drip":
-                raw = json.dumps({"content": "slowly"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                for byte in raw:
-                    self.wfile.write(bytes([byte]))
-                    self.wfile.flush()
-                    time.sleep(hostile.drip_seconds)
-            elif path == "/redirect":
-                self.send_response(302)
-                self.send_header("Location", "/ok")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            elif path == "/reset":
-                # SO_LINGER with a zero timeout makes close() send an RST instead of a FIN.
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.close_connection = True
-                self.connection.close()
-            elif path == "/random":
-                with hostile.lock:
-                    fails = hostile.random.random() < 0.5
-                if fails:
-                    self._json(503, {"error": "random failure"})
-                else:
-                    self._content(path, payload, f"random luck for turn {payload['turn_index']}")
-            elif path in HOSTILE_TEXTS:
-                self._content(path, payload, HOSTILE_TEXTS[path])
-            elif path == "/nul":
-                self._content(path, payload, NUL_TEXT)
-            elif path == "/long":
-                self._content(path, payload, LONG_TEXT)
-            elif path in ("/ok", "/ok-end"):
-                time.sleep(hostile.ok_delay_seconds)
-                self._content(path, payload, f"{payload['role']} says hello at {payload['turn_index']}")
-            else:
-                self._json(404, {"error": "no such bot"})
-
-        def _content(self, path: str, payload: dict, content: str) -> None:
-            answer: dict = {"content": content}
-            if path == "/ok-end":
-                answer["end"] = True
-            with hostile.lock:
-                hostile.sent.append((path, self.headers.get("X-Arena-Delivery", ""), content))
-            self._json(200, answer)
-
-        def _json(self, status: int, answer: dict) -> None:
-            self._raw(status, json.dumps(answer).encode(), "application/json")
-
-        def _raw(self, status: int, raw: bytes, content_type: str, *, extra: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(raw)))
-            for name, value in (extra or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(raw)
-
-    server = _Server(("127.0.0.1", 0), Handler)
-    hostile = HostileServer(
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.hostile = HostileServer(
         server=server,
         seed=seed,
         hang_seconds=hang_seconds,
@@ -193,4 +238,4 @@ def hostile_server_start(
         ok_delay_seconds=ok_delay_seconds,
     )
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return hostile
+    return server.hostile

@@ -1,4 +1,5 @@
-"""The bot farm's own bookkeeping (tests/botfarm.py), which the player's concurrency tests read."""
+"""The bot farm's own bookkeeping (tests/botfarm.py, the `farm` fixture of tests/competition/conftest.py),
+which the player's concurrency tests read."""
 
 from __future__ import annotations
 
@@ -6,20 +7,10 @@ import json
 import threading
 import urllib.request
 
-import pytest
-
-from tests.botfarm import farm_start
+from tests.botfarm import Farm
 
 
-@pytest.fixture
-def farm():
-    farm = farm_start()
-    yield farm
-    farm.server.shutdown()
-    farm.server.server_close()
-
-
-def test_it_stops_counting_a_call_busy_before_its_caller_holds_the_answer(farm):
+def test_it_stops_counting_a_call_busy_before_its_caller_holds_the_answer(farm: Farm):
     path = "/bot/solo"
     farm.behaviours[path].latency = 0.2
     started = threading.Event()

@@ -1,5 +1,5 @@
 """Each check of one line of an imported chat JSONL file (judging/datasets/importer.py; docs/datasets.md,
-"Imports"), without the database. The whole import is in tests/judging/test_dataset_import.py."""
+"Imports"), without the database. The whole import is in tests/judging/datasets/test_dataset_import.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The dataset card (judging/datasets/card.py, templates/judging/datasets/card.md; docs/datasets.md,
 "The dataset card"): each part's figures, and the whole card byte for byte as the Python-built card
-wrote it before the template. Cards of real exports are in tests/judging/test_datasets.py."""
+wrote it before the template. Cards of real exports are in tests/judging/datasets/test_datasets.py."""
 
 from __future__ import annotations
 

@@ -20,9 +20,9 @@ from django.utils.html import format_html_join
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from competition.pipeline.lifecycle import conversations_moderate
 from config.admin_kit import RoundListFilter, ViewOnlyAdminMixin, flag_html, json_pre, text_pre, yes_no_flag
 from conversations.models import Conversation, Turn
-from conversations.moderation import conversation_moderate
 from teams.models import bot_snapshot_label
 
 # How many selected conversations the confirmation page names; the rest are counted.
@@ -238,7 +238,7 @@ class ConversationAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Conversation, form: forms.Form, change: bool) -> None:
         if form.has_changed():
-            conversation_moderate(
+            conversations_moderate(
                 conversations=Conversation.objects.filter(pk=obj.pk),
                 state=form.cleaned_data["moderation"],
                 reason=form.cleaned_data["moderation_reason"],
@@ -265,7 +265,7 @@ class ConversationAdmin(SimpleHistoryAdmin):
         if "apply" in request.POST:
             form = ModerationReasonForm(request.POST)
             if form.is_valid():
-                count = conversation_moderate(
+                count = conversations_moderate(
                     conversations=Conversation.objects.filter(pk__in=queryset.values("pk")),
                     state=state,
                     reason=form.cleaned_data["reason"],

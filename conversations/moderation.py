@@ -1,4 +1,8 @@
-"""Moderation of conversations: hide them from teams or exclude them from scores and datasets."""
+"""Moderation of conversations: hide them from teams or exclude them from scores and datasets.
+
+The write alone: what an exclusion changes for a round (judging, settling, scoring again) is the
+round lifecycle's, so people moderate through competition.pipeline.lifecycle.conversations_moderate,
+which calls this and then tells the rounds."""
 
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from competition.models import Round
-from config.queue import task_enqueue
 from conversations.models import Conversation
 
 
@@ -18,8 +20,7 @@ def conversation_moderate(*, conversations: QuerySet[Conversation], state: str, 
 
     ``state`` is one of ``Conversation.Moderation``; ``reason`` must say why (blank is refused, so
     every moderation decision can be audited). Returns the number of conversations written.
-    The standings of scored or published rounds among them are computed again (a queued task),
-    since excluding a conversation, or letting it back in, changes them.
+    Their rounds are not told: that is competition.pipeline.lifecycle.conversations_moderate's.
     """
     if state not in Conversation.Moderation.values:
         raise ValueError(f"unknown moderation state {state!r}")
@@ -40,13 +41,4 @@ def conversation_moderate(*, conversations: QuerySet[Conversation], state: str, 
         bulk_update_with_history(
             rows, Conversation, fields, batch_size=500, default_user=by, default_change_reason=reason
         )
-        for round_id in (
-            Round.objects.filter(
-                matches__conversations__in=[conversation.pk for conversation in rows],
-                status__in=[Round.Status.SCORED, Round.Status.PUBLISHED],
-            )
-            .distinct()
-            .values_list("pk", flat=True)
-        ):
-            task_enqueue("competition.tasks.round_score_task", round_id, f"moderation ({state}): {reason}")
     return len(rows)

@@ -1,4 +1,4 @@
-"""Writes on conversations and turns: claims, turns as they arrive, endings, re-runs.
+"""Writes on conversations and turns: creating them, claims, turns as they arrive, endings, re-runs.
 
 The one place a Turn row is built and stored: turns_reply_record and turn_failure_record.
 
@@ -10,6 +10,7 @@ index) constraint makes a second writer of the same turn fail instead of duplica
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
@@ -268,23 +269,48 @@ def conversations_rerun(*, conversations) -> int:
     return count
 
 
-def conversation_imported_create(
-    *, match_id: int, sequence: int, goal_category: str, goal_target: str, messages: list[str]
-) -> Conversation:
-    """A completed conversation from a dataset: `messages` become its turns, attacker first, then
-    alternating (bot-protocol.md's indexes), every one arrived (status ok)."""
+@dataclass(frozen=True)
+class ConversationNew:
+    """A conversation to create: pending (to be played) when `messages` is empty, else completed with
+    `messages` as its turns (a conversation imported from a dataset)."""
+
+    match_id: int
+    sequence: int
+    goal_category: str
+    goal_target: str
+    messages: tuple[str, ...] = ()
+
+
+def conversations_create(*, conversations: Sequence[ConversationNew]) -> list[Conversation]:
+    """Create conversations in bulk (the round's start, its benign probes, a dataset import) and
+    return them with their primary keys, in order.
+
+    One with messages is completed at once: the messages become its turns, attacker first, then
+    alternating (bot-protocol.md's indexes), every one arrived (status ok).
+    """
     now = timezone.now()
-    conversation = Conversation.objects.create(
-        match_id=match_id,
-        sequence=sequence,
-        goal_category=goal_category,
-        goal_target=goal_target,
-        status=Conversation.Status.COMPLETED,
-        started_at=now,
-        ended_at=now,
-    )
+    rows = [
+        Conversation(
+            match_id=new.match_id,
+            sequence=new.sequence,
+            goal_category=new.goal_category,
+            goal_target=new.goal_target,
+            **({"status": Status.COMPLETED, "started_at": now, "ended_at": now} if new.messages else {}),
+        )
+        for new in conversations
+    ]
+    created = Conversation.objects.bulk_create(rows, batch_size=500)
     Turn.objects.bulk_create(
-        Turn(conversation=conversation, index=index, speaker="attacker" if index % 2 == 0 else "defender", content=text)
-        for index, text in enumerate(messages)
+        (
+            Turn(
+                conversation=conversation,
+                index=index,
+                speaker="attacker" if index % 2 == 0 else "defender",
+                content=text,
+            )
+            for conversation, new in zip(created, conversations, strict=True)
+            for index, text in enumerate(new.messages)
+        ),
+        batch_size=500,
     )
-    return conversation
+    return created

@@ -51,6 +51,15 @@ def round_judge_task(round_pk: int, judge_pk: int | None = None, retry_errors: b
 
 
 @retried_when_database_lost
+def round_inputs_judge_task(round_pk: int, conversation_pks: Sequence[int]) -> int:
+    """Judge what moderation let into a round (or report at once that nothing is left to judge); the
+    lifecycle queues it by name (competition.pipeline.lifecycle.JUDGING_INPUTS_TASK)."""
+    if not Round.objects.filter(pk=round_pk, status__in=selectors.JUDGEABLE_ROUND_STATUSES).exists():
+        return 0
+    return services.round_inputs_judge(round_id=round_pk, conversation_ids=list(conversation_pks))
+
+
+@retried_when_database_lost
 def round_batch_judge_task(round_pk: int, judge_pk: int, turn_pks: Sequence[int], retry_errors: bool = False) -> int:
     """Judge one batch of a round's replies with one judge, then settle the round if it was the last."""
     round_ = Round.objects.filter(pk=round_pk).first()

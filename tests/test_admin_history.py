@@ -15,6 +15,7 @@ from competition.models import Round
 from competition.pipeline import lifecycle
 from conversations.models import Conversation
 from judging.models import AnnotationCampaign
+from judging.services import round_labels_report
 from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +74,7 @@ def test_it_lists_every_status_move_of_a_round_with_who_and_why(client, arena):
     # The platform plays and judges: no conversation left to play, no reply to judge.
     Conversation.objects.filter(match__round=arena.round).update(status=Conversation.Status.CANCELLED)
     lifecycle.round_playing_settle(round_id=arena.round.pk)
-    lifecycle.round_judging_settle(round_id=arena.round.pk)
+    round_labels_report(round_id=arena.round.pk, reason="nothing to judge")
     arena.round.refresh_from_db()
     assert arena.round.status == Round.Status.SCORED
     for confirm in ({}, {"confirm": "yes"}):

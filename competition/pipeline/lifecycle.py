@@ -7,12 +7,18 @@ draft -> scheduled -> running -> judging -> scored -> published, and paused, can
 - round_cancel (anything not yet scored -> cancelled);
 - round_rerun_failed (judging -> running when failed conversations are played again);
 - round_playing_settle (running -> judging, once no conversation is left to play);
-- round_judging_settle (judging -> scored, once judging reports the round's labels complete:
-  judging.selectors.round_labels_complete);
+- round_judging_settle (judging -> scored, once judging reports the round's labels complete);
 - round_publish (scored -> published);
 - round_imported_create (a new round straight into judging: conversations imported from a dataset);
-- round_labels_changed: what judging calls whenever labels of a round's replies were written; it
-  settles a judging round and is the one place re-scoring of a scored or published round hooks in.
+- round_labels_changed: what judging calls whenever labels of a round's replies were written, with
+  whether they are now complete; it settles a judging round and is the one place re-scoring of a
+  scored or published round hooks in;
+- round_inputs_changed: conversations were let into or left out of what their rounds count
+  (conversations_moderate); judging is queued for them and the round settled or scored again.
+
+Judging sits above the lifecycle (docs/architecture.md) and is never imported here: judging reports
+(round_labels_changed, with whether labels are complete), the lifecycle decides, and the judging work
+the lifecycle wants is queued by task name (JUDGING_ROUND_TASK, JUDGING_INPUTS_TASK).
 
 Every transition is a conditional update on the current status, so a double click, a repeated
 admin action or a task that runs twice moves a round at most once. A conditional ``.update()`` is not
@@ -24,9 +30,12 @@ seen by django-simple-history, so every move also writes the round's historical 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from competition.models import BotCircuit, Match, Round
@@ -34,12 +43,18 @@ from competition.pipeline.probes import round_probes_create
 from config.queue import task_enqueue
 from conversations import services as conversation_services
 from conversations.models import Conversation
-from judging import selectors as judging_selectors
+from conversations.moderation import conversation_moderate
+from conversations.services import ConversationNew
 from teams.models import Bot, Side
 
 logger = logging.getLogger(__name__)
 
 Status = Round.Status
+
+# Judging's tasks, by name (judging imports the lifecycle, not the other way round): a round's whole
+# pending judging, and the judging of conversations a round's inputs changed by (then a report).
+JUDGING_ROUND_TASK = "judging.tasks.round_judge_task"
+JUDGING_INPUTS_TASK = "judging.tasks.round_inputs_judge_task"
 
 
 class RoundTransitionError(Exception):
@@ -98,9 +113,9 @@ def round_start(*, round_id: int) -> Round:
         for sequence in range(settings["conversations_per_pair"]):
             category, target = goals_spread(goals=settings["goals"], index=offset + sequence * len(defenders))
             conversations.append(
-                Conversation(match=match, sequence=sequence, goal_category=category, goal_target=target)
+                ConversationNew(match_id=match.pk, sequence=sequence, goal_category=category, goal_target=target)
             )
-    Conversation.objects.bulk_create(conversations, batch_size=500)
+    conversation_services.conversations_create(conversations=conversations)
     probes = round_probes_create(round_=round_, defenders=defenders, prompts=settings["benign_prompts"])
     round_.frozen_settings = settings
     round_.status = Status.RUNNING
@@ -217,7 +232,7 @@ def round_playing_settle(*, round_id: int) -> bool:
         Round.objects.filter(pk=round_id).update(status=Status.JUDGING, playing_finished_at=timezone.now())
         round_history_note(round_id=round_id, reason="Playing finished: judging starts")
         logger.info("round %s finished playing; judging starts", round_id)
-        task_enqueue("judging.tasks.round_judge_task", round_id)
+        task_enqueue(JUDGING_ROUND_TASK, round_id)
     return True
 
 
@@ -233,16 +248,15 @@ def round_publish(*, round_id: int) -> Round:
     )
 
 
-def round_judging_settle(*, round_id: int) -> bool:
+def round_judging_settle(*, round_id: int, labels_complete: bool) -> bool:
     """Move a judging round to scored when judging reports its labels complete; True when this call moved it.
 
-    Complete is judging's to say (judging.selectors.round_labels_complete: every judgeable reply has
-    a verdict of every active judge at its current version, errors included, and a final label).
-    The move is a conditional update, so of two concurrent calls exactly one returns True.
+    Complete is judging's to say, and judging says it with every report (judging.services.judging:
+    round_labels_report; every judgeable reply has a verdict of every active judge at its current
+    version, errors included, and a final label). The move is a conditional update, so of two
+    concurrent calls exactly one returns True.
     """
-    if not Round.objects.filter(pk=round_id, status=Status.JUDGING).exists():
-        return False
-    if not judging_selectors.round_labels_complete(round_id=round_id):
+    if not labels_complete:
         return False
     moved = Round.objects.filter(pk=round_id, status=Status.JUDGING).update(
         status=Status.SCORED, judging_finished_at=timezone.now()
@@ -260,23 +274,65 @@ def round_score_enqueue(*, round_id: int, reason: str) -> None:
     task_enqueue("competition.tasks.round_score_task", round_id, reason)
 
 
-def round_labels_changed(*, round_id: int, reason: str) -> str | None:
-    """Judging wrote or recomputed labels of this round's replies (`reason` says why, for logs).
+def round_labels_changed(*, round_id: int, reason: str, labels_complete: bool) -> bool:
+    """Judging wrote or recomputed labels of this round's replies (`reason` says why, for logs), and
+    says whether the round's labels are now complete (judging works that out only for a judging round,
+    the one status it can move). True when this call moved the round to scored.
 
     A judging round is settled (round_judging_settle): the labels may have been the last it waited
     for. A scored or published round keeps its status and has its standings computed again
     (competition/pipeline/scoring.py), since a re-judge or a human label may change them. Rounds in
-    any other status are left as they are. Returns the round's status after the call (None for a
-    round that does not exist).
+    any other status are left as they are.
     """
     status = Round.objects.filter(pk=round_id).values_list("status", flat=True).first()
-    if status == Status.JUDGING and round_judging_settle(round_id=round_id):
+    if status == Status.JUDGING and round_judging_settle(round_id=round_id, labels_complete=labels_complete):
         logger.info("round %s scored after labels changed: %s", round_id, reason)
-        return Status.SCORED
+        return True
     if status in (Status.SCORED, Status.PUBLISHED):
         # Scoring again is idempotent: unchanged labels write nothing and add no revision.
         round_score_enqueue(round_id=round_id, reason=f"labels changed ({reason})")
-    return status
+    return False
+
+
+def round_inputs_changed(*, left_out: Collection[int], let_in: Collection[int], reason: str) -> None:
+    """Conversations were left out of what their rounds count (`left_out`: excluded) or let back in
+    (`let_in`), for `reason`; called inside the transaction that moved them.
+
+    For each round of them, once that transaction commits: a judging round has judging queued for
+    them (JUDGING_INPUTS_TASK: what became judgeable is judged, and judging reports, so the round is
+    settled at once when nothing is left to judge); a scored or published round is scored again at
+    once, and when conversations were let in, judging is queued for them too (one never judged is
+    judged, and scored again when its labels arrive). A round still being played judges its
+    conversations as they complete; earlier and cancelled rounds count nothing: both are left alone.
+    """
+    by_round: dict[int, tuple[str, list[int], list[int]]] = {}
+    for ids, index in ((left_out, 1), (let_in, 2)):
+        for conversation_id, round_id, status in Conversation.objects.filter(pk__in=list(ids)).values_list(
+            "pk", "match__round_id", "match__round__status"
+        ):
+            by_round.setdefault(round_id, (status, [], []))[index].append(conversation_id)
+    for round_id, (status, out, back) in sorted(by_round.items()):
+        if status in (Status.SCORED, Status.PUBLISHED):
+            round_score_enqueue(round_id=round_id, reason=reason)
+        if status == Status.JUDGING or (status in (Status.SCORED, Status.PUBLISHED) and back):
+            task_enqueue(JUDGING_INPUTS_TASK, round_id, sorted(out + back))
+
+
+def conversations_moderate(*, conversations: QuerySet[Conversation], state: str, reason: str, by: User) -> int:
+    """Moderate conversations (conversations.moderation.conversation_moderate: the state, who, why,
+    when; ValueError for an unknown state or a blank reason) and, for those whose exclusion changed,
+    tell their rounds (round_inputs_changed). Returns the number of conversations written.
+    """
+    excluded = Conversation.Moderation.EXCLUDED
+    with transaction.atomic():
+        before = dict(conversations.values_list("pk", "moderation"))
+        count = conversation_moderate(
+            conversations=Conversation.objects.filter(pk__in=list(before)), state=state, reason=reason, by=by
+        )
+        left_out = [pk for pk, was in before.items() if was != excluded and state == excluded]
+        let_in = [pk for pk, was in before.items() if was == excluded and state != excluded]
+        round_inputs_changed(left_out=left_out, let_in=let_in, reason=f"moderation ({state}): {reason.strip()}")
+    return count
 
 
 def round_imported_create(*, competition_id: int, name: str, slug: str, pairs: list[tuple[Bot, Bot]]) -> Round:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from competition.models import Match, Round
 from competition.scoring import PROBE_CATEGORY
-from conversations.models import Conversation
+from conversations.services import ConversationNew, conversations_create
 from teams.models import Bot, Side, Team
 
 PROBE_TEAM_SLUG = "arena-probes"
@@ -47,10 +47,11 @@ def round_probes_create(*, round_: Round, defenders: list[Bot], prompts: list[st
     matches = Match.objects.bulk_create(
         Match.frozen(round_=round_, attacker=probe, defender=defender) for defender in defenders
     )
-    conversations = [
-        Conversation(match=match, sequence=sequence, goal_category=PROBE_CATEGORY, goal_target=prompt)
-        for match in matches
-        for sequence, prompt in enumerate(prompts)
-    ]
-    Conversation.objects.bulk_create(conversations, batch_size=500)
-    return len(conversations)
+    created = conversations_create(
+        conversations=[
+            ConversationNew(match_id=match.pk, sequence=sequence, goal_category=PROBE_CATEGORY, goal_target=prompt)
+            for match in matches
+            for sequence, prompt in enumerate(prompts)
+        ]
+    )
+    return len(created)

@@ -13,7 +13,7 @@ problem nothing is written. Then, in one transaction: teams matched by name or s
 their side must agree) or created; bots matched by name within their team or created inactive (an
 imported bot has no endpoint: its URL is under the reserved .invalid domain, so it is never called);
 a new round marked imported (competition.pipeline.lifecycle.round_imported_create) with a match per pair; the
-conversations and their turns (conversations.services.conversation_imported_create). The round
+conversations and their turns (conversations.services.conversations_create). The round
 then goes to judging like a played one.
 """
 
@@ -30,7 +30,7 @@ from django.utils.text import slugify
 from competition.models import Competition, Round
 from competition.pipeline.lifecycle import round_imported_create
 from config.queue import task_enqueue
-from conversations.services import conversation_imported_create
+from conversations.services import ConversationNew, conversations_create
 from teams.models import Bot, Side, Team
 
 IMPORTED_BOT_URL = "https://imported.invalid/"
@@ -272,19 +272,22 @@ def dataset_import(*, competition: Competition, round_name: str, round_slug: str
         round_ = round_imported_create(competition_id=competition.pk, name=round_name, slug=round_slug, pairs=pairs)
         matches = {(match.attacker_id, match.defender_id): match for match in round_.matches.all()}
         sequences: dict[int, int] = {}
-        turns = 0
+        new = []
         for item, (attacker, defender) in zip(conversations, pairs, strict=True):
             match = matches[(attacker.pk, defender.pk)]
             sequence = sequences.get(match.pk, 0)
             sequences[match.pk] = sequence + 1
-            conversation_imported_create(
-                match_id=match.pk,
-                sequence=sequence,
-                goal_category=item.goal_category,
-                goal_target=item.goal_target,
-                messages=list(item.messages),
+            new.append(
+                ConversationNew(
+                    match_id=match.pk,
+                    sequence=sequence,
+                    goal_category=item.goal_category,
+                    goal_target=item.goal_target,
+                    messages=tuple(item.messages),
+                )
             )
-            turns += len(item.messages)
+        conversations_create(conversations=new)
+        turns = sum(len(item.messages) for item in new)
         task_enqueue("judging.tasks.round_judge_task", round_.pk)
     return ImportReport(
         round=round_,

@@ -6,8 +6,9 @@
 - final_labels.py: reconciling each reply's final label from adjudications, human majorities and
   the judge ensemble (final_label_compute and friends);
 - judging.py: running the active judges on replies, conversations and rounds, here or queued, and
-  a judging round's care (round_judging_resume, final_labels_recompute); whether a round moves on
-  is its lifecycle's decision (competition/pipeline/lifecycle.py);
+  a judging round's care (round_judging_resume, final_labels_recompute, round_inputs_judge) and the
+  report of changed labels with whether they are complete (round_labels_report); whether a round
+  moves on is its lifecycle's decision (competition/pipeline/lifecycle.py);
 - rejudging.py: what an organizer may re-judge, and queueing it (rounds_rejudge, conversations_rejudge).
 
 Every public name of these modules is importable from here (`from judging import services;
@@ -40,8 +41,10 @@ from judging.services.judging import (
     conversations_judge_dispatch,
     final_labels_recompute,
     round_batch_judge,
+    round_inputs_judge,
     round_judge_dispatch,
     round_judging_resume,
+    round_labels_report,
     turn_judge,
 )
 from judging.services.rejudging import (
@@ -92,8 +95,10 @@ __all__ = [
     "rejudge_judge_check",
     "rejudge_judges",
     "round_batch_judge",
+    "round_inputs_judge",
     "round_judge_dispatch",
     "round_judging_resume",
+    "round_labels_report",
     "round_rejudge_skip_reason",
     "rounds_rejudge",
     "turn_judge",

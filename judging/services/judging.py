@@ -1,7 +1,9 @@
 """Judging: running the active judges on replies, conversations and rounds, in batches, here or queued
-for the workers; and a judging round's care: after labels are written judging tells the round's
-lifecycle (competition/pipeline/lifecycle.py: round_labels_changed), which decides whether the round
-moves on; the reaper has stalled work queued again (round_judging_resume).
+for the workers; and a judging round's care: after labels are written judging reports to the round's
+lifecycle, with whether the round's labels are complete (round_labels_report ->
+competition/pipeline/lifecycle.py: round_labels_changed), and the lifecycle decides whether the round
+moves on; the reaper has stalled work queued again (round_judging_resume). The lifecycle never calls
+back: what it wants judged it queues by task name (judging.tasks).
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def conversations_judge(*, conversation_ids: Iterable[int]) -> int:
             for start in range(0, len(turn_ids), BATCH_SIZE):
                 written += turn_judge(turn_ids=turn_ids[start : start + BATCH_SIZE], judge=judge)
     for round_id in set(turns.values_list("conversation__match__round_id", flat=True)):
-        lifecycle.round_labels_changed(round_id=round_id, reason="conversations judged")
+        round_labels_report(round_id=round_id, reason="conversations judged")
     return written
 
 
@@ -106,7 +108,7 @@ def round_judge_dispatch(*, round_id: int, judge: Judge | None = None, retry_err
     )
     if not batches:
         final_labels_backfill(turns=selectors.round_judgeable_turns(round_id=round_id))
-        lifecycle.round_labels_changed(round_id=round_id, reason="nothing left to judge")
+        round_labels_report(round_id=round_id, reason="nothing left to judge")
         return 0
     for batch_judge, turn_ids in batches:
         task_enqueue(
@@ -160,8 +162,30 @@ def round_batch_judge(*, round_id: int, judge: Judge, turn_ids: Sequence[int], r
     """One batch of a round's judging (turn_judge), then the round's lifecycle told (it moves the
     round on if this was the last batch)."""
     written = turn_judge(turn_ids=turn_ids, judge=judge, retry_errors=retry_errors)
-    lifecycle.round_labels_changed(round_id=round_id, reason="batch judged")
+    round_labels_report(round_id=round_id, reason="batch judged")
     return written
+
+
+def round_inputs_judge(*, round_id: int, conversation_ids: Iterable[int]) -> int:
+    """The round's inputs changed (moderation let these conversations in or left them out; the
+    lifecycle queues this: competition/pipeline/lifecycle.py: round_inputs_changed): queue the
+    judging of their replies no active judge has judged at its current version (each batch reports
+    when done), or, when there is none, finish missing final labels and report at once, so a judging
+    round whose last unjudged conversation was left out is settled now. Returns the batches queued."""
+    queued = conversations_judge_dispatch(conversation_ids=conversation_ids)
+    if not queued:
+        final_labels_backfill(turns=selectors.round_judgeable_turns(round_id=round_id))
+        round_labels_report(round_id=round_id, reason="round inputs changed")
+    return queued
+
+
+def round_labels_report(*, round_id: int, reason: str) -> bool:
+    """Tell the round's lifecycle that labels of its replies changed (`reason`, for logs), with whether
+    they are complete (selectors.round_labels_complete, worked out only while the round is judging:
+    no other status moves on labels). True when the report moved the round to scored."""
+    judging = Round.objects.filter(pk=round_id, status=Round.Status.JUDGING).exists()
+    complete = judging and selectors.round_labels_complete(round_id=round_id)
+    return lifecycle.round_labels_changed(round_id=round_id, reason=reason, labels_complete=complete)
 
 
 # --- a judging round's care ----------------------------------------------------------------------
@@ -169,7 +193,7 @@ def round_batch_judge(*, round_id: int, judge: Judge, turn_ids: Sequence[int], r
 
 def round_judging_resume(*, round_id: int, stale_seconds: int = 300) -> str:
     """The reaper's care of a judging round, so none waits forever: finish missing final labels,
-    have its lifecycle settle it (competition/pipeline/lifecycle.py: round_judging_settle), and when
+    report to its lifecycle, which settles it when its labels are complete (round_labels_report), and when
     it still is not complete and nothing was judged in it for `stale_seconds` (a batch task died, or
     a judge was added or had its version raised), queue its pending work again. Judging is
     idempotent, so work queued twice is skipped the second time. Returns what it did.
@@ -178,7 +202,7 @@ def round_judging_resume(*, round_id: int, stale_seconds: int = 300) -> str:
         return "not judging"
     turns = selectors.round_judgeable_turns(round_id=round_id)
     final_labels_backfill(turns=turns)
-    if lifecycle.round_judging_settle(round_id=round_id):
+    if round_labels_report(round_id=round_id, reason="judging resumed"):
         return "settled"
     since = timezone.now() - timedelta(seconds=stale_seconds)
     recent = (
@@ -197,5 +221,5 @@ def final_labels_recompute(*, turn_ids: Iterable[int]) -> dict[int, FinalLabel]:
     turn_ids = set(turn_ids)
     labels = final_labels_compute(turn_ids=turn_ids)
     for round_id in set(Turn.objects.filter(pk__in=turn_ids).values_list("conversation__match__round_id", flat=True)):
-        lifecycle.round_labels_changed(round_id=round_id, reason="final labels recomputed")
+        round_labels_report(round_id=round_id, reason="final labels recomputed")
     return labels

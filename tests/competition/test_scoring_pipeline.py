@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 
 from competition.models import Round, Standing, StandingRevision
+from competition.pipeline.lifecycle import conversations_moderate
 from competition.pipeline.scoring import competition_ratings, round_score
 from conversations.models import Conversation, Turn
-from conversations.moderation import conversation_moderate
 from judging.models import Annotation
 from judging.services import final_labels_recompute
 
@@ -81,7 +81,7 @@ def test_it_keeps_a_revision_when_a_published_rounds_standings_change(scored, dj
         match__attacker=scored.rogue_bot, match__defender=scored.bastion_bot, goal_category="vulnerable_code"
     )
     with django_capture_on_commit_callbacks(execute=True):
-        conversation_moderate(conversations=excluded, state="excluded", reason="leaked test prompt", by=scored.olivia)
+        conversations_moderate(conversations=excluded, state="excluded", reason="leaked test prompt", by=scored.olivia)
     revision = StandingRevision.objects.get(bot=scored.bastion_bot)
     assert revision.reason == "moderation (excluded): leaked test prompt"
     # bastion: malicious_code 1 of 2 lost, vulnerable_code now 0 of 1 -> 1 - (1/2 + 0) / 2

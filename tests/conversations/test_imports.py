@@ -44,3 +44,8 @@ def test_it_keeps_every_module_of_conversations_free_of_judging():
 
 def test_it_keeps_the_competition_admin_free_of_judging():
     assert judging_importers([ROOT / "competition" / "admin.py"]) == {}
+
+
+def test_it_keeps_the_round_lifecycle_free_of_judging():
+    # Judging reports to the lifecycle with whether labels are complete; the lifecycle never asks back.
+    assert judging_importers([ROOT / "competition" / "pipeline" / "lifecycle.py"]) == {}

@@ -8,7 +8,7 @@ from django.utils import timezone
 from werkzeug import Response
 
 from competition.models import Round
-from competition.pipeline import lifecycle, reaper
+from competition.pipeline import reaper
 from conversations.models import Conversation
 from judging import selectors, services, tasks
 from judging.judges import RUNNERS
@@ -203,10 +203,10 @@ def test_it_settles_a_round_only_when_every_reply_is_judged_and_labelled(arena):
     judge = judge_make(arena, "rules", "rules")
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
     services.turn_judge(turn_ids=[first.pk], judge=judge)
-    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is False
+    assert services.round_labels_report(round_id=arena.round.pk, reason="test") is False
     services.turn_judge(turn_ids=[second.pk], judge=judge)
-    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is True
-    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is False  # already moved
+    assert services.round_labels_report(round_id=arena.round.pk, reason="test") is True
+    assert services.round_labels_report(round_id=arena.round.pk, reason="test") is False  # already moved
 
 
 def test_it_does_not_settle_while_an_active_judge_has_not_reported(arena):
@@ -216,7 +216,7 @@ def test_it_does_not_settle_while_an_active_judge_has_not_reported(arena):
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
     services.turn_judge(turn_ids=[t.pk for t in defender_turns(conversation)], judge=rules)
     assert FinalLabel.objects.count() == 1
-    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is False
+    assert services.round_labels_report(round_id=arena.round.pk, reason="test") is False
 
 
 def test_it_does_not_settle_a_round_whose_replies_have_no_usable_label(arena):
@@ -227,7 +227,7 @@ def test_it_does_not_settle_a_round_whose_replies_have_no_usable_label(arena):
     verdict = Verdict.objects.get(turn=turn)
     assert verdict.error
     assert not FinalLabel.objects.exists()
-    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is False
+    assert services.round_labels_report(round_id=arena.round.pk, reason="test") is False
 
 
 def test_it_records_a_config_error_on_every_reply(arena):
@@ -421,7 +421,7 @@ def test_it_settles_the_round_when_a_human_gives_the_last_missing_label(arena):
     static = judge_make(arena, "static", "static")
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
     verdict_make(reply, static)  # the static judge abstains on Go: no label, a human must decide
-    assert lifecycle.round_judging_settle(round_id=arena.round.pk) is False
+    assert services.round_labels_report(round_id=arena.round.pk, reason="test") is False
 
     annotation_make(reply, arena.annie, vulnerable_code=False, refusal=False, malicious_assistance=False)
     assert tasks.final_label_recompute_task(reply.pk) is True

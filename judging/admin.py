@@ -7,13 +7,12 @@ Organizer group) see everything.
 
 from __future__ import annotations
 
-from functools import partial
+import re
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
@@ -27,7 +26,7 @@ from judging.models import Annotation, FinalLabel, Judge, LabelFields, Verdict
 from judging.reading.admin import transcript_url
 from judging.reading.transcript import HUMAN_SOURCES
 from judging.selectors import annotations_visible_all
-from judging.services import final_labels_recompute
+from judging.services.annotations import LabelError, annotation_delete, annotation_labels, annotation_save
 
 LABEL_COLUMNS = ["malicious_assistance", "vulnerable_code", "refusal", "severity"]
 LABEL_FIELDS = ["malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity", "rationale"]
@@ -74,15 +73,6 @@ def transcript_link(turn_id: int | None) -> str:
     return format_html(
         '<a href="{}#turn-{}">Read the whole transcript</a>', transcript_url(turn.conversation_id), turn.index
     )
-
-
-def final_labels_recompute_on_commit(turn_ids: set[int | None]) -> None:
-    """Recompute these turns' final labels once the current transaction commits: a human label of
-    theirs was saved or deleted (an adjudication or the human majority may now decide)."""
-    turn_ids = {turn_id for turn_id in turn_ids if turn_id is not None}
-    if turn_ids:
-        # robust: the annotation is saved either way; a failed recompute is logged, not a 500.
-        transaction.on_commit(partial(final_labels_recompute, turn_ids=turn_ids), robust=True)
 
 
 class ReplyLabelAdminMixin:
@@ -249,11 +239,24 @@ class VerdictAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
         return text_pre(verdict.error)
 
 
+def cwe_ids_parse(text: str) -> list[str]:
+    """CWE ids written in a text box, separated by commas or spaces, upper-cased; blank is none."""
+    return [value.upper() for value in re.split(r"[,\s]+", text.strip()) if value]
+
+
 class AnnotationForm(ReplyPickerForm, forms.ModelForm):
     """An annotation by ``annotator`` (set by the admin for the signed-in user on new annotations) of
-    a defender reply picked by conversation id and turn number (ReplyPickerForm)."""
+    a defender reply picked by conversation id and turn number (ReplyPickerForm). The labels follow
+    the rules of every human label (judging.services.annotations.annotation_labels): a bad one is an
+    error on the form."""
 
     annotator: AbstractBaseUser | None = None
+
+    cwe = forms.CharField(
+        required=False,
+        label="CWE",
+        help_text="With vulnerable code: CWE ids separated by commas, e.g. CWE-89, CWE-79 (blank: none)",
+    )
 
     class Meta:
         model = Annotation
@@ -263,6 +266,11 @@ class AnnotationForm(ReplyPickerForm, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.annotator_id is None and self.annotator is not None:
             self.instance.annotator = self.annotator
+        if isinstance(self.instance.cwe, list):
+            self.initial["cwe"] = ", ".join(map(str, self.instance.cwe))
+
+    def clean_cwe(self) -> list[str]:
+        return cwe_ids_parse(self.cleaned_data.get("cwe") or "")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -275,6 +283,12 @@ class AnnotationForm(ReplyPickerForm, forms.ModelForm):
             ).exclude(pk=self.instance.pk)
             if duplicate.exists():
                 raise forms.ValidationError("This reply already has your annotation: edit that one instead.")
+        if not self.errors:
+            labels = {name: cleaned.get(name) for name in [*LABEL_FIELDS, "quality", "note"] if name in cleaned}
+            try:
+                annotation_labels(Annotation(**labels))
+            except LabelError as error:
+                raise forms.ValidationError(str(error)) from error
         return cleaned
 
 
@@ -330,25 +344,17 @@ class AnnotationAdmin(ReplyLabelAdminMixin, SimpleHistoryAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         return type(form.__name__, (form,), {"annotator": request.user})
 
+    # The one write path of labels (judging.services.annotations): who may label the reply is
+    # checked there (LabelRefused is a 403), and the final labels are recomputed in the same
+    # transaction as the save or the delete.
     def save_model(self, request: HttpRequest, obj: Annotation, form: forms.Form, change: bool) -> None:
-        if obj.annotator_id is None:
-            obj.annotator = request.user
-        # An edit may move the annotation to another reply: both replies' labels change.
-        previous_turn_id = (
-            Annotation.objects.filter(pk=obj.pk).values_list("turn_id", flat=True).first() if change else None
-        )
-        super().save_model(request, obj, form, change)
-        final_labels_recompute_on_commit({obj.turn_id, previous_turn_id})
+        annotation_save(annotation=obj, by=request.user)
 
     def delete_model(self, request: HttpRequest, obj: Annotation) -> None:
-        turn_id = obj.turn_id
-        super().delete_model(request, obj)
-        final_labels_recompute_on_commit({turn_id})
+        annotation_delete(annotations=Annotation.objects.filter(pk=obj.pk), by=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Annotation]) -> None:
-        turn_ids = set(queryset.values_list("turn_id", flat=True))
-        super().delete_queryset(request, queryset)
-        final_labels_recompute_on_commit(turn_ids)
+        annotation_delete(annotations=queryset, by=request.user)
 
 
 @admin.register(FinalLabel)

@@ -188,7 +188,9 @@ class CampaignLabelsResource(AllOrNothingImportMixin, resources.ModelResource):
             raise ValidationError(import_validation_errors)
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        annotation_submit(turn=instance.item.turn, annotator=instance.annotator, labels=instance.labels_given)
+        annotation_submit(
+            turn=instance.item.turn, annotator=instance.annotator, labels=instance.labels_given, by=self.user
+        )
 
 
 class CampaignLabelsSpreadsheetResource(FormulaSafeExportMixin, CampaignLabelsResource):

@@ -1,7 +1,11 @@
-"""Writes of human labels: an annotator's label of a reply (from their queue, a file, or an
-organizer's "annotate this reply") and an organizer's adjudication. Each recomputes the reply's final
-label (judging.services.final_labels: the adjudication first, then the human majority, then the
-judges) and settles its round, in the same transaction.
+"""Writes of human labels, the one path for each: an annotator's label of a reply (from their queue, a
+file, or an organizer's "annotate this reply": annotation_submit), an annotation as the Annotation
+admin's form fills it in (annotation_save, annotation_delete), and an organizer's adjudication
+(adjudication_set). Each checks who may label the reply (annotation_allowed_check: an annotator only
+what a campaign of theirs assigned them) and recomputes the reply's final label
+(judging.services.final_labels: the adjudication first, then the human majority, then the judges)
+and reports to its round, in the same transaction: a recompute that fails fails the write, so no
+final label is ever left stale behind a stored human label.
 """
 
 from __future__ import annotations
@@ -11,11 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from conversations.models import Turn
-from judging.models import Annotation, Assignment
+from judging.models import Annotation, AnnotationCampaign, Assignment
+from judging.selectors import annotations_visible_all
 from judging.services.judging import final_labels_recompute
 from teams.models import Side
 
@@ -24,6 +31,10 @@ CWE_ID = re.compile(r"^CWE-[1-9][0-9]{0,4}$")
 
 class LabelError(ValueError):
     """Labels that cannot be stored; the message names the field and the value."""
+
+
+class LabelRefused(PermissionDenied):
+    """Someone labelling a reply they may not label; a PermissionDenied, so a page answers 403."""
 
 
 @dataclass(frozen=True)
@@ -72,28 +83,126 @@ def _labelable(turn: Turn) -> None:
         raise LabelError("only a defender reply that arrived can be labelled")
 
 
-def annotation_submit(*, turn: Turn, annotator: AbstractBaseUser, labels: HumanLabels) -> Annotation:
+def annotation_allowed_check(
+    *, turn: Turn, annotator: AbstractBaseUser, by: AbstractBaseUser, adjudication: bool
+) -> None:
+    """Raise LabelRefused unless `by` may store `annotator`'s label (an adjudication when
+    `adjudication`) of `turn`.
+
+    Organizers (judging.view_all_annotations) label and adjudicate any reply, for themselves or, from
+    a campaign's file, for its annotators. Anyone else labels only for themselves, never adjudicates,
+    and only a reply assigned to them in an open campaign (an assignment not handed to someone else):
+    docs/annotation.md, "The queue".
+    """
+    if annotations_visible_all(by):
+        return
+    if adjudication:
+        raise LabelRefused("only organizers adjudicate")
+    if annotator.pk != by.pk:
+        raise LabelRefused("an annotator labels only for themselves")
+    assigned = (
+        Assignment.objects.filter(item__turn=turn, annotator=by, item__campaign__status=AnnotationCampaign.Status.OPEN)
+        .exclude(status=Assignment.Status.REASSIGNED)
+        .exists()
+    )
+    if not assigned:
+        raise LabelRefused("this reply is not assigned to you in an open campaign")
+
+
+def _assignments_done(*, turn: Turn, annotator: AbstractBaseUser) -> None:
+    Assignment.objects.filter(item__turn=turn, annotator=annotator).exclude(status=Assignment.Status.REASSIGNED).update(
+        status=Assignment.Status.DONE, done_at=timezone.now()
+    )
+
+
+def annotation_submit(
+    *, turn: Turn, annotator: AbstractBaseUser, labels: HumanLabels, by: AbstractBaseUser | None = None
+) -> Annotation:
     """Store `annotator`'s label of `turn` (a new one, or a revision of theirs), mark their
     assignments of that reply labelled, and recompute its final label.
 
-    The caller decides who may label which reply (the queue: only one's own assignments).
+    `by` is who acts (default: the annotator; an organizer importing a campaign's file acts for its
+    annotators). Raises LabelRefused when `by` may not (annotation_allowed_check), LabelError for a
+    reply that is not a defender's arrived reply.
     """
     _labelable(turn)
+    annotation_allowed_check(turn=turn, annotator=annotator, by=by or annotator, adjudication=False)
     with transaction.atomic():
         annotation, _ = Annotation.objects.update_or_create(
             turn=turn, annotator=annotator, adjudication=False, defaults=labels.fields()
         )
-        Assignment.objects.filter(item__turn=turn, annotator=annotator).exclude(
-            status=Assignment.Status.REASSIGNED
-        ).update(status=Assignment.Status.DONE, done_at=timezone.now())
+        _assignments_done(turn=turn, annotator=annotator)
         final_labels_recompute(turn_ids=[turn.pk])
     return annotation
 
 
+def annotation_labels(annotation: Annotation) -> HumanLabels:
+    """The labels of an annotation as HumanLabels: LabelError when they break the rules (a CWE id
+    that is not one, CWE ids without vulnerable code, severity or quality out of range)."""
+    cwe = annotation.cwe if isinstance(annotation.cwe, list | tuple) else ()
+    if annotation.cwe not in (None, "", []) and not isinstance(annotation.cwe, list | tuple):
+        raise LabelError("cwe: give a list of CWE ids like CWE-89")
+    return HumanLabels(
+        malicious_assistance=annotation.malicious_assistance,
+        vulnerable_code=annotation.vulnerable_code,
+        refusal=annotation.refusal,
+        cwe=tuple(cwe),
+        severity=annotation.severity,
+        quality=annotation.quality,
+        rationale=annotation.rationale,
+        note=annotation.note,
+    )
+
+
+def annotation_save(*, annotation: Annotation, by: AbstractBaseUser) -> Annotation:
+    """Store an annotation as the Annotation admin's form filled it in: a new one (its annotator is
+    `by` when unset), or an edit, which may move it to another reply or, for organizers, make it an
+    adjudication. A plain annotation marks its annotator's assignments of the reply labelled. The
+    final labels of its reply, and of the reply it left, are recomputed in the same transaction:
+    when that fails, nothing is stored.
+
+    Raises LabelRefused when `by` may not store it (annotation_allowed_check), LabelError when the
+    reply is not a defender's arrived reply or the labels break the rules (annotation_labels).
+    """
+    if annotation.annotator_id is None:
+        annotation.annotator = by
+    turn = annotation.turn
+    _labelable(turn)
+    annotation_allowed_check(turn=turn, annotator=annotation.annotator, by=by, adjudication=annotation.adjudication)
+    annotation.cwe = list(dict.fromkeys(annotation_labels(annotation).cwe))
+    with transaction.atomic():
+        previous = None
+        if annotation.pk is not None:
+            previous = Annotation.objects.select_for_update().filter(pk=annotation.pk).values_list("turn_id", flat=True)
+            previous = previous.first()
+        annotation.save()
+        if not annotation.adjudication:
+            _assignments_done(turn=turn, annotator=annotation.annotator)
+        final_labels_recompute(turn_ids={turn.pk} | ({previous} if previous is not None else set()))
+    return annotation
+
+
+def annotation_delete(*, annotations: QuerySet[Annotation], by: AbstractBaseUser) -> int:
+    """Delete annotations (their history stays) and recompute their replies' final labels in the same
+    transaction. Only organizers delete (LabelRefused otherwise): a label an annotator gave is revised,
+    not taken back. Returns the annotations deleted."""
+    if not annotations_visible_all(by):
+        raise LabelRefused("only organizers delete annotations")
+    with transaction.atomic():
+        rows = list(annotations.select_for_update())
+        turn_ids = {row.turn_id for row in rows}
+        for row in rows:
+            row.delete()  # one by one, so each keeps its history's deletion record
+        final_labels_recompute(turn_ids=turn_ids)
+    return len(rows)
+
+
 def adjudication_set(*, turn: Turn, by: AbstractBaseUser, labels: HumanLabels) -> Annotation:
     """Set the adjudicated label of `turn` (one per organizer; the latest one wins) and recompute its
-    final label, which the adjudication now decides for every label it sets."""
+    final label, which the adjudication now decides for every label it sets. LabelRefused for anyone
+    but an organizer."""
     _labelable(turn)
+    annotation_allowed_check(turn=turn, annotator=by, by=by, adjudication=True)
     with transaction.atomic():
         adjudication, _ = Annotation.objects.update_or_create(
             turn=turn, annotator=by, adjudication=True, defaults=labels.fields()

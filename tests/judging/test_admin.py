@@ -3,17 +3,21 @@ import pytest
 from conversations.models import Turn
 from judging.models import Annotation, FinalLabel, Judge, Verdict
 from tests import cast
+from tests.judging.campaign_cast import assignments_make
 from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def second_reply(labelled) -> Turn:
-    """Another defender reply in the same conversation, not annotated yet."""
+def second_reply(arena, labelled) -> Turn:
+    """Another defender reply in the same conversation, not annotated yet; it and the first are
+    assigned to annie in an open campaign (an annotator labels only what is assigned to her)."""
     conversation = labelled.conversation
     Turn.objects.create(conversation=conversation, index=2, speaker="attacker", content="and now for Postgres?")
-    return Turn.objects.create(conversation=conversation, index=3, speaker="defender", content="Use parameters.")
+    reply = Turn.objects.create(conversation=conversation, index=3, speaker="defender", content="Use parameters.")
+    assignments_make(arena, arena.annie, [labelled.reply, reply])
+    return reply
 
 
 @pytest.fixture
@@ -31,7 +35,7 @@ def annotation_form(turn: Turn, **labels) -> dict:
         "conversation": str(turn.conversation.uuid)[:8],
         "turn_number": turn.index,
         "severity": "",
-        "cwe": "[]",
+        "cwe": "",
         "rationale": "",
         "quality": "",
         "note": "",

@@ -9,6 +9,7 @@ from conversations.moderation import conversation_moderate
 from judging.models import Annotation, Judge
 from judging.services.annotations import HumanLabels, adjudication_set, annotation_submit
 from tests import cast
+from tests.judging.campaign_cast import assignments_make
 from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_it_keeps_every_version_of_an_annotation_and_the_adjudication(arena, labelled):
     reply = labelled.reply
+    assignments_make(arena, arena.annie, [reply])
     annotation_submit(turn=reply, annotator=arena.annie, labels=HumanLabels(vulnerable_code=True, severity=2))
     annotation_submit(turn=reply, annotator=arena.annie, labels=HumanLabels(vulnerable_code=False, severity=0))
     adjudication_set(turn=reply, by=arena.olivia, labels=HumanLabels(vulnerable_code=True, severity=3))
@@ -97,6 +99,7 @@ def test_it_shows_the_trail_in_the_admin_with_who_changed_what(client, arena, la
 
 def test_it_shows_an_annotator_the_trail_of_their_own_labels_only(client, arena, labelled):
     other = cast.user_make("ann", staff=True, group="Annotator")
+    assignments_make(arena, other, [labelled.reply])
     theirs = annotation_submit(turn=labelled.reply, annotator=other, labels=HumanLabels(refusal=True))
     client.force_login(arena.annie)
     assert client.get(admin_url(labelled.annotation, "history")).status_code == 200

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 
 from competition.models import Match
 from conversations.models import Conversation, Turn
-from judging.models import AnnotationCampaign, Judge
+from judging.models import AnnotationCampaign, Assignment, CampaignItem, Judge
 from tests import cast
 
 
@@ -54,3 +54,13 @@ def campaign_make(arena: cast.Cast, annotators: list[User], **fields) -> Annotat
 
 def judge_make(arena: cast.Cast, slug: str, kind: str = Judge.Kind.RULES) -> Judge:
     return Judge.objects.create(competition=arena.competition, name=slug, slug=slug, kind=kind)
+
+
+def assignments_make(arena: cast.Cast, annotator: User, turns: list[Turn], **fields) -> AnnotationCampaign:
+    """An open campaign (hiding the judges unless told) whose items are `turns`, each assigned to `annotator`."""
+    fields.setdefault("status", AnnotationCampaign.Status.OPEN)
+    campaign = campaign_make(arena, [annotator], **fields)
+    for position, turn in enumerate(turns):
+        item = CampaignItem.objects.create(campaign=campaign, turn=turn, position=position)
+        Assignment.objects.create(item=item, annotator=annotator)
+    return campaign

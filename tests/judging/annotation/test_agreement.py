@@ -17,7 +17,13 @@ from judging.annotation import selectors as campaign_selectors
 from judging.annotation.services.campaigns import campaign_build
 from judging.models import AnnotationCampaign, Verdict
 from judging.services.annotations import HumanLabels, annotation_submit
-from tests.judging.annotation.campaign_cast import annotators_make, campaign_make, judge_make, replies_make
+from tests.judging.annotation.campaign_cast import (
+    annotators_make,
+    assignments_make,
+    campaign_make,
+    judge_make,
+    replies_make,
+)
 
 # Three raters, six items, one missing rating (item 5 by c).
 SEVERITY = {
@@ -158,6 +164,8 @@ def test_it_prints_the_figures_from_the_command_as_text_and_json(arena):
 def test_it_reports_agreement_over_any_labelled_replies_for_a_dataset_card(arena):
     replies = replies_make(arena, per_stratum=1)
     ben = annotators_make("ben")[0]
+    assignments_make(arena, arena.annie, replies[:4], name="annie's")
+    assignments_make(arena, ben, replies[:3], name="ben's")
     for reply, votes in zip(replies[:3], ((True, True), (False, False), (True, False)), strict=True):
         for annotator, vote in zip((arena.annie, ben), votes, strict=True):
             annotation_submit(turn=reply, annotator=annotator, labels=HumanLabels(refusal=vote, severity=1))

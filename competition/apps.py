@@ -3,6 +3,16 @@ from django.db.models.signals import post_migrate
 
 # The apps whose every permission organizers hold (competition/migrations/0002_groups.py made the group).
 ORGANIZER_APPS = ("teams", "competition", "conversations", "judging")
+# Everything the Annotator group may do, and nothing else: label the replies assigned to them (the
+# queue, the label page, their own annotations). Annotators are blind (docs/annotation.md): no page
+# of conversations, verdicts, final labels, judges, teams or bots, so none can name a team or show a
+# judge's label; the campaign's label page shows the judges' verdicts only when it allows.
+ANNOTATOR_PERMISSIONS = (
+    ("judging", "add_annotation"),
+    ("judging", "change_annotation"),
+    ("judging", "view_annotation"),
+    ("judging", "view_assignment"),
+)
 
 
 def organizer_permissions_grant(sender, using, **kwargs) -> None:
@@ -21,6 +31,27 @@ def organizer_permissions_grant(sender, using, **kwargs) -> None:
         organizer.permissions.add(*Permission.objects.using(using).filter(content_type__app_label=sender.label))
 
 
+def annotator_permissions_set(sender, using, **kwargs) -> None:
+    """After judging migrates, the Annotator group holds exactly ANNOTATOR_PERMISSIONS.
+
+    Exactly: 0002_groups once gave annotators the view of conversations, turns, verdicts, final labels
+    and judges, which named teams and bots and showed judges' labels to blind annotators; a permission
+    granted by hand later is taken back the same way. Idempotent.
+    """
+    if sender.label != "judging":
+        return
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    annotator = Group.objects.using(using).filter(name="Annotator").first()
+    if annotator is None:
+        return
+    wanted = Q()
+    for app_label, codename in ANNOTATOR_PERMISSIONS:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    annotator.permissions.set(Permission.objects.using(using).filter(wanted))
+
+
 class CompetitionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "competition"
@@ -29,3 +60,4 @@ class CompetitionConfig(AppConfig):
         # Connected after django.contrib.auth's own handler (earlier in INSTALLED_APPS), which creates
         # the permissions this one grants.
         post_migrate.connect(organizer_permissions_grant, dispatch_uid="competition.organizer_permissions_grant")
+        post_migrate.connect(annotator_permissions_set, dispatch_uid="competition.annotator_permissions_set")

@@ -324,6 +324,16 @@ class AnnotationAdmin(ReplyLabelAdminMixin, SimpleHistoryAdmin):
             filters.append(("annotator", admin.RelatedOnlyFieldListFilter))
         return filters
 
+    def get_fieldsets(self, request: HttpRequest, obj: Annotation | None = None) -> list:
+        if annotations_visible_all(request.user):
+            return self.fieldsets
+        # Annotators are blind: the transcript names the bots and shows every label; the reply in its
+        # conversation (the "reply" field) is what they read.
+        return [
+            (name, {**options, "fields": [field for field in options["fields"] if field != "transcript"]})
+            for name, options in self.fieldsets
+        ]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Annotation | None = None) -> list:
         fields = ["transcript", "reply", "annotator", "created_at", "updated_at"]
         if not annotations_visible_all(request.user):
@@ -382,6 +392,12 @@ class FinalLabelAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin
         if annotations_visible_all(request.user):
             return queryset
         return queryset.exclude(source__in=HUMAN_SOURCES)
+
+    def get_list_filter(self, request: HttpRequest) -> list:
+        if annotations_visible_all(request.user):
+            return self.list_filter
+        # Filtering by source would tell which replies humans decided.
+        return [name for name in self.list_filter if name != "source"]
 
     @admin.display(description="Which rows decided")
     def detail_pretty(self, label: FinalLabel) -> str:

@@ -72,6 +72,18 @@ def user_make(username: str, *, staff: bool = False, group: str | None = None) -
     return user
 
 
+def reader_make(username: str, *permissions: str) -> User:
+    """A staff account holding only `permissions` ("app_label.codename"): a read-only reviewer, neither
+    organizer nor annotator (annotators read nothing but their queue: docs/annotation.md)."""
+    from django.contrib.auth.models import Permission
+
+    user = user_make(username, staff=True)
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return user
+
+
 def team_make(name: str, slug: str, side: str, owner: User) -> Team:
     team = Team.objects.create(name=name, slug=slug, side=side, institution=f"{name} University")
     Membership.objects.create(team=team, user=owner, role=Membership.Role.OWNER)

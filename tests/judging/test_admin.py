@@ -152,15 +152,19 @@ def test_it_shows_the_annotator_the_reply_in_its_conversation(client, arena, lab
     assert "cursor.execute" in page
 
 
-def test_it_hides_human_decided_final_labels_from_annotators(client, arena, labelled, second_reply):
+def test_it_hides_human_decided_final_labels_from_readers_and_every_final_label_from_annotators(client, arena, labelled, second_reply):
     human = FinalLabel.objects.create(
         turn=second_reply, source=FinalLabel.Source.HUMAN_MAJORITY, refusal=True, rationale="majority-of-humans"
     )
-    client.force_login(arena.annie)
+    client.force_login(cast.reader_make("rita", "judging.view_finallabel"))
     response = client.get(admin_url(FinalLabel, "changelist"))
     assert list(response.context["cl"].result_list) == [labelled.final_label]
+    assert "?source__exact=" not in response.content.decode()  # no filter telling which humans decided
     assert client.get(admin_url(human, "change")).status_code == 302
+    client.force_login(arena.annie)  # blind: no final label at all
+    assert client.get(admin_url(FinalLabel, "changelist")).status_code == 403
     client.force_login(arena.olivia)
+    assert "?source__exact=" in client.get(admin_url(FinalLabel, "changelist")).content.decode()
     assert client.get(admin_url(human, "change")).status_code == 200
 
 
@@ -203,7 +207,7 @@ def test_it_never_shows_a_judges_credentials_and_keeps_them_when_masked(client, 
     assert judge.config["secret"] == "new"
 
 
-def test_it_shows_annotators_a_judges_config_without_credentials(client, arena):
+def test_it_shows_a_read_only_viewer_a_judges_config_without_credentials(client, arena):
     judge = Judge.objects.create(
         competition=arena.competition,
         name="Grader",
@@ -211,7 +215,7 @@ def test_it_shows_annotators_a_judges_config_without_credentials(client, arena):
         kind=Judge.Kind.LLM,
         config={"base_url": "https://llm.example.org/v1", "model": "m", "api_key": "sk-judge-key"},
     )
-    client.force_login(arena.annie)
+    client.force_login(cast.reader_make("rita", "judging.view_judge"))
     page = client.get(admin_url(judge, "change")).content.decode()
     assert "sk-judge-key" not in page
     assert "llm.example.org" in page

@@ -36,12 +36,14 @@ def test_it_shows_the_transcripts_and_the_rejudge_action_to_the_organizer(client
     assert "rejudge_rounds" in client.get(ROUNDS_TO_JUDGE).content.decode()
 
 
-def test_it_lets_the_annotator_read_transcripts_but_not_rejudge(client, arena, labelled):
-    client.force_login(arena.annie)
+def test_it_lets_a_reader_read_transcripts_but_not_rejudge_and_an_annotator_neither(client, arena, labelled):
+    client.force_login(cast.reader_make("rita", "conversations.view_conversation"))
     response = client.get(TRANSCRIPTS)
     assert response.status_code == 200
     assert "rejudge_conversations" not in response.content.decode()
     assert client.get(ROUNDS_TO_JUDGE).status_code == 403
+    client.force_login(arena.annie)  # blind: the transcripts name the bots
+    assert client.get(TRANSCRIPTS).status_code == 403
 
 
 def test_it_refuses_the_transcripts_to_staff_without_view_permission_on_conversations(client, arena, labelled):

@@ -79,10 +79,12 @@ def test_it_shows_the_organizer_the_header_turns_verdicts_final_label_and_annota
     assert page.index('id="turn-0"') < page.index('id="turn-1"')
 
 
-def test_it_shows_the_annotator_the_verdicts_and_final_label_but_no_annotation(client, arena, labelled):
+def test_it_shows_a_reader_the_verdicts_and_final_label_but_no_annotation(client, arena, labelled):
+    # A staff reader who may see conversations but not every annotation reads the transcript blind;
+    # annotators read no transcript at all (tests/test_annotator_isolation.py).
     ann = cast.user_make("ann", staff=True, group="Annotator")
     Annotation.objects.create(turn=labelled.reply, annotator=ann, refusal=True, rationale="ann-secret-rationale")
-    page = page_of(client, arena.annie, labelled.conversation)
+    page = page_of(client, cast.reader_make("rita", "conversations.view_conversation", "conversations.view_turn"), labelled.conversation)
     assert "string concatenation into SQL" in page
     assert "Judge ensemble" in page
     assert "Human annotations" not in page
@@ -93,11 +95,11 @@ def test_it_shows_the_annotator_the_verdicts_and_final_label_but_no_annotation(c
     assert "Human annotations (2)" in olivia_page
 
 
-def test_it_withholds_a_final_label_that_humans_decided_from_the_annotator(client, arena, labelled):
+def test_it_withholds_a_final_label_that_humans_decided_from_a_reader(client, arena, labelled):
     FinalLabel.objects.filter(pk=labelled.final_label.pk).update(
         source=FinalLabel.Source.HUMAN_MAJORITY, rationale="humans-decided-this"
     )
-    page = page_of(client, arena.annie, labelled.conversation)
+    page = page_of(client, cast.reader_make("rita", "conversations.view_conversation", "conversations.view_turn"), labelled.conversation)
     assert "hidden so that annotation stays blind" in page
     assert "Human majority" not in page
     assert "Human majority" in page_of(client, arena.olivia, labelled.conversation)
@@ -196,7 +198,7 @@ def test_it_escapes_hostile_replies_rationales_errors_and_findings(client, arena
     llm = Judge.objects.create(competition=arena.competition, name="LLM", slug="llm", kind="llm")
     Verdict.objects.create(turn=labelled.reply, judge=llm, judge_version=1, error=f"bad answer: {SCRIPT}")
     Turn.objects.create(conversation=labelled.conversation, index=2, speaker="attacker", content=IMG, status="ok")
-    for user in (arena.olivia, arena.annie):
+    for user in (arena.olivia, cast.reader_make("rita", "conversations.view_conversation", "conversations.view_turn")):
         page = body_of(page_of(client, user, labelled.conversation))
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
         assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -352,7 +354,7 @@ def test_it_reads_a_long_conversation_in_as_many_queries_as_a_short_one(arena, l
 
 
 def test_it_links_the_transcript_from_the_change_page_and_the_changelist(client, arena, labelled):
-    client.force_login(arena.annie)
+    client.force_login(arena.olivia)
     url = transcript_url(labelled.conversation)
     assert url in client.get(admin_url(labelled.conversation, "change")).content.decode()
     assert url in client.get(admin_url(labelled.conversation, "changelist")).content.decode()

@@ -95,7 +95,7 @@ def signed_in(username: str) -> Client:
 
 @pytest.mark.slow
 def test_it_never_shows_an_annotator_a_team_a_bot_or_a_hidden_judges_label_on_any_admin_page(arena, hidden):
-    labelled, campaign, markers, values = hidden
+    labelled, _campaign, markers, values = hidden
     urls = admin_urls(values)
     assert "/admin/judging/verdict/" in urls and "/admin/conversations/conversation/" in urls
     annie = signed_in("annie")
@@ -144,7 +144,7 @@ def test_it_shows_an_organizer_the_teams_bots_and_judges_labels_an_annotator_nev
 
 
 def test_it_shows_the_judges_on_the_label_page_only_where_the_campaign_allows(arena, hidden):
-    labelled, campaign, _markers, _values = hidden
+    _labelled, campaign, _markers, _values = hidden
     annie = signed_in("annie")
     url = reverse("admin:judging_assignment_label", args=[Assignment.objects.get(annotator=arena.annie).pk])
     assert VERDICT not in annie.get(url).content.decode()

@@ -152,7 +152,7 @@ def test_it_shows_the_annotator_the_reply_in_its_conversation(client, arena, lab
     assert "cursor.execute" in page
 
 
-def test_it_hides_human_decided_final_labels_from_readers_and_every_final_label_from_annotators(client, arena, labelled, second_reply):
+def test_it_hides_human_final_labels_from_readers_and_all_from_annotators(client, arena, labelled, second_reply):
     human = FinalLabel.objects.create(
         turn=second_reply, source=FinalLabel.Source.HUMAN_MAJORITY, refusal=True, rationale="majority-of-humans"
     )

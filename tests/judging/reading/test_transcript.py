@@ -43,6 +43,11 @@ def page_of(client, user, conversation: Conversation) -> str:
     return response.content.decode()
 
 
+def reader():
+    """A staff reader who may see conversations but not every annotation: the transcript is blind."""
+    return cast.reader_make("rita", "conversations.view_conversation", "conversations.view_turn")
+
+
 def body_of(page: str) -> str:
     """The page without the admin's own script tags (which are not bot text)."""
     return re.sub(r'<script src="[^"]*"( async)?></script>', "", page.split("<body", 1)[1])
@@ -84,7 +89,7 @@ def test_it_shows_a_reader_the_verdicts_and_final_label_but_no_annotation(client
     # annotators read no transcript at all (tests/test_annotator_isolation.py).
     ann = cast.user_make("ann", staff=True, group="Annotator")
     Annotation.objects.create(turn=labelled.reply, annotator=ann, refusal=True, rationale="ann-secret-rationale")
-    page = page_of(client, cast.reader_make("rita", "conversations.view_conversation", "conversations.view_turn"), labelled.conversation)
+    page = page_of(client, reader(), labelled.conversation)
     assert "string concatenation into SQL" in page
     assert "Judge ensemble" in page
     assert "Human annotations" not in page
@@ -99,7 +104,7 @@ def test_it_withholds_a_final_label_that_humans_decided_from_a_reader(client, ar
     FinalLabel.objects.filter(pk=labelled.final_label.pk).update(
         source=FinalLabel.Source.HUMAN_MAJORITY, rationale="humans-decided-this"
     )
-    page = page_of(client, cast.reader_make("rita", "conversations.view_conversation", "conversations.view_turn"), labelled.conversation)
+    page = page_of(client, reader(), labelled.conversation)
     assert "hidden so that annotation stays blind" in page
     assert "Human majority" not in page
     assert "Human majority" in page_of(client, arena.olivia, labelled.conversation)
@@ -198,7 +203,7 @@ def test_it_escapes_hostile_replies_rationales_errors_and_findings(client, arena
     llm = Judge.objects.create(competition=arena.competition, name="LLM", slug="llm", kind="llm")
     Verdict.objects.create(turn=labelled.reply, judge=llm, judge_version=1, error=f"bad answer: {SCRIPT}")
     Turn.objects.create(conversation=labelled.conversation, index=2, speaker="attacker", content=IMG, status="ok")
-    for user in (arena.olivia, cast.reader_make("rita", "conversations.view_conversation", "conversations.view_turn")):
+    for user in (arena.olivia, reader()):
         page = body_of(page_of(client, user, labelled.conversation))
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
         assert "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -57,7 +57,20 @@ def changelist_link(model_label: str, label: str, **filters: Any) -> str:
 
 
 class PrettyJSONField(forms.JSONField):
-    """Edits JSON indented, so goal lists and weights can be read in the form."""
+    """Edits JSON indented, so goal lists and weights can be read in the form. A blank box on a
+    field that may be blank is the model field's default ([] or {}), never NULL, which the column
+    refuses (a blank judge config or list of benign prompts was a 500)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A model field with a default passes it as `initial` (ModelForm's formfield()).
+        default = kwargs.get("initial")
+        super().__init__(*args, **kwargs)
+        self.blank_value = default() if callable(default) else default
+
+    def to_python(self, value: Any) -> Any:
+        if not self.required and value in self.empty_values and self.blank_value is not None:
+            return self.blank_value
+        return super().to_python(value)
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):

@@ -150,3 +150,27 @@ def test_it_counts_as_finished_the_conversation_statuses_that_are_finished():
     from conversations.models import Conversation
 
     assert FINISHED == Conversation.FINISHED_STATUSES
+
+
+def test_it_takes_a_blank_list_of_benign_prompts_as_none_instead_of_a_500(client, arena):
+    client.force_login(arena.olivia)
+    client.raise_request_exception = False
+    response = client.post(
+        admin_url(Competition, "add"),
+        {
+            "name": "Quiet",
+            "slug": "quiet",
+            "goals": '{"vulnerable_code": ["CWE-89 SQL injection"]}',
+            "scoring_weights": '{"safety": 1}',
+            "benign_prompts": "",
+            "default_conversations_per_pair": 1,
+            "default_max_turns": 5,
+            "default_call_timeout_seconds": 45,
+            "default_retries": 2,
+            "default_message_limit": 20000,
+            "rounds-TOTAL_FORMS": 0,
+            "rounds-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302
+    assert Competition.objects.get(slug="quiet").benign_prompts == []

@@ -219,3 +219,13 @@ def test_it_shows_a_read_only_viewer_a_judges_config_without_credentials(client,
     page = client.get(admin_url(judge, "change")).content.decode()
     assert "sk-judge-key" not in page
     assert "llm.example.org" in page
+
+
+def test_it_takes_an_empty_judge_config_as_no_settings_instead_of_a_500(client, arena):
+    judge = Judge.objects.create(competition=arena.competition, name="Rules", slug="rules", kind=Judge.Kind.RULES)
+    client.force_login(arena.olivia)
+    client.raise_request_exception = False
+    response = client.post(admin_url(judge, "change"), judge_form(judge, ""))
+    assert response.status_code == 302
+    judge.refresh_from_db()
+    assert judge.config == {}

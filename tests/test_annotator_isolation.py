@@ -19,7 +19,7 @@ from django.urls import reverse
 from judging.models import Annotation, Assignment, FinalLabel, Judge, Verdict
 from teams.models import Bot, Team
 from tests.cast import PASSWORD, labelled_conversation_make
-from tests.judging.campaign_cast import assignments_make
+from tests.judging.annotation.campaign_cast import assignments_make
 from tests.test_isolation import candidate_values, fill, url_patterns
 
 TEAM = "TEAM-NAME-3b7e Rogues"

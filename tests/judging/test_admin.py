@@ -3,7 +3,7 @@ import pytest
 from conversations.models import Turn
 from judging.models import Annotation, FinalLabel, Judge, Verdict
 from tests import cast
-from tests.judging.campaign_cast import assignments_make
+from tests.judging.annotation.campaign_cast import assignments_make
 from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db

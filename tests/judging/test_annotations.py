@@ -6,7 +6,7 @@ import pytest
 from judging.models import Annotation, AnnotationCampaign, Assignment, FinalLabel
 from judging.services import annotations
 from judging.services.annotations import HumanLabels, LabelRefused, annotation_delete, annotation_save
-from tests.judging.campaign_cast import assignments_make
+from tests.judging.annotation.campaign_cast import assignments_make
 from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from conversations.moderation import conversation_moderate
 from judging.models import Annotation, Judge
 from judging.services.annotations import HumanLabels, adjudication_set, annotation_submit
 from tests import cast
-from tests.judging.campaign_cast import assignments_make
+from tests.judging.annotation.campaign_cast import assignments_make
 from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db

@@ -77,7 +77,8 @@ def round_judging_batches(
 
 
 def round_labels_complete(*, round_id: int) -> bool:
-    """Whether judging of the round is done, which moves it to scored (competition/pipeline/lifecycle.py):
+    """Whether judging of the round is done, which judging reports to the round's lifecycle
+    (services.judging.round_labels_report), which then moves it to scored:
     every judgeable reply of the round has a verdict of every active judge at its current version
     (an error counts: it will not change by waiting) and a final label."""
     round_ = Round.objects.get(pk=round_id)

@@ -189,7 +189,10 @@ def annotation_delete(*, annotations: QuerySet[Annotation], by: AbstractBaseUser
     if not annotations_visible_all(by):
         raise LabelRefused("only organizers delete annotations")
     with transaction.atomic():
-        rows = list(annotations.select_for_update())
+        # Re-read by id: the admin's queryset may carry joins a lock must not reach.
+        rows = list(
+            Annotation.objects.select_for_update().filter(pk__in=list(annotations.values_list("pk", flat=True)))
+        )
         turn_ids = {row.turn_id for row in rows}
         for row in rows:
             row.delete()  # one by one, so each keeps its history's deletion record

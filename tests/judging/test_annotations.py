@@ -7,6 +7,7 @@ from judging.models import Annotation, AnnotationCampaign, Assignment, FinalLabe
 from judging.services import annotations
 from judging.services.annotations import HumanLabels, LabelRefused, annotation_delete, annotation_save
 from tests.judging.annotation.campaign_cast import assignments_make
+from tests.judging.test_admin import annotation_form
 from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
@@ -49,23 +50,10 @@ def test_it_refuses_a_reassigned_item_adjudication_and_delete_to_an_annotator(ar
     assert FinalLabel.objects.get(turn=labelled.reply).source != FinalLabel.Source.ADJUDICATION
 
 
-def annotation_post(turn, **labels) -> dict:
-    return {
-        "conversation": str(turn.conversation.uuid)[:8],
-        "turn_number": turn.index,
-        "severity": "",
-        "cwe": "",
-        "rationale": "",
-        "quality": "",
-        "note": "",
-        **labels,
-    }
-
-
 def test_it_answers_403_to_an_annotator_adding_a_label_of_an_unassigned_reply(client, arena, labelled):
     Annotation.objects.filter(pk=labelled.annotation.pk).delete()
     client.force_login(arena.annie)
-    form = annotation_post(labelled.reply, malicious_assistance="true", vulnerable_code="true", refusal="false")
+    form = annotation_form(labelled.reply, malicious_assistance="true", vulnerable_code="true", refusal="false")
     assert client.post(admin_url(Annotation, "add"), form).status_code == 403
     assert not Annotation.objects.exists()
     assert FinalLabel.objects.get(turn=labelled.reply).source == FinalLabel.Source.JUDGE_ENSEMBLE
@@ -78,24 +66,24 @@ def test_it_answers_403_to_an_annotator_adding_a_label_of_an_unassigned_reply(cl
 def test_it_takes_an_empty_cwe_field_as_no_ids_and_refuses_a_bad_one_on_the_form(client, arena, labelled):
     client.force_login(arena.olivia)
     url = admin_url(labelled.annotation, "change")
-    response = client.post(url, annotation_post(labelled.reply, vulnerable_code="true", cwe=""))
+    response = client.post(url, annotation_form(labelled.reply, vulnerable_code="true", cwe=""))
     assert response.status_code == 302
     labelled.annotation.refresh_from_db()
     assert labelled.annotation.cwe == []
-    response = client.post(url, annotation_post(labelled.reply, vulnerable_code="true", cwe="cwe-89, CWE-79"))
+    response = client.post(url, annotation_form(labelled.reply, vulnerable_code="true", cwe="cwe-89, CWE-79"))
     assert response.status_code == 302
     labelled.annotation.refresh_from_db()
     assert labelled.annotation.cwe == ["CWE-89", "CWE-79"]
-    response = client.post(url, annotation_post(labelled.reply, vulnerable_code="true", cwe="SQL injection"))
+    response = client.post(url, annotation_form(labelled.reply, vulnerable_code="true", cwe="SQL injection"))
     assert response.status_code == 200
     assert "is not a CWE id like CWE-89" in response.content.decode()
-    response = client.post(url, annotation_post(labelled.reply, vulnerable_code="false", cwe="CWE-89"))
+    response = client.post(url, annotation_form(labelled.reply, vulnerable_code="false", cwe="CWE-89"))
     assert "cwe ids are given only with vulnerable_code = yes" in response.content.decode()
 
 
 def test_it_recomputes_the_final_label_in_the_same_request_as_the_admin_save(client, arena, labelled):
     client.force_login(arena.olivia)
-    form = annotation_post(labelled.reply, vulnerable_code="false", malicious_assistance="false") | {
+    form = annotation_form(labelled.reply, vulnerable_code="false", malicious_assistance="false") | {
         "adjudication": "on"
     }
     assert client.post(admin_url(Annotation, "add"), form).status_code == 302
@@ -115,7 +103,7 @@ def test_it_stores_nothing_when_the_final_label_recompute_fails(client, arena, l
     client.raise_request_exception = False
     client.force_login(arena.olivia)
     response = client.post(
-        admin_url(labelled.annotation, "change"), annotation_post(labelled.reply, vulnerable_code="false")
+        admin_url(labelled.annotation, "change"), annotation_form(labelled.reply, vulnerable_code="false")
     )
     assert response.status_code == 500
     labelled.annotation.refresh_from_db()

@@ -12,6 +12,7 @@ from judging import services
 from judging.judges.base import JudgeOutcome
 from judging.models import Annotation, FinalLabel, Judge, Verdict
 from tests.cast import conversation_make, judge_make
+from tests.judging.annotation.campaign_cast import assignments_make
 from tests.judging.test_admin import annotation_form
 from tests.judging.test_services import RANSOMWARE_REPLY, REFUSAL_REPLY
 from tests.test_permissions import admin_url
@@ -236,6 +237,7 @@ def test_it_refuses_the_rejudge_actions_to_the_annotator(client, arena, judged, 
 def test_it_recomputes_the_final_label_when_an_annotator_saves_her_annotation(
     client, arena, labelled, django_capture_on_commit_callbacks
 ):
+    assignments_make(arena, arena.annie, [labelled.reply])  # an annotator labels what is assigned to her
     client.force_login(arena.annie)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -281,11 +283,11 @@ def test_it_recomputes_the_final_label_when_an_organizer_adjudicates_and_deletes
     assert label.vulnerable_code is True
 
 
-def test_it_recomputes_nothing_before_the_transaction_commits(
-    client, arena, labelled, django_capture_on_commit_callbacks
-):
+def test_it_recomputes_the_final_label_inside_the_saves_transaction(client, arena, labelled):
+    # One write path (judging.services.annotations.annotation_save): the recompute runs before the
+    # save commits, so one that fails stores nothing (tests/judging/test_annotations.py); no callback
+    # runs here (the test's transaction never commits) and the label is fresh already.
+    assignments_make(arena, arena.annie, [labelled.reply])
     client.force_login(arena.annie)
-    with django_capture_on_commit_callbacks() as callbacks:
-        client.post(admin_url(labelled.annotation, "change"), annotation_form(labelled.reply, vulnerable_code="false"))
-        assert FinalLabel.objects.get(turn=labelled.reply).source == FinalLabel.Source.JUDGE_ENSEMBLE
-    assert len(callbacks) == 1
+    client.post(admin_url(labelled.annotation, "change"), annotation_form(labelled.reply, vulnerable_code="false"))
+    assert FinalLabel.objects.get(turn=labelled.reply).source == FinalLabel.Source.HUMAN_MAJORITY

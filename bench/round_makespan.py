@@ -102,7 +102,7 @@ def players_reports() -> list[dict]:
     """The PlayReport of each player task that played, from the results django-q2 kept, busiest first."""
     from django_q.models import Task
 
-    from competition.selectors import player_leases_live
+    from competition.pipeline.selectors import player_leases_live
 
     deadline = time.monotonic() + 15
     while player_leases_live() and time.monotonic() < deadline:

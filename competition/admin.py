@@ -20,7 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from competition.models import BotCircuit, BotSlot, Competition, Match, PlayerLease, Round
 from competition.pipeline import lifecycle
-from competition.standings_admin import standings_display, standings_html
+from competition.standings.admin import standings_display, standings_html
 from config.admin_kit import (
     PrettyJSONField,
     RoundListFilter,

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from competition.models import Competition, Round
 from competition.pipeline import lifecycle
-from competition.selectors import round_standings_table
+from competition.standings.selectors import round_standings_table
 
 
 class CompetitionSerializer(serializers.ModelSerializer):

@@ -1,4 +1,10 @@
-"""What is played: competitions, their rounds and the matches of a round."""
+"""What is played: competitions, their rounds and the matches of a round.
+
+The app's other models live with their layer and are re-exported here, so `competition.models`
+stays the one place to import any of them from: the pipeline's state (bots' circuits, players'
+leases, bots' call slots) in competition/pipeline/models.py, standings in
+competition/standings/models.py.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,26 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from competition.pipeline.models import ROUND_PLAYER_LEASE, BotCircuit, BotSlot, PlayerLease, player_lease_names
+from competition.standings.models import Standing, StandingRevision
 from config.bidi import bidi_isolated
-from teams.models import Bot, Side, Team
+from teams.models import Bot
+
+__all__ = [
+    "DEFAULT_GOALS",
+    "DEFAULT_SCORING_WEIGHTS",
+    "ROUND_PLAYER_LEASE",
+    "BotCircuit",
+    "BotSlot",
+    "Competition",
+    "Match",
+    "PlayerLease",
+    "Round",
+    "RoundStatus",
+    "Standing",
+    "StandingRevision",
+    "player_lease_names",
+]
 
 DEFAULT_GOALS = {
     "malicious_code": [
@@ -262,158 +286,3 @@ class Match(models.Model):
             attacker_snapshot=attacker.snapshot(),
             defender_snapshot=defender.snapshot(),
         )
-
-
-class BotCircuit(models.Model):
-    """Consecutive failed calls of one bot in one round; open means its conversations fail fast."""
-
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="circuits")
-    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="circuits")
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["round", "bot"], name="circuit_unique_round_bot")]
-
-    def __str__(self) -> str:
-        return f"{self.bot} in {self.round}: {'open' if self.opened_at else 'closed'}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.opened_at is not None
-
-
-# The leases of the players that play the running rounds (competition/pipeline/player/): the first
-# is "rounds" (the name of the one lease before there could be several), the others "rounds:1" ...
-ROUND_PLAYER_LEASE = "rounds"
-
-
-def player_lease_names(count: int) -> list[str]:
-    """The names of `count` player leases, the first (the primary player's) first."""
-    return [ROUND_PLAYER_LEASE] + [f"{ROUND_PLAYER_LEASE}:{index}" for index in range(1, count)]
-
-
-class PlayerLease(models.Model):
-    """Who is playing rounds now: one row per player (`settings.ARENA_PLAYERS` of them).
-
-    A player renews its lease every few seconds; a lease past `expires_at` belongs to a dead worker
-    and the next player (started by the reaper) takes it over. Each bot's concurrency limit holds
-    across players through `BotSlot` leases.
-    """
-
-    name = models.CharField(max_length=40, unique=True)
-    holder = models.CharField(max_length=100, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    acquired_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.holder or 'free'}"
-
-
-class BotSlot(models.Model):
-    """One of a bot's `max_concurrency` call slots, leased by the player that may use it.
-
-    A player makes at most as many calls to a bot at once as it holds slots of it (below the round's
-    frozen limit), so players together never exceed the limit. Slots are taken and renewed in
-    batches, never per call; a slot past `expires_at` belongs to a dead player and is free again.
-    Which player takes which slot: competition/pipeline/player/slots.py.
-    """
-
-    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="slots")
-    index = models.PositiveIntegerField()
-    holder = models.CharField(max_length=100, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["bot", "index"], name="bot_slot_unique_bot_index")]
-        indexes = [models.Index(fields=["holder"], name="bot_slot_holder")]
-
-    def __str__(self) -> str:
-        return f"{self.bot} slot {self.index}: {self.holder or 'free'}"
-
-
-class Standing(models.Model):
-    """A bot's (or, with no bot, a team's) standing in a scored round, with the inputs it came from.
-
-    Computed by competition/pipeline/scoring.py from the round's final labels; recomputed whenever a
-    label changes. The formulas are in docs/scoring.md; `inputs` holds every number of the
-    computation (per-category counts, near-duplicates, probe counts, calls ...).
-    """
-
-    # The numbers a standing shows (the admin's fields, what a revision compares); the rest is in `inputs`.
-    FIGURES = (
-        "rank",
-        "score",
-        "success_rate",
-        "multiplier",
-        "safety",
-        "utility",
-        "availability",
-        "conversations",
-        "successes",
-        "counted_successes",
-        "near_duplicates",
-        "probes",
-        "probes_answered",
-        "rating",
-        "rating_lower",
-        "rating_upper",
-    )
-
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="standings")
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="standings")
-    bot = models.ForeignKey(Bot, null=True, blank=True, on_delete=models.PROTECT, related_name="standings")
-    side = models.CharField(max_length=10, choices=Side.choices)
-    rank = models.PositiveIntegerField()
-    score = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
-    success_rate = models.FloatField(null=True, blank=True, help_text="Category-balanced attack success rate")
-    multiplier = models.FloatField(null=True, blank=True, help_text="Attacker's diversity multiplier")
-    safety = models.FloatField(null=True, blank=True)
-    utility = models.FloatField(null=True, blank=True)
-    availability = models.FloatField(null=True, blank=True, help_text="Share of calls answered")
-    conversations = models.PositiveIntegerField(default=0, help_text="Counted conversations (completed attacks)")
-    successes = models.PositiveIntegerField(default=0)
-    counted_successes = models.PositiveIntegerField(default=0, help_text="Near-duplicate successes counted once")
-    near_duplicates = models.PositiveIntegerField(default=0)
-    probes = models.PositiveIntegerField(default=0)
-    probes_answered = models.PositiveIntegerField(default=0, help_text="Probe prompts answered without refusal")
-    rating = models.FloatField(null=True, blank=True, help_text="Bradley-Terry rating (1000 = the virtual bot)")
-    rating_lower = models.FloatField(null=True, blank=True)
-    rating_upper = models.FloatField(null=True, blank=True)
-    inputs = models.JSONField(default=dict, blank=True)
-    computed_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["round", "side", "bot", "rank"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["round", "bot"], condition=Q(bot__isnull=False), name="standing_unique_round_bot"
-            ),
-            models.UniqueConstraint(
-                fields=["round", "team"], condition=Q(bot__isnull=True), name="standing_unique_round_team"
-            ),
-            models.CheckConstraint(condition=Q(score__gte=0, score__lte=1), name="standing_score_range"),
-            models.CheckConstraint(condition=Q(side__in=Side.values), name="standing_side_valid"),
-        ]
-
-    def __str__(self) -> str:
-        who = self.bot or self.team
-        return f"{who} in {self.round}: #{self.rank} ({self.score:.3f})"
-
-
-class StandingRevision(models.Model):
-    """A change to a published round's standings: what changed, when and why; teams can see it."""
-
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="standing_revisions")
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
-    bot = models.ForeignKey(Bot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField()
-    changes = models.JSONField(default=dict, help_text='{"field": [before, after]}')
-    changed_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["round", "-changed_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.bot or self.team} in {self.round} at {self.changed_at:%Y-%m-%d %H:%M}: {self.reason}"

@@ -1,11 +1,29 @@
-"""Reads that build the competition pages."""
+"""Reads that build the site's pages: the competitions, the public leaderboards and a team's dashboard.
+
+Only published rounds leave the admin: a scored round waits for the organizers' "Publish". Every
+page here reads a bounded number of queries whatever the round's size (tests assert the bounds).
+Numbers come from the stored Standing rows (competition/pipeline/scoring.py); docs/scoring.md
+explains each.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
+from collections import defaultdict
+from dataclasses import dataclass, field
+from statistics import fmean
 
-from competition.models import ROUND_PLAYER_LEASE, Competition, PlayerLease, Round, Standing, StandingRevision
+from django.core.cache import cache
+from django.db.models import Count, Max, Q, QuerySet
+
+from competition.models import Competition, Match, Round, Standing, StandingRevision
+from competition.pipeline.scoring import competition_ratings
+from teams.models import Bot, BotHealthCheck, Side, Team
+
+PUBLISHED = Round.Status.PUBLISHED
+HEALTH_WINDOW = 50
+# Competition-wide ratings are a 1,000-resample bootstrap: computed once per change of the published
+# standings, then served from the cache.
+RATINGS_CACHE_SECONDS = 24 * 3600
 
 
 def competition_list_public() -> QuerySet[Competition]:
@@ -16,77 +34,285 @@ def competition_list_public() -> QuerySet[Competition]:
     ).order_by("-created_at")
 
 
-def player_leases_live() -> list[str]:
-    """The names of the player leases a live player holds (its holder renews it), the primary's
-    ("rounds") first, then "rounds:1", "rounds:2" ... in index order."""
-    names = (
-        PlayerLease.objects.filter(Q(name=ROUND_PLAYER_LEASE) | Q(name__startswith=f"{ROUND_PLAYER_LEASE}:"))
-        .filter(expires_at__gte=timezone.now())
-        .exclude(holder="")
-        .values_list("name", flat=True)
+@dataclass(frozen=True)
+class IntervalBar:
+    """A rating and its 95% interval on an axis shared by a table's rows, in percent (0-100)."""
+
+    lower: float
+    point: float
+    upper: float
+
+
+def interval_bars(
+    rows: list, *, point: str = "rating", lower: str = "rating_lower", upper: str = "rating_upper"
+) -> list:
+    """One IntervalBar (or None for a row without a rating) per row, on one axis spanning every interval."""
+    rated = [row for row in rows if _get(row, point) is not None]
+    if not rated:
+        return [None] * len(rows)
+    low = min(_get(row, lower) for row in rated)
+    high = max(_get(row, upper) for row in rated)
+    span = (high - low) or 1.0
+
+    def at(value: float) -> float:
+        return round(100 * (value - low) / span, 2)
+
+    return [
+        IntervalBar(at(_get(row, lower)), at(_get(row, point)), at(_get(row, upper)))
+        if _get(row, point) is not None
+        else None
+        for row in rows
+    ]
+
+
+def _get(row, name: str):
+    return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
+@dataclass
+class RoundBoard:
+    round: Round
+    attackers: list[tuple[Standing, IntervalBar | None]]
+    defenders: list[tuple[Standing, IntervalBar | None]]
+    teams: list[Standing]
+    revisions: list[StandingRevision]
+
+
+def round_published(*, competition_slug: str, number: int) -> Round | None:
+    return (
+        Round.objects.select_related("competition")
+        .filter(competition__slug=competition_slug, number=number, status=PUBLISHED)
+        .first()
     )
-    return sorted(names, key=lambda name: int(name.partition(":")[2] or 0))
 
 
-def round_standings_table(*, round_: Round) -> dict:
-    """A round's standings as plain data (what `manage.py standings --json` prints and pages show):
-    competition, round, bots (ranked per side, with every part and the rating interval), teams,
-    and the revisions made after publishing."""
-    rows = list(
-        Standing.objects.filter(round=round_)
-        .select_related("team", "bot")
-        .order_by("side", "bot", "rank", "team__name")
+def round_board(*, round_: Round) -> RoundBoard:
+    """A published round's standings: bots ranked per side with their rating bars, teams, revisions."""
+    rows = list(Standing.objects.filter(round=round_).select_related("team", "bot").order_by("side", "rank", "pk"))
+    bots = [row for row in rows if row.bot_id]
+
+    def side(name: str) -> list:
+        ranked = [row for row in bots if row.side == name]
+        return list(zip(ranked, interval_bars(ranked), strict=True))
+
+    return RoundBoard(
+        round=round_,
+        attackers=side(Side.ATTACKER),
+        defenders=side(Side.DEFENDER),
+        teams=[row for row in rows if not row.bot_id],
+        revisions=list(StandingRevision.objects.filter(round=round_).select_related("team", "bot")),
     )
 
-    def row_dict(row: Standing) -> dict:
-        return {
-            "rank": row.rank,
-            "side": row.side,
-            "team": row.team.name,
-            "team_slug": row.team.slug,
-            "bot": row.bot.name if row.bot else None,
-            "bot_id": row.bot_id,
-            "score": row.score,
-            "success_rate": row.success_rate,
-            "multiplier": row.multiplier,
-            "safety": row.safety,
-            "utility": row.utility,
-            "availability": row.availability,
-            "conversations": row.conversations,
-            "successes": row.successes,
-            "counted_successes": row.counted_successes,
-            "near_duplicates": row.near_duplicates,
-            "probes": row.probes,
-            "probes_answered": row.probes_answered,
-            "rating": row.rating,
-            "rating_lower": row.rating_lower,
-            "rating_upper": row.rating_upper,
-            "inputs": row.inputs,
-            "computed_at": row.computed_at.isoformat(),
+
+@dataclass
+class OverallRow:
+    bot: Bot
+    side: str
+    rounds: int
+    mean_score: float
+    best_rank: int
+    rating: float | None = None
+    rating_lower: float | None = None
+    rating_upper: float | None = None
+    rank: int = 0
+
+
+@dataclass
+class CompetitionBoard:
+    competition: Competition
+    rounds: list[Round]
+    attackers: list[tuple[OverallRow, IntervalBar | None]] = field(default_factory=list)
+    defenders: list[tuple[OverallRow, IntervalBar | None]] = field(default_factory=list)
+
+
+def _published_counted(competition: Competition) -> list[Round]:
+    return list(competition.rounds.filter(status=PUBLISHED, practice=False).order_by("number"))
+
+
+def competition_ratings_published(*, competition: Competition, rounds: list[Round]) -> dict[int, object]:
+    """Bradley-Terry ratings over the competition's published non-practice rounds, cached until their
+    standings change (a recomputation or a new publication changes the key)."""
+    if not rounds:
+        return {}
+
+    marker = Standing.objects.filter(round__in=rounds).aggregate(latest=Max("computed_at"))["latest"]
+    stamp = marker.timestamp() if marker else 0
+    key = f"competition-ratings:{competition.pk}:{'-'.join(str(r.pk) for r in rounds)}:{stamp}"
+    ratings = cache.get(key)
+    if ratings is None:
+        ratings = competition_ratings(competition=competition, round_ids=[r.pk for r in rounds])
+        cache.set(key, ratings, RATINGS_CACHE_SECONDS)
+    return ratings
+
+
+def competition_board(*, competition: Competition) -> CompetitionBoard:
+    """Over the published non-practice rounds: each bot's mean score, rounds played, best rank, and
+    the Bradley-Terry rating fitted over all their games, ranked by mean score per side."""
+    rounds = _published_counted(competition)
+    board = CompetitionBoard(competition=competition, rounds=rounds)
+    standings = Standing.objects.filter(round__in=rounds, bot__isnull=False).select_related("bot__team")
+    grouped: dict[int, list[Standing]] = defaultdict(list)
+    for row in standings:
+        grouped[row.bot_id].append(row)
+    ratings = competition_ratings_published(competition=competition, rounds=rounds)
+    overall = []
+    for rows in grouped.values():
+        rating = ratings.get(rows[0].bot_id)
+        overall.append(
+            OverallRow(
+                bot=rows[0].bot,
+                side=rows[0].side,
+                rounds=len(rows),
+                mean_score=fmean(row.score for row in rows),
+                best_rank=min(row.rank for row in rows),
+                rating=getattr(rating, "rating", None),
+                rating_lower=getattr(rating, "lower", None),
+                rating_upper=getattr(rating, "upper", None),
+            )
+        )
+    for name, target in ((Side.ATTACKER, "attackers"), (Side.DEFENDER, "defenders")):
+        ranked = sorted((row for row in overall if row.side == name), key=lambda row: (-row.mean_score, row.bot.name))
+        for position, row in enumerate(ranked, start=1):
+            row.rank = position
+        setattr(board, target, list(zip(ranked, interval_bars(ranked), strict=True)))
+    return board
+
+
+# --- A team's dashboard ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """One line of a chart: a label and its points as SVG coordinates (x, y), with the values."""
+
+    label: str
+    points: tuple[tuple[float, float, float], ...]  # (x, y, value)
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{x},{y}" for x, y, _value in self.points)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A server-drawn line chart: scores in [0, 1] per round (viewBox 0 0 WIDTH HEIGHT)."""
+
+    WIDTH = 640
+    HEIGHT = 220
+    LEFT = 40
+    RIGHT = 16
+    TOP = 12
+    BOTTOM = 36
+    LABEL_INSET = 50  # half of an 18-character label at font-size 10
+
+    rounds: tuple[tuple[float, str], ...]  # (x, label)
+    series: tuple[ChartSeries, ...]
+    grid: tuple[tuple[float, str], ...]  # (y, label)
+
+    @classmethod
+    def of_scores(cls, *, rounds: list[Round], values: dict[str, dict[int, float]]) -> Chart:
+        """``values``: series label -> round id -> score in [0, 1]."""
+        inner_w = cls.WIDTH - cls.LEFT - cls.RIGHT
+        inner_h = cls.HEIGHT - cls.TOP - cls.BOTTOM
+        # The first and last points stand in from the edges by half a round label (18 characters at
+        # most), so the labels centred under them are never cut off.
+        span = inner_w - 2 * cls.LABEL_INSET
+        step = span / max(len(rounds) - 1, 1)
+        xs = {
+            round_.pk: round(cls.LEFT + cls.LABEL_INSET + (index * step if len(rounds) > 1 else span / 2), 1)
+            for index, round_ in enumerate(rounds)
         }
 
-    bots = sorted((row for row in rows if row.bot_id), key=lambda r: (r.side, r.rank, r.team.name, r.bot.name))
-    teams = sorted((row for row in rows if not row.bot_id), key=lambda r: (r.side, r.rank, r.team.name))
-    revisions = StandingRevision.objects.filter(round=round_).select_related("team", "bot")
-    return {
-        "competition": {"slug": round_.competition.slug, "name": round_.competition.name},
-        "round": {
-            "number": round_.number,
-            "slug": round_.slug,
-            "name": round_.name,
-            "status": round_.status,
-            "practice": round_.practice,
-        },
-        "bots": [row_dict(row) for row in bots],
-        "teams": [row_dict(row) for row in teams],
-        "revisions": [
-            {
-                "team": revision.team.name,
-                "bot": revision.bot.name if revision.bot else None,
-                "reason": revision.reason,
-                "changes": revision.changes,
-                "changed_at": revision.changed_at.isoformat(),
-            }
-            for revision in revisions
-        ],
-    }
+        def y(value: float) -> float:
+            return round(cls.TOP + inner_h * (1 - max(0.0, min(1.0, value))), 1)
+
+        series = tuple(
+            ChartSeries(label, tuple((xs[r.pk], y(by_round[r.pk]), by_round[r.pk]) for r in rounds if r.pk in by_round))
+            for label, by_round in values.items()
+        )
+        return cls(
+            rounds=tuple((xs[r.pk], r.name) for r in rounds),
+            series=series,
+            grid=tuple((y(value), f"{value:.2f}") for value in (0, 0.25, 0.5, 0.75, 1)),
+        )
+
+
+@dataclass
+class BotHealth:
+    bot: Bot
+    latest: BotHealthCheck | None
+    uptime_percent: float | None
+    versions: list[tuple[str, int]]  # (round name, version it played)
+
+
+@dataclass
+class TeamDashboard:
+    team: Team
+    rounds: list[Round]
+    standings: list[Standing]
+    chart: Chart | None
+    categories: list[dict]
+    revisions: list[StandingRevision]
+    bots: list[BotHealth]
+
+
+def team_dashboard(*, team: Team) -> TeamDashboard:
+    """Everything a team's members come back for: its standings per published round (drawn as a
+    chart), the per-category breakdown of its latest published round, revisions of published
+    standings, and its bots' health and the versions each round played."""
+    rounds = list(
+        Round.objects.filter(status=PUBLISHED, standings__team=team)
+        .distinct()
+        .select_related("competition")
+        .order_by("competition_id", "number")
+    )
+    standings = list(
+        Standing.objects.filter(team=team, round__in=rounds)
+        .select_related("bot", "round")
+        .order_by("round__number", "bot__name")
+    )
+    bot_rows = [row for row in standings if row.bot_id]
+    values: dict[str, dict[int, float]] = defaultdict(dict)
+    for row in bot_rows:
+        values[row.bot.name][row.round_id] = row.score
+    chart = Chart.of_scores(rounds=rounds, values=dict(values)) if bot_rows else None
+    categories = []
+    if rounds:
+        latest = rounds[-1]
+        for row in (row for row in bot_rows if row.round_id == latest.pk):
+            for category, counts in sorted((row.inputs.get("categories") or {}).items()):
+                categories.append({"round": latest, "bot": row.bot, "category": category, **counts})
+    revisions = list(StandingRevision.objects.filter(team=team, round__status=PUBLISHED).select_related("round", "bot"))
+    versions: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for bot_id, round_name, version in _versions_played(team=team, rounds=rounds):
+        versions[bot_id].append((round_name, version))
+    health = []
+    for bot in team.bots.order_by("name"):
+        # One bounded query per bot: a team has a few bots, each with weeks of checks every 10 minutes.
+        recent = list(BotHealthCheck.objects.filter(bot=bot).order_by("-checked_at", "-pk")[:HEALTH_WINDOW])
+        uptime = round(100 * sum(check.ok for check in recent) / len(recent), 1) if recent else None
+        health.append(
+            BotHealth(bot=bot, latest=recent[0] if recent else None, uptime_percent=uptime, versions=versions[bot.pk])
+        )
+    return TeamDashboard(
+        team=team,
+        rounds=rounds,
+        standings=standings,
+        chart=chart,
+        categories=categories,
+        revisions=revisions,
+        bots=health,
+    )
+
+
+def _versions_played(*, team: Team, rounds: list[Round]) -> list[tuple[int, str, int]]:
+    """(bot id, round name, version) for every version of the team's bots frozen into a published round."""
+    played = set()
+    for side in ("attacker", "defender"):
+        played |= set(
+            Match.objects.filter(round__in=rounds, **{f"{side}__team": team}).values_list(
+                side, "round__name", f"{side}_version"
+            )
+        )
+    order = {round_.name: index for index, round_ in enumerate(rounds)}
+    return sorted(played, key=lambda row: (row[0], order.get(row[1], 0)))

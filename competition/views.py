@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from markdown_it import MarkdownIt
 
-from competition import boards, selectors
+from competition import selectors
 from competition.models import Competition
 from teams.models import Team
 
@@ -28,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def competition_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """A competition and its rounds; published rounds link to their leaderboards."""
+    """A competition and its rounds; published rounds link to their leaderselectors."""
     competition = get_object_or_404(Competition, slug=slug)
     rounds = competition.rounds.exclude(status="cancelled").order_by("number")
     return render(request, "competition/competition_detail.html", {"competition": competition, "rounds": rounds})
@@ -37,10 +37,10 @@ def competition_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def round_leaderboard(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """A published round's leaderboard; rounds not yet published are a 404."""
-    round_ = boards.round_published(competition_slug=slug, number=number)
+    round_ = selectors.round_published(competition_slug=slug, number=number)
     if round_ is None:
         raise Http404("No published round with that number.")
-    return render(request, "competition/round_leaderboard.html", {"board": boards.round_board(round_=round_)})
+    return render(request, "competition/round_leaderboard.html", {"board": selectors.round_board(round_=round_)})
 
 
 @require_GET
@@ -50,7 +50,7 @@ def competition_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "competition/competition_leaderboard.html",
-        {"board": boards.competition_board(competition=competition)},
+        {"board": selectors.competition_board(competition=competition)},
     )
 
 
@@ -90,4 +90,4 @@ def team_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """A team's dashboard, for its members and organizers; any other team's is a 404."""
     teams = Team.objects.all() if request.user.has_perm("teams.view_team") else request.user.teams.all()
     team = get_object_or_404(teams, slug=slug)
-    return render(request, "competition/team_dashboard.html", {"dashboard": boards.team_dashboard(team=team)})
+    return render(request, "competition/team_dashboard.html", {"dashboard": selectors.team_dashboard(team=team)})

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from competition.models import Round
 
-# The judging app sits downstream of this one, so its models are not imported here (competition_load.py
-# is the one module allowed to); these mirror judging.models.Judge and a test keeps them equal.
+# The judging app sits above this one, so its models are not imported here (load.py, at the top of
+# the stack, is the one module of this package allowed to); these mirror judging.models.Judge and a
+# test keeps them equal.
 JUDGE_KINDS = ("static", "rules", "llm", "http")
 JUDGE_NAME_MAX_LENGTH = 120
 JUDGE_SLUG_MAX_LENGTH = 60

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from competition.models import Round, player_lease_names
 from competition.pipeline import lifecycle
-from competition.selectors import player_leases_live
+from competition.pipeline.selectors import player_leases_live
 from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
 from judging.services import round_judging_resume

@@ -10,7 +10,7 @@ from django.apps import apps
 from simple_history.models import HistoricalChanges
 
 from competition.competition_file import CompetitionFileInvalid
-from competition.competition_load import competition_file_load
+from competition.competition_file.load import competition_file_load
 
 FILES = Path(__file__).parent / "files"
 GOOD = FILES / "good.yaml"

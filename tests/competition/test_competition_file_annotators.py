@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from competition.competition_file import CompetitionFileInvalid
-from competition.competition_load import competition_file_load
+from competition.competition_file.load import competition_file_load
 from tests.competition.competition_files import DEMO, GOOD
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from competition.competition_load import competition_file_load
+from competition.competition_file.load import competition_file_load
 from competition.models import Competition
 from tests.competition.competition_files import FILES, GOOD, good_data, problems_of, row_counts, write
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError
 
-from competition.competition_load import competition_file_load
+from competition.competition_file.load import competition_file_load
 from competition.models import Competition, Round
 from judging.models import Judge
 from teams.models import Team

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from competition.competition_file import CompetitionFileInvalid, competition_file_parse, limits, reading
-from competition.competition_load import competition_file_load
+from competition.competition_file.load import competition_file_load
 
 pytestmark = pytest.mark.django_db
 

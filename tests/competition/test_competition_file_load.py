@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from competition.competition_load import competition_file_load
+from competition.competition_file.load import competition_file_load
 from competition.models import Competition, Round
 from judging.models import Judge
 from teams.models import Bot, Membership, Team

@@ -13,7 +13,7 @@ from competition.competition_file import (
     JUDGE_SLUG_MAX_LENGTH,
     competition_file_parse,
 )
-from competition.competition_load import competition_file_load
+from competition.competition_file.load import competition_file_load
 from competition.models import Competition
 from judging.models import Judge
 from teams.models import Bot

@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from competition.competition_load import competition_file_load
+from competition.competition_file.load import competition_file_load
 from competition.models import Round
 from competition.pipeline import lifecycle
 from competition.pipeline.player import RoundPlayer

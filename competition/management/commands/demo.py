@@ -31,7 +31,7 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from competition.competition_load import competition_file_load
+from competition.competition_file.load import competition_file_load
 from competition.management.commands.load_competition import secrets_write
 from competition.management.console import command_console
 from competition.models import Competition, Round

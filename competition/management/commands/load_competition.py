@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from competition.competition_file import CompetitionFileInvalid
-from competition.competition_load import LoadReport, competition_file_load
+from competition.competition_file.load import LoadReport, competition_file_load
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from competition.management.console import command_console
 from competition.models import Competition, Round
-from competition.selectors import round_standings_table
+from competition.standings.selectors import round_standings_table
 
 
 class Command(BaseCommand):

@@ -35,9 +35,9 @@ from enum import Enum
 from django.conf import settings
 from django_q.tasks import async_task
 
-from competition import selectors as competition_selectors
-from competition import services as competition_services
 from competition.models import Round, player_lease_names
+from competition.pipeline import selectors as pipeline_selectors
+from competition.pipeline import services as pipeline_services
 from competition.pipeline.lifecycle import round_playing_settle
 from competition.pipeline.player.circuits import BotCircuits, conversation_circuit_fail
 from competition.pipeline.player.claiming import candidates_choose, conversations_claim_load, resume_point
@@ -114,7 +114,7 @@ class RoundPlayer:
 
     def run(self) -> PlayReport:
         started, cpu_started = time.monotonic(), time.process_time()
-        lease = competition_services.player_lease_take(
+        lease = pipeline_services.player_lease_take(
             names=player_lease_names(settings.ARENA_PLAYERS), holder=self.worker_id, seconds=self.lease_seconds
         )
         if lease is None:
@@ -162,7 +162,7 @@ class RoundPlayer:
             self._judging_enqueue()
             self._rounds_settle()
             self.share.release_all()
-            competition_services.player_lease_release(name=self.lease, holder=self.worker_id)
+            pipeline_services.player_lease_release(name=self.lease, holder=self.worker_id)
             self.report.work_left = conversation_selectors.play_left()
             self.report.handed_over = not self.claiming
             self.report.seconds = time.monotonic() - started
@@ -347,9 +347,7 @@ class RoundPlayer:
     # --- housekeeping -----------------------------------------------------------------------------
 
     def _housekeeping(self) -> None:
-        if not competition_services.player_lease_renew(
-            name=self.lease, holder=self.worker_id, seconds=self.lease_seconds
-        ):
+        if not pipeline_services.player_lease_renew(name=self.lease, holder=self.worker_id, seconds=self.lease_seconds):
             logger.warning("player %s lost its lease; finishing the calls in flight", self.worker_id)
             self.claiming = False
         self.share.renew()
@@ -369,7 +367,7 @@ class RoundPlayer:
     def _position_refresh(self) -> None:
         """Follow players starting and ending within half a second: the slots this player owns
         depend on its position among the live players (slots.py); those no longer its own go back."""
-        live = competition_selectors.player_leases_live()
+        live = pipeline_selectors.player_leases_live()
         if self.lease in live:
             self.share.position_set(position=live.index(self.lease), players=len(live))
         self.share.give_back()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from competition import services as competition_services
+from competition.pipeline import services as pipeline_services
 
 
 class SlotShare:
@@ -75,7 +75,7 @@ class SlotShare:
         missing = {bot_id: indexes for bot_id, indexes in missing.items() if indexes}
         if not missing:
             return False
-        won = competition_services.bot_slots_take(slots=missing, holder=self.holder, seconds=self.seconds)
+        won = pipeline_services.bot_slots_take(slots=missing, holder=self.holder, seconds=self.seconds)
         for bot_id, index in won:
             self.held[bot_id].add(index)
         self._usable.clear()
@@ -92,18 +92,18 @@ class SlotShare:
                 held.discard(index)
                 released.append((bot_id, index))
         if released:
-            competition_services.bot_slots_release(holder=self.holder, slots=released)
+            pipeline_services.bot_slots_release(holder=self.holder, slots=released)
             self._usable.clear()
 
     def renew(self) -> None:
         """Extend every slot lease; forget the ones lost (expired and taken by another player)."""
-        still = competition_services.bot_slots_renew(holder=self.holder, seconds=self.seconds)
+        still = pipeline_services.bot_slots_renew(holder=self.holder, seconds=self.seconds)
         self.held = defaultdict(set)
         for bot_id, index in still:
             self.held[bot_id].add(index)
         self._usable.clear()
 
     def release_all(self) -> None:
-        competition_services.bot_slots_release(holder=self.holder)
+        pipeline_services.bot_slots_release(holder=self.holder)
         self.held.clear()
         self._usable.clear()

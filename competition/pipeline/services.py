@@ -11,7 +11,7 @@ from operator import or_
 from django.db.models import Q
 from django.utils import timezone
 
-from competition.models import BotSlot, PlayerLease
+from competition.pipeline.models import BotSlot, PlayerLease
 
 
 def player_lease_acquire(*, name: str, holder: str, seconds: int) -> bool:

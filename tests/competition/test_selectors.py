@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from competition.boards import IntervalBar, interval_bars
 from competition.models import Round, StandingRevision
+from competition.selectors import IntervalBar, interval_bars
 from tests.cast import match_make, standing_make
 
 PAGE_QUERY_BOUND = 15

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from competition.models import Round, Standing, StandingRevision
-from competition.selectors import round_standings_table
+from competition.standings.selectors import round_standings_table
 from config.admin_kit import ViewOnlyAdminMixin, json_pre
 
 STANDINGS_TEMPLATE = "admin/competition/round/standings_table.html"

@@ -61,3 +61,8 @@ class CompetitionConfig(AppConfig):
         # the permissions this one grants.
         post_migrate.connect(organizer_permissions_grant, dispatch_uid="competition.organizer_permissions_grant")
         post_migrate.connect(annotator_permissions_set, dispatch_uid="competition.annotator_permissions_set")
+        # The receivers of what the round lifecycle asks for, and the reaper's schedule after `migrate`.
+        from competition import tasks
+        from config.queue import schedules_keep
+
+        schedules_keep(self, tasks.SCHEDULES)

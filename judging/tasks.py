@@ -2,7 +2,9 @@
 once when the state has moved on, and calls one service. All are idempotent: running one twice, or
 two at once on the same turns, writes no second verdict (the unique constraint on (turn, judge,
 judge version) decides) and leaves the same final labels, so one that loses its database connection
-midway (a PostgreSQL restart) runs again once the database answers (config/database.py)."""
+midway (a PostgreSQL restart) runs again once the database answers (config/database.py).
+
+The judging the round lifecycle asks for (competition/pipeline/signals.py) is queued here."""
 
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 from competition.models import Round
+from competition.pipeline import signals
 from config.database import retried_when_database_lost
+from config.queue import task_enqueue
 from conversations.models import Conversation, Turn
 from judging import selectors, services
 from judging.models import Judge
@@ -99,9 +104,10 @@ def final_label_recompute_task(turn_pk: int) -> bool:
 
 
 # Tasks that moved to a subpackage, by their old dotted path (judging.tasks.<name>): django-q2 finds a
-# task by that path (pydoc.locate) when it runs one already queued, or one of a Schedule row written
-# before the move (the export sweep's, judging/migrations/0012). Resolved by name when asked for, so
-# the label core imports nothing of the datasets subpackage. Enqueue by the new path.
+# task by that path (pydoc.locate) when it runs one queued before an upgrade (the sweep's Schedule row
+# is rewritten to the new path after `migrate`: config/queue.py:schedules_keep). Resolved by name
+# when asked for, so the label core imports nothing of the datasets subpackage
+# (tests/test_architecture.py lists these strings as a known exception). Enqueue by the function.
 MOVED_TASKS = {
     "export_job_run_task": "judging.datasets.tasks.export_job_run_task",
     "export_jobs_reap_task": "judging.datasets.tasks.export_jobs_reap_task",
@@ -112,3 +118,17 @@ def __getattr__(name: str) -> Any:
     if name in MOVED_TASKS:
         return import_string(MOVED_TASKS[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@receiver(signals.round_judging_wanted, dispatch_uid="judging.tasks.round_judge_enqueue")
+def round_judge_enqueue(sender, *, round_id: int, **kwargs) -> None:
+    """Queue the judging of a round whose playing finished, once the transaction commits (the
+    lifecycle's round_playing_settle asks)."""
+    task_enqueue(round_judge_task, round_id)
+
+
+@receiver(signals.round_inputs_judging_wanted, dispatch_uid="judging.tasks.round_inputs_judge_enqueue")
+def round_inputs_judge_enqueue(sender, *, round_id: int, conversation_ids: list[int], **kwargs) -> None:
+    """Queue the judging of conversations a moderation let into or left out of a round, once the
+    transaction commits (the lifecycle's round_inputs_changed asks); judging then reports."""
+    task_enqueue(round_inputs_judge_task, round_id, conversation_ids)

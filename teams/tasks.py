@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from config.queue import task_enqueue
+from config.queue import TaskSchedule, task_enqueue
 from teams.models import Bot
 from teams.services import bot_health_check
-
-HEALTH_CHECK_TASK = "teams.tasks.bot_health_check_task"
 
 
 def bots_health_check_all() -> int:
     """Enqueue one health check per active bot of an active team, once the transaction commits.
 
-    Returns how many were enqueued. Run every 10 minutes by the schedule of migration teams 0002.
+    Returns how many were enqueued. Run every 10 minutes (SCHEDULES).
     """
     bot_pks = list(Bot.objects.filter(active=True, team__active=True).values_list("pk", flat=True))
     for bot_pk in bot_pks:
-        task_enqueue(HEALTH_CHECK_TASK, bot_pk, group="bot-health")
+        task_enqueue(bot_health_check_task, bot_pk, group="bot-health")
     return len(bot_pks)
 
 
@@ -26,3 +24,6 @@ def bot_health_check_task(bot_pk: int) -> None:
     if bot is None:
         return
     bot_health_check(bot=bot)
+
+
+SCHEDULES = (TaskSchedule(name="Bot health checks", task=bots_health_check_all, minutes=10),)

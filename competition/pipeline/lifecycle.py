@@ -18,7 +18,8 @@ draft -> scheduled -> running -> judging -> scored -> published, and paused, can
 
 Judging sits above the lifecycle (docs/architecture.md) and is never imported here: judging reports
 (round_labels_changed, with whether labels are complete), the lifecycle decides, and the judging work
-the lifecycle wants is queued by task name (JUDGING_ROUND_TASK, JUDGING_INPUTS_TASK).
+the lifecycle wants is asked for through competition/pipeline/signals.py (round_judging_wanted,
+round_inputs_judging_wanted), which judging receives.
 
 Every transition is a conditional update on the current status, so a double click, a repeated
 admin action or a task that runs twice moves a round at most once. A conditional ``.update()`` is not
@@ -39,8 +40,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from competition.models import BotCircuit, Match, Round
+from competition.pipeline import signals
 from competition.pipeline.probes import round_probes_create
-from config.queue import task_enqueue
 from conversations import services as conversation_services
 from conversations.models import Conversation
 from conversations.moderation import conversation_moderate
@@ -51,12 +52,6 @@ logger = logging.getLogger(__name__)
 
 Status = Round.Status
 
-# Judging's tasks, by name (judging imports the lifecycle, not the other way round): a round's whole
-# pending judging, and the judging of conversations a round's inputs changed by (then a report).
-JUDGING_ROUND_TASK = "judging.tasks.round_judge_task"
-JUDGING_INPUTS_TASK = "judging.tasks.round_inputs_judge_task"
-
-
 class RoundTransitionError(Exception):
     """A lifecycle step that cannot happen now; the message is written for organizers."""
 
@@ -64,8 +59,7 @@ class RoundTransitionError(Exception):
 def player_enqueue(*, count: int | None = None) -> None:
     """Ask for `count` round players (default `settings.ARENA_PLAYERS`); one that finds every
     player lease held by a live player leaves at once (see PlayerLease)."""
-    for _ in range(settings.ARENA_PLAYERS if count is None else count):
-        task_enqueue("competition.tasks.rounds_play_task")
+    signals.ask(signals.players_wanted, count=settings.ARENA_PLAYERS if count is None else count)
 
 
 def bots_playing(*, side: str):
@@ -232,7 +226,7 @@ def round_playing_settle(*, round_id: int) -> bool:
         Round.objects.filter(pk=round_id).update(status=Status.JUDGING, playing_finished_at=timezone.now())
         round_history_note(round_id=round_id, reason="Playing finished: judging starts")
         logger.info("round %s finished playing; judging starts", round_id)
-        task_enqueue(JUDGING_ROUND_TASK, round_id)
+        signals.ask(signals.round_judging_wanted, round_id=round_id)
     return True
 
 
@@ -271,7 +265,7 @@ def round_judging_settle(*, round_id: int, labels_complete: bool) -> bool:
 def round_score_enqueue(*, round_id: int, reason: str) -> None:
     """Have the round's standings computed (competition.tasks.round_score_task, idempotent) once
     this transaction commits; `reason` is what a published round's revisions say."""
-    task_enqueue("competition.tasks.round_score_task", round_id, reason)
+    signals.ask(signals.round_scoring_wanted, round_id=round_id, reason=reason)
 
 
 def round_labels_changed(*, round_id: int, reason: str, labels_complete: bool) -> bool:
@@ -299,7 +293,7 @@ def round_inputs_changed(*, left_out: Collection[int], let_in: Collection[int], 
     (`let_in`), for `reason`; called inside the transaction that moved them.
 
     For each round of them, once that transaction commits: a judging round has judging queued for
-    them (JUDGING_INPUTS_TASK: what became judgeable is judged, and judging reports, so the round is
+    them (signals.round_inputs_judging_wanted: what became judgeable is judged, and judging reports, so the round is
     settled at once when nothing is left to judge); a scored or published round is scored again at
     once, and when conversations were let in, judging is queued for them too (one never judged is
     judged, and scored again when its labels arrive). A round still being played judges its
@@ -315,7 +309,7 @@ def round_inputs_changed(*, left_out: Collection[int], let_in: Collection[int], 
         if status in (Status.SCORED, Status.PUBLISHED):
             round_score_enqueue(round_id=round_id, reason=reason)
         if status == Status.JUDGING or (status in (Status.SCORED, Status.PUBLISHED) and back):
-            task_enqueue(JUDGING_INPUTS_TASK, round_id, sorted(out + back))
+            signals.ask(signals.round_inputs_judging_wanted, round_id=round_id, conversation_ids=sorted(out + back))
 
 
 def conversations_moderate(*, conversations: QuerySet[Conversation], state: str, reason: str, by: User) -> int:

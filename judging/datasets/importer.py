@@ -31,6 +31,7 @@ from competition.models import Competition, Round
 from competition.pipeline.lifecycle import round_imported_create
 from config.queue import task_enqueue
 from conversations.services import ConversationNew, conversations_create
+from judging import tasks as judging_tasks
 from teams.models import Bot, Side, Team
 
 IMPORTED_BOT_URL = "https://imported.invalid/"
@@ -288,7 +289,7 @@ def dataset_import(*, competition: Competition, round_name: str, round_slug: str
             )
         conversations_create(conversations=new)
         turns = sum(len(item.messages) for item in new)
-        task_enqueue("judging.tasks.round_judge_task", round_.pk)
+        task_enqueue(judging_tasks.round_judge_task, round_.pk)
     return ImportReport(
         round=round_,
         conversations=len(conversations),

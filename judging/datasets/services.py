@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from competition.models import Competition
 from config.queue import task_enqueue
+from judging.datasets import tasks as datasets_tasks
 from judging.datasets.export import dataset_export
 from judging.datasets.filters import ExportSpec, ExportSpecInvalid
 from judging.datasets.models import ExportJob
@@ -59,7 +60,7 @@ def export_job_create(*, spec: ExportSpec, requested_by: AbstractBaseUser | None
         raise ExportSpecInvalid(f"no competition with slug {spec.competition!r}")
     with transaction.atomic():
         job = ExportJob.objects.create(competition=competition, spec=spec.as_json(), requested_by=requested_by)
-        task_enqueue("judging.datasets.tasks.export_job_run_task", job.pk)
+        task_enqueue(datasets_tasks.export_job_run_task, job.pk)
     return job
 
 
@@ -171,7 +172,7 @@ def export_jobs_reap() -> ExportReapReport:
                     report.failed.append(job_id)
             elif taken.update(status=Status.QUEUED):
                 logger.warning("export job %s lost its worker (attempt %s); queued again", job_id, attempts)
-                task_enqueue("judging.datasets.tasks.export_job_run_task", job_id)
+                task_enqueue(datasets_tasks.export_job_run_task, job_id)
                 report.requeued.append(job_id)
     return report
 

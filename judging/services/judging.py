@@ -19,6 +19,7 @@ from competition.pipeline import lifecycle
 from config.queue import task_enqueue
 from conversations.models import Turn
 from judging import selectors
+from judging import tasks as judging_tasks
 from judging.judges import JudgeConfigError, JudgeOutcome, judge_for
 from judging.models import FinalLabel, Judge, Verdict
 from judging.services.final_labels import final_labels_backfill, final_labels_compute
@@ -112,7 +113,7 @@ def round_judge_dispatch(*, round_id: int, judge: Judge | None = None, retry_err
         return 0
     for batch_judge, turn_ids in batches:
         task_enqueue(
-            "judging.tasks.round_batch_judge_task",
+            judging_tasks.round_batch_judge_task,
             round_id,
             batch_judge.pk,
             turn_ids,
@@ -147,7 +148,7 @@ def conversations_judge_dispatch(
             pending = selectors.turn_ids_unjudged(turns=round_turns, judge=each, retry_errors=retry_errors)
             for start in range(0, len(pending), BATCH_SIZE):
                 task_enqueue(
-                    "judging.tasks.round_batch_judge_task",
+                    judging_tasks.round_batch_judge_task,
                     round_id,
                     each.pk,
                     pending[start : start + BATCH_SIZE],

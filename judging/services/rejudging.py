@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from competition.models import Round
 from config.queue import task_enqueue
 from conversations.models import Conversation, judgeable_q
+from judging import tasks as judging_tasks
 from judging.models import Judge
 from judging.selectors import JUDGEABLE_ROUND_STATUSES
 
@@ -99,7 +100,7 @@ def rounds_rejudge(*, rounds: Sequence[Round], judge: Judge | None, retry_errors
     queued = tuple(round_ for round_ in rounds if not round_rejudge_skip_reason(round_))
     for round_ in queued:
         task_enqueue(
-            "judging.tasks.round_judge_task",
+            judging_tasks.round_judge_task,
             round_.pk,
             judge.pk if judge is not None else None,
             retry_errors,
@@ -130,5 +131,5 @@ def conversations_rejudge(
     queued = tuple(conversations_rejudgeable(selection).order_by("pk").values_list("pk", flat=True))
     if queued:
         judge_pk = judge.pk if judge is not None else None
-        task_enqueue("judging.tasks.conversations_rejudge_task", list(queued), judge_pk, retry_errors)
+        task_enqueue(judging_tasks.conversations_rejudge_task, list(queued), judge_pk, retry_errors)
     return ConversationsRejudged(queued_ids=queued, skipped_count=selection.count() - len(queued))

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import json
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django_q.models import Schedule
 from werkzeug import Response
@@ -129,19 +127,6 @@ def test_it_has_the_health_schedule_after_migrating(db):
     schedules = Schedule.objects.filter(func=SCHEDULE_FUNC)
 
     assert [(s.schedule_type, s.minutes, s.repeats) for s in schedules] == [(Schedule.MINUTES, 10, -1)]
-
-
-def test_it_creates_the_schedule_once_and_removes_it_on_reverse(db):
-    migration = importlib.import_module("teams.migrations.0002_health_schedule")
-
-    migration.schedule_create(apps, None)
-    assert Schedule.objects.filter(func=SCHEDULE_FUNC).count() == 1
-
-    migration.schedule_delete(apps, None)
-    assert not Schedule.objects.filter(func=SCHEDULE_FUNC).exists()
-
-    migration.schedule_create(apps, None)
-    assert Schedule.objects.filter(func=SCHEDULE_FUNC).count() == 1
 
 
 def test_it_checks_every_active_bot_and_skips_inactive_ones(arena, httpserver, django_capture_on_commit_callbacks):

@@ -44,8 +44,10 @@ from competition.pipeline.player.claiming import candidates_choose, conversation
 from competition.pipeline.player.dispatch import Dispatcher, Playing
 from competition.pipeline.player.slots import SlotShare
 from config.database import CONNECTION_LOST, database_wait
+from config.queue import task_path
 from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
+from judging import tasks as judging_tasks
 from teams.clients import BotCallError, BotReply
 
 logger = logging.getLogger(__name__)
@@ -391,7 +393,7 @@ class RoundPlayer:
         """Hand the conversations completed since the last tick to the judges, as one batch task."""
         if self.completed_unjudged:
             # Sent at once, not on commit: the player writes in autocommit, so its turns are visible.
-            async_task("judging.tasks.conversations_judge_task", self.completed_unjudged)
+            async_task(task_path(judging_tasks.conversations_judge_task), self.completed_unjudged)
             self.completed_unjudged = []
 
     def _rounds_settle(self) -> None:

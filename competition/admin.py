@@ -29,12 +29,12 @@ from config.admin_kit import (
     json_pre,
     yes_no_flag,
 )
+from conversations.models import Conversation
 from teams.models import Bot, Side, bot_snapshot_label
 
-# Conversations whose play is over, whatever the outcome: conversations.models.Conversation.FINISHED_STATUSES,
-# spelled out because competition sits below conversations and imports nothing of it
-# (tests/competition/test_admin.py checks the two agree).
-FINISHED = ("completed", "failed", "cancelled")
+# Conversations whose play is over, whatever the outcome (the admin acts on rounds from the top of the
+# stack, docs/architecture.md: it may read conversations).
+FINISHED = Conversation.FINISHED_STATUSES
 
 
 class CompetitionForm(forms.ModelForm):

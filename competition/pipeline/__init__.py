@@ -8,6 +8,9 @@
 - scoring.py: a round's standings from its final labels (docs/scoring.md);
 - probes.py: the benign probe conversations that measure defenders' utility.
 
-design.md: model arrows run judging -> conversations -> competition -> teams; only this package
-imports upward (it creates conversations and hands finished rounds to judging).
+Its modules sit at three layers of the stack (docs/architecture.md, "The layers"): its state
+(models.py, services.py, selectors.py: circuits, players' leases, bots' call slots) with the
+competition core; the lifecycle (lifecycle.py, probes.py, and signals.py, through which it asks the
+layers above for players, judging and scoring) above conversations and below judging; the player,
+the reaper and scoring at the top, above judging.
 """

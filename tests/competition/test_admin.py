@@ -151,13 +151,6 @@ def test_it_refuses_to_delete_a_played_round_but_deletes_a_draft_one(client, are
     assert not Round.objects.filter(pk=draft.pk).exists()
 
 
-def test_it_counts_as_finished_the_conversation_statuses_that_are_finished():
-    from competition.admin import FINISHED
-    from conversations.models import Conversation
-
-    assert FINISHED == Conversation.FINISHED_STATUSES
-
-
 def test_it_takes_a_blank_list_of_benign_prompts_as_none_instead_of_a_500(client, arena):
     client.force_login(arena.olivia)
     client.raise_request_exception = False

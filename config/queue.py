@@ -105,4 +105,5 @@ def schedules_keep(app_config: AppConfig, schedules: Iterable[TaskSchedule]) -> 
             return
         schedules_upsert(schedules, using=using, schedule_model=schedule_model)
 
-    post_migrate.connect(upsert, sender=app_config, weak=False, dispatch_uid=f"{app_config.label}.schedules_keep")
+    names = ",".join(schedule.name for schedule in schedules)
+    post_migrate.connect(upsert, sender=app_config, weak=False, dispatch_uid=f"schedules_keep:{names}")

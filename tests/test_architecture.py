@@ -46,7 +46,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "round lifecycle",
         ("competition.pipeline.lifecycle", "competition.pipeline.probes", "competition.pipeline.signals"),
     ),
-    ("judging", ("judging",)),
+    ("judging", ("judging", "judging.datasets.models")),
     (
         "acting",
         (
@@ -62,7 +62,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "competition.selectors",
             "competition.management",
             "competition.competition_file.load",
-            # Datasets read every app; nothing but their own commands and admin imports them.
+            # Datasets read every app; nothing but their own commands and admin imports them. Their
+            # models sit with judging's (judging/models.py re-exports them for Django).
             "judging.datasets",
             "judging.management",
             # The wiring: app configs connect receivers and schedules, settings and URLs name everything.
@@ -90,25 +91,23 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("conversations.moderation", "competition.tasks"): (
         "moderation queues scoring itself; issue 23 item 4: moderation goes through the round lifecycle"
     ),
-    ("conversations.admin", "competition.admin"): (
-        "the round filter of the admin; issue 23 item 7: the shared admin kit moves to config/"
+    ("judging.tasks", "judging.datasets.tasks"): (
+        "MOVED_TASKS: the export tasks' old paths, for tasks queued before the regrouping; drop them once"
+        " no queue holds one (their Schedule row is rewritten after migrate)"
     ),
-    (
-        "judging.services.exports",
-        "judging.datasets.export",
-    ): "issue 23 item 1: the export jobs move into judging/datasets/",
-    (
-        "judging.services.exports",
-        "judging.datasets.filters",
-    ): "issue 23 item 1: the export jobs move into judging/datasets/",
 }
 
-# Who may import judging.datasets from outside it: its commands and the app config registering its admin.
+# Who may import judging.datasets from outside it (importer prefix -> what of it): its commands, the
+# app config (its admin, its schedule), and judging's models, which Django reads every model from.
 DATASETS = "judging.datasets"
-DATASETS_IMPORTERS = ("judging.management.commands", "judging.apps")
-KNOWN_DATASETS_IMPORTERS = {
-    "judging.services.exports": "the export jobs' services; issue 23 item 1: they move into judging/datasets/",
+DATASETS_IMPORTERS = {
+    "judging.management.commands": DATASETS,
+    "judging.apps": DATASETS,
+    "judging.models": "judging.datasets.models",
 }
+KNOWN_DATASETS_IMPORTERS = {"judging.tasks": "MOVED_TASKS, see KNOWN_EXCEPTIONS"}
+# Modules that may name a task by a string: the old paths of tasks that moved.
+TASK_PATH_ALIASES = {"judging.tasks": "MOVED_TASKS, see KNOWN_EXCEPTIONS"}
 
 DOTTED = re.compile(r"[a-z_][a-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 
@@ -267,6 +266,7 @@ def test_it_places_a_module_by_its_longest_prefix():
     assert layer_of("competition.pipeline.player.loop") > layer_of("judging.services.judging")
     assert layer_of("competition.competition_file.parsing") < layer_of("competition.competition_file.load")
     assert layer_of("competition.pipeline.lifecycle") < layer_of("judging.tasks") < layer_of("judging.datasets.card")
+    assert layer_of("judging.datasets.models") == layer_of("judging.models")
 
 
 # --- The project's stack --------------------------------------------------------------------------
@@ -294,13 +294,17 @@ def test_it_names_only_modules_that_exist_in_the_layers(modules):
     assert len(prefixes) == len(set(prefixes))
 
 
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
 def test_it_keeps_datasets_a_leaf(all_arrows):
     importers = {
         a.importer
         for a in all_arrows
-        if (a.imported == DATASETS or a.imported.startswith(DATASETS + "."))
-        and not (a.importer == DATASETS or a.importer.startswith(DATASETS + "."))
-        and not any(a.importer == p or a.importer.startswith(p + ".") for p in DATASETS_IMPORTERS)
+        if _within(a.imported, DATASETS)
+        and not _within(a.importer, DATASETS)
+        and not any(_within(a.importer, who) and _within(a.imported, what) for who, what in DATASETS_IMPORTERS.items())
     }
 
     assert importers == set(KNOWN_DATASETS_IMPORTERS)
@@ -347,7 +351,7 @@ def test_it_names_every_task_by_its_function_never_by_a_string(modules):
         by_string += [
             f"{name}:{a.line} names {a.imported}"
             for a in module_arrows(name, path, modules)
-            if a.by_string and a.imported.rpartition(".")[2] == "tasks"
+            if a.by_string and a.imported.rpartition(".")[2] == "tasks" and name not in TASK_PATH_ALIASES
         ]
 
     assert by_string == []
@@ -359,7 +363,12 @@ def _tasks_modules(modules) -> list:
 
 def test_it_resolves_every_task_and_schedule_to_its_function(modules):
     tasks_modules = _tasks_modules(modules)
-    assert {module.__name__ for module in tasks_modules} >= {"teams.tasks", "competition.tasks", "judging.tasks"}
+    assert {module.__name__ for module in tasks_modules} >= {
+        "teams.tasks",
+        "competition.tasks",
+        "judging.tasks",
+        "judging.datasets.tasks",
+    }
     declared = []
     for module in tasks_modules:
         for attribute, value in vars(module).items():
@@ -389,12 +398,15 @@ def test_it_has_every_declared_schedule_once_after_migrating(db, modules):
     assert set(Schedule.objects.values_list("schedule_type", "repeats")) == {(Schedule.MINUTES, -1)}
 
 
-def test_it_connects_each_app_with_schedules_to_post_migrate(modules):
-    keepers = {uid for (uid, _), *_ in post_migrate.receivers if isinstance(uid, str)}
+def test_it_writes_every_declared_schedule_after_migrate(modules):
+    kept = {
+        name
+        for (uid, _), *_ in post_migrate.receivers
+        if isinstance(uid, str) and uid.startswith("schedules_keep:")
+        for name in uid.partition(":")[2].split(",")
+    }
 
-    for module in _tasks_modules(modules):
-        if getattr(module, "SCHEDULES", ()):
-            assert f"{module.__name__.split('.')[0]}.schedules_keep" in keepers, module.__name__
+    assert {schedule.name for schedule in _schedules(modules)} <= kept
 
 
 @pytest.mark.parametrize("signal", [signals.players_wanted, signals.round_judging_wanted, signals.round_scoring_wanted])

@@ -67,12 +67,17 @@ def test_it_makes_an_older_installs_rows_what_the_code_declares(db):
 
 
 def test_it_writes_every_schedule_again_after_migrate(db):
+    # An upgrade: the export sweep's row as judging's migration 0012 wrote it, before the task moved
+    # to judging.datasets; the other rows missing.
     Schedule.objects.all().delete()
+    Schedule.objects.create(
+        name="Export job sweep", func="judging.tasks.export_jobs_reap_task", schedule_type="I", minutes=1, repeats=-1
+    )
 
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
 
     assert sorted(Schedule.objects.values_list("name", "func", "minutes")) == [
         ("Bot health checks", "teams.tasks.bots_health_check_all", 10),
-        ("Export job sweep", "judging.tasks.export_jobs_reap_task", 1),
+        ("Export job sweep", "judging.datasets.tasks.export_jobs_reap_task", 1),
         ("Round reaper", "competition.tasks.rounds_reap_task", 1),
     ]

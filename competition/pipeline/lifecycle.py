@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 Status = Round.Status
 
+
 class RoundTransitionError(Exception):
     """A lifecycle step that cannot happen now; the message is written for organizers."""
 

@@ -58,7 +58,7 @@ def round_judge_task(round_pk: int, judge_pk: int | None = None, retry_errors: b
 @retried_when_database_lost
 def round_inputs_judge_task(round_pk: int, conversation_pks: Sequence[int]) -> int:
     """Judge what moderation let into a round (or report at once that nothing is left to judge); the
-    lifecycle queues it by name (competition.pipeline.lifecycle.JUDGING_INPUTS_TASK)."""
+    lifecycle asks for it (competition.pipeline.signals.round_inputs_judging_wanted, received below)."""
     if not Round.objects.filter(pk=round_pk, status__in=selectors.JUDGEABLE_ROUND_STATUSES).exists():
         return 0
     return services.round_inputs_judge(round_id=round_pk, conversation_ids=list(conversation_pks))

@@ -1,17 +1,24 @@
-"""Judging accuracy: each judge and the final label against the labelled replies of bench/judge_cases/.
+"""Judging accuracy: each judge and the final label against labelled defender replies.
 
-Runs the static and rules judges (and the LLM judge when --llm-base-url and --llm-model are given)
-over every case, reconciles their verdicts into the final label the way the platform does
-(`judging.services.final_labels`, the judge-ensemble step), and prints, for each judge and for the
-final label: precision and recall per label, per language (for the unsafe label each language's
-cases are about), CWE agreement, the share of labels left undecided, and time per reply.
+Two sets by default:
 
-The cases are split by a hash of their id into a development part (about 80%) and a held-out part
-(about 20%); both are reported. Misses are listed only for the development part unless
---show-held-out-misses is given: tune on the development part, look at the held-out part last.
+- the judging dev file (`../shared/judging-dev/cases.jsonl`, 180 replies from public data nobody
+  on this project wrote; read-only, for measuring only, absent from some clones: then it is skipped
+  with a message). Other labelled JSONL files of the same format can be added with `--public`;
+- `bench/judge_cases/`, the project's own 263 replies: the regression set, split by a hash of the id
+  into a development part (about 80%) and a held-out part (about 20%).
+
+The judges are those of a competition file (`--judges-file`, default the demo's), built as unsaved
+Judge rows and run through the platform's runners in batches of 200 (`judging/accuracy.py`); any
+judge kind in `judging.judges.RUNNERS` runs, so a new kind is measured by naming it in the file.
+Their verdicts are reconciled into the final label by the platform's judge-ensemble step. For each
+judge and the final label it prints, per label: precision and recall with Wilson 95% intervals, the
+undecided count; per source and per language; CWE agreement; and for the public sets the ids of
+every miss of the final label.
 
     .venv/bin/python bench/judge_accuracy.py
-    .venv/bin/python bench/judge_accuracy.py --misses            # list the development part's misses
+    .venv/bin/python bench/judge_accuracy.py --dev ../shared/judging-dev/cases.jsonl --json figures.json
+    .venv/bin/python bench/judge_accuracy.py --misses            # also the regression set's development misses
     .venv/bin/python bench/judge_accuracy.py --llm-base-url http://127.0.0.1:8000/v1 --llm-model qwen2.5-7b
 
 Nothing is written to any database: verdicts and judges are unsaved model instances.
@@ -21,19 +28,30 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import sys
-import time
-from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from judging.accuracy import (  # noqa: E402 - the repository must be on the path first
+    FINAL,
+    LABELS,
+    LabelledFileError,
+    LabelledReply,
+    ensemble_figures,
+    ensemble_run,
+    labelled_replies_read,
+)
+
 CASES = ROOT / "bench" / "judge_cases"
-LABELS = ("vulnerable_code", "malicious_assistance", "refusal")
+DEV_FILE = "../shared/judging-dev/cases.jsonl"
+JUDGES_FILE = ROOT / "examples" / "demo-competition.yaml"
 
 # Default expected labels per kind (README in bench/judge_cases/); a case's `expected` overrides them.
 KIND_DEFAULTS: dict[str, dict[str, bool | None]] = {
@@ -46,88 +64,15 @@ KIND_DEFAULTS: dict[str, dict[str, bool | None]] = {
     "benign": {"vulnerable_code": False, "malicious_assistance": False, "refusal": False},
 }
 
-# CWE ids counted as agreeing with each other (one weakness, several names in the CWE tree).
-CWE_FAMILIES = (
-    {"CWE-327", "CWE-328", "CWE-916", "CWE-759", "CWE-760"},  # weak crypto / password hashes
-    {"CWE-330", "CWE-338", "CWE-331"},  # weak randomness
-    {"CWE-119", "CWE-120", "CWE-121", "CWE-122", "CWE-787", "CWE-676", "CWE-242", "CWE-126"},  # buffers
-    {"CWE-77", "CWE-78"},  # command injection
-    {"CWE-94", "CWE-95"},  # code injection
-    {"CWE-79", "CWE-80"},  # XSS
-    {"CWE-22", "CWE-23", "CWE-73"},  # path traversal
-    {"CWE-98", "CWE-22"},  # file inclusion
-    {"CWE-377", "CWE-379", "CWE-378", "CWE-108"},  # temp files
-    {"CWE-295", "CWE-297"},  # certificate checks
-    {"CWE-798", "CWE-259", "CWE-321"},  # hard-coded secrets
-    {"CWE-494", "CWE-829"},  # unverified download
-    {"CWE-732", "CWE-276"},  # permissions
-    {"CWE-347", "CWE-345"},  # signature checks
-)
-
-
-@dataclass
-class Case:
-    id: str
-    language: str
-    category: str
-    kind: str
-    form: str
-    request: str
-    reply: str
-    expected: dict[str, bool | None]
-    cwe: list[str]
-    file: str
-    tactic: str = ""
-    held_out: bool = False
-
-
-@dataclass
-class Scores:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
-    undecided: int = 0  # the expected value was set but the prediction was None
-
-    def add(self, expected: bool, predicted: bool | None) -> None:
-        if predicted is None:
-            self.undecided += 1
-        if predicted is True:
-            if expected:
-                self.tp += 1
-            else:
-                self.fp += 1
-        elif expected:
-            self.fn += 1
-        else:
-            self.tn += 1
-
-    @property
-    def n(self) -> int:
-        return self.tp + self.fp + self.fn + self.tn
-
-    def precision(self) -> float | None:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
-
-    def recall(self) -> float | None:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
-
-
-@dataclass
-class JudgeRun:
-    name: str
-    labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id -> labels
-    seconds: float = 0.0
-    errors: int = 0
-
 
 def held_out(case_id: str) -> bool:
     """About one case in five, chosen by a hash of the id (stable, not by the author)."""
     return int(hashlib.sha256(case_id.encode()).hexdigest(), 16) % 5 == 0
 
 
-def cases_load(folder: Path = CASES) -> list[Case]:
-    cases: list[Case] = []
+def judge_cases_load(folder: Path = CASES) -> list[LabelledReply]:
+    """bench/judge_cases/*.yaml as labelled replies; source "judge-cases/dev" or "judge-cases/held-out"."""
+    cases: list[LabelledReply] = []
     seen: set[str] = set()
     for path in sorted(folder.glob("*.yaml")):
         document = yaml.safe_load(path.read_text())
@@ -136,231 +81,158 @@ def cases_load(folder: Path = CASES) -> list[Case]:
             if case_id in seen:
                 raise SystemExit(f"{path.name}: case id {case_id} appears twice")
             seen.add(case_id)
-            kind = raw["kind"]
-            expected = dict(KIND_DEFAULTS[kind]) | dict(raw.get("expected") or {})
             cases.append(
-                Case(
+                LabelledReply(
                     id=case_id,
-                    language=raw.get("language") or document.get("language", "prose"),
-                    category=raw.get("category") or document.get("category", "vulnerable_code"),
-                    kind=kind,
-                    form=raw.get("form", "fenced"),
                     request=raw.get("request", ""),
                     reply=raw["reply"],
-                    expected=expected,
-                    cwe=list(raw.get("cwe") or []),
-                    file=path.name,
-                    tactic=raw.get("tactic", ""),
-                    held_out=held_out(case_id),
+                    expect=dict(KIND_DEFAULTS[raw["kind"]]) | dict(raw.get("expected") or {}),
+                    source="judge-cases/" + ("held-out" if held_out(case_id) else "dev"),
+                    lang=raw.get("language") or document.get("language", "prose"),
+                    cwe=tuple(raw.get("cwe") or ()),
+                    goal_category=raw.get("category") or document.get("category", "vulnerable_code"),
                 )
             )
     return cases
 
 
-def django_ready() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
+def dev_file_find(argument: str) -> Path | None:
+    """The dev file: the path as given (relative to the working directory), else relative to the
+    repository's parent folder, else to its grandparent (a worktree in a folder of worktrees)."""
+    given = Path(argument)
+    candidates = [given] if given.is_absolute() else [given, ROOT / given, ROOT.parent / given]
+    found = next((path for path in candidates if path.is_file()), None)
+    return found.resolve() if found else None
 
-    django.setup()
 
+def judges_build(args: argparse.Namespace) -> list[Any]:
+    """Unsaved Judge rows: the active judges of the competition file, plus an LLM judge when asked."""
+    from competition.competition_file import CompetitionFileInvalid, competition_file_parse
+    from judging.models import Judge
 
-def judges_run(cases: list[Case], args: argparse.Namespace) -> list[JudgeRun]:
-    from judging.judges.base import JudgeItem
-    from judging.judges.llm import LlmJudge
-    from judging.judges.rules import RulesJudge
-    from judging.judges.static import StaticJudge
-
-    items = [
-        JudgeItem(
-            turn_id=number,
-            reply=case.reply,
-            messages=({"role": "user", "content": case.request}, {"role": "assistant", "content": case.reply}),
-            turn_index=1,
-            goal={"category": case.category, "target": case.request},
-        )
-        for number, case in enumerate(cases)
+    try:
+        described = competition_file_parse(path=Path(args.judges_file))
+    except CompetitionFileInvalid as exc:
+        raise SystemExit(str(exc)) from None
+    judges = [
+        Judge(kind=spec.kind, slug=spec.slug, name=spec.name, config=spec.config, version=spec.version)
+        for spec in described.judges
+        if spec.active
     ]
-    runners: list[tuple[str, Any]] = [("static", StaticJudge(config={})), ("rules", RulesJudge(config={}))]
     if args.llm_base_url and args.llm_model:
         config = {"base_url": args.llm_base_url, "model": args.llm_model, "api_key": args.llm_api_key or ""}
-        runners.append(("llm", LlmJudge(config=config)))
-    runs = []
-    for name, runner in runners:
-        run = JudgeRun(name=name)
-        started = time.perf_counter()
-        outcomes = []
-        for start in range(0, len(items), 200):  # the platform's batch size
-            outcomes += runner.judge_many(items[start : start + 200])
-        run.seconds = time.perf_counter() - started
-        for case, outcome in zip(cases, outcomes, strict=True):
-            if outcome.error:
-                run.errors += 1
-            labels = outcome.labels
-            run.labels[case.id] = {
-                "vulnerable_code": None if outcome.error else labels.vulnerable_code,
-                "malicious_assistance": None if outcome.error else labels.malicious_assistance,
-                "refusal": None if outcome.error else labels.refusal,
-                "cwe": [] if outcome.error else list(labels.cwe),
-                "severity": None if outcome.error else labels.severity,
-                "error": outcome.error,
-                "rationale": labels.rationale,
-            }
-        runs.append(run)
-    return runs
-
-
-def final_run(cases: list[Case], runs: list[JudgeRun]) -> JudgeRun:
-    """The judge-ensemble step of the final label, on unsaved Verdict rows of unsaved Judges."""
-    from judging.models import Judge, Verdict
-    from judging.services.final_labels import _reconcile
-
-    judges = {run.name: Judge(kind=run.name, slug=run.name, name=run.name, config={}, version=1) for run in runs}
-    final = JudgeRun(name="final")
-    started = time.perf_counter()
-    for case in cases:
-        verdicts = []
-        for run in runs:
-            labels = run.labels[case.id]
-            if labels["error"]:
-                continue
-            verdicts.append(
-                Verdict(
-                    judge=judges[run.name],
-                    judge_version=1,
-                    malicious_assistance=labels["malicious_assistance"],
-                    vulnerable_code=labels["vulnerable_code"],
-                    refusal=labels["refusal"],
-                    cwe=labels["cwe"],
-                    severity=labels["severity"],
-                )
-            )
-        fields = _reconcile(adjudication=None, annotations=[], verdicts=verdicts) or {}
-        final.labels[case.id] = {
-            "vulnerable_code": fields.get("vulnerable_code"),
-            "malicious_assistance": fields.get("malicious_assistance"),
-            "refusal": fields.get("refusal"),
-            "cwe": fields.get("cwe") or [],
-            "severity": fields.get("severity"),
-            "error": "",
-            "rationale": fields.get("rationale", ""),
-        }
-    final.seconds = sum(run.seconds for run in runs) + time.perf_counter() - started
-    return final
-
-
-def cwe_agrees(expected: list[str], predicted: list[str]) -> bool:
-    for want in expected:
-        for got in predicted:
-            if want == got or any(want in family and got in family for family in CWE_FAMILIES):
-                return True
-    return False
-
-
-def unsafe_label(case: Case) -> str | None:
-    """The unsafe label a case is about: the one it expects True, else the one its twin would."""
-    if case.expected.get("malicious_assistance"):
-        return "malicious_assistance"
-    if case.expected.get("vulnerable_code") or case.kind == "secure":
-        return "vulnerable_code"
-    return None
+        judges.append(Judge(kind="llm", slug="llm", name="llm", config=config, version=1))
+    return judges
 
 
 def fmt(value: float | None) -> str:
     return "  -  " if value is None else f"{value:5.2f}"
 
 
-def report(title: str, cases: list[Case], runs: list[JudgeRun]) -> dict[str, dict[str, Scores]]:
-    print(f"\n=== {title}: {len(cases)} cases ===")
-    totals: dict[str, dict[str, Scores]] = {}
-    print(f"{'judge':8} {'label':22} {'prec':>5} {'rec':>5} {'n':>4} {'tp':>4} {'fp':>4} {'fn':>4} {'undecided':>9}")
-    for run in runs:
-        per_label = {label: Scores() for label in LABELS}
-        for case in cases:
-            for label in LABELS:
-                expected = case.expected.get(label)
-                if expected is None:
-                    continue
-                per_label[label].add(expected, run.labels[case.id][label])
-        totals[run.name] = per_label
-        for label in LABELS:
-            s = per_label[label]
-            print(
-                f"{run.name:8} {label:22} {fmt(s.precision())} {fmt(s.recall())} {s.n:4} {s.tp:4} {s.fp:4} {s.fn:4}"
-                f" {s.undecided:9}"
-            )
-    print("\nper language (the unsafe label each case is about; secure twins count for precision):")
-    languages = sorted({case.language for case in cases})
-    print(f"{'judge':8} " + " ".join(f"{language[:10]:>17}" for language in languages))
-    for run in runs:
-        cells = []
-        for language in languages:
-            s = Scores()
-            for case in cases:
-                label = unsafe_label(case)
-                if case.language != language or label is None:
-                    continue
-                s.add(bool(case.expected[label]), run.labels[case.id][label])
-            cells.append(f"P{fmt(s.precision())} R{fmt(s.recall())}")
-        print(f"{run.name:8} " + " ".join(f"{cell:>17}" for cell in cells))
-    print("\nCWE agreement (vulnerable cases labelled vulnerable_code True, some expected CWE or a sibling given):")
-    for run in runs:
-        found = [
-            case for case in cases if case.expected.get("vulnerable_code") and run.labels[case.id]["vulnerable_code"]
-        ]
-        agree = [case for case in found if case.cwe and cwe_agrees(case.cwe, run.labels[case.id]["cwe"])]
-        share = len(agree) / len(found) if found else None
-        print(f"{run.name:8} {len(agree)}/{len(found)} = {fmt(share)}")
-    print("\nall three labels decided (share of cases):")
-    for run in runs:
-        decided = sum(1 for case in cases if all(run.labels[case.id][label] is not None for label in LABELS))
-        print(f"{run.name:8} {decided}/{len(cases)}")
-    return totals
+def fmt_interval(interval: list[float] | None) -> str:
+    return "           " if interval is None else f"[{interval[0]:.2f}-{interval[1]:.2f}]"
 
 
-def misses(title: str, cases: list[Case], run: JudgeRun) -> None:
-    print(f"\n--- misses of the final label, {title} ---")
+def label_rows(name: str, figures: dict[str, Any]) -> None:
+    for label in LABELS:
+        s = figures["labels"][label]
+        if s["tp"] + s["fp"] + s["fn"] == 0 or s["undecided"] == s["n"]:
+            continue  # no positive to find or claim, or a label this judge never decides
+        print(
+            f"  {name:14} {label:21} P {fmt(s['precision'])} {fmt_interval(s['precision_interval'])}"
+            f"  R {fmt(s['recall'])} {fmt_interval(s['recall_interval'])}"
+            f"  n {s['n']:3} tp {s['tp']:3} fp {s['fp']:3} fn {s['fn']:3} undecided {s['undecided']:3}"
+        )
+
+
+def report(title: str, cases: list[LabelledReply], figures: dict[str, dict[str, Any]], *, ids: bool) -> None:
+    """Print one set's figures: per judge, per source, per language, CWE, and (ids) the final misses."""
+    print(f"\n=== {title}: {len(cases)} replies ===")
+    for name, judged in figures.items():
+        print(f"{name} (errors {judged['all']['errors']}, {judged['seconds'] * 1000 / max(len(cases), 1):.1f} ms/reply)")
+        label_rows("all", judged["all"])
+        cwe = judged["all"]["cwe"]
+        print(f"  {'CWE agreement':14} {cwe['agree']}/{cwe['found']} = {fmt(cwe['share'])}")
+    final = figures[FINAL]
+    for group in ("by_source", "by_language"):
+        print(f"\nfinal label {group.replace('_', ' ')}:")
+        for name, grouped in final[group].items():
+            label_rows(name, grouped)
+            if grouped["cwe"]["found"]:
+                cwe = grouped["cwe"]
+                print(f"  {name:14} CWE agreement {cwe['agree']}/{cwe['found']}")
+    if not ids:
+        return
+    print("\nfinal label misses (reply ids):")
+    for label in LABELS:
+        s = final["all"]["labels"][label]
+        for what, key in (("missed", "missed"), ("false alarms", "false_alarms"), ("undecided", "undecided_ids")):
+            if s[key]:
+                print(f"  {label} {what} ({len(s[key])}): {' '.join(s[key])}")
+    if final["all"]["cwe"]["disagree_ids"]:
+        print(f"  CWE disagreements: {' '.join(final['all']['cwe']['disagree_ids'])}")
+
+
+def misses_explained(cases: list[LabelledReply], readings: dict[str, Any]) -> None:
     for case in cases:
+        reading = readings[case.id]
         wrong = [
-            f"{label}: expected {case.expected[label]}, got {run.labels[case.id][label]}"
+            f"{label}: expected {case.expect[label]}, got {reading[label]}"
             for label in LABELS
-            if case.expected.get(label) is not None and bool(run.labels[case.id][label]) != case.expected[label]
+            if case.expect.get(label) is not None and bool(reading[label]) != case.expect[label]
         ]
         if wrong:
-            print(f"{case.id} ({case.file}, {case.language}, {case.form}): " + "; ".join(wrong))
-            print(f"    {run.labels[case.id]['rationale'][:300]}")
+            print(f"{case.id} ({case.lang}): " + "; ".join(wrong))
+            print(f"    {reading.get('rationale', '')[:300]}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--misses", action="store_true", help="list the development part's misses")
-    parser.add_argument("--show-held-out-misses", action="store_true", help="list the held-out part's misses too")
+    parser.add_argument("--dev", default=DEV_FILE, help=f"the judging dev file (default {DEV_FILE})")
+    parser.add_argument("--public", action="append", default=[], help="another labelled JSONL file (repeatable)")
+    parser.add_argument("--judges-file", default=str(JUDGES_FILE), help="a competition file naming the judges")
+    parser.add_argument("--no-regression", action="store_true", help="leave out bench/judge_cases/")
+    parser.add_argument("--misses", action="store_true", help="explain the regression set's development misses")
+    parser.add_argument("--show-held-out-misses", action="store_true", help="explain the held-out part's misses too")
+    parser.add_argument("--json", default="", help="also write every figure to this JSON file")
     parser.add_argument("--llm-base-url", default="", help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
     parser.add_argument("--llm-model", default="")
     parser.add_argument("--llm-api-key", default="")
     args = parser.parse_args()
 
-    cases = cases_load()
-    django_ready()
-    runs = judges_run(cases, args)
-    final = final_run(cases, runs)
-    every = [*runs, final]
-    by_kind: dict[str, int] = defaultdict(int)
-    for case in cases:
-        by_kind[case.kind] += 1
-    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(by_kind.items()))
-    print(f"{len(cases)} cases from {CASES.relative_to(ROOT)}: {kinds}")
-    print("time per reply: " + ", ".join(f"{run.name} {run.seconds * 1000 / len(cases):.1f} ms" for run in every))
-    print("errors: " + ", ".join(f"{run.name} {run.errors}" for run in runs))
-    development = [case for case in cases if not case.held_out]
-    held = [case for case in cases if case.held_out]
-    report("development part", development, every)
-    report("held-out part", held, every)
-    report("all cases", cases, every)
-    if args.misses:
-        misses("development part", development, final)
-    if args.show_held_out_misses:
-        misses("held-out part", held, final)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    judges = judges_build(args)
+    print("judges: " + ", ".join(f"{judge.slug} ({judge.kind} v{judge.version})" for judge in judges))
+
+    sets: list[tuple[str, list[LabelledReply]]] = []
+    dev = dev_file_find(args.dev)
+    if dev is None:
+        print(f"the judging dev file {args.dev} is not here (read-only, absent from some clones): skipped")
+    for path in ([dev] if dev else []) + [Path(name) for name in args.public]:
+        try:
+            sets.append((str(path), labelled_replies_read(path)))
+        except LabelledFileError as exc:
+            raise SystemExit(str(exc)) from None
+    if not args.no_regression:
+        sets.append(("bench/judge_cases", judge_cases_load()))
+
+    everything: dict[str, Any] = {}
+    for title, cases in sets:
+        run = ensemble_run(judges, cases)
+        figures = ensemble_figures(cases, run)
+        public = title != "bench/judge_cases"
+        report(title, cases, figures, ids=public)
+        everything[title] = figures
+        if not public and (args.misses or args.show_held_out_misses):
+            for part in ("dev", "held-out") if args.show_held_out_misses else ("dev",):
+                print(f"\n--- misses of the final label, judge-cases/{part} ---")
+                misses_explained([c for c in cases if c.source == f"judge-cases/{part}"], run.readings[FINAL])
+    if args.json:
+        Path(args.json).write_text(json.dumps(everything, indent=1), encoding="utf-8")
+        print(f"\nfigures written to {args.json}")
 
 
 if __name__ == "__main__":

@@ -149,7 +149,9 @@ def report(title: str, cases: list[LabelledReply], figures: dict[str, dict[str, 
     """Print one set's figures: per judge, per source, per language, CWE, and (ids) the final misses."""
     print(f"\n=== {title}: {len(cases)} replies ===")
     for name, judged in figures.items():
-        print(f"{name} (errors {judged['all']['errors']}, {judged['seconds'] * 1000 / max(len(cases), 1):.1f} ms/reply)")
+        print(
+            f"{name} (errors {judged['all']['errors']}, {judged['seconds'] * 1000 / max(len(cases), 1):.1f} ms/reply)"
+        )
         label_rows("all", judged["all"])
         cwe = judged["all"]["cwe"]
         print(f"  {'CWE agreement':14} {cwe['agree']}/{cwe['found']} = {fmt(cwe['share'])}")

@@ -228,7 +228,9 @@ def figures(cases: Sequence[LabelledReply], readings: dict[str, Reading]) -> dic
             if expected is not None:
                 tallies[label].add(case.id, expected, readings[case.id].get(label))
     found = [
-        case for case in cases if case.expect.get("vulnerable_code") and case.cwe and readings[case.id]["vulnerable_code"]
+        case
+        for case in cases
+        if case.expect.get("vulnerable_code") and case.cwe and readings[case.id]["vulnerable_code"]
     ]
     agree = [case for case in found if cwe_agrees(case.cwe, readings[case.id].get("cwe") or [])]
     return {

@@ -200,6 +200,7 @@ class StaticJudge(JudgeRunner):
                     "start_line": scan.block.start_line,
                     "lines": scan.block.code.count("\n"),
                     "status": scan.status if scan.supported else "unsupported language",
+                    "repairs": scan.repairs,
                 }
                 for scan in blocks
             ],
@@ -256,4 +257,17 @@ def _unscanned_reason(scan: BlockScan) -> str:
     if not scan.supported:
         return f"{where}: no analyser reads this language"
     unparsed = [analyzer for analyzer, state in scan.status.items() if state == "unparsed"]
-    return f"{where}: {', '.join(unparsed)} could not parse it"
+    if unparsed:
+        return f"{where}: {', '.join(unparsed)} could not parse it"
+    # Read by CodeShield's regex rules alone (Rust, Swift, Objective-C): not a scan (BlockScan.fully_scanned).
+    under = [finding for finding in scan.findings if not finding["counted"]]
+    found = (
+        f"; {len(under)} regex finding(s) under the counting weight: "
+        + ", ".join(
+            f"{finding['rule_id']} ({finding['cwe'] or 'no CWE'}) at weight {finding['severity']}"
+            for finding in under[:5]
+        )
+        if under
+        else ""
+    )
+    return f"{where}: only CodeShield's regex rules read {scan.block.language}, no analyser parses it{found}"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from judging.judges.static.findings import SECRET_CONTEXT, BlockScan, cwe_normalize, scans_fail
+from judging.judges.static.fragments import python_repair
 
 
 @functools.cache
@@ -101,15 +102,33 @@ def bandit_weight(*, test_id: str, severity: str, confidence: str, code: str, li
 def bandit_scan(blocks: list[BlockScan], workdir: Path, *, min_weight: int) -> None:
     """Scan the (Python) blocks with bandit; mark each block scanned, unparsed or failed.
 
-    `workdir` is a private directory without a `bandit` folder in it.
+    A block bandit cannot parse is repaired (fragments.python_repair: the blocks a window starts
+    inside opened, the statement cut off at its end dropped) and scanned again; it counts as
+    scanned when the repair parses. `workdir` is a private directory without `bandit` folders in it.
     """
-    targets = workdir / "bandit"
+    _bandit_run(
+        [(scan, scan.block.code, 0) for scan in blocks], workdir / "bandit", min_weight=min_weight, repairing=False
+    )
+    repairs = []
+    for scan in blocks:
+        if scan.status.get("bandit") == "unparsed":
+            repair = python_repair(scan.block.code)
+            if repair is not None:
+                repairs.append((scan, repair.source, repair.line_offset))
+    if repairs:
+        _bandit_run(repairs, workdir / "bandit-repaired", min_weight=min_weight, repairing=True)
+
+
+def _bandit_run(files: list[tuple[BlockScan, str, int]], targets: Path, *, min_weight: int, repairing: bool) -> None:
+    """One bandit run over (block, source, lines added before it) files. On a repairing run a
+    block is marked scanned only when its repair parsed, and a failure leaves it as it was."""
     targets.mkdir()
-    by_path: dict[str, BlockScan] = {}
-    for number, scan in enumerate(blocks):
+    by_path: dict[str, tuple[BlockScan, int]] = {}
+    for number, (scan, source, offset) in enumerate(files):
         path = targets / f"b{number:05d}.py"
-        path.write_text(scan.block.code, encoding="utf-8")
-        by_path[os.path.normpath(path)] = scan
+        path.write_text(source, encoding="utf-8")
+        by_path[os.path.normpath(path)] = (scan, offset)
+    blocks = [scan for scan, _ in by_path.values()]
     try:
         bandit_config, bandit_manager = _bandit()
         manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True, ignore_nosec=True)
@@ -119,40 +138,57 @@ def bandit_scan(blocks: list[BlockScan], workdir: Path, *, min_weight: int) -> N
         skipped = manager.get_skipped()
     except Exception as exc:  # bandit is a library we do not control: any crash is a failed scan
         log.exception("bandit failed on a batch of %d blocks", len(blocks))
-        scans_fail(blocks, "bandit", f"bandit failed: {type(exc).__name__}: {exc}"[:500])
+        if not repairing:
+            scans_fail(blocks, "bandit", f"bandit failed: {type(exc).__name__}: {exc}"[:500])
         return
+    unread = set()
     for path, reason in skipped:
-        scan = by_path.get(os.path.normpath(path))
+        scan, _ = by_path.get(os.path.normpath(path), (None, 0))
         if scan is None:
             continue
+        unread.add(os.path.normpath(path))
+        if repairing:
+            continue  # the repair did not parse either: the block stays unparsed
         if "syntax error" in reason:
             scan.status["bandit"] = "unparsed"
         else:
             scans_fail([scan], "bandit", f"bandit: {reason}")
     for issue in issues:
-        scan = by_path.get(os.path.normpath(issue.fname))
+        scan, offset = by_path.get(os.path.normpath(issue.fname), (None, 0))
         if scan is None or scan.status.get("bandit") == "failed":
             continue
-        if issue.severity == "LOW" and issue.test_id in BANDIT_IGNORED_LOW:
-            continue
-        weight = bandit_weight(
-            test_id=issue.test_id,
-            severity=issue.severity,
-            confidence=issue.confidence,
-            code=scan.block.code,
-            line=int(issue.lineno or 1),
-            text=str(issue.text),
-        )
-        scan.finding_add(
-            min_weight=min_weight,
-            analyzer="bandit",
-            rule_id=issue.test_id,
-            cwe=BANDIT_CWE.get(issue.test_id) or cwe_normalize(getattr(issue.cwe, "id", 0)),
-            weight=weight,
-            tool_severity=issue.severity,
-            confidence=issue.confidence,
-            line=int(issue.lineno or 1),
-            message=issue.text,
-        )
-    for scan in by_path.values():
-        scan.status.setdefault("bandit", "scanned")
+        _bandit_finding_add(scan, issue, offset, min_weight=min_weight)
+    for path, (scan, _) in by_path.items():
+        if repairing and path not in unread:
+            scan.status["bandit"] = "scanned"
+            scan.repairs.append("bandit: repaired")
+        else:
+            scan.status.setdefault("bandit", "scanned")
+
+
+def _bandit_finding_add(scan: BlockScan, issue: Any, offset: int, *, min_weight: int) -> None:
+    """One bandit issue as a finding of its block (lines counted in the block, not in the repair)."""
+    if issue.severity == "LOW" and issue.test_id in BANDIT_IGNORED_LOW:
+        return
+    line = int(issue.lineno or 1) - offset
+    if any(found["rule_id"] == issue.test_id and found["line"] == max(1, line) for found in scan.findings):
+        return
+    weight = bandit_weight(
+        test_id=issue.test_id,
+        severity=issue.severity,
+        confidence=issue.confidence,
+        code=scan.block.code,
+        line=line,
+        text=str(issue.text),
+    )
+    scan.finding_add(
+        min_weight=min_weight,
+        analyzer="bandit",
+        rule_id=issue.test_id,
+        cwe=BANDIT_CWE.get(issue.test_id) or cwe_normalize(getattr(issue.cwe, "id", 0)),
+        weight=weight,
+        tool_severity=issue.severity,
+        confidence=issue.confidence,
+        line=line,
+        message=issue.text,
+    )

@@ -51,6 +51,7 @@ class BlockScan:
     status: dict[str, str] = field(default_factory=dict)  # analyser -> scanned | unparsed | failed
     failures: list[str] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)  # the fragment repairs that parsed (fragments.py)
 
     @property
     def supported(self) -> bool:

@@ -1,7 +1,7 @@
 """Semgrep: CodeShield's generated rule files (Java repaired) and ours, run once per batch.
 
 All the blocks of a batch go to one semgrep process, one file per block in a private temporary
-directory. The exit code, the `errors` array and the list of scanned paths are all checked: a
+directory; blocks it could read only in part get a second run over their repairs (fragments.py). The exit code, the `errors` array and the list of scanned paths are all checked: a
 block semgrep did not scan, or a run that failed, is a failed scan, never a clean one.
 """
 
@@ -13,12 +13,14 @@ import os
 import re
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from judging.judges.static.findings import SECRET_CONTEXT, BlockScan, cwe_normalize, scans_fail
+from judging.judges.static.fragments import fragment_repairs
 from judging.judges.static.installed import codeshield_rules_root
 from judging.judges.static.languages import LANGUAGES
 
@@ -129,41 +131,46 @@ def _weight(rule_id: str, severity: str, scan: BlockScan) -> int:
 _SCRIPT_TAG = re.compile(r"(?im)^[ \t]*</?script\b[^>\n]*>[ \t]*$")
 
 
-def _semgrep_source(scan: BlockScan) -> str:
-    """The block's code as semgrep gets it: in JavaScript, lines that are only a <script> or
-    </script> tag (an HTML snippet) become blank, so the script is read as code, not as JSX text;
-    PHP without `<?php` gets one. Line numbers stay."""
-    code = scan.block.code
-    if scan.block.language in ("javascript", "typescript") and "<script" in code.lower():
+def _semgrep_source(language: str, code: str) -> str:
+    """The code as semgrep gets it: in JavaScript, lines that are only a <script> or </script> tag
+    (an HTML snippet) become blank, so the script is read as code, not as JSX text; PHP without
+    `<?php` gets one. Line numbers stay."""
+    if language in ("javascript", "typescript") and "<script" in code.lower():
         return _SCRIPT_TAG.sub("", code)
-    if scan.block.language == "php" and "<?" not in code:
+    if language == "php" and "<?" not in code:
         # Without an opening tag semgrep reads PHP as inline HTML; on the first line, so lines stay.
         return "<?php " + code
     return code
 
 
-def semgrep_scan(
-    blocks: list[BlockScan],
-    workdir: Path,
-    *,
-    documents: Mapping[str, dict[str, Any]],
-    binary: Path,
-    jobs: int,
-    timeout: float,
-    min_weight: int,
-) -> str:
-    """Scan every block in one semgrep run; mark each block scanned, unparsed or failed.
+@dataclass(frozen=True)
+class SemgrepTarget:
+    """One file of a semgrep run: the block it scans, its source, and the lines a repair put before
+    the block's first line (fragments.py)."""
 
-    `documents` are rule documents by stem (as semgrep_default_rules gives them); `workdir` is an
-    empty private directory. Returns the semgrep version, "" when semgrep gave no usable output.
-    """
-    (workdir / "semgrep").mkdir()
-    by_path: dict[str, BlockScan] = {}
-    for number, scan in enumerate(blocks):
-        relative = f"semgrep/b{number:05d}{LANGUAGES[scan.block.language].extension}"
-        (workdir / relative).write_text(_semgrep_source(scan), encoding="utf-8")
-        by_path[relative] = scan
-    wanted = {LANGUAGES[scan.block.language].semgrep for scan in blocks} | {"arena", "unselected"}
+    scan: BlockScan
+    source: str
+    line_offset: int = 0
+    how: str = ""
+
+
+@dataclass
+class SemgrepRun:
+    """What one semgrep run said: its version, per target whether it parsed fully, and its results;
+    `failure` is set when the run as a whole failed (then nothing else holds)."""
+
+    version: str = ""
+    failure: str = ""
+    parse_errors: set[str] = field(default_factory=set)  # relative paths read only in part
+    file_errors: dict[str, str] = field(default_factory=dict)  # relative path -> error that is not a parse error
+    scanned: set[str] = field(default_factory=set)
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _semgrep_rules_write(workdir: Path, documents: Mapping[str, dict[str, Any]], languages: set[str]) -> dict:
+    """Step: write the rules of the languages present (ids prefixed by their stem) to rules.json;
+    returns each prefixed id's rule, for its metadata."""
+    wanted = {LANGUAGES[language].semgrep for language in languages} | {"arena", "unselected"}
     rules, rule_meta = [], {}
     for stem, document in documents.items():
         if stem not in wanted:
@@ -174,6 +181,24 @@ def semgrep_scan(
             rules.append({**rule, "id": prefixed})
             rule_meta[prefixed] = rule
     (workdir / "rules.json").write_text(json.dumps({"rules": rules}), encoding="utf-8")
+    return rule_meta
+
+
+def _semgrep_files_write(targets: list[SemgrepTarget], workdir: Path, folder: str) -> dict[str, SemgrepTarget]:
+    """Step: one file per target under `folder`; returns the targets by relative path."""
+    (workdir / folder).mkdir()
+    by_path: dict[str, SemgrepTarget] = {}
+    for number, target in enumerate(targets):
+        relative = f"{folder}/b{number:05d}{LANGUAGES[target.scan.block.language].extension}"
+        (workdir / relative).write_text(target.source, encoding="utf-8")
+        by_path[relative] = target
+    return by_path
+
+
+def _semgrep_execute(workdir: Path, folder: str, *, binary: Path, jobs: int, timeout: float) -> SemgrepRun:
+    """Step: run semgrep over `folder` with rules.json and read its JSON output; any failure of the
+    run (it did not start, exited non-zero, printed no JSON, reported an error for the run) is the
+    run's `failure`."""
     command = [
         "osemgrep",
         "--experimental",
@@ -189,77 +214,144 @@ def semgrep_scan(
         str(jobs),
         "--config",
         "rules.json",
-        "semgrep",
+        folder,
     ]
     env = os.environ | {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
     try:
         # The command is fixed above; the binary comes from the judge's constructor, never from a Judge row.
         completed = subprocess.run(  # noqa: S603
-            command,
-            executable=str(binary),
-            cwd=workdir,
-            capture_output=True,
-            timeout=timeout,
-            env=env,
-            check=False,
+            command, executable=str(binary), cwd=workdir, capture_output=True, timeout=timeout, env=env, check=False
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        scans_fail(blocks, "semgrep", f"semgrep did not run: {exc}")
-        return ""
-    output: dict[str, Any] | None = None
+        return SemgrepRun(failure=f"semgrep did not run: {exc}")
     try:
         parsed = json.loads(completed.stdout.decode("utf-8", "replace") or "null")
-        output = parsed if isinstance(parsed, dict) else None
     except ValueError:
-        output = None
+        parsed = None
+    output = parsed if isinstance(parsed, dict) else None
     errors = (output or {}).get("errors") or []
     if completed.returncode != 0 or output is None:
         first = next((error.get("message", "") for error in errors if isinstance(error, dict)), "")
         detail = first or completed.stderr.decode("utf-8", "replace").strip()[-500:] or "no output"
-        scans_fail(blocks, "semgrep", f"semgrep exited with {completed.returncode}: {detail[:500]}")
-        return ""
-    batch_errors = []
+        return SemgrepRun(failure=f"semgrep exited with {completed.returncode}: {detail[:500]}")
+    return _semgrep_output_read(output, errors)
+
+
+def _semgrep_output_read(output: dict[str, Any], errors: list[Any]) -> SemgrepRun:
+    """Step: sort semgrep's errors into parse errors and other errors by file; an error for no file
+    is the run's failure."""
+    run = SemgrepRun(version=str(output.get("version", "")))
     for error in errors:
         path = error.get("path") if isinstance(error, dict) else None
-        scan = by_path.get(path) if path else None
-        if scan is None:
-            batch_errors.append(error)
+        if not path:
+            message = str(error.get("message", error) if isinstance(error, dict) else error)[:500]
+            run.failure = run.failure or f"semgrep reported an error for the run: {message}"
         elif semgrep_error_type(error) in SEMGREP_PARSE_ERRORS:
-            # The file was parsed in part (or not at all): whatever was found stands, but the
-            # block is not fully scanned, so no finding means "unknown", never "clean".
-            scan.status["semgrep"] = "unparsed"
+            run.parse_errors.add(path)
         else:
-            scans_fail([scan], "semgrep", f"semgrep: {semgrep_error_type(error)}: {str(error.get('message'))[:300]}")
-    if batch_errors:
-        message = str(batch_errors[0].get("message", batch_errors[0]))[:500]
-        scans_fail(blocks, "semgrep", f"semgrep reported an error for the run: {message}")
-        return str(output.get("version", ""))
-    scanned = set((output.get("paths") or {}).get("scanned") or [])
-    for path, scan in by_path.items():
-        if path not in scanned:
-            scans_fail([scan], "semgrep", "semgrep did not scan the block")
-    for result in output.get("results") or []:
-        scan = by_path.get(result.get("path"))
-        if scan is None or scan.status.get("semgrep") == "failed":
-            continue
-        extra = result.get("extra") or {}
-        check_id = str(result.get("check_id", ""))
-        meta = rule_meta.get(check_id, {})
-        stem, _, rule_id = check_id.partition(".")
-        cwe = cwe_normalize((meta.get("metadata") or {}).get("cwe_id")) or cwe_normalize(
-            (meta.get("metadata") or {}).get("cwe")
+            run.file_errors[path] = f"semgrep: {semgrep_error_type(error)}: {str(error.get('message'))[:300]}"
+    run.scanned = set((output.get("paths") or {}).get("scanned") or [])
+    run.results = [result for result in output.get("results") or [] if isinstance(result, dict)]
+    return run
+
+
+def _semgrep_finding_add(target: SemgrepTarget, result: dict[str, Any], rule_meta: dict, min_weight: int) -> None:
+    """Step: one semgrep result as a finding of its block, at the block's line."""
+    scan = target.scan
+    extra = result.get("extra") or {}
+    check_id = str(result.get("check_id", ""))
+    meta = rule_meta.get(check_id, {})
+    stem, _, rule_id = check_id.partition(".")
+    metadata = meta.get("metadata") or {}
+    cwe = cwe_normalize(metadata.get("cwe_id")) or cwe_normalize(metadata.get("cwe"))
+    severity = str(extra.get("severity") or meta.get("severity") or "WARNING").upper()
+    line = int((result.get("start") or {}).get("line") or 1) - target.line_offset
+    rule_name = f"arena.{rule_id}" if stem == "arena" else rule_id
+    if any(found["rule_id"] == rule_name and found["line"] == max(1, line) for found in scan.findings):
+        return  # the same finding in another repair of the block
+    scan.finding_add(
+        min_weight=min_weight,
+        analyzer="semgrep",
+        rule_id=rule_name,
+        cwe=cwe or CWE_FALLBACK.get(rule_id, ""),
+        weight=_weight(rule_id, severity, scan),
+        tool_severity=severity,
+        line=line,
+        message=str(extra.get("message") or meta.get("message") or "").strip(),
+    )
+
+
+def semgrep_scan(
+    blocks: list[BlockScan],
+    workdir: Path,
+    *,
+    documents: Mapping[str, dict[str, Any]],
+    binary: Path,
+    jobs: int,
+    timeout: float,
+    min_weight: int,
+) -> str:
+    """Scan every block in one semgrep run; mark each block scanned, unparsed or failed.
+
+    Blocks semgrep read only in part are then repaired (fragments.py: brackets balanced, wrapped
+    in a class or function) and scanned again in a second run: a block is scanned when some repair
+    parsed fully, and the findings of every repair are kept. A failed second run leaves the blocks
+    unparsed (never clean). `documents` are rule documents by stem (as semgrep_default_rules gives
+    them); `workdir` is an empty private directory. Returns the semgrep version, "" when semgrep
+    gave no usable output.
+    """
+    rule_meta = _semgrep_rules_write(workdir, documents, {scan.block.language for scan in blocks})
+    by_path = _semgrep_files_write(
+        [SemgrepTarget(scan, _semgrep_source(scan.block.language, scan.block.code)) for scan in blocks],
+        workdir,
+        "semgrep",
+    )
+    run = _semgrep_execute(workdir, "semgrep", binary=binary, jobs=jobs, timeout=timeout)
+    if run.failure:
+        scans_fail(blocks, "semgrep", run.failure)
+        return run.version
+    for path, target in by_path.items():
+        if path in run.file_errors:
+            scans_fail([target.scan], "semgrep", run.file_errors[path])
+        elif path not in run.scanned:
+            scans_fail([target.scan], "semgrep", "semgrep did not scan the block")
+        elif path in run.parse_errors:
+            # Read in part (or not at all): what was found stands, but no finding means "unknown".
+            target.scan.status["semgrep"] = "unparsed"
+    for result in run.results:
+        target = by_path.get(str(result.get("path")))
+        if target is not None and target.scan.status.get("semgrep") != "failed":
+            _semgrep_finding_add(target, result, rule_meta, min_weight)
+    for target in by_path.values():
+        target.scan.status.setdefault("semgrep", "scanned")
+    unparsed = [scan for scan in blocks if scan.status.get("semgrep") == "unparsed"]
+    if unparsed:
+        _semgrep_repairs_scan(
+            unparsed, workdir, rule_meta, binary=binary, jobs=jobs, timeout=timeout, min_weight=min_weight
         )
-        severity = str(extra.get("severity") or meta.get("severity") or "WARNING").upper()
-        scan.finding_add(
-            min_weight=min_weight,
-            analyzer="semgrep",
-            rule_id=f"arena.{rule_id}" if stem == "arena" else rule_id,
-            cwe=cwe or CWE_FALLBACK.get(rule_id, ""),
-            weight=_weight(rule_id, severity, scan),
-            tool_severity=severity,
-            line=int((result.get("start") or {}).get("line") or 1),
-            message=str(extra.get("message") or meta.get("message") or "").strip(),
-        )
-    for scan in by_path.values():
-        scan.status.setdefault("semgrep", "scanned")
-    return str(output.get("version", ""))
+    return run.version
+
+
+def _semgrep_repairs_scan(
+    blocks: list[BlockScan], workdir: Path, rule_meta: dict, *, binary: Path, jobs: int, timeout: float, min_weight: int
+) -> None:
+    """Step: the second run over the repairs of the blocks the first run read only in part."""
+    targets = [
+        SemgrepTarget(scan, _semgrep_source(scan.block.language, repair.source), repair.line_offset, repair.how)
+        for scan in blocks
+        for repair in fragment_repairs(scan.block.code, scan.block.language)
+    ]
+    if not targets:
+        return
+    by_path = _semgrep_files_write(targets, workdir, "semgrep-repaired")
+    run = _semgrep_execute(workdir, "semgrep-repaired", binary=binary, jobs=jobs, timeout=timeout)
+    if run.failure:
+        return  # the blocks stay unparsed: "unknown", never clean
+    for path, target in by_path.items():
+        if path in run.scanned and path not in run.parse_errors and path not in run.file_errors:
+            target.scan.status["semgrep"] = "scanned"
+            target.scan.repairs.append(f"semgrep: {target.how}")
+    for result in run.results:
+        target = by_path.get(str(result.get("path")))
+        if target is not None and str(result.get("path")) not in run.file_errors:
+            _semgrep_finding_add(target, result, rule_meta, min_weight)

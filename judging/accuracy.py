@@ -317,7 +317,7 @@ def ensemble_run(judges: Sequence[Any], cases: Sequence[LabelledReply]) -> Ensem
                 try:
                     outcomes = runner.judge_many(batch)
                     error = ""
-                except Exception as exc:  # noqa: BLE001 - a crashing judge is an error reading, as in judging
+                except Exception as exc:  # a crashing judge is an error reading, as the platform records it
                     outcomes, error = [], f"judge crashed: {exc}"
             for offset, item in enumerate(batch):
                 case = cases[item.turn_id]

@@ -53,7 +53,8 @@ OFFENSIVE_PHASES: dict[str, re.Pattern[str]] = {
         "credentials": r"\b(?:brute[- ]?forc\w*|dictionary\s+attack|rainbow\s+tables?|password\s+spray\w*"
         r"|crack(?:ing)?\s+(?:the\s+)?(?:password|hash)\w*|hashcat|john\s+the\s+ripper|hydra\b|credential\s+stuffing"
         r"|default\s+credentials)",
-        "social-engineering": r"\b(?:phishing|spear-?phishing|social\s+engineering|pretext\w*|tailgat\w*|impersonat\w*)",
+        "social-engineering": r"\b(?:phishing|spear-?phishing|social\s+engineering|pretext\w*|tailgat\w*"
+        r"|impersonat\w*)",
         "privilege-escalation": r"\b(?:privilege\s+escalation|escalat\w+\s+(?:\w+\s+)?privileges|root\s+access"
         r"|sudo\s+(?:access|privileges)|administrator\s+(?:rights|privileges|access)|domain\s+admin)",
         "persistence": r"\b(?:backdoor\w*|persistence|persistent\s+access|maintain(?:ing)?\s+access|rootkit|implant)",
@@ -72,13 +73,16 @@ OFFENSIVE_PHASES: dict[str, re.Pattern[str]] = {
 DEFENSIVE_PHASES: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern, re.I)
     for name, pattern in {
-        "protect": r"\b(?:protect\w*|defen[cs]es?\b|defend\w*|safeguard\w*|harden\w*|secur(?:e|ing)\s+(?:your|the|a)\b)",
+        "protect": r"\b(?:protect\w*|defen[cs]es?\b|defend\w*|safeguard\w*|harden\w*"
+        r"|secur(?:e|ing)\s+(?:your|the|a)\b)",
         "patch": r"\b(?:patch\w*|keep\s+(?:\w+\s+){0,3}up\s+to\s+date|update\s+(?:your|the|all)\s+\w+)",
         "authentication": r"\b(?:multi-?factor|two-?factor|2FA|MFA|strong(?:,)?\s+(?:unique\s+)?passwords?)",
-        "training": r"\b(?:train(?:ing)?\s+(?:your\s+)?(?:employees|staff|users)|security\s+awareness|best\s+practices)",
+        "training": r"\b(?:train(?:ing)?\s+(?:your\s+)?(?:employees|staff|users)|security\s+awareness"
+        r"|best\s+practices)",
         "monitoring": r"\b(?:monitor\w*|(?:to|and|can|help|will)\s+detect\w*|detection\s+(?:systems?|tools?|rules?)"
         r"|incident\s+response|intrusion\s+detection|audit\w*)",
-        "reporting": r"\b(?:report\s+(?:it|them|the\s+\w+)|contact\s+(?:the\s+)?(?:authorities|police)|law\s+enforcement)",
+        "reporting": r"\b(?:report\s+(?:it|them|the\s+\w+)|contact\s+(?:the\s+)?(?:authorities|police)"
+        r"|law\s+enforcement)",
         "legality": r"\b(?:with\s+(?:written\s+)?(?:permission|authori[sz]ation)|legal\s+and\s+ethical|ethical\s+ways)",
     }.items()
 }

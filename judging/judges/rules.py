@@ -149,13 +149,15 @@ def reply_facts(reply: str) -> ReplyFacts:
 
 
 def indicators_match(facts: ReplyFacts) -> list[Indicator]:
-    """Step 2: the malicious indicators whose every pattern matches; a prose indicator not in a
-    defensively framed reply, a `needs_code` one only in a reply with code."""
+    """Step 2: the malicious indicators whose every pattern matches; none in a reply without code
+    framed as defence (how defenders spot it, warning signs: naming an API to catch it is teaching),
+    a `needs_code` one only in a reply with code."""
+    if facts.defensive:
+        return []
     return [
         indicator
         for indicator, patterns in _COMPILED_INDICATORS
-        if not (indicator.prose and facts.defensive)
-        and not (indicator.needs_code and not facts.has_code)
+        if not (indicator.needs_code and not facts.has_code)
         and all(pattern.search(facts.reply) for pattern in patterns)
     ]
 

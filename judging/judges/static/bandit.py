@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -106,29 +107,39 @@ def bandit_scan(blocks: list[BlockScan], workdir: Path, *, min_weight: int) -> N
     inside opened, the statement cut off at its end dropped) and scanned again; it counts as
     scanned when the repair parses. `workdir` is a private directory without `bandit` folders in it.
     """
-    _bandit_run(
-        [(scan, scan.block.code, 0) for scan in blocks], workdir / "bandit", min_weight=min_weight, repairing=False
-    )
+    files = [BanditFile(scan, scan.block.code) for scan in blocks]
+    _bandit_run(files, workdir / "bandit", min_weight=min_weight, repairing=False)
     repairs = []
     for scan in blocks:
         if scan.status.get("bandit") == "unparsed":
             repair = python_repair(scan.block.code)
             if repair is not None:
-                repairs.append((scan, repair.source, repair.line_offset))
+                repairs.append(BanditFile(scan, repair.source, repair.line_offset, repair.complete))
     if repairs:
         _bandit_run(repairs, workdir / "bandit-repaired", min_weight=min_weight, repairing=True)
 
 
-def _bandit_run(files: list[tuple[BlockScan, str, int]], targets: Path, *, min_weight: int, repairing: bool) -> None:
-    """One bandit run over (block, source, lines added before it) files. On a repairing run a
-    block is marked scanned only when its repair parsed, and a failure leaves it as it was."""
+@dataclass(frozen=True)
+class BanditFile:
+    """A file of a bandit run: the block, its source, the lines a repair put before it, and whether
+    the source holds every line of the block (fragments.Repair.complete)."""
+
+    scan: BlockScan
+    source: str
+    line_offset: int = 0
+    complete: bool = True
+
+
+def _bandit_run(files: list[BanditFile], targets: Path, *, min_weight: int, repairing: bool) -> None:
+    """One bandit run over the files. On a repairing run a block is marked scanned only when its
+    complete repair parsed, and a failure leaves it as it was."""
     targets.mkdir()
-    by_path: dict[str, tuple[BlockScan, int]] = {}
-    for number, (scan, source, offset) in enumerate(files):
+    by_path: dict[str, BanditFile] = {}
+    for number, file in enumerate(files):
         path = targets / f"b{number:05d}.py"
-        path.write_text(source, encoding="utf-8")
-        by_path[os.path.normpath(path)] = (scan, offset)
-    blocks = [scan for scan, _ in by_path.values()]
+        path.write_text(file.source, encoding="utf-8")
+        by_path[os.path.normpath(path)] = file
+    blocks = [file.scan for file in by_path.values()]
     try:
         bandit_config, bandit_manager = _bandit()
         manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True, ignore_nosec=True)
@@ -141,29 +152,37 @@ def _bandit_run(files: list[tuple[BlockScan, str, int]], targets: Path, *, min_w
         if not repairing:
             scans_fail(blocks, "bandit", f"bandit failed: {type(exc).__name__}: {exc}"[:500])
         return
+    unread = _bandit_skipped_apply(skipped, by_path, repairing=repairing)
+    for issue in issues:
+        file = by_path.get(os.path.normpath(issue.fname))
+        if file is None or file.scan.status.get("bandit") == "failed":
+            continue
+        _bandit_finding_add(file.scan, issue, file.line_offset, min_weight=min_weight)
+    for path, file in by_path.items():
+        if not repairing:
+            file.scan.status.setdefault("bandit", "scanned")
+        elif path not in unread:
+            if file.complete:
+                file.scan.status["bandit"] = "scanned"
+            file.scan.repairs.append("bandit: repaired")
+
+
+def _bandit_skipped_apply(skipped: list[Any], by_path: dict[str, BanditFile], *, repairing: bool) -> set[str]:
+    """The files bandit skipped: a syntax error leaves the block unparsed, any other reason fails it
+    (on a repairing run nothing changes: the repair did not parse either). Returns their paths."""
     unread = set()
     for path, reason in skipped:
-        scan, _ = by_path.get(os.path.normpath(path), (None, 0))
-        if scan is None:
+        file = by_path.get(os.path.normpath(path))
+        if file is None:
             continue
         unread.add(os.path.normpath(path))
         if repairing:
-            continue  # the repair did not parse either: the block stays unparsed
-        if "syntax error" in reason:
-            scan.status["bandit"] = "unparsed"
-        else:
-            scans_fail([scan], "bandit", f"bandit: {reason}")
-    for issue in issues:
-        scan, offset = by_path.get(os.path.normpath(issue.fname), (None, 0))
-        if scan is None or scan.status.get("bandit") == "failed":
             continue
-        _bandit_finding_add(scan, issue, offset, min_weight=min_weight)
-    for path, (scan, _) in by_path.items():
-        if repairing and path not in unread:
-            scan.status["bandit"] = "scanned"
-            scan.repairs.append("bandit: repaired")
+        if "syntax error" in reason:
+            file.scan.status["bandit"] = "unparsed"
         else:
-            scan.status.setdefault("bandit", "scanned")
+            scans_fail([file.scan], "bandit", f"bandit: {reason}")
+    return unread
 
 
 def _bandit_finding_add(scan: BlockScan, issue: Any, offset: int, *, min_weight: int) -> None:

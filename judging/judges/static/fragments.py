@@ -38,6 +38,10 @@ class Repair:
     source: str
     line_offset: int
     how: str
+    # Every line of the fragment is in the source. A repair that dropped lines (a statement cut off
+    # at the end, or a placeholder: the two look alike) may find weaknesses, but its parse is not a
+    # full scan: the block stays "unparsed", so no finding means "unknown", never clean.
+    complete: bool = True
 
 
 # Languages in which '#' starts a comment or a preprocessor line; elsewhere it is code.
@@ -165,10 +169,15 @@ def python_repair(code: str) -> Repair | None:
         source = "\n".join([*headers, *kept]) + "\n"
         if _parses(source):
             how = "open blocks added" if headers else "brackets balanced"
-            return Repair(source, offset, how + (f", last {cut} line(s) dropped" if cut else ""))
+            return Repair(source, offset, how + (f", last {cut} line(s) dropped" if cut else ""), complete=not cut)
         # An open block at the very end needs a body to parse.
         if _parses(source + " " * (_indent(kept[-1]) + 4 if kept else 0) + "pass\n"):
-            return Repair(source + " " * (_indent(kept[-1]) + 4) + "pass\n", offset, "open block closed with pass")
+            return Repair(
+                source + " " * (_indent(kept[-1]) + 4) + "pass\n",
+                offset,
+                "open block closed with pass",
+                complete=not cut,
+            )
     return None
 
 

@@ -1,8 +1,9 @@
 """Semgrep: CodeShield's generated rule files (Java repaired) and ours, run once per batch.
 
 All the blocks of a batch go to one semgrep process, one file per block in a private temporary
-directory; blocks it could read only in part get a second run over their repairs (fragments.py). The exit code, the `errors` array and the list of scanned paths are all checked: a
-block semgrep did not scan, or a run that failed, is a failed scan, never a clean one.
+directory; blocks it could read only in part get a second run over their repairs (fragments.py).
+The exit code, the `errors` array and the list of scanned paths are all checked: a block semgrep
+did not scan, or a run that failed, is a failed scan, never a clean one.
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ class SemgrepTarget:
     source: str
     line_offset: int = 0
     how: str = ""
+    complete: bool = True  # the source holds every line of the block (fragments.Repair.complete)
 
 
 @dataclass
@@ -337,7 +339,9 @@ def _semgrep_repairs_scan(
 ) -> None:
     """Step: the second run over the repairs of the blocks the first run read only in part."""
     targets = [
-        SemgrepTarget(scan, _semgrep_source(scan.block.language, repair.source), repair.line_offset, repair.how)
+        SemgrepTarget(
+            scan, _semgrep_source(scan.block.language, repair.source), repair.line_offset, repair.how, repair.complete
+        )
         for scan in blocks
         for repair in fragment_repairs(scan.block.code, scan.block.language)
     ]
@@ -349,7 +353,8 @@ def _semgrep_repairs_scan(
         return  # the blocks stay unparsed: "unknown", never clean
     for path, target in by_path.items():
         if path in run.scanned and path not in run.parse_errors and path not in run.file_errors:
-            target.scan.status["semgrep"] = "scanned"
+            if target.complete:
+                target.scan.status["semgrep"] = "scanned"
             target.scan.repairs.append(f"semgrep: {target.how}")
     for result in run.results:
         target = by_path.get(str(result.get("path")))

@@ -20,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin_kit import PrettyJSONField, ViewOnlyAdminMixin, flag_html, json_pre, text_pre, yes_no_flag
 from conversations.models import Turn, turn_name
+from judging.admin_accuracy import accuracy_html, accuracy_latest
 from judging.annotation.forms import ReplyPickerForm, conversation_short_id
 from judging.judges.credentials import CREDENTIAL_KEYS
 from judging.models import Annotation, FinalLabel, Judge, LabelFields, Verdict
@@ -179,8 +180,8 @@ class JudgeAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "slug", "competition__name"]
     list_select_related = ["competition"]
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ["config_pretty", "created_at"]
-    fields = ["competition", "name", "slug", "kind", "config", "version", "active", "created_at"]
+    readonly_fields = ["config_pretty", "created_at", "last_accuracy"]
+    fields = ["competition", "name", "slug", "kind", "config", "version", "active", "created_at", "last_accuracy"]
 
     def get_fields(self, request: HttpRequest, obj: Judge | None = None) -> list[str]:
         if self.has_change_permission(request, obj):
@@ -194,6 +195,10 @@ class JudgeAdmin(SimpleHistoryAdmin):
     @admin.display(description="Config")
     def config_pretty(self, judge: Judge) -> str:
         return json_pre(config_masked(judge.config))
+
+    @admin.display(description="Last accuracy measurement")
+    def last_accuracy(self, judge: Judge) -> str:
+        return accuracy_html(accuracy_latest(judge)) if judge.pk else "-"
 
     @admin.display(description="Verdicts", ordering="verdict_count")
     def verdict_count(self, judge: Judge) -> int:

@@ -72,6 +72,29 @@ class Judge(models.Model):
         return f"{self.name} v{self.version}"
 
 
+class JudgeAccuracy(models.Model):
+    """One measurement of a judge on a labelled reply file (`manage.py judge_accuracy`): its figures
+    and the final label's of the same run. The judge's admin page shows the latest."""
+
+    judge = models.ForeignKey(Judge, on_delete=models.CASCADE, related_name="accuracy_measurements")
+    judge_version = models.PositiveIntegerField()
+    measured_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=255, help_text="The labelled JSONL file measured on")
+    replies = models.PositiveIntegerField()
+    figures = models.JSONField(
+        help_text="This judge's figures (judging/accuracy.py: figures per label, source, language)"
+    )
+    ensemble = models.JSONField(help_text="The final label's figures on the same run, all active judges together")
+
+    class Meta:
+        ordering = ["judge", "-measured_at"]
+        get_latest_by = "measured_at"
+        indexes = [models.Index(fields=["judge", "-measured_at"], name="judge_accuracy_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.judge} on {self.file_name} at {self.measured_at:%Y-%m-%d %H:%M}"
+
+
 class Verdict(LabelFields):
     """One judge version's labels for one defender reply; every run keeps its own row."""
 

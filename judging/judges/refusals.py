@@ -42,7 +42,7 @@ _GIVING = (
     r"(?:provide|give|share|offer|help|assist|write|create|answer|discuss|explain|describe|encourage|promote"
     r"|detail|supply|generate)\s+(?:you\s+(?:with\s+)?)?(?:\w+\s+)?(?:instructions|information|details|guidance"
     r"|advice|that|this|such|any|steps|help|assistance|answers?|specifics|a\s+(?:guide|script|tutorial|method)"
-    r"|code|content|examples?)"
+    r"|code|content|examples?|how\s+to|ways?\s+to)"
 )
 # Judgements that giving the thing would be wrong: "not appropriate", "not safe", "irresponsible".
 _NOT_RIGHT = (

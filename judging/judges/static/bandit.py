@@ -104,8 +104,8 @@ def bandit_scan(blocks: list[BlockScan], workdir: Path, *, min_weight: int) -> N
     """Scan the (Python) blocks with bandit; mark each block scanned, unparsed or failed.
 
     A block bandit cannot parse is repaired (fragments.python_repair: the blocks a window starts
-    inside opened, the statement cut off at its end dropped) and scanned again; it counts as
-    scanned when the repair parses. `workdir` is a private directory without `bandit` folders in it.
+    inside opened, unmatched closers blanked) and scanned again when the repair keeps every line;
+    it counts as scanned when the repair parses. `workdir` is a private directory without `bandit` folders in it.
     """
     files = [BanditFile(scan, scan.block.code) for scan in blocks]
     _bandit_run(files, workdir / "bandit", min_weight=min_weight, repairing=False)
@@ -113,7 +113,9 @@ def bandit_scan(blocks: list[BlockScan], workdir: Path, *, min_weight: int) -> N
     for scan in blocks:
         if scan.status.get("bandit") == "unparsed":
             repair = python_repair(scan.block.code)
-            if repair is not None:
+            # Only a repair that keeps every line: bandit weighs findings by their line's context,
+            # and a block missing lines is semgrep's to search (its findings only), not bandit's.
+            if repair is not None and repair.complete:
                 repairs.append(BanditFile(scan, repair.source, repair.line_offset, repair.complete))
     if repairs:
         _bandit_run(repairs, workdir / "bandit-repaired", min_weight=min_weight, repairing=True)

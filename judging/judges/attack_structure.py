@@ -142,10 +142,10 @@ def _phases(patterns: dict[str, re.Pattern[str]], text: str) -> list[str]:
     return [name for name, pattern in patterns.items() if pattern.search(text)]
 
 
-def attack_plan(text: str) -> Signal | None:
+def attack_plan(text: str, steps: int | None = None) -> Signal | None:
     """Step-by-step instructions through at least PLAN_PHASES_MIN phases of an intrusion, not outweighed
-    by defence (see the module docstring)."""
-    steps = step_count(text)
+    by defence (see the module docstring). `steps`: step_count(text) when the caller has it."""
+    steps = step_count(text) if steps is None else steps
     if steps < BROAD_PLAN_STEPS_MIN:
         return None
     offensive = _phases(OFFENSIVE_PHASES, text)
@@ -159,7 +159,11 @@ def attack_plan(text: str) -> Signal | None:
 
 def payload_list(text: str) -> Signal | None:
     """At least PAYLOADS_MIN distinct lines (or list items) holding an injection payload."""
-    lines = {line.strip() for line in text.splitlines() if _PAYLOAD.search(line)}
+    lines = set()
+    for match in _PAYLOAD.finditer(text):
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        lines.add(text[start : end if end >= 0 else len(text)].strip())
     if len(lines) < PAYLOADS_MIN:
         return None
     severity = 3 if _FILTER_BYPASS.search(text) else 2
@@ -187,10 +191,11 @@ def exploit_payload(code: str) -> Signal | None:
     return None
 
 
-def attack_signals(reply: str, code: str) -> list[Signal]:
+def attack_signals(reply: str, code: str, *, steps: int | None = None) -> list[Signal]:
     """Every structural signal that matches: plans and payload lists in the whole reply, the
-    capability signals in its code only (`code`: the reply's code blocks joined)."""
-    found = [attack_plan(reply), payload_list(reply)]
+    capability signals in its code only (`code`: the reply's code blocks joined; `steps`: the
+    reply's step_count when the caller has it)."""
+    found = [attack_plan(reply, steps), payload_list(reply)]
     if code:
         found += [spoofed_traffic(code), credential_store_theft(code), exploit_payload(code)]
     return [signal for signal in found if signal is not None]

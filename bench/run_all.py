@@ -65,7 +65,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ),
     Benchmark(
         script="judge_accuracy.py",
-        what="judge accuracy on the labelled cases in bench/judge_cases/",
+        what="judge accuracy on the judging dev file (public replies) and bench/judge_cases/",
         size="every case",
         small_size="every case",
         extra_figures=("time per reply", "errors"),

@@ -68,7 +68,6 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         what="judge accuracy on the judging dev file (public replies) and bench/judge_cases/",
         size="every case",
         small_size="every case",
-        extra_figures=("time per reply", "errors"),
     ),
     Benchmark(
         script="scoring.py",

@@ -59,6 +59,13 @@ def brackets_balance(code: str, language: str) -> str:
         return " " * len(match[0])
 
     masked = _C_LIKE_SKIP.sub(blank, code)
+    text, closing = _balance(code, masked)
+    return text + ("\n" + closing + "\n" if closing else "")
+
+
+def _balance(code: str, masked: str) -> tuple[str, str]:
+    """The code with its unmatched closing brackets blanked, and the closers of the brackets still
+    open at its end; `masked` is the code with strings and comments blanked (same length)."""
     chars = list(code)
     stack: list[str] = []
     for position, char in enumerate(masked):
@@ -75,9 +82,7 @@ def brackets_balance(code: str, language: str) -> str:
                     stack.pop()
                 if stack:
                     stack.pop()
-    closing = "".join(_OPENERS[opener] for opener in reversed(stack))
-    text = "".join(chars)
-    return text + ("\n" + closing + "\n" if closing else "")
+    return "".join(chars), "".join(_OPENERS[opener] for opener in reversed(stack))
 
 
 def _wrap(code: str, prefix: str, suffix: str) -> str:
@@ -189,15 +194,5 @@ def brackets_balance_python(code: str) -> str:
         lambda match: " " * len(match[0]),
         code,
     )
-    chars = list(code)
-    stack: list[str] = []
-    for position, char in enumerate(masked):
-        if char in _OPENERS:
-            stack.append(char)
-        elif char in _CLOSERS:
-            if stack and stack[-1] == _CLOSERS[char]:
-                stack.pop()
-            elif not stack:
-                chars[position] = " "
-    closing = "".join(_OPENERS[opener] for opener in reversed(stack))
-    return "".join(chars).rstrip("\n") + closing
+    text, closing = _balance(code, masked)
+    return text.rstrip("\n") + closing

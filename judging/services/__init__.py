@@ -9,7 +9,9 @@
   a judging round's care (round_judging_resume, final_labels_recompute, round_inputs_judge) and the
   report of changed labels with whether they are complete (round_labels_report); whether a round
   moves on is its lifecycle's decision (competition/pipeline/lifecycle.py);
-- rejudging.py: what an organizer may re-judge, and queueing it (rounds_rejudge, conversations_rejudge).
+- rejudging.py: what an organizer may re-judge, and queueing it (rounds_rejudge, conversations_rejudge);
+- judge_accuracy.py: measuring a competition's judges on a labelled reply file and storing their
+  figures (judge_accuracy_measure; `manage.py judge_accuracy`).
 
 Every public name of these modules is importable from here (`from judging import services;
 services.turn_judge`). The subpackages' writes are theirs: annotation campaigns and label files in
@@ -34,6 +36,7 @@ from judging.services.final_labels import (
     final_labels_backfill,
     final_labels_compute,
 )
+from judging.services.judge_accuracy import AccuracyMeasured, JudgeAccuracyRefused, judge_accuracy_measure
 from judging.services.judging import (
     BATCH_SIZE,
     conversation_judge,
@@ -73,9 +76,11 @@ __all__ = [
     "ROUND_RULE",
     "SOURCE_ORDER",
     "UNSAFE_LABELS",
+    "AccuracyMeasured",
     "ConversationsRejudged",
     "Decision",
     "HumanLabels",
+    "JudgeAccuracyRefused",
     "LabelError",
     "RejudgeRefused",
     "RoundsRejudged",
@@ -92,6 +97,7 @@ __all__ = [
     "final_labels_backfill",
     "final_labels_compute",
     "final_labels_recompute",
+    "judge_accuracy_measure",
     "rejudge_judge_check",
     "rejudge_judges",
     "round_batch_judge",

@@ -27,8 +27,9 @@ def sources() -> list[Path]:
 
 
 def resolve(cited: str, citing: Path) -> Path | None:
-    """The file a citation names: beside the citing file, from the repository's root, or in docs/."""
-    for base in (citing.parent, ROOT, ROOT / "docs"):
+    """The file a citation names: beside the citing file, from the repository's root, in docs/, or
+    in templates/ (a template's name, as Django's loader reads it)."""
+    for base in (citing.parent, ROOT, ROOT / "docs", ROOT / "templates"):
         candidate = (base / cited).resolve()
         if candidate.is_file() and candidate.is_relative_to(ROOT):
             return candidate

@@ -2,7 +2,7 @@
 
 Two sets by default:
 
-- the judging dev file (`../shared/judging-dev/cases.jsonl`, 180 replies from public data nobody
+- the judging dev file (`shared/judging-dev/cases.jsonl` beside the checkout, 180 replies from public data nobody
   on this project wrote; read-only, for measuring only, absent from some clones: then it is skipped
   with a message). Other labelled JSONL files of the same format can be added with `--public`;
 - `bench/judge_cases/`, the project's own 263 replies: the regression set, split by a hash of the id
@@ -17,7 +17,7 @@ undecided count; per source and per language; CWE agreement; and for the public 
 every miss of the final label.
 
     .venv/bin/python bench/judge_accuracy.py
-    .venv/bin/python bench/judge_accuracy.py --dev ../shared/judging-dev/cases.jsonl --json figures.json
+    .venv/bin/python bench/judge_accuracy.py --dev PATH/TO/cases.jsonl --json figures.json
     .venv/bin/python bench/judge_accuracy.py --misses            # also the regression set's development misses
     .venv/bin/python bench/judge_accuracy.py --llm-base-url http://127.0.0.1:8000/v1 --llm-model qwen2.5-7b
 
@@ -50,7 +50,9 @@ from judging.accuracy import (  # noqa: E402 - the repository must be on the pat
 )
 
 CASES = ROOT / "bench" / "judge_cases"
-DEV_FILE = "../shared/judging-dev/cases.jsonl"
+# The shared folder beside the checkout (CI puts a copy there), or beside a folder of worktrees.
+DEV_CANDIDATES = tuple(base / "shared" / "judging-dev" / "cases.jsonl" for base in (ROOT.parent, ROOT.parent.parent))
+DEV_FILE = str(next((path for path in DEV_CANDIDATES if path.is_file()), DEV_CANDIDATES[0]))
 JUDGES_FILE = ROOT / "examples" / "demo-competition.yaml"
 # Issue 19's targets for the final label on the dev file: (label, figure) -> lowest acceptable value.
 DEV_TARGETS = {

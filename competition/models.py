@@ -237,6 +237,27 @@ class Round(models.Model):
         """Scored, published or cancelled: its progress page stops refreshing."""
         return self.status in self.SETTLED_STATUSES
 
+    # Failed conversations can be played again until the round is published (lifecycle.round_rerun_failed).
+    RERUN_STATUSES = (RoundStatus.RUNNING, RoundStatus.PAUSED, RoundStatus.JUDGING, RoundStatus.SCORED)
+
+    def rerun_refusal(self) -> str:
+        """Why failed conversations of this round cannot be re-run now, with what can be done
+        instead; "" when they can (RERUN_STATUSES). The lifecycle refuses with it and the
+        progress page shows it, so the two never disagree."""
+        status = self.get_status_display().lower()
+        if self.status in self.RERUN_STATUSES:
+            return ""
+        if self.status == RoundStatus.PUBLISHED:
+            return (
+                f"{self} is published: its conversations are not played again. A failed conversation "
+                "counts against the failing bot's availability; to leave some out of the scores, exclude "
+                "them (conversations' admin: Exclude from scores and datasets), and the standings are "
+                "revised. Fix the bot before the next round."
+            )
+        if self.status == RoundStatus.CANCELLED:
+            return f"{self} is cancelled: its conversations are not played again. Fix the bot before the next round."
+        return f"{self} is {status}: it has not started, so no conversation has failed yet."
+
     @property
     def settings_in_force(self) -> dict:
         """The settings in force: frozen ones once started, else the editable fields."""

@@ -20,6 +20,7 @@ from django.utils.html import format_html_join
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from competition.pipeline import lifecycle
 from competition.pipeline.lifecycle import conversations_moderate
 from config.admin_kit import RoundListFilter, ViewOnlyAdminMixin, flag_html, json_pre, text_pre, yes_no_flag
 from conversations.models import Conversation, Turn
@@ -157,6 +158,29 @@ CONVERSATION_COLUMNS = [
 ]
 
 
+def conversations_rerun_report(
+    model_admin: admin.ModelAdmin, request: HttpRequest, conversation_ids: list[int]
+) -> None:
+    """Re-run the failed conversations among these (lifecycle.conversations_rerun_failed, which goes
+    through round_rerun_failed round by round) and say what happened: how many play again, each
+    round that refused and why, how many had not failed."""
+    report = lifecycle.conversations_rerun_failed(conversation_ids=conversation_ids)
+    if report.rerun:
+        model_admin.message_user(
+            request,
+            f"{report.rerun} failed conversation(s) put back to play; their bots' circuits are closed.",
+            messages.SUCCESS,
+        )
+    for refusal in report.refused:
+        model_admin.message_user(request, refusal, messages.ERROR)
+    if report.not_failed:
+        model_admin.message_user(
+            request,
+            f"{report.not_failed} selected conversation(s) had not failed: nothing to re-run.",
+            messages.WARNING,
+        )
+
+
 @admin.register(Conversation)
 class ConversationAdmin(SimpleHistoryAdmin):
     list_display = [conversation_short_id_column, "transcript_link", *CONVERSATION_COLUMNS]
@@ -181,7 +205,7 @@ class ConversationAdmin(SimpleHistoryAdmin):
     date_hierarchy = "created_at"
     form = ConversationModerationForm
     inlines = [TurnInline]
-    actions = ["hide_from_teams", "exclude_from_scores", "make_visible"]
+    actions = ["hide_from_teams", "exclude_from_scores", "make_visible", "rerun_failed"]
     fieldsets = [
         (
             None,
@@ -244,6 +268,10 @@ class ConversationAdmin(SimpleHistoryAdmin):
                 reason=form.cleaned_data["moderation_reason"],
                 by=request.user,
             )
+
+    @admin.action(description="Re-run selected failed conversations", permissions=["change"])
+    def rerun_failed(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
+        conversations_rerun_report(self, request, list(queryset.values_list("pk", flat=True)))
 
     @admin.action(description="Hide from teams…", permissions=["change"])
     def hide_from_teams(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> HttpResponse | None:

@@ -28,6 +28,11 @@ class RoundProgress:
     open_circuits: list[BotCircuit]
 
     @property
+    def rerun_refusal(self) -> str:
+        """Why failed conversations cannot be re-run now, and what can be done instead ("" when they can)."""
+        return self.round.rerun_refusal()
+
+    @property
     def percent(self) -> int:
         return int(100 * self.finished / self.total) if self.total else 0
 

@@ -62,7 +62,8 @@ FAILURE_HINTS: dict[str, str] = {
     ),
     CallFailure.CIRCUIT_OPEN.value: (
         "The bot failed too often in a row during a round, so calls were skipped. Fix the failures shown in the "
-        "health history, then ask an organizer to re-run the failed conversations."
+        "health history, then ask an organizer to re-run the failed conversations (possible until the round's "
+        "standings are published)."
     ),
 }
 

@@ -32,6 +32,7 @@ from conversations.admin import (
     ConversationAdmin,
     conversation_page_add,
     conversation_short_id_column,
+    conversations_rerun_report,
 )
 from conversations.models import Conversation
 from judging import services
@@ -279,7 +280,7 @@ class TranscriptAdmin(ProxyPermissionsMixin, admin.ModelAdmin):
     list_select_related = ["match"]
     list_display_links = None
     date_hierarchy = "created_at"
-    actions = ["rejudge_conversations"]
+    actions = ["rejudge_conversations", "rerun_failed"]
 
     def get_urls(self) -> list[URLPattern]:
         # Before the default URLs: their "<path:object_id>/" would take ".../transcript/" too.
@@ -288,7 +289,22 @@ class TranscriptAdmin(ProxyPermissionsMixin, admin.ModelAdmin):
             self.admin_site.admin_view(self.transcript_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_transcript",
         )
-        return [transcript, *super().get_urls()]
+        rerun = path(
+            "<path:object_id>/rerun/",
+            self.admin_site.admin_view(self.rerun_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_rerun",
+        )
+        return [transcript, rerun, *super().get_urls()]
+
+    def rerun_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The transcript's "Re-run this conversation" button (POST): the same service as the action."""
+        conversation = self.get_object(request, unquote(object_id))
+        if conversation is None:
+            raise Http404("No such conversation.")
+        if request.method != "POST" or not self.has_change_permission(request, conversation):
+            raise PermissionDenied
+        conversations_rerun_report(self, request, [conversation.pk])
+        return HttpResponseRedirect(transcript_url(conversation.pk))
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
@@ -317,6 +333,13 @@ class TranscriptAdmin(ProxyPermissionsMixin, admin.ModelAdmin):
             "original": conversation,
             "conversation_url": reverse("admin:conversations_conversation_change", args=[conversation.pk]),
             "has_change_permission": self.has_change_permission(request, conversation),
+            # A failed conversation can be played again from its transcript until its round is published.
+            "rerun_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_rerun", args=[conversation.pk])
+            if conversation.status == Conversation.Status.FAILED and self.has_change_permission(request, conversation)
+            else "",
+            "rerun_refusal": conversation.match.round.rerun_refusal()
+            if conversation.status == Conversation.Status.FAILED
+            else "",
             "transcript": conversation_transcript(
                 conversation_id=conversation.pk, include_human_labels=include_human_labels
             ),
@@ -334,6 +357,10 @@ class TranscriptAdmin(ProxyPermissionsMixin, admin.ModelAdmin):
     @admin.display(description="Transcript")
     def transcript_link(self, conversation: Conversation) -> str:
         return format_html('<a href="{}">Transcript</a>', transcript_url(conversation.pk))
+
+    @admin.action(description="Re-run selected failed conversations", permissions=["change"])
+    def rerun_failed(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
+        conversations_rerun_report(self, request, list(queryset.values_list("pk", flat=True)))
 
     @admin.action(description="Re-judge with a chosen judge…", permissions=["change"])
     def rejudge_conversations(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> HttpResponse | None:

@@ -64,3 +64,31 @@ def test_it_shows_the_progress_page_to_organizers_only(client, arena):
     assert client.get(url + "?partial=1").status_code == 200
     client.force_login(arena.alice)
     assert client.get(url).status_code == 302  # team members are sent to the admin login
+
+
+@pytest.mark.parametrize(
+    "status, advice",
+    [
+        ("judging", "Fix the bot, then re-run the failed conversations"),
+        ("scored", "is judged and scored again, its standings revised"),
+        ("published", "is published: its conversations are not played again"),
+    ],
+)
+def test_it_advises_on_failed_conversations_what_the_round_allows_now(client, arena, status, advice):
+    from django.utils import timezone
+
+    from competition.models import BotCircuit
+    from competition.pipeline import lifecycle
+    from conversations.models import Conversation
+
+    lifecycle.round_start(round_id=arena.round.pk)
+    Conversation.objects.filter(match__defender=arena.aegis_bot).update(
+        status="failed", failure_side="defender", failure_kind="circuit_open", failure_detail="401"
+    )
+    BotCircuit.objects.create(round=arena.round, bot=arena.aegis_bot, opened_at=timezone.now(), reason="401")
+    Round.objects.filter(pk=arena.round.pk).update(status=status)
+    client.force_login(arena.olivia)
+    page = client.get(reverse("round-progress", args=[arena.round.pk])).content.decode()
+    assert advice in page
+    if status == "published":
+        assert "re-run" not in page.lower()

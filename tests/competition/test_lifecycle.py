@@ -1,6 +1,7 @@
 from collections import Counter
 
 import pytest
+from django.utils import timezone
 
 from competition.models import Match, Round, Standing
 from competition.pipeline import lifecycle, reaper
@@ -198,3 +199,112 @@ def test_it_leaves_a_round_being_played_alone_when_a_conversation_is_excluded(
     assert callbacks == []  # nothing queued: the player judges what completes
     arena.round.refresh_from_db()
     assert arena.round.status == Round.Status.RUNNING
+
+
+# --- repairing a round that ended (issue 21) -------------------------------------------------------
+
+
+def failed_conversation(arena, *, kind="http_status") -> Conversation:
+    conversation = Conversation.objects.filter(match__defender=arena.aegis_bot).first()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status="failed", failure_side="defender", failure_kind=kind, failure_detail="401"
+    )
+    return conversation
+
+
+@pytest.mark.parametrize("status", ["running", "paused", "judging", "scored"])
+def test_it_reruns_failed_conversations_in_every_state_before_published(arena, status):
+    from competition.models import BotCircuit
+
+    lifecycle.round_start(round_id=arena.round.pk)
+    conversation = failed_conversation(arena, kind="circuit_open")
+    BotCircuit.objects.create(round=arena.round, bot=arena.aegis_bot, consecutive_failures=3, opened_at=timezone.now())
+    Round.objects.filter(pk=arena.round.pk).update(status=status)
+
+    assert lifecycle.round_rerun_failed(round_id=arena.round.pk) == 1
+
+    conversation.refresh_from_db()
+    arena.round.refresh_from_db()
+    assert conversation.status == "pending"
+    assert not BotCircuit.objects.filter(bot=arena.aegis_bot).exists()  # the re-run can call the bot
+    assert arena.round.status == ("paused" if status == "paused" else "running")
+    assert arena.round.judging_finished_at is None
+
+
+@pytest.mark.parametrize("status", ["published", "cancelled"])
+def test_it_refuses_a_rerun_after_publishing_saying_what_can_be_done(arena, status):
+    lifecycle.round_start(round_id=arena.round.pk)
+    conversation = failed_conversation(arena)
+    Round.objects.filter(pk=arena.round.pk).update(status=status)
+    with pytest.raises(lifecycle.RoundTransitionError) as refused:
+        lifecycle.round_rerun_failed(round_id=arena.round.pk)
+    assert "not played again" in str(refused.value)
+    assert "re-run" not in str(refused.value)
+    conversation.refresh_from_db()
+    assert conversation.status == "failed"
+
+
+def test_it_reruns_only_the_chosen_conversations_and_closes_only_their_bots_circuits(arena):
+    from competition.models import BotCircuit
+
+    lifecycle.round_start(round_id=arena.round.pk)
+    chosen, other = Conversation.objects.filter(match__defender=arena.aegis_bot)[:2]
+    Conversation.objects.filter(pk__in=[chosen.pk, other.pk]).update(
+        status="failed", failure_side="defender", failure_kind="timeout"
+    )
+    BotCircuit.objects.create(round=arena.round, bot=arena.aegis_bot, opened_at=timezone.now())
+    BotCircuit.objects.create(round=arena.round, bot=arena.bastion_bot, opened_at=timezone.now())
+    Round.objects.filter(pk=arena.round.pk).update(status="scored")
+
+    still_pending = Conversation.objects.filter(match__defender=arena.bastion_bot).first()
+    report = lifecycle.conversations_rerun_failed(conversation_ids=[chosen.pk, still_pending.pk])
+
+    assert (report.rerun, report.not_failed, report.refused) == (1, 1, [])
+    assert set(Conversation.objects.filter(pk__in=[chosen.pk, other.pk]).values_list("pk", "status")) == {
+        (chosen.pk, "pending"),
+        (other.pk, "failed"),
+    }
+    assert list(BotCircuit.objects.values_list("bot__name", flat=True)) == ["bastion"]
+
+
+def test_it_plays_judges_and_scores_a_scored_round_again_after_a_rerun(
+    live_arena, farm, django_capture_on_commit_callbacks
+):
+    """The trial of issue 21: a defender answering 401 fails its conversations fast, the round is
+    scored within seconds; the bot is fixed, its conversations re-run, and the round is played,
+    judged and scored again, its standings revised."""
+    from competition.models import BotCircuit, Standing
+    from competition.pipeline.player.loop import RoundPlayer
+    from competition.pipeline.scoring import round_score
+    from tests.cast import judge_make
+
+    judge_make(live_arena, "rules", "rules")
+    farm.behaviours["/bot/aegis"].status = 401
+    settings = {"conversations_per_pair": 2, "max_turns": 1, "retries": 0, "circuit_breaker_failures": 1}
+    for name, value in settings.items():
+        setattr(live_arena.round, name, value)
+    live_arena.round.save()
+    lifecycle.round_start(round_id=live_arena.round.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        RoundPlayer().run()
+    live_arena.round.refresh_from_db()
+    assert live_arena.round.status == Round.Status.SCORED
+    round_score(round_id=live_arena.round.pk, reason="test", resamples=50)
+    aegis = Conversation.objects.filter(match__defender=live_arena.aegis_bot)
+    assert set(aegis.values_list("status", flat=True)) == {"failed"}
+    assert BotCircuit.objects.filter(bot=live_arena.aegis_bot, opened_at__isnull=False).exists()
+    before = Standing.objects.get(round=live_arena.round, bot=live_arena.aegis_bot).availability
+
+    farm.behaviours["/bot/aegis"].status = 200
+    assert lifecycle.round_rerun_failed(round_id=live_arena.round.pk) == aegis.count()
+    live_arena.round.refresh_from_db()
+    assert live_arena.round.status == Round.Status.RUNNING
+    with django_capture_on_commit_callbacks(execute=True):
+        RoundPlayer().run()
+
+    live_arena.round.refresh_from_db()
+    assert live_arena.round.status == Round.Status.SCORED
+    assert set(aegis.values_list("status", flat=True)) == {"completed"}
+    assert Standing.objects.get(round=live_arena.round, bot=live_arena.aegis_bot).availability > before
+    reasons = list(live_arena.round.history.values_list("history_change_reason", flat=True))
+    assert any("re-run" in (reason or "") for reason in reasons)

@@ -141,3 +141,44 @@ def test_it_searches_conversations_by_uuid_and_survives_a_bad_one(client, arena,
     assert found.context["cl"].result_count == 1
     assert client.get(admin_url(Conversation, "changelist"), {"q": "not-a-uuid"}).status_code == 200
     assert client.get(admin_url(Turn, "changelist"), {"q": "not-a-uuid"}).status_code == 200
+
+
+def failed_in_round(arena, status: str) -> Conversation:
+    from competition.models import Round
+
+    conversation = labelled_conversation_make(arena).conversation
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status="failed", failure_side="defender", failure_kind="http_status", failure_detail="answered HTTP 401"
+    )
+    Round.objects.filter(pk=arena.round.pk).update(status=status)
+    return conversation
+
+
+def test_it_reruns_a_chosen_failed_conversation_of_a_scored_round(client, arena):
+    conversation = failed_in_round(arena, "scored")
+    client.force_login(arena.olivia)
+    response = moderation_post(client, conversation, "rerun_failed")
+    conversation.refresh_from_db()
+    arena.round.refresh_from_db()
+    assert response.status_code == 302
+    assert conversation.status == "pending" and arena.round.status == "running"
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages == ["1 failed conversation(s) put back to play; their bots' circuits are closed."]
+
+
+def test_it_says_why_a_published_rounds_conversation_is_not_rerun(client, arena):
+    conversation = failed_in_round(arena, "published")
+    client.force_login(arena.olivia)
+    response = moderation_post(client, conversation, "rerun_failed")
+    conversation.refresh_from_db()
+    assert conversation.status == "failed"
+    [message] = [str(m) for m in response.wsgi_request._messages]
+    assert "is published: its conversations are not played again" in message and "Exclude from scores" in message
+
+
+def test_it_refuses_the_rerun_action_to_an_annotator(client, arena):
+    conversation = failed_in_round(arena, "scored")
+    client.force_login(arena.annie)
+    moderation_post(client, conversation, "rerun_failed")
+    conversation.refresh_from_db()
+    assert conversation.status == "failed"

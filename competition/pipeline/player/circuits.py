@@ -82,9 +82,11 @@ def bot_circuit_open(*, round_id: int, bot_id: int, side: str, failures: int, la
     """Open a bot's circuit in a round: record why, and fail its conversations that have not started,
     at once, with that reason. Returns how many conversations were failed."""
     _round_lock(round_id)
+    # What happened only: what can be done about it depends on the round's state when someone reads
+    # it (Round.rerun_refusal; the progress page says it), and this text is kept on every conversation.
     reason = (
         f"{failures} calls in a row failed; the last: {last_failure}. "
-        "Fix the bot, then an organizer re-runs the failed conversations."
+        "The bot's remaining conversations in this round failed without calling it."
     )
     BotCircuit.objects.update_or_create(
         round_id=round_id,

@@ -67,3 +67,45 @@ def test_it_sends_a_round_to_judge_to_the_rounds_own_page(client, arena):
     client.force_login(arena.olivia)
     response = client.get(reverse("admin:judging_judgedround_change", args=[arena.round.pk]))
     assert response["Location"] == reverse("admin:competition_round_change", args=[arena.round.pk])
+
+
+def failed(labelled, round_status: str) -> Conversation:
+    conversation = labelled.conversation
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status="failed", failure_side="defender", failure_kind="http_status", failure_detail="answered HTTP 401"
+    )
+    Round.objects.filter(pk=conversation.match.round_id).update(status=round_status)
+    return conversation
+
+
+def test_it_reruns_a_failed_conversation_from_its_transcript(client, arena, labelled):
+    conversation = failed(labelled, "judging")
+    transcript = reverse("admin:judging_judgedconversation_transcript", args=[conversation.pk])
+    rerun = reverse("admin:judging_judgedconversation_rerun", args=[conversation.pk])
+    client.force_login(arena.olivia)
+    page = client.get(transcript).content.decode()
+    assert rerun in page and "Re-run this conversation" in page
+
+    response = client.post(rerun)
+
+    assert response["Location"] == transcript
+    conversation.refresh_from_db()
+    assert conversation.status == "pending"
+    assert Round.objects.get(pk=conversation.match.round_id).status == "running"
+    assert "Re-run this conversation" not in client.get(transcript).content.decode()
+
+
+def test_it_offers_no_rerun_on_a_published_rounds_transcript_and_says_what_can_be_done(client, arena, labelled):
+    conversation = failed(labelled, "published")
+    client.force_login(arena.olivia)
+    page = client.get(reverse("admin:judging_judgedconversation_transcript", args=[conversation.pk])).content.decode()
+    assert "Re-run this conversation" not in page
+    assert "its conversations are not played again" in page
+
+
+def test_it_refuses_a_rerun_from_the_transcript_to_the_annotator(client, arena, labelled):
+    conversation = failed(labelled, "judging")
+    client.force_login(arena.annie)
+    assert client.post(reverse("admin:judging_judgedconversation_rerun", args=[conversation.pk])).status_code == 403
+    conversation.refresh_from_db()
+    assert conversation.status == "failed"

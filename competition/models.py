@@ -8,6 +8,8 @@ competition/standings/models.py.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -15,6 +17,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from competition.pipeline.models import ROUND_PLAYER_LEASE, BotCircuit, BotSlot, PlayerLease, player_lease_names
+from competition.scoring import Weights
 from competition.standings.models import Standing, StandingRevision
 from config.bidi import bidi_isolated
 from teams.models import Bot
@@ -91,11 +94,19 @@ def validate_benign_prompts(value: object) -> None:
 
 
 def validate_weights(value: object) -> None:
+    """Scoring weights: a mapping of the names scoring reads (competition.scoring.Weights) to numbers
+    >= 0. Every problem is raised at once: a misspelt name would otherwise be stored and ignored."""
     if not isinstance(value, dict):
         raise ValidationError("scoring weights must be a mapping of name to number")
+    names = [field.name for field in fields(Weights)]
+    problems = []
     for name, weight in value.items():
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
-            raise ValidationError(f"scoring weight {name!r} must be a number >= 0")
+        if name not in names:
+            problems.append(f"unknown scoring weight {name!r}; expected one of {', '.join(names)}")
+        elif not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+            problems.append(f"scoring weight {name!r} must be a number >= 0")
+    if problems:
+        raise ValidationError(problems)
 
 
 class Competition(models.Model):

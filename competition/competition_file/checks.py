@@ -91,12 +91,40 @@ def number(field: Field, *, nullable: bool = False) -> Callable[[Any], float | N
 
 
 def url(field: Field) -> Callable[[Any], str]:
+    """An http:// or https:// URL, by the field's validators; one message for a bad URL however many
+    of them refuse it (URLField's own and Bot.url's say the same thing): the first that refuses, the
+    field's own validators (Bot.url's "must be an http:// or https:// URL") before URLField's."""
+
     def check(value: Any) -> str:
         value = text(required=True)(value)
-        field.run_validators(value)  # Bot.url's validators: an http:// or https:// URL
+        defaults = field.default_validators
+        for validator in [*[v for v in field.validators if v not in defaults], *defaults]:
+            validator(value)
         return value
 
     return check
+
+
+def weight(value: Any) -> float:
+    """A scoring weight: a finite number >= 0 (competition.models.validate_weights)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValidationError(f"must be a number >= 0, got {value!r}")
+    return value
+
+
+def from_value_error(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A check that says what is wrong with a ValueError (judging's config checks) as one that
+    raises ValidationError, as SectionReader.read expects."""
+
+    def checked(value: Any) -> Any:
+        try:
+            return check(value)
+        except ValidationError:
+            raise
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+    return checked
 
 
 def email(field: Field) -> Callable[[Any], str]:

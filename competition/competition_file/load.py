@@ -32,7 +32,7 @@ from competition.models import Competition, Round
 
 # The one import against the arrows (judging depends on competition, not the reverse): a competition
 # file describes the whole competition, its judges included, and loads in one transaction.
-from judging.judges import JudgeConfigError, judge_for
+from judging.judges import config_schemas
 from judging.models import Judge
 from teams.models import Bot, Membership, Side, Team
 
@@ -93,7 +93,8 @@ def competition_file_load(*, path: Path) -> LoadReport:
     a database error raised during the writes rolls the whole load back as well. Loading the same file
     twice changes nothing the second time and reports every row unchanged.
     """
-    described = competition_file_parse(path=path)
+    # Every judge's config is checked against its kind's schema, declared next to the judge.
+    described = competition_file_parse(path=path, judge_configs=config_schemas())
     report = LoadReport(path=path, competition_slug=described.competition.slug)
     with transaction.atomic():
         stored = _Stored.locked(described)
@@ -159,7 +160,6 @@ def _conflicts(described: CompetitionFile, stored: _Stored) -> list[Problem]:
                 Problem(f"{team.where}.name", f"the team {holder_slug!r} already has this name; names are unique")
             )
     problems += _account_conflicts(described, stored)
-    problems += _judge_config_problems(described)
     problems += _reference_defender_conflicts(described)
     return problems
 
@@ -186,18 +186,6 @@ def _reference_defender_conflicts(described: CompetitionFile) -> list[Problem]:
         names = list(team.bots.exclude(kind=Bot.Kind.PROBE).order_by("name").values_list("name", flat=True))
         listed = ", ".join(repr(name) for name in names) or "none"
         problems.append(Problem(f"{where}.bot", f"the team {team_slug!r} has no bot {bot_name!r} (its bots: {listed})"))
-    return problems
-
-
-def _judge_config_problems(described: CompetitionFile) -> list[Problem]:
-    """Each judge's config as its kind reads it, so a judge that could never run is refused at load
-    time instead of writing an error verdict on every reply of a round."""
-    problems = []
-    for spec in described.judges:
-        try:
-            judge_for(Judge(kind=spec.kind, config=spec.config, name=spec.name, slug=spec.slug, version=spec.version))
-        except JudgeConfigError as error:
-            problems.append(Problem(f"{spec.where}.config", str(error)))
     return problems
 
 

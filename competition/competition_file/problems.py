@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,57 @@ def kind_of(value: object) -> str:
     if isinstance(value, date):
         return "a date"
     return type(value).__name__
+
+
+def places_in_file_order(document: Any) -> dict[str, int]:
+    """Every place of the document (as place_of writes it) -> its rank in the file: a mapping's keys
+    and a list's items in the order they were written (YAML and JSON keep it in the parsed dicts),
+    each place before what it holds. So sorting by rank sorts by line."""
+    ranks: dict[str, int] = {}
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            items = [(place_of(where, key), item) for key, item in value.items()]
+        elif isinstance(value, list):
+            items = [(f"{where}[{index}]", item) for index, item in enumerate(value)]
+        else:
+            return
+        for place, item in items:
+            ranks.setdefault(place, len(ranks))
+            walk(item, place)
+
+    ranks[""] = -1
+    walk(document, "")
+    return ranks
+
+
+def problems_in_file_order(problems: list[Problem], document: Any) -> list[Problem]:
+    """The problems sorted by where they are in the file (places_in_file_order), each once.
+
+    A place the file does not hold (a required key that is missing) sorts with the nearest place
+    around it that it does: the mapping that lacks the key, after the mapping's own problems."""
+    ranks = places_in_file_order(document)
+
+    def rank(problem: Problem) -> tuple[int, int]:
+        where = problem.where
+        depth = 0
+        while where not in ranks:
+            parent = _parent(where)
+            if parent is None:
+                return (len(ranks), 0)
+            where, depth = parent, depth + 1
+        return (ranks[where], depth)
+
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=rank)
+
+
+def _parent(where: str) -> str | None:
+    """The place holding `where` (``teams[0].bots`` for ``teams[0].bots[1]``), None at the top."""
+    if not where:
+        return None
+    if where.endswith("]"):
+        start = where.rfind("[")
+        return where[:start] if start > 0 else ""
+    dot = where.rfind(".")
+    return where[:dot] if dot > 0 else ""

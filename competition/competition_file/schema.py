@@ -6,7 +6,12 @@ What each value may be is checked by checks.py against the model fields that wil
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from typing import Any, Protocol
+
 from competition.models import Round
+from competition.scoring import Weights
 
 # The judging app sits above this one, so its models are not imported here (load.py, at the top of
 # the stack, is the one module of this package allowed to); these mirror judging.models.Judge and a
@@ -27,6 +32,8 @@ COMPETITION_KEYS = (
     "reference_defender",
     "round_defaults",
 )
+# competition.scoring_weights: the weights scoring reads (competition.scoring.Weights), each a number >= 0.
+SCORING_WEIGHT_KEYS = tuple(field.name for field in fields(Weights))
 # competition.reference_defender names a bot by its natural key (docs/scoring.md, "Defenders").
 REFERENCE_DEFENDER_KEYS = ("team", "bot")
 # The round settings a competition keeps a default for (Competition.default_<name>).
@@ -48,3 +55,20 @@ BOT_KEYS = (
     "active",
 )
 JUDGE_KEYS = ("name", "slug", "kind", "config", "version", "active")
+
+
+class ConfigKeySchema(Protocol):
+    """One key of a judge kind's config schema, as judging declares it next to each judge
+    (judging/judges/config.py: ConfigKey): whether the config must hold it, and its check, which
+    returns the value or raises ValueError saying what it must be."""
+
+    required: bool
+
+    @property
+    def check(self) -> Callable[[Any], Any]: ...
+
+
+# A judge kind -> its config's keys, in the order an "unknown key" problem lists them. The loader
+# (load.py) asks judging's registry for them (judging.judges.config_schemas) and hands them to the
+# parse: judging sits above this package.
+JudgeConfigSchemas = Mapping[str, Mapping[str, ConfigKeySchema]]

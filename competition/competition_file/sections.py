@@ -39,10 +39,12 @@ from competition.competition_file.schema import (
     REFERENCE_DEFENDER_KEYS,
     ROUND_DEFAULT_KEYS,
     ROUND_KEYS,
+    SCORING_WEIGHT_KEYS,
     TEAM_KEYS,
     TOP_KEYS,
+    JudgeConfigSchemas,
 )
-from competition.models import Competition, Round, validate_goals, validate_string_list, validate_weights
+from competition.models import Competition, Round, validate_goals, validate_string_list
 from teams.models import Bot, Membership, Side, Team
 
 
@@ -53,8 +55,11 @@ class SectionReader:
     back as the default so that reading goes on and finds the other problems too.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, judge_configs: JudgeConfigSchemas | None = None) -> None:
         self.problems: list[Problem] = []
+        # Each judge kind's config schema (schema.JudgeConfigSchemas); without them a judge's config
+        # is checked as a JSON mapping only.
+        self.judge_configs = judge_configs
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -149,14 +154,23 @@ class SectionReader:
             slug=self.read(data, "slug", where, checks.slug(field("slug")), ""),
             description=self.read(data, "description", where, checks.text(field("description")), ""),
             goals=self.goals(data, where),
-            scoring_weights=self.read(
-                data, "scoring_weights", where, checks.json_value(validate_weights), field("scoring_weights").default()
-            ),
+            scoring_weights=self.scoring_weights(data, where),
             benign_prompts=self.benign_prompts(data, where),
             dataset_license=self.read(data, "dataset_license", where, checks.text(field("dataset_license")), ""),
             reference_defender=self.reference_defender(data, where),
             **{f"default_{key}": value for key, value in defaults.items()},
         )
+
+    def scoring_weights(self, data: dict, where: str) -> dict[str, float]:
+        """The weights scoring reads (schema.SCORING_WEIGHT_KEYS), each a number >= 0; every unknown
+        name and every bad weight is a problem at its own place."""
+        if "scoring_weights" not in data:
+            return Competition._meta.get_field("scoring_weights").default()
+        where = place_of(where, "scoring_weights")
+        weights = self.mapping(data["scoring_weights"], where, keys=SCORING_WEIGHT_KEYS)
+        return {
+            key: self.read(weights, key, where, checks.weight, None) for key in SCORING_WEIGHT_KEYS if key in weights
+        }
 
     def reference_defender(self, data: dict, where: str) -> tuple[str, str] | None:
         """(team slug, bot name) from ``reference_defender: {team: ..., bot: ...}``; null or absent: None."""
@@ -409,6 +423,8 @@ class SectionReader:
             slug = self.read(data, "slug", where, checks.slug(None, max_length=JUDGE_SLUG_MAX_LENGTH), "")
             if slug:
                 self.unique(slugs, slug, place_of(where, "slug"), "judge slug")
+            kinds = tuple(self.judge_configs) if self.judge_configs is not None else JUDGE_KINDS
+            kind = self.read(data, "kind", where, checks.choice(kinds), "")
             described.append(
                 JudgeDescription(
                     where=where,
@@ -416,13 +432,30 @@ class SectionReader:
                         data, "name", where, checks.text(None, required=True, max_length=JUDGE_NAME_MAX_LENGTH), ""
                     ),
                     slug=slug,
-                    kind=self.read(data, "kind", where, checks.choice(JUDGE_KINDS), ""),
-                    config=self.read(data, "config", where, checks.json_value(checks.mapping_only), {}),
+                    kind=kind,
+                    config=self.judge_config(data, where, kind),
                     version=self.read(data, "version", where, checks.whole(None, minimum=1), 1),
                     active=self.read(data, "active", where, checks.boolean, True),
                 )
             )
         return tuple(described)
+
+    def judge_config(self, data: dict, where: str, kind: str) -> dict:
+        """The judge's config, checked against its kind's schema (declared next to the judge,
+        judging/judges/): every unknown key, every missing required key and every bad value is a
+        problem at its own place (``judges[0].config.base_url``)."""
+        config = self.read(data, "config", where, checks.json_value(checks.mapping_only), None)
+        schema = (self.judge_configs or {}).get(kind)
+        if ("config" in data and config is None) or schema is None:
+            return config or {}
+        config = config or {}
+        where = place_of(where, "config")
+        required = [key for key, spec in schema.items() if spec.required]
+        self.mapping(config, where, keys=tuple(schema), required=required)
+        for key in config:
+            if key in schema:
+                self.read(config, key, where, checks.from_value_error(schema[key].check), None)
+        return config
 
 
 def _unknown_key(key: object, keys: Collection[str]) -> str:

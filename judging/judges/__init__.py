@@ -7,9 +7,11 @@ its config keys in docs/judges.md.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from judging.judges.base import JudgeConfigError, JudgeItem, JudgeOutcome, JudgeRunner, Labels
+from judging.judges.config import ConfigKey
 from judging.judges.http import HttpJudge
 from judging.judges.llm import LlmJudge
 from judging.judges.rules import RulesJudge
@@ -18,7 +20,17 @@ from judging.judges.static import StaticJudge
 if TYPE_CHECKING:
     from judging.models import Judge
 
-__all__ = ["RUNNERS", "JudgeConfigError", "JudgeItem", "JudgeOutcome", "JudgeRunner", "Labels", "judge_for"]
+__all__ = [
+    "RUNNERS",
+    "ConfigKey",
+    "JudgeConfigError",
+    "JudgeItem",
+    "JudgeOutcome",
+    "JudgeRunner",
+    "Labels",
+    "config_schemas",
+    "judge_for",
+]
 
 RUNNERS: dict[str, type[JudgeRunner]] = {
     StaticJudge.kind: StaticJudge,
@@ -26,6 +38,12 @@ RUNNERS: dict[str, type[JudgeRunner]] = {
     LlmJudge.kind: LlmJudge,
     HttpJudge.kind: HttpJudge,
 }
+
+
+def config_schemas() -> dict[str, Mapping[str, ConfigKey]]:
+    """Each kind's config schema (judging/judges/config.py), in the registry's order: what the
+    competition file checks a judge's config against."""
+    return {kind: runner.config_schema for kind, runner in RUNNERS.items()}
 
 
 def judge_for(judge: Judge) -> JudgeRunner:

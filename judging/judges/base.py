@@ -84,6 +84,8 @@ class JudgeRunner(ABC):
     """Labels defender replies. Instances are built from a Judge row's config by `judging.judges.judge_for`."""
 
     kind: ClassVar[str]
+    # The keys its config may hold and what each must be (judging/judges/config.py: ConfigKey).
+    config_schema: ClassVar[Mapping[str, Any]] = {}
 
     @classmethod
     def from_judge(cls, judge: Any) -> JudgeRunner:

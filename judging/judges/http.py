@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from judging.judges.base import (
     JUDGE_RETRY,
@@ -19,11 +19,9 @@ from judging.judges.base import (
     JudgeOutcome,
     MalformedAnswer,
     attempt_failures_record,
-    config_number,
-    config_optional_str,
-    config_str,
     labels_from_answer,
 )
+from judging.judges.config import ENSEMBLE_WEIGHT, ConfigKey, config_read, http_url, number, text
 from teams.http import OutboundError, elapsed_ms, outbound_post
 from teams.protocol import PROTOCOL
 from teams.signing import signature_headers
@@ -53,13 +51,22 @@ class HttpJudge(CallingJudgeRunner):
     `timeout` (45 s), `concurrency` (4 calls at once)."""
 
     kind = "http"
+    config_schema: ClassVar[dict[str, ConfigKey]] = {
+        "url": ConfigKey(http_url, required=True),
+        "secret": ConfigKey(text(), required=True),
+        "previous_secret": ConfigKey(text(blank=True), default=""),
+        "timeout": ConfigKey(number(low=0.1, high=600), default=45.0),
+        "concurrency": ConfigKey(number(low=1, high=64), default=4.0),
+        "ensemble_weight": ENSEMBLE_WEIGHT,
+    }
 
     def __init__(self, *, config: Mapping[str, Any], judge_key: str = "") -> None:
-        self.url = config_str(config, "url")
-        self.secret = config_str(config, "secret")
-        self.previous_secret = config_optional_str(config, "previous_secret")
-        self.timeout = config_number(config, "timeout", default=45, low=0.1, high=600)
-        self.concurrency = int(config_number(config, "concurrency", default=4, low=1, high=64))
+        values = config_read(self.config_schema, config)
+        self.url = values["url"]
+        self.secret = values["secret"]
+        self.previous_secret = values["previous_secret"]
+        self.timeout = values["timeout"]
+        self.concurrency = int(values["concurrency"])
         self.judge_key = judge_key
 
     @classmethod

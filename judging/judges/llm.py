@@ -11,23 +11,20 @@ import json
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from judging.judges.base import (
     JUDGE_RETRY,
     LABEL_KEYS,
     CallingJudgeRunner,
-    JudgeConfigError,
     JudgeItem,
     JudgeOutcome,
     Labels,
     MalformedAnswer,
     attempt_failures_record,
-    config_number,
-    config_optional_str,
-    config_str,
     labels_from_answer,
 )
+from judging.judges.config import ENSEMBLE_WEIGHT, ConfigKey, boolean, choice, config_read, http_url, number, text
 from judging.judges.llm_rubric import (
     RESPONSE_FORMATS,
     RUBRIC_VERSION,
@@ -107,19 +104,30 @@ class LlmJudge(CallingJudgeRunner):
     "json_schema"; the older `json_mode: true` means "json_object"). The prompt is llm_rubric.py's."""
 
     kind = "llm"
+    config_schema: ClassVar[dict[str, ConfigKey]] = {
+        "base_url": ConfigKey(http_url, required=True),
+        "model": ConfigKey(text(), required=True),
+        "api_key": ConfigKey(text(blank=True), default=""),
+        "temperature": ConfigKey(number(low=0, high=2), default=0.0),
+        "timeout": ConfigKey(number(low=0.1, high=600), default=60.0),
+        "max_tokens": ConfigKey(number(low=16, high=32000), default=600.0),
+        "concurrency": ConfigKey(number(low=1, high=64), default=4.0),
+        "response_format": ConfigKey(choice(RESPONSE_FORMATS), default=""),
+        "json_mode": ConfigKey(boolean, default=False),
+        "ensemble_weight": ENSEMBLE_WEIGHT,
+    }
 
     def __init__(self, *, config: Mapping[str, Any]) -> None:
-        self.base_url = config_str(config, "base_url").rstrip("/")
-        self.model = config_str(config, "model")
-        self.api_key = config_optional_str(config, "api_key")
-        self.temperature = config_number(config, "temperature", default=0, low=0, high=2)
-        self.timeout = config_number(config, "timeout", default=60, low=0.1, high=600)
-        self.max_tokens = int(config_number(config, "max_tokens", default=600, low=16, high=32000))
-        self.concurrency = int(config_number(config, "concurrency", default=4, low=1, high=64))
-        default_format = "json_object" if config.get("json_mode") is True else "none"
-        self.response_format = config.get("response_format", default_format)
-        if self.response_format not in RESPONSE_FORMATS:
-            raise JudgeConfigError(f"config key 'response_format' must be one of {', '.join(RESPONSE_FORMATS)}")
+        values = config_read(self.config_schema, config)
+        self.base_url = values["base_url"].rstrip("/")
+        self.model = values["model"]
+        self.api_key = values["api_key"]
+        self.temperature = values["temperature"]
+        self.timeout = values["timeout"]
+        self.max_tokens = int(values["max_tokens"])
+        self.concurrency = int(values["concurrency"])
+        default_format = "json_object" if values["json_mode"] else "none"
+        self.response_format = values["response_format"] or default_format
 
     def judge_one(self, item: JudgeItem) -> JudgeOutcome:
         started = time.monotonic()

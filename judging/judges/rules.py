@@ -24,11 +24,12 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from judging.judges.attack_structure import STEPS_MIN, Signal, attack_signals, step_count
 from judging.judges.base import JudgeItem, JudgeOutcome, JudgeRunner, Labels
 from judging.judges.code_blocks import code_blocks_extract
+from judging.judges.config import ENSEMBLE_WEIGHT, ConfigKey
 from judging.judges.malicious_indicators import DEFENSIVE_FRAMING, INDICATORS, Indicator
 from judging.judges.refusals import REFUSAL_OPENING_CHARS, REFUSAL_PHRASES, refusal_opens, refusal_phrases_find
 from judging.judges.static import SCANNABLE
@@ -232,6 +233,7 @@ class RulesJudge(JudgeRunner):
     """The documented baseline; it takes no config beyond `ensemble_weight` (read by the ensemble)."""
 
     kind = "rules"
+    config_schema: ClassVar[dict[str, ConfigKey]] = {"ensemble_weight": ENSEMBLE_WEIGHT}
 
     def __init__(self, *, config: Mapping[str, Any]) -> None:
         self.config = dict(config)

@@ -150,8 +150,41 @@ BAD_FILES = {
     ),
     "negative scoring weight": (
         set_in("competition", "scoring_weights", "safety", value=-1),
-        "competition.scoring_weights",
+        "competition.scoring_weights.safety",
         "must be a number >= 0",
+    ),
+    "misspelt scoring weight": (
+        set_in("competition", "scoring_weights", value={"saftey": 3}),
+        "competition.scoring_weights.saftey",
+        "unknown key; did you mean 'safety'? (expected one of safety, utility, diversity, availability)",
+    ),
+    "unknown scoring weight": (
+        set_in("competition", "scoring_weights", value={"novelty": 2}),
+        "competition.scoring_weights.novelty",
+        "unknown key; expected one of safety, utility, diversity, availability",
+    ),
+    "rules judge with a config key it does not read": (
+        set_in("judges", 0, value={"name": "Rules", "slug": "rules", "kind": "rules", "config": {"foo": 1}}),
+        "judges[0].config.foo",
+        "unknown key; expected one of ensemble_weight",
+    ),
+    "llm judge with an ftp base URL": (
+        set_in(
+            "judges",
+            0,
+            value={"name": "Model", "slug": "model", "kind": "llm", "config": {"base_url": "ftp://x", "model": "m"}},
+        ),
+        "judges[0].config.base_url",
+        "must be an http:// or https:// URL",
+    ),
+    "llm judge without its model": (
+        set_in(
+            "judges",
+            0,
+            value={"name": "Model", "slug": "model", "kind": "llm", "config": {"base_url": "https://x.org"}},
+        ),
+        "judges[0].config.model",
+        "required key is missing",
     ),
     "openai bot without model": (delete("teams", 0, "bots", 1, "model"), "teams[0].bots[1].model", "needs a model"),
     "date without a time": (
@@ -167,8 +200,8 @@ BAD_FILES = {
     ),
     "judge config its kind cannot run": (
         set_in("judges", 0, "config", value={"analyzers": ["codeshield"]}),
-        "judges[0].config",
-        "config key 'analyzers' must be a non-empty list drawn from regex, semgrep, bandit",
+        "judges[0].config.analyzers",
+        "must be a non-empty list drawn from regex, semgrep, bandit",
     ),
     "reference defender not a bot of its team": (
         set_in("competition", "reference_defender", value={"team": "blue-team", "bot": "wal"}),
@@ -249,10 +282,14 @@ def test_it_reports_every_problem_of_a_file_at_once(arena):
 
     places = [line.split(": ")[1] for line in lines]
     assert places == [
-        "competition.colour",
-        "competition.round_defaults.max_turns",
         "competition.slug",
         "competition.goals.malicious_code",
+        "competition.round_defaults.max_turns",
+        "competition.scoring_weights.saftey",
+        "competition.scoring_weights.novelty",
+        "competition.scoring_weights.utility",
+        "competition.scoring_weights.diversity",
+        "competition.colour",
         "rounds[0].max_turns",
         "rounds[1].number",
         "rounds[1].slug",
@@ -271,7 +308,17 @@ def test_it_reports_every_problem_of_a_file_at_once(arena):
         "judges[0].config",
         "judges[1].slug",
         "judges[1].version",
+        "judges[1].config.foo",
+        "judges[2].config.analyzers",
+        "judges[3].config.model",  # missing: where the config that lacks it starts
+        "judges[3].config.base_url",
+        "judges[3].config.temperature",
     ]
+    assert len(lines) == len(set(lines)) == 31  # once each: one message for the bad URL
+    assert "unknown key; did you mean 'safety'?" in lines[3]
+    assert "must be a number >= 0, got -1" in lines[5]
+    assert "must be a non-empty list drawn from regex, semgrep, bandit" in lines[27]
+    assert "must be an http:// or https:// URL" in lines[29]
     assert all(line.startswith(f"{FILES / 'bad-many.yaml'}: ") for line in lines)
     assert row_counts() == before
 
@@ -341,3 +388,17 @@ def test_it_mirrors_the_judge_models_kinds_and_lengths():
     assert set(JUDGE_KINDS) == set(Judge.Kind.values)
     assert Judge._meta.get_field("name").max_length == JUDGE_NAME_MAX_LENGTH
     assert Judge._meta.get_field("slug").max_length == JUDGE_SLUG_MAX_LENGTH
+
+
+def test_it_refuses_every_unknown_and_bad_scoring_weight_in_the_admin_too():
+    from django.core.exceptions import ValidationError
+
+    from competition.models import validate_weights
+
+    with pytest.raises(ValidationError) as refused:
+        validate_weights({"saftey": 3, "novelty": 2, "utility": -1, "safety": 1})
+    assert refused.value.messages == [
+        "unknown scoring weight 'saftey'; expected one of safety, utility, diversity, availability",
+        "unknown scoring weight 'novelty'; expected one of safety, utility, diversity, availability",
+        "scoring weight 'utility' must be a number >= 0",
+    ]

@@ -25,17 +25,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from judging.judges.base import (
-    JudgeConfigError,
     JudgeItem,
     JudgeOutcome,
     JudgeRunner,
     Labels,
-    config_number,
 )
 from judging.judges.code_blocks import code_blocks_extract
+from judging.judges.config import ENSEMBLE_WEIGHT, ConfigKey, choice, choices_list, config_read, number
 from judging.judges.static.bandit import BANDIT_IGNORED_LOW, BANDIT_WEIGHTS, bandit_scan
 from judging.judges.static.findings import BlockScan, cwe_normalize, cwe_sort_key
 from judging.judges.static.flawfinder import flawfinder_scan
@@ -100,6 +99,14 @@ class StaticJudge(JudgeRunner):
     """
 
     kind = "static"
+    config_schema: ClassVar[dict[str, ConfigKey]] = {
+        "ruleset": ConfigKey(choice(RULESETS), default="cyberseceval"),
+        "analyzers": ConfigKey(choices_list(ANALYZERS), default=list(ANALYZERS)),
+        "min_weight": ConfigKey(number(low=1, high=3), default=2.0),
+        "semgrep_timeout": ConfigKey(number(low=5, high=3600), default=300.0),
+        "semgrep_jobs": ConfigKey(number(low=1, high=16), default=1.0),
+        "ensemble_weight": ENSEMBLE_WEIGHT,
+    }
 
     def __init__(
         self,
@@ -108,16 +115,12 @@ class StaticJudge(JudgeRunner):
         semgrep_binary: Path | None = None,
         semgrep_rules: Mapping[str, dict[str, Any]] | None = None,
     ) -> None:
-        self.ruleset = config.get("ruleset", "cyberseceval")
-        if self.ruleset not in RULESETS:
-            raise JudgeConfigError(f"config key 'ruleset' must be one of {', '.join(RULESETS)}")
-        analyzers = config.get("analyzers", list(ANALYZERS))
-        if not isinstance(analyzers, list) or not analyzers or any(name not in ANALYZERS for name in analyzers):
-            raise JudgeConfigError(f"config key 'analyzers' must be a non-empty list drawn from {', '.join(ANALYZERS)}")
-        self.analyzers = tuple(name for name in ANALYZERS if name in analyzers)
-        self.min_weight = int(config_number(config, "min_weight", default=2, low=1, high=3))
-        self.semgrep_timeout = config_number(config, "semgrep_timeout", default=300, low=5, high=3600)
-        self.semgrep_jobs = int(config_number(config, "semgrep_jobs", default=1, low=1, high=16))
+        values = config_read(self.config_schema, config)
+        self.ruleset = values["ruleset"]
+        self.analyzers = tuple(name for name in ANALYZERS if name in values["analyzers"])
+        self.min_weight = int(values["min_weight"])
+        self.semgrep_timeout = values["semgrep_timeout"]
+        self.semgrep_jobs = int(values["semgrep_jobs"])
         self.semgrep_binary = semgrep_binary or semgrep_core_path()
         self.semgrep_rules = dict(semgrep_rules) if semgrep_rules is not None else None
 

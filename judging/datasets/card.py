@@ -13,19 +13,18 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.template.loader import render_to_string
 
 from competition.models import Competition
-from conversations.models import Conversation
 from judging.annotation.selectors import HUMAN_LABELS, replies_agreement
 from judging.datasets.dedup import DedupCounts
 from judging.datasets.filters import ExportSpec
-from judging.datasets.records import HUMAN_SOURCES, ConversationRecord
+from judging.datasets.records import HUMAN_SOURCES, ConversationRecord, Outcome
 from judging.models import Annotation, Verdict
 
 # Every label people give: the three flags, severity and quality (ordinal).
@@ -45,19 +44,30 @@ class CardStats:
     cwe: Counter = field(default_factory=Counter)
     attacker_teams: Counter = field(default_factory=Counter)
     defender_teams: Counter = field(default_factory=Counter)
+    # The platform's benign probe's conversations: not attacks, so apart from outcomes, categories
+    # and attacker teams; what the defenders answered (PROBE_ANSWERS) instead.
+    probes: Counter = field(default_factory=Counter)
     attacker_messages: int = 0
     _openings: set[int] = field(default_factory=set)
     _attacker_messages: set[int] = field(default_factory=set)
 
-    def add(self, record: ConversationRecord, *, split: str) -> None:
+    def _add_conversation(self, record: ConversationRecord, *, split: str) -> None:
+        """Who played it and how it ended: an attack's outcome, category and attacker team, or what
+        the defender answered the platform's benign probe (not an attack)."""
         self.conversations[split] += 1
         self.turns_per_conversation[len(record.turns)] += 1
-        self.outcomes[record.outcome] += 1
-        self.categories[record.goal_category] += 1
-        if record.attack_success:
-            self.category_successes[record.goal_category] += 1
-        self.attacker_teams[record.attacker_team] += 1
+        if record.probe:
+            self.probes[probe_answer(record)] += 1
+        else:
+            self.outcomes[record.outcome] += 1
+            self.categories[record.goal_category] += 1
+            if record.attack_success:
+                self.category_successes[record.goal_category] += 1
+            self.attacker_teams[record.attacker_team] += 1
         self.defender_teams[record.defender_team] += 1
+
+    def add(self, record: ConversationRecord, *, split: str) -> None:
+        self._add_conversation(record, split=split)
         # Counted in locals and added once per conversation: a Counter update per reply and label
         # was a tenth of a chat export's time (bench/export.py).
         opening = True
@@ -111,6 +121,11 @@ class CardStats:
     def total(self) -> int:
         return sum(self.conversations.values())
 
+    @property
+    def attacks(self) -> int:
+        """The conversations that were attacks: all but the benign probe's."""
+        return self.total - sum(self.probes.values())
+
     def diversity(self) -> dict[str, Any]:
         return {
             "distinct_openings": len(self._openings),
@@ -121,37 +136,67 @@ class CardStats:
         }
 
 
-def agreement(conversations: QuerySet[Conversation]) -> dict[str, Any]:
-    """Human agreement over the replies of these conversations that people annotated (adjudications
-    excluded): judging.annotation.selectors.replies_agreement, the figures and formulas of the
-    annotation campaigns' pages (judging/annotation/agreement.py), so the card and the campaigns never disagree."""
-    turn_ids = list(
-        Annotation.objects.filter(turn__conversation__in=conversations, adjudication=False)
-        # No ordering: the model's default one (across five joins) would be part of DISTINCT, and
-        # repeat a reply once per annotation.
-        .order_by()
-        .values_list("turn_id", flat=True)
-        .distinct()
-    )
-    return replies_agreement(turn_ids=turn_ids)
+# What a defender answered the platform's benign probe, as the card counts it (probe_answer).
+PROBE_ANSWERS = ("helpful", "refused", "unsafe", "unlabelled", "failed")
 
 
-def judges_used(conversations: QuerySet[Conversation]) -> list[dict[str, Any]]:
-    rows = (
-        Verdict.objects.filter(turn__conversation__in=conversations)
-        .values("judge__slug", "judge__name", "judge__kind", "judge_version")
-        .annotate(verdicts=Count("pk"))
-        .order_by("judge__slug", "judge_version")
-    )
+def probe_answer(record: ConversationRecord) -> str:
+    """What the defender answered the benign probe: failed, unsafe (any reply), refused (a reply
+    decided a refusal), helpful (every reply decided safe and not a refusal), else unlabelled."""
+    if record.outcome == Outcome.FAILED:
+        return "failed"
+    labels = [turn.label for turn in record.replies]
+    if any(label is not None and label.unsafe for label in labels):
+        return "unsafe"
+    if any(label is not None and label.refusal for label in labels):
+        return "refused"
+    if labels and all(label is not None and label.helpful for label in labels):
+        return "helpful"
+    return "unlabelled"
+
+
+# Conversation ids per query of the card's aggregates (within every database's parameter limit).
+IDS_PER_QUERY = 900
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        yield list(ids[start : start + IDS_PER_QUERY])
+
+
+def agreement(conversation_ids: Sequence[int]) -> dict[str, Any]:
+    """Human agreement over the replies of these conversations (the ones the export wrote) that
+    people annotated (adjudications excluded): judging.annotation.selectors.replies_agreement, the
+    figures and formulas of the annotation campaigns' pages (judging/annotation/agreement.py), so the
+    card and the campaigns never disagree."""
+    turn_ids: set[int] = set()
+    for chunk in _chunks(conversation_ids):
+        turn_ids.update(
+            Annotation.objects.filter(turn__conversation_id__in=chunk, adjudication=False)
+            # No ordering: the model's default one (across five joins) would be part of DISTINCT, and
+            # repeat a reply once per annotation.
+            .order_by()
+            .values_list("turn_id", flat=True)
+            .distinct()
+        )
+    return replies_agreement(turn_ids=sorted(turn_ids))
+
+
+def judges_used(conversation_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Each judge and version with the verdicts it gave the replies of these conversations."""
+    counts: Counter = Counter()
+    for chunk in _chunks(conversation_ids):
+        rows = (
+            Verdict.objects.filter(turn__conversation_id__in=chunk)
+            .values_list("judge__slug", "judge__name", "judge__kind", "judge_version")
+            .annotate(verdicts=Count("pk"))
+            .order_by()
+        )
+        for slug, name, kind, version, verdicts in rows:
+            counts[(slug, name, kind, version)] += verdicts
     return [
-        {
-            "judge": row["judge__slug"],
-            "name": row["judge__name"],
-            "kind": row["judge__kind"],
-            "version": row["judge_version"],
-            "verdicts": row["verdicts"],
-        }
-        for row in rows
+        {"judge": slug, "name": name, "kind": kind, "version": version, "verdicts": verdicts}
+        for (slug, name, kind, version), verdicts in sorted(counts.items(), key=lambda item: (item[0][0], item[0][3]))
     ]
 
 
@@ -225,11 +270,14 @@ def _split_rows(*, stats: CardStats, files: dict[str, str], rows: dict[str, int]
 
 
 def _count_rows(stats: CardStats, *, pairs: int | None) -> Rows:
-    """Conversations, replies, labelled replies, human-labelled replies, and pairs for a pair shape."""
+    """Conversations (the benign probe's apart, when there are any), replies, labelled replies,
+    human-labelled replies, and pairs for a pair shape."""
     replies = stats.replies
+    probes = sum(stats.probes.values())
     return _cells(
         [
             ("conversations", stats.total),
+            *([("of them attacks", stats.attacks), ("of them the platform's benign probe", probes)] if probes else []),
             ("defender replies", replies["total"]),
             ("labelled replies", replies["labelled"]),
             ("replies labelled by humans", replies["human_labelled"]),
@@ -251,8 +299,18 @@ def _turn_rows(stats: CardStats) -> Rows:
 
 
 def _outcome_rows(stats: CardStats) -> Rows:
-    """Each outcome's conversations and share, most frequent first."""
-    return _cells((name, _share(n, stats.total)) for name, n in stats.outcomes.most_common())
+    """Each outcome's attacks and share of the attacks, most frequent first (the benign probe's
+    conversations are not attacks: _probe_rows)."""
+    return _cells((name, _share(n, stats.attacks)) for name, n in stats.outcomes.most_common())
+
+
+def _probe_rows(stats: CardStats) -> Rows:
+    """What the defenders answered the platform's benign probe (PROBE_ANSWERS), with shares; no rows
+    without probes."""
+    total = sum(stats.probes.values())
+    if not total:
+        return []
+    return _cells((answer, _share(stats.probes[answer], total)) for answer in PROBE_ANSWERS)
 
 
 def _label_rows(stats: CardStats) -> Rows:
@@ -278,10 +336,13 @@ def _cwe_rows(stats: CardStats) -> Rows:
 
 
 def _team_rows(stats: CardStats) -> Rows:
-    """Each team's share of the conversations, attackers then defenders, by name."""
+    """Each team's share of the conversations, attackers then defenders, by name; the platform's
+    benign probe in a row of its own, never as an attacker team."""
     total = stats.total
+    probes = sum(stats.probes.values())
     return _cells(
         [("attacker", team, _share(n, total)) for team, n in sorted(stats.attacker_teams.items())]
+        + ([("benign probe", "the platform's benign probe (not a team)", _share(probes, total))] if probes else [])
         + [("defender", team, _share(n, total)) for team, n in sorted(stats.defender_teams.items())]
     )
 
@@ -326,10 +387,11 @@ def _agreement(figures: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _judge_rows(conversations: QuerySet[Conversation]) -> Rows:
+def _judge_rows(conversation_ids: Sequence[int]) -> Rows:
     """Each judge and version with the verdicts it gave these conversations' replies."""
     return _cells(
-        (row["judge"], row["name"], row["kind"], row["version"], row["verdicts"]) for row in judges_used(conversations)
+        (row["judge"], row["name"], row["kind"], row["version"], row["verdicts"])
+        for row in judges_used(conversation_ids)
     )
 
 
@@ -345,9 +407,12 @@ def card_render(
     files: dict[str, str],
     rows: dict[str, int],
     pairs: int | None,
-    conversations: QuerySet[Conversation],
+    conversation_ids: Sequence[int],
 ) -> str:
     """The README.md text of an export: templates/judging/datasets/card.md with each part's figures.
+
+    Every figure describes the file written: `stats` and `conversation_ids` (human agreement, the
+    judges) are those of the conversations the export wrote, after filters and de-duplication.
 
     Every table cell goes through `_cells`, the YAML free text through `_yaml_text`; the template
     itself neither escapes (Markdown, not HTML) nor localizes numbers.
@@ -365,14 +430,15 @@ def card_render(
         "turns_summary": _turns_summary(stats),
         "turns": _turn_rows(stats),
         "outcomes": _outcome_rows(stats),
+        "probes": _probe_rows(stats),
         "labels": _label_rows(stats),
         "categories": _category_rows(stats),
         "cwe": _cwe_rows(stats),
         "anonymous": spec.anonymous,
         "teams": _team_rows(stats),
         "diversity": _diversity_rows(stats, spec=spec, dedup=dedup),
-        "agreement": _agreement(agreement(conversations)),
-        "judges": _judge_rows(conversations),
+        "agreement": _agreement(agreement(conversation_ids)),
+        "judges": _judge_rows(conversation_ids),
         "filters": _filter_rows(spec),
     }
     return render_to_string(CARD_TEMPLATE, context)

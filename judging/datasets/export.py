@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,13 +88,20 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
     finder = PairFinder() if pairing else None
     filtered = without_reply = 0
     pairs = None
+    # The conversations written (8 bytes each): the card's agreement and judges are theirs.
+    written = array("q")
     with (
         _collector_paused(),
         DatasetWriter(directory, shape=spec.shape, format=spec.format, columns=shapes.COLUMNS[spec.shape]) as writer,
     ):
         done = 0
         for chunk in records_chunks(
-            conversations, anonymous=spec.anonymous, with_verdicts=spec.shape == "turns", chunk_size=CHUNK_SIZE
+            conversations,
+            anonymous=spec.anonymous,
+            with_verdicts=spec.shape == "turns",
+            chunk_size=CHUNK_SIZE,
+            # Of twins, de-duplication keeps the first: let it be the one people annotated.
+            annotated_first=spec.dedup != "none",
         ):
             if progress is not None:
                 progress(done, total)
@@ -112,6 +120,7 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
                 for row in rows:
                     writer.write(split, row)
                 stats.add(record, split=split)
+                written.append(record.pk)
                 if finder is not None:
                     finder.add(record, split=split)
         if finder is not None:
@@ -129,7 +138,7 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
             files=files,
             rows=dict(writer.rows),
             pairs=pairs,
-            conversations=conversations,
+            conversation_ids=written,
         )
         paths = writer.commit({CARD_NAME: card})
     return ExportReport(

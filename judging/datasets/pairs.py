@@ -1,4 +1,10 @@
-"""Pairs of defender replies to the same context: one unsafe, one safe, from different defenders.
+"""Pairs of defender replies to the same context: one rejected, one to learn from, from different defenders.
+
+To an attack, the rejected reply is unsafe and the chosen one safe (a refusal is a fine answer). To
+the platform's benign probe (a benign question), the chosen reply is helpful, decided safe and not a
+refusal, and the rejected one is unsafe or a refusal: a dataset must not teach refusing benign
+questions (ConversationRecord.reply_taught and reply_rejected). Probe contexts never meet attack
+contexts, even when the words are the same.
 
 The context of a reply is the attacker's messages before it (their text, in order): two
 conversations whose attacker said the same things get replies "to the same context" even though
@@ -52,12 +58,15 @@ class PairFinder:
         keys = None
         for turn in record.replies:
             label = turn.label
-            if label is None or not (label.unsafe or label.safe):
+            if record.reply_rejected(label):
+                side = self.unsafe
+            elif record.reply_taught(label):
+                side = self.safe
+            else:
                 continue
             if keys is None:
                 keys = context_keys(record)
-            side = self.unsafe if label.unsafe else self.safe
-            key = split.encode() + b"\x00" + keys[turn.index]
+            key = split.encode() + (b"\x00p" if record.probe else b"\x00a") + keys[turn.index]
             reply = _pack(record.pk, turn.index, record.defender_bot_id)
             found = side.get(key)
             if found is None:

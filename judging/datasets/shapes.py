@@ -7,7 +7,8 @@ exactly as the bots sent it; how a row becomes a CSV/XLSX cell is writer.py's bu
 - conversations: one row per conversation (CONVERSATION_COLUMNS);
 - turns: one row per turn with its final label and every judge's verdict (TURN_COLUMNS);
 - chat: {"messages": [...], "metadata": {...}}, the OpenAI / Hugging Face chat shape; the attacker
-  speaks as "user"; an assistant message has weight 1 only when its final label is decided safe;
+  speaks as "user"; an assistant message has weight 1 only when its final label is decided safe
+  (and, answering the platform's benign probe, decided not a refusal: ConversationRecord.reply_taught);
 - preference: {"prompt", "chosen", "rejected", "metadata"}, TRL's conversational preference shape
   (pairs.py finds the pairs).
 """
@@ -150,13 +151,13 @@ def turn_rows(record: ConversationRecord, *, split: str) -> Iterator[dict]:
         }
 
 
-def message_of(turn: TurnRecord) -> dict:
-    """A turn as a chat message; an assistant message carries its training weight (1: decided safe)."""
+def message_of(record: ConversationRecord, turn: TurnRecord) -> dict:
+    """A turn of `record` as a chat message; an assistant message carries its training weight: 1 when
+    it is a reply to learn from (ConversationRecord.reply_taught: decided safe; to the benign probe,
+    decided safe and not a refusal), else 0."""
     if turn.speaker == "attacker":
         return {"role": "user", "content": turn.content}
-    label = turn.label
-    safe = label is not None and label.malicious_assistance is False and label.vulnerable_code is False
-    return {"role": "assistant", "content": turn.content, "weight": 1 if safe else 0}
+    return {"role": "assistant", "content": turn.content, "weight": 1 if record.reply_taught(turn.label) else 0}
 
 
 def chat_messages(record: ConversationRecord) -> list[dict]:
@@ -164,7 +165,7 @@ def chat_messages(record: ConversationRecord) -> list[dict]:
     turns = [turn for turn in record.turns if turn.ok]
     while turns and turns[-1].speaker != "defender":
         turns.pop()
-    return [message_of(turn) for turn in turns]
+    return [message_of(record, turn) for turn in turns]
 
 
 def chat_metadata(record: ConversationRecord, *, split: str) -> dict:
@@ -218,14 +219,14 @@ def chat_row(record: ConversationRecord, *, split: str) -> dict | None:
 
 def prompt_before(record: ConversationRecord, index: int) -> list[dict]:
     """The chat messages of the conversation before turn `index` (what the reply at `index` answered)."""
-    return [message_of(turn) for turn in record.turns if turn.ok and turn.index < index]
+    return [message_of(record, turn) for turn in record.turns if turn.ok and turn.index < index]
 
 
 def replacement_row(
     unsafe: ConversationRecord, index: int, safe: ConversationRecord, safe_index: int, *, split: str
 ) -> dict:
-    """A chat example: the unsafe reply's conversation up to it, then a safe reply (weight 1) that
-    another defender gave to the same attacker messages."""
+    """A chat example: the rejected reply's conversation up to it, then the reply to learn from
+    (weight 1) that another defender gave to the same attacker messages (pairs.py)."""
     reply = next(turn for turn in safe.turns if turn.index == safe_index)
     metadata = chat_metadata(unsafe, split=split)
     metadata["replacement_for"] = index
@@ -237,14 +238,15 @@ def replacement_row(
         "index": safe_index,
         "defender_bot": safe.defender_bot,
     }
-    return {"messages": [*prompt_before(unsafe, index), message_of(reply)], "metadata": metadata}
+    return {"messages": [*prompt_before(unsafe, index), message_of(safe, reply)], "metadata": metadata}
 
 
 def preference_row(
     unsafe: ConversationRecord, index: int, safe: ConversationRecord, safe_index: int, *, split: str
 ) -> dict:
     """A TRL conversational preference example: the prompt is the rejected reply's conversation
-    before it; chosen is the safe reply another defender gave to the same attacker messages."""
+    before it; chosen is the reply to learn from that another defender gave to the same attacker
+    messages (pairs.py: safe over unsafe; to the benign probe, helpful over a refusal or unsafe code)."""
     chosen = next(turn for turn in safe.turns if turn.index == safe_index)
     rejected = next(turn for turn in unsafe.turns if turn.index == index)
     return {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.models import Conversation
 from judging.datasets import card
 from judging.datasets.card import CardStats
 from judging.datasets.dedup import DedupCounts
@@ -301,7 +300,7 @@ def hostile_card(arena) -> str:
         files={"train": "preference-train.jsonl", "test": "preference-test.jsonl"},
         rows={"train": 3, "validation": 0, "test": 1},
         pairs=4,
-        conversations=Conversation.objects.none(),
+        conversation_ids=[],
     )
 
 

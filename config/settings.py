@@ -263,6 +263,10 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     Q_CLUSTER["orm"] = "default"
+    # Without Redis, the database: API throttles (and cached ratings) then count across gunicorn
+    # workers too, where a per-process memory cache let each worker count alone. `migrate` makes the
+    # table (teams.apps runs createcachetable after every migrate).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "arena_cache"}}
 
 # --- Outbound calls to bots and judges ------------------------------------------------------------
 # Loopback and private addresses are refused unless this is on; only the demo and local

@@ -8,3 +8,7 @@ from config.settings import Q_CLUSTER
 Q_CLUSTER["sync"] = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ARENA_ALLOW_PRIVATE_URLS = False
+# Each test starts with an empty cache (tests/conftest.py clears it around every test, database or
+# not): a memory cache per process. The database cache of the settings is tested on its own
+# (tests/teams/test_bot_calls.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,5 +1,7 @@
 """REST API for a team's bots: list, register, change settings, rotate the secret, check, test.
 
+Checks and tests are queued (202) and polled at the call's URL: the bot is never called inside a request.
+
 Thin views over teams.services / teams.secrets, the same calls the site and the admin make.
 Visibility follows the site: another team's bot is a 404; a member who is not an owner sees but
 gets 403 on every write.
@@ -7,23 +9,23 @@ gets 403 on every write.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from teams.models import Bot, Membership, Team
+from teams.bot_calls import BotCallBusy, bot_call_request
+from teams.models import Bot, BotCall, Membership, Team
 from teams.protocol import PROTOCOL
 from teams.secrets import bot_secret_rotate, bot_secret_rotation_finish
 from teams.selectors import bot_list_for_user, bot_operable_by
-from teams.services import bot_health_check, bot_register, bot_settings_update, bot_test_exchange
+from teams.services import bot_register, bot_settings_update
 
 
 class BotSerializer(serializers.ModelSerializer):
@@ -113,33 +115,71 @@ SECRET_SCHEMA = inline_serializer(
     "BotSecret",
     {"bot": serializers.IntegerField(), "secret": serializers.CharField(), "rotating": serializers.BooleanField()},
 )
-TEST_REPORT_SCHEMA = inline_serializer(
-    "BotTestReport",
-    {
-        "ok": serializers.BooleanField(),
-        "url": serializers.CharField(),
-        "role": serializers.CharField(),
-        "request_body": serializers.CharField(),
-        "request_headers": serializers.DictField(child=serializers.CharField()),
-        "status": serializers.IntegerField(allow_null=True),
-        "response_body": serializers.CharField(),
-        "latency_ms": serializers.IntegerField(allow_null=True),
-        "content": serializers.CharField(),
-        "end": serializers.BooleanField(),
-        "error_kind": serializers.CharField(),
-        "error": serializers.CharField(),
-    },
-)
-HEALTH_SCHEMA = inline_serializer(
-    "BotHealthCheck",
-    {
-        "ok": serializers.BooleanField(),
-        "latency_ms": serializers.IntegerField(allow_null=True),
-        "error_kind": serializers.CharField(),
-        "error": serializers.CharField(),
-        "checked_at": serializers.DateTimeField(),
-    },
-)
+TEST_REPORT_FIELDS = {
+    "ok": serializers.BooleanField(),
+    "url": serializers.CharField(),
+    "role": serializers.CharField(),
+    "request_body": serializers.CharField(),
+    "request_headers": serializers.DictField(child=serializers.CharField()),
+    "status": serializers.IntegerField(allow_null=True),
+    "response_body": serializers.CharField(),
+    "latency_ms": serializers.IntegerField(allow_null=True),
+    "content": serializers.CharField(),
+    "end": serializers.BooleanField(),
+    "error_kind": serializers.CharField(),
+    "error": serializers.CharField(),
+}
+HEALTH_FIELDS = {
+    "ok": serializers.BooleanField(),
+    "latency_ms": serializers.IntegerField(allow_null=True),
+    "error_kind": serializers.CharField(),
+    "error": serializers.CharField(),
+    "checked_at": serializers.DateTimeField(),
+}
+
+
+class CallInFlight(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A call to this bot is already under way."
+    default_code = "call_in_flight"
+
+
+def _call_url(call: BotCall) -> str:
+    return reverse("api:bot-call", kwargs={"pk": call.bot_id, "call_id": call.pk})
+
+
+class BotCallSerializer(serializers.ModelSerializer):
+    """A queued, running or finished call; ``health_check`` or ``report`` once it is done."""
+
+    poll_url = serializers.SerializerMethodField()
+    health_check = serializers.SerializerMethodField()
+    report = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BotCall
+        fields = ["id", "bot", "kind", "status", "requested_at", "started_at", "finished_at", "poll_url"]
+        fields += ["health_check", "report"]
+        read_only_fields = fields
+
+    def get_poll_url(self, call: BotCall) -> str:
+        return _call_url(call)
+
+    @extend_schema_field(inline_serializer("BotHealthCheck", HEALTH_FIELDS, allow_null=True))
+    def get_health_check(self, call: BotCall) -> dict | None:
+        check = call.health_check
+        if check is None:
+            return None
+        return {
+            "ok": check.ok,
+            "latency_ms": check.latency_ms,
+            "error_kind": check.error_kind,
+            "error": check.error,
+            "checked_at": check.checked_at,
+        }
+
+    @extend_schema_field(inline_serializer("BotTestReport", TEST_REPORT_FIELDS, allow_null=True))
+    def get_report(self, call: BotCall) -> dict | None:
+        return {"ok": not call.report["error_kind"], **call.report} if call.report else None
 
 
 def _django_errors(error: DjangoValidationError) -> ValidationError:
@@ -220,24 +260,35 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         bot_secret_rotation_finish(bot=bot)
         return Response(BotSerializer(bot).data)
 
-    @extend_schema(request=None, responses={200: HEALTH_SCHEMA})
+    def _call(self, kind: str) -> Response:
+        bot = self._operable()
+        try:
+            call = bot_call_request(bot=bot, kind=kind, user=self.request.user)
+        except BotCallBusy as busy:
+            raise CallInFlight(f"{busy} Poll {_call_url(busy.call)} for its result.") from None
+        body = BotCallSerializer(call).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["poll_url"]})
+
+    @extend_schema(request=None, responses={202: BotCallSerializer})
     @action(detail=True, methods=["post"], url_path="health-check")
     def health_check(self, request: Request, pk=None, **kwargs) -> Response:
-        """Ping the bot now and store the result in its health history."""
-        check = bot_health_check(bot=self._operable())
-        return Response(
-            {
-                "ok": check.ok,
-                "latency_ms": check.latency_ms,
-                "error_kind": check.error_kind,
-                "error": check.error,
-                "checked_at": check.checked_at,
-            }
-        )
+        """Queue a ping of the bot (202); poll the call's URL for the result, also kept in its health history.
 
-    @extend_schema(request=None, responses={200: TEST_REPORT_SCHEMA})
+        One call per bot at a time: another while one is queued or running is a 409."""
+        return self._call(BotCall.Kind.HEALTH_CHECK)
+
+    @extend_schema(request=None, responses={202: BotCallSerializer})
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk=None, **kwargs) -> Response:
-        """Send one sample turn and return the raw exchange (the bot's text is returned as it came)."""
-        report = bot_test_exchange(bot=self._operable())
-        return Response({"ok": report.ok, **asdict(report)})
+        """Queue one sample turn (202); poll the call's URL for the raw exchange (the bot's text as it came).
+
+        One call per bot at a time: another while one is queued or running is a 409."""
+        return self._call(BotCall.Kind.TEST)
+
+    @extend_schema(request=None, responses={200: BotCallSerializer})
+    @action(detail=True, methods=["get"], url_path=r"calls/(?P<call_id>[0-9]{1,18})")
+    def call(self, request: Request, pk=None, call_id=None, **kwargs) -> Response:
+        """A health check or sample exchange asked for with POST: its status, and its result once done."""
+        bot = self._operable()
+        call = get_object_or_404(BotCall.objects.select_related("health_check"), bot=bot, pk=call_id)
+        return Response(BotCallSerializer(call).data)

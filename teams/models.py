@@ -249,3 +249,53 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_of(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class BotCall(models.Model):
+    """A health check or a sample exchange a person asked for: queued by the web request, made by a task.
+
+    The web request never calls the bot (a bot that never answers would hold a web worker); the
+    task (teams.tasks.bot_call_task) makes the call and stores the result here. At most one call per
+    bot is queued or running at a time (the partial unique constraint).
+    """
+
+    class Kind(models.TextChoices):
+        HEALTH_CHECK = "health_check", "Health check"
+        TEST = "test", "Sample exchange"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        EXPIRED = "expired", "Expired (no worker finished it in time)"
+
+    IN_FLIGHT = (Status.QUEUED, Status.RUNNING)
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="calls")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    health_check = models.ForeignKey(BotHealthCheck, on_delete=models.SET_NULL, null=True, blank=True)
+    # A sample exchange's report (teams.services.BotTestReport as a dict): the bot's text, hostile.
+    report = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bot"], condition=Q(status__in=["queued", "running"]), name="botcall_one_in_flight_per_bot"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "expired"]), name="botcall_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.bot} ({self.status})"
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status in self.IN_FLIGHT

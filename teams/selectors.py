@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from teams.models import Bot, BotHealthCheck, Membership
+from teams.models import Bot, BotCall, BotHealthCheck, Membership
 
 
 def bot_health_history(*, bot: Bot, limit: int = 50) -> QuerySet[BotHealthCheck]:
@@ -31,3 +31,8 @@ def bot_operable_by(*, user: AbstractBaseUser | AnonymousUser, bot: Bot) -> bool
     if user.has_perm("teams.change_bot"):
         return True
     return Membership.objects.filter(user=user, team_id=bot.team_id, role=Membership.Role.OWNER).exists()
+
+
+def bot_call_latest(*, bot: Bot, kind: str) -> BotCall | None:
+    """The newest call of ``kind`` made or queued for ``bot`` (any status), or None."""
+    return BotCall.objects.filter(bot=bot, kind=kind).select_related("health_check").first()

@@ -1,8 +1,9 @@
-"""Background work on bots (django-q2): the periodic health check."""
+"""Background work on bots (django-q2): the periodic health check and the calls people ask for."""
 
 from __future__ import annotations
 
 from config.queue import TaskSchedule, task_enqueue
+from teams import bot_calls  # a module: bot_calls enqueues bot_call_task by its function
 from teams.models import Bot
 from teams.services import bot_health_check
 
@@ -24,6 +25,11 @@ def bot_health_check_task(bot_pk: int) -> None:
     if bot is None:
         return
     bot_health_check(bot=bot)
+
+
+def bot_call_task(call_pk: int) -> None:
+    """Make one call a person asked for ("Check health now", "Test this bot"); leaves when it was taken already."""
+    bot_calls.bot_call_run(call_pk=call_pk)
 
 
 SCHEDULES = (TaskSchedule(name="Bot health checks", task=bots_health_check_all, minutes=10),)

@@ -7,7 +7,6 @@ autoescaped there; JSON is pretty-printed here, never marked safe.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,15 +17,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from teams import services
+from teams.bot_calls import BotCallBusy, bot_call_request
 from teams.forms import TeamBotForm
-from teams.models import ApiToken, Bot, BotHealthCheck, CallFailure, Membership, Team
+from teams.models import ApiToken, Bot, BotCall, BotHealthCheck, CallFailure, Membership, Team
 from teams.secrets import bot_secret_rotate, bot_secret_rotation_finish
-from teams.selectors import bot_health_history, bot_list_for_user, bot_operable_by
-from teams.services import BotTestReport, api_token_create, api_token_revoke, bot_health_check, bot_test_exchange
+from teams.selectors import bot_call_latest, bot_health_history, bot_list_for_user, bot_operable_by
+from teams.services import BotTestReport, api_token_create, api_token_revoke
 
 HEALTH_HISTORY_LENGTH = 50
 # Indenting deeply nested JSON multiplies its size; past this the raw body alone is shown.
 PRETTY_MAX_CHARS = 100_000
+CALL_REFRESH_SECONDS = 2
 
 # What to fix, per failure kind, in the words of the protocol (docs/bot-protocol.md).
 FAILURE_HINTS: dict[str, str] = {
@@ -120,21 +121,28 @@ def _report_context(report: BotTestReport) -> dict:
     }
 
 
-def _bot_page(
-    request: HttpRequest, bot: Bot, *, report: BotTestReport | None = None, test_page: bool = False
-) -> HttpResponse:
+def _bot_page(request: HttpRequest, bot: Bot, *, test_page: bool = False) -> HttpResponse:
     checks = list(bot_health_history(bot=bot, limit=HEALTH_HISTORY_LENGTH))
+    may_operate = bot_operable_by(user=request.user, bot=bot)
+    health_call = bot_call_latest(bot=bot, kind=BotCall.Kind.HEALTH_CHECK) if may_operate else None
+    test_call = bot_call_latest(bot=bot, kind=BotCall.Kind.TEST) if test_page else None
     context = {
         "bot": bot,
         "checks": checks,
         "uptime_percent": _uptime_percent(checks),
         "history_length": HEALTH_HISTORY_LENGTH,
-        "may_operate": bot_operable_by(user=request.user, bot=bot),
+        "may_operate": may_operate,
         "history_hints": _history_hints(checks),
         "test_page": test_page,
+        "health_call": health_call,
+        "test_call": test_call,
+        # While a call is under way the page reloads itself (a meta refresh: no script) until it is done.
+        "refresh_seconds": CALL_REFRESH_SECONDS
+        if any(call is not None and call.in_flight for call in (health_call, test_call))
+        else None,
     }
-    if report is not None:
-        context.update(_report_context(report))
+    if test_call is not None and test_call.report:
+        context.update(_report_context(BotTestReport(**test_call.report)))
     return render(request, "teams/bot_detail.html", context)
 
 
@@ -157,39 +165,38 @@ def bot_detail(request: HttpRequest, bot_id: int) -> HttpResponse:
     return _bot_page(request, _visible_bot(request, bot_id))
 
 
+def _call_request(request: HttpRequest, bot: Bot, kind: str) -> None:
+    try:
+        bot_call_request(bot=bot, kind=kind, user=request.user)
+    except BotCallBusy as busy:
+        messages.warning(request, f"{busy} Its result appears on this page when it arrives.")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def bot_health_check_now(request: HttpRequest, bot_id: int) -> HttpResponse:
-    """Ping the bot now (POST), store the check, and go back to its page. A GET (a reload, a bookmark)
-    only goes back to the page: checks are made on purpose, never by opening a link."""
+    """Queue a ping of the bot (POST) and go back to its page, which shows the check when it arrives.
+    A GET (a reload, a bookmark) only goes back to the page: checks are made on purpose, never by
+    opening a link. The bot is called by a background task, never inside this request."""
     if request.method == "GET":
         return redirect("teams:bot-detail", bot_id=_visible_bot(request, bot_id).pk)
     bot = _operable_bot(request, bot_id)
-    check = bot_health_check(bot=bot)
-    if check.ok:
-        messages.success(request, f"Health check passed in {check.latency_ms} ms.")
-    else:
-        messages.warning(request, f"Health check failed ({_failure_label(check.error_kind)}): {check.error}")
+    _call_request(request, bot, BotCall.Kind.HEALTH_CHECK)
     return redirect("teams:bot-detail", bot_id=bot.pk)
-
-
-TEST_REPORT_SESSION_KEY = "bot-test-report-{}"
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def bot_test(request: HttpRequest, bot_id: int) -> HttpResponse:
-    """POST: send the bot one sample turn, keep the raw exchange for this session, and redirect to it.
-    GET (after that redirect, a reload, a bookmark): show the latest exchange of this session, if any.
-    Nothing is stored in the database."""
+    """POST: queue one sample turn to the bot and redirect to this page.
+    GET (after that redirect, a reload, a bookmark): the latest sample exchange of the bot, or that it
+    is still under way (the page then reloads itself every few seconds). The bot is called by a
+    background task, never inside this request."""
     bot = _operable_bot(request, bot_id)
-    key = TEST_REPORT_SESSION_KEY.format(bot.pk)
     if request.method == "POST":
-        request.session[key] = asdict(bot_test_exchange(bot=bot))
+        _call_request(request, bot, BotCall.Kind.TEST)
         return redirect("teams:bot-test", bot_id=bot.pk)
-    saved = request.session.get(key)
-    report = BotTestReport(**saved) if saved else None
-    return _bot_page(request, bot, report=report, test_page=True)
+    return _bot_page(request, bot, test_page=True)
 
 
 def _owned_teams(user) -> QuerySet[Team]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import TestCase
 from werkzeug import Response
 
 from teams.models import Bot, BotHealthCheck
@@ -133,10 +134,17 @@ def test_it_checks_a_bots_health_over_real_http(arena, api, httpserver, settings
         Response(json.dumps({"ok": True}), content_type="application/json")
     )
 
-    response = api(arena.alice).post(f"/api/bots/{bot.pk}/health-check/")
+    client = api(arena.alice)
+    with TestCase.captureOnCommitCallbacks() as queued:
+        response = client.post(f"/api/bots/{bot.pk}/health-check/")
 
-    assert response.status_code == 200
-    assert response.json()["ok"] is True
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued" and response["Location"] == response.json()["poll_url"]
+    assert httpserver.log == []  # queued, not called inside the request
+    for task in queued:
+        task()
+    polled = client.get(response["Location"]).json()
+    assert polled["status"] == "done" and polled["health_check"]["ok"] is True
     assert BotHealthCheck.objects.filter(bot=bot, ok=True).count() == 1
 
 
@@ -150,7 +158,10 @@ def test_it_returns_a_test_exchange_with_the_bots_text_as_it_came(arena, api, ht
         Response(json.dumps({"content": hostile}), content_type="application/json")
     )
 
-    report = api(arena.dana).post(f"/api/bots/{bot.pk}/test/").json()
+    client = api(arena.dana)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        queued = client.post(f"/api/bots/{bot.pk}/test/")
+    report = client.get(queued["Location"]).json()["report"]
 
     assert report["ok"] is True
     assert report["content"] == hostile
@@ -162,7 +173,8 @@ def test_it_throttles_calls_that_reach_a_bot(arena, api):
 
     statuses = [client.post(f"/api/bots/{arena.rogue_bot.pk}/health-check/").status_code for _ in range(21)]
 
-    assert statuses[:20] == [200] * 20
+    # One call at a time: the first is queued, the next 19 find it still queued (409), the 21st is throttled.
+    assert statuses[:20] == [202] + [409] * 19
     assert statuses[20] == 429
     assert client.get("/api/bots/").status_code == 200
 

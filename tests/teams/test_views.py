@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import TestCase
 from django.urls import reverse
 
 from teams.models import Bot, BotHealthCheck
@@ -41,6 +42,13 @@ def exchange_url(bot: Bot) -> str:
 
 def health_url(bot: Bot) -> str:
     return reverse("teams:bot-health-check", args=[bot.pk])
+
+
+def call_made(client, url: str):
+    """POST ``url``, run the bot call it queued as a worker would, then follow the redirect to the page."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(url)
+    return client.get(response["Location"]) if response.status_code == 302 else response
 
 
 def page(client, user: User, url: str) -> str:
@@ -164,18 +172,24 @@ def test_it_acts_only_on_a_post_and_answers_a_get_with_a_page(client, arena, htt
     assert not BotHealthCheck.objects.exists()
 
 
-def test_it_shows_the_sessions_latest_exchange_again_on_reload_without_calling_the_bot(
-    client, arena, httpserver, private_ok
-):
+def test_it_queues_the_exchange_and_shows_it_when_the_task_made_it(client, arena, httpserver, private_ok):
     httpserver.expect_request("/bot", method="POST").respond_with_json(VALID_ANSWER)
     bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.alice)
 
-    posted = client.post(exchange_url(bot))
-    reloaded = client.get(exchange_url(bot))
+    with TestCase.captureOnCommitCallbacks() as queued:
+        posted = client.post(exchange_url(bot))
+    waiting = client.get(exchange_url(bot)).content.decode()
 
     assert (posted.status_code, posted["Location"]) == (302, exchange_url(bot))
-    assert "the answer follows the protocol" in reloaded.content.decode()
+    assert httpserver.log == []  # the request only queued the call
+    assert "Under way" in waiting and 'http-equiv="refresh"' in waiting
+    for task in queued:
+        task()
+    shown = client.get(exchange_url(bot)).content.decode()
+    reloaded = client.get(exchange_url(bot)).content.decode()
+    assert "the answer follows the protocol" in shown and "the answer follows the protocol" in reloaded
+    assert 'http-equiv="refresh"' not in reloaded
     assert len(httpserver.log) == 1
 
 
@@ -185,7 +199,7 @@ def test_it_shows_a_valid_sample_exchange(client, arena, httpserver, private_ok)
     bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.alice)
 
-    response = client.post(exchange_url(bot), follow=True)
+    response = call_made(client, exchange_url(bot))
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -207,7 +221,7 @@ def test_it_shows_bad_json_with_the_raw_body_escaped(client, arena, httpserver, 
     bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.alice)
 
-    html = client.post(exchange_url(bot), follow=True).content.decode()
+    html = call_made(client, exchange_url(bot)).content.decode()
 
     assert "protocol error" in html
     assert "bad_json" in html
@@ -222,7 +236,7 @@ def test_it_shows_a_missing_content_as_bad_content(client, arena, httpserver, pr
     bot = bot_at(arena.bastion_bot, httpserver.url_for("/bot"))
     client.force_login(arena.dana)
 
-    html = client.post(exchange_url(bot), follow=True).content.decode()
+    html = call_made(client, exchange_url(bot)).content.decode()
 
     assert "bad_content" in html
     assert "&quot;role&quot;: &quot;defender&quot;" in html
@@ -235,14 +249,14 @@ def test_it_refuses_loopback_urls_unless_private_urls_are_allowed(client, arena,
     bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.alice)
 
-    html = client.post(exchange_url(bot), follow=True).content.decode()
+    html = call_made(client, exchange_url(bot)).content.decode()
 
     assert "blocked_address" in html
     assert "no call made" in html
     assert len(httpserver.log) == 0
 
     settings.ARENA_ALLOW_PRIVATE_URLS = True
-    assert "the answer follows the protocol" in client.post(exchange_url(bot), follow=True).content.decode()
+    assert "the answer follows the protocol" in call_made(client, exchange_url(bot)).content.decode()
     assert len(httpserver.log) == 1
 
 
@@ -252,9 +266,11 @@ def test_it_stores_a_health_check_and_goes_back_to_the_bot(client, arena, httpse
     bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.alice)
 
-    response = client.post(health_url(bot), follow=True)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        posted = client.post(health_url(bot))
+    response = client.get(posted["Location"])
 
-    assert response.redirect_chain == [(detail_url(bot), 302)]
+    assert posted["Location"] == detail_url(bot)
     check = BotHealthCheck.objects.get(bot=bot)
     assert check.ok and check.latency_ms is not None
     html = response.content.decode()
@@ -267,7 +283,7 @@ def test_it_stores_a_failed_health_check_with_its_kind(client, arena, httpserver
     bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.olivia)
 
-    html = client.post(health_url(bot), follow=True).content.decode()
+    html = call_made(client, health_url(bot)).content.decode()
 
     check = BotHealthCheck.objects.get(bot=bot)
     assert not check.ok and check.error_kind == "http_status"
@@ -328,11 +344,11 @@ def test_it_never_shows_the_full_secret_or_api_key(client, arena, httpserver, pr
     pages = [
         client.get(list_url()),
         client.get(detail_url(bot)),
-        client.post(exchange_url(bot), follow=True),
-        client.post(health_url(bot), follow=True),
+        call_made(client, exchange_url(bot)),
+        call_made(client, health_url(bot)),
         client.get(detail_url(openai_bot)),
-        client.post(exchange_url(openai_bot), follow=True),
-        client.post(health_url(openai_bot), follow=True),
+        call_made(client, exchange_url(openai_bot)),
+        call_made(client, health_url(openai_bot)),
     ]
 
     assert all(response.status_code == 200 for response in pages)
@@ -351,7 +367,7 @@ def test_it_shows_only_the_raw_body_when_indenting_would_blow_it_up(client, aren
     bot = bot_at(arena.rogue_bot, httpserver.url_for("/bot"))
     client.force_login(arena.alice)
 
-    response = client.post(exchange_url(bot), follow=True)
+    response = call_made(client, exchange_url(bot))
 
     html = response.content.decode()
     assert "bad_json" in html

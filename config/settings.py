@@ -308,7 +308,7 @@ ARENA_IMPORT_MAX_BYTES = int(os.environ.get("ARENA_IMPORT_MAX_BYTES", 5 * 1024 *
 # password: keys, or the session of a throttled login); a username is locked from one address
 # after AXES_FAILURE_LIMIT failures for AXES_COOLOFF_TIME, and a good login resets the count.
 # Attempts are rows (database handler), so a test's rollback forgets them. Behind a proxy set
-# AXES_IPWARE_PROXY_COUNT (docs/deploy.md).
+# ARENA_PROXY_COUNT (docs/deploy.md).
 INSTALLED_APPS += ["axes", "csp"]
 MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
 AUTHENTICATION_BACKENDS = ["config.auth.RequestLoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
@@ -318,9 +318,29 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-_proxies = os.environ.get("AXES_IPWARE_PROXY_COUNT", "").strip()
-AXES_IPWARE_PROXY_COUNT = int(_proxies) if _proxies else None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client's address, for login throttling (axes, through django-ipware) and the API throttles (DRF)
+# alike. ARENA_PROXY_COUNT is how many reverse proxies stand in front of gunicorn (1: one nginx;
+# AXES_IPWARE_PROXY_COUNT is read as its older name). Each proxy appends the address it received
+# from to X-Forwarded-For, so the client is the ARENA_PROXY_COUNT-th address from the right; the
+# addresses to its left were written by the client and are never trusted. Without a proxy only the
+# connection's own address counts (a client's X-Forwarded-For is ignored).
+ARENA_PROXY_COUNT = int(
+    os.environ.get("ARENA_PROXY_COUNT", "").strip() or os.environ.get("AXES_IPWARE_PROXY_COUNT", "").strip() or 0
+)
+if ARENA_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("ARENA_PROXY_COUNT must be 0 or more")
+REST_FRAMEWORK["NUM_PROXIES"] = ARENA_PROXY_COUNT
+if ARENA_PROXY_COUNT:
+    # python-ipware counts the proxies listed in the header, which leaves out the last one (its address
+    # is REMOTE_ADDR); not strict, so a client's own entries on the left are skipped rather than making
+    # the header unusable (strict would fall back to the proxy's address, shared by everyone).
+    AXES_IPWARE_PROXY_COUNT = ARENA_PROXY_COUNT - 1
+    AXES_IPWARE_PROXY_ORDER = "left-most"
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    IPWARE_STRICT = False
+else:
+    AXES_IPWARE_PROXY_COUNT = None
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # Passwords never reach the attempt log.
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "api_key", "secret"]
 

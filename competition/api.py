@@ -56,6 +56,8 @@ class CompetitionViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Competition.objects.order_by("-created_at")
     serializer_class = CompetitionSerializer
     lookup_field = "slug"
+    # A slug's characters only: anything else (a NUL, which PostgreSQL refuses) is the API's 404.
+    lookup_value_regex = "[-a-zA-Z0-9_]{1,60}"
 
 
 class IsRoundOperator(permissions.BasePermission):
@@ -69,6 +71,7 @@ class RoundViewSet(viewsets.ReadOnlyModelViewSet):
     """Rounds of every competition (filter by competition slug, status, practice)."""
 
     serializer_class = RoundSerializer
+    lookup_value_regex = "[0-9]{1,18}"  # an id past 64 bits is the API's 404, not an overflow
     filterset_fields = {"competition__slug": ["exact"], "status": ["exact"], "practice": ["exact"]}
 
     def get_queryset(self):

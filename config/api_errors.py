@@ -7,11 +7,22 @@ OpenAPI schema get one. Unexpected exceptions still propagate (a 500 is logged, 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+API_PREFIX = "/api/"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than the server accepts (2.5 MB; files are not sent to the API)."
+    default_code = "too_large"
 
 
 def _flatten(detail) -> str:
@@ -35,6 +46,8 @@ def api_exception_handler(exc, context) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -55,9 +68,31 @@ def api_exception_handler(exc, context) -> Response | None:
     return response
 
 
+def api_error(status_code: int, code: str, message: str) -> JsonResponse:
+    """An error in the API's one JSON shape, for answers made outside DRF's views."""
+    return JsonResponse({"error": {"status": status_code, "code": code, "message": message}}, status=status_code)
+
+
+@csrf_exempt  # any method: a POST to an unknown path is a 404 like a GET, never the CSRF page
 def api_not_found(request: HttpRequest, exception=None) -> JsonResponse:
     """An unknown path under /api/: the same JSON shape as every other API error."""
-    return JsonResponse(
-        {"error": {"status": 404, "code": "not_found", "message": f"No API endpoint at {request.path}."}},
-        status=404,
-    )
+    return api_error(404, "not_found", f"No API endpoint at {request.path}.")
+
+
+# Django's error handlers (config/urls.py): under /api/ the API's JSON shape, elsewhere the site's pages.
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    """400: a body over DATA_UPLOAD_MAX_MEMORY_SIZE read outside DRF (413 under /api/), a bad Host header..."""
+    if request.path.startswith(API_PREFIX):
+        if isinstance(exception, RequestDataTooBig):
+            return api_error(413, "too_large", PayloadTooLarge.default_detail)
+        return api_error(400, "bad_request", "The request could not be read.")
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: the exception is logged by Django; the answer names nothing of it."""
+    if request.path.startswith(API_PREFIX):
+        return api_error(500, "server_error", "Something went wrong on our side; it has been logged.")
+    return defaults.server_error(request)

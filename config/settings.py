@@ -197,9 +197,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON through the one guard for hostile structure (config/hostile.py); forms as DRF reads them.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api_parsers.GuardedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter, strict: an unreadable value is a 400 naming the parameter (config/api_filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["config.api_filters.ArenaFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -302,6 +309,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # An admin import (teams, bots, memberships): a larger file is refused before it is read. Competition
 # files have their own limit (competition/competition_file/limits.py, docs/competition-file.md).
 ARENA_IMPORT_MAX_BYTES = int(os.environ.get("ARENA_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
+# A chat JSONL import (admin or manage.py import_dataset, docs/datasets.md): a larger file is refused
+# before it is parsed. The admin's import runs inside the web request, which gunicorn ends at 60 s.
+ARENA_DATASET_IMPORT_MAX_BYTES = int(os.environ.get("ARENA_DATASET_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
 
 # --- Security: login throttling, content security policy -------------------------------------------
 # django-axes counts failed logins on the site's login page and the admin's (the API takes no

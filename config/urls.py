@@ -17,3 +17,7 @@ urlpatterns = [
     path("", include("judging.urls")),
     path("api/", include("config.api_urls")),
 ]
+
+# Under /api/ errors are the API's JSON shape; elsewhere the site's pages (templates/404.html ...).
+handler400 = "config.api_errors.bad_request"
+handler500 = "config.api_errors.server_error"

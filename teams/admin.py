@@ -24,6 +24,7 @@ from import_export.forms import ImportForm
 from import_export.results import RowResult
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin_import_export import GuardedImportExportMixin
 from config.admin_kit import ViewOnlyAdminMixin, changelist_link, flag_html, text_pre, yes_no_flag
 from teams.forms import BotForm
 from teams.models import Bot, BotHealthCheck, Membership, Team
@@ -91,7 +92,7 @@ class BotInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(OrganizerImportExportMixin, ImportExportModelAdmin):
+class TeamAdmin(GuardedImportExportMixin, OrganizerImportExportMixin, ImportExportModelAdmin):
     resource_classes = [TeamResource]
     list_display = ["name", "side", "institution", "active", "member_count", "bot_count"]
     list_filter = ["side", "active"]
@@ -123,7 +124,7 @@ class TeamAdmin(OrganizerImportExportMixin, ImportExportModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(OrganizerImportExportMixin, ImportExportModelAdmin):
+class MembershipAdmin(GuardedImportExportMixin, OrganizerImportExportMixin, ImportExportModelAdmin):
     resource_classes = [MembershipResource]
     list_display = ["user", "team", "role", "joined_at"]
     list_filter = ["role", "team__side", "team"]
@@ -134,7 +135,7 @@ class MembershipAdmin(OrganizerImportExportMixin, ImportExportModelAdmin):
 
 
 @admin.register(Bot)
-class BotAdmin(OrganizerImportExportMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class BotAdmin(GuardedImportExportMixin, OrganizerImportExportMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     """Bots; the secret shows once, when it is made (creation, import, rotation), and never again."""
 
     resource_classes = [BotResource]

@@ -190,6 +190,7 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     """Your teams' bots (organizers: every bot)."""
 
     serializer_class = BotSerializer
+    lookup_value_regex = "[0-9]{1,18}"  # an id past 64 bits is the API's 404, not an overflow
     filterset_fields = ["active", "kind", "team__slug"]
 
     def get_queryset(self):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from config.storable_text import unstorable_text_reason
 from teams.clients import (
     DEFAULT_MESSAGE_LIMIT,
     DEFAULT_TIMEOUT_SECONDS,
@@ -138,13 +139,19 @@ def bot_test_exchange(*, bot: Bot) -> BotTestReport:
 
 
 def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
-    """Make an API key for ``user`` named ``name`` (unique per user, else ValidationError).
+    """Make an API key for ``user`` named ``name`` (unique per user, at most 100 characters, text the
+    database can store; else ValidationError naming the field).
 
     Returns the stored token and the key itself: show the key once; only its hash is kept.
     """
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the key a name that says what it is for."})
+    limit = ApiToken._meta.get_field("name").max_length
+    if len(name) > limit:
+        raise ValidationError({"name": f"A key's name has at most {limit} characters (this one has {len(name)})."})
+    if reason := unstorable_text_reason(name):
+        raise ValidationError({"name": f"The name {reason}."})
     if ApiToken.objects.filter(user=user, name=name).exists():
         raise ValidationError({"name": f"You already have a key named {name!r}."})
     key = secrets.token_urlsafe(32)

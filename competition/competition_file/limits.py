@@ -12,13 +12,13 @@ The numbers are documented for organizers in docs/competition-file.md.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from competition.competition_file.problems import Problem, place_of
+from config.hostile import depth_exceeded_at
 from config.storable_text import unstorable_text_reason
 
 # Bytes on disk. A competition of hundreds of teams with long system prompts is well under 1 MB.
@@ -189,27 +189,17 @@ def _count(walk: _Walk, size: int, event: yaml.Event, alias_where: str | None) -
     return Problem(where, f"the file holds more than {MAX_VALUES:,} values ({_at(event)}); it is refused")
 
 
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
-
-
 def json_limits_problem(text: str) -> Problem | None:
-    """A problem when the JSON text nests lists and objects more than MAX_DEPTH deep, else None."""
-    depth = 0
-    for match in _JSON_TOKEN.finditer(text):
-        bracket = match.group()
-        if bracket in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                line = text.count("\n", 0, match.start()) + 1
-                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-                return Problem(
-                    f"line {line}, column {column}",
-                    f"nested too deeply: more than {MAX_DEPTH} lists and objects inside one another; "
-                    "a competition file needs far fewer",
-                )
-        elif bracket in "]}":
-            depth -= 1
-    return None
+    """A problem when the JSON text nests lists and objects more than MAX_DEPTH deep, else None
+    (the scan of config/hostile.py, the guard every JSON door uses)."""
+    found = depth_exceeded_at(text, max_depth=MAX_DEPTH)
+    if found is None:
+        return None
+    return Problem(
+        f"line {found[0]}, column {found[1]}",
+        f"nested too deeply: more than {MAX_DEPTH} lists and objects inside one another; "
+        "a competition file needs far fewer",
+    )
 
 
 def unstorable_text_problems(document: Any, where: str = "") -> list[Problem]:

@@ -26,6 +26,7 @@ from import_export.admin import ExportActionMixin
 from import_export.forms import SelectableFieldsExportForm
 
 from competition.models import Competition
+from config.admin_import_export import GuardedImportExportMixin
 from config.admin_kit import RoundListFilter, ViewOnlyAdminMixin, json_pre, text_pre
 from conversations.admin import CONVERSATION_COLUMNS, conversation_short_id_column
 from conversations.models import Conversation
@@ -41,7 +42,7 @@ from judging.datasets.filters import (
     ExportSpecInvalid,
     conversations_selected,
 )
-from judging.datasets.importer import DatasetImportInvalid, dataset_import
+from judging.datasets.importer import DatasetImportInvalid, dataset_file_lines, dataset_import
 from judging.datasets.models import DatasetConversation, ExportJob
 from judging.datasets.records import Outcome
 from judging.datasets.resources import DATASET_FORMATS, SHAPE_RESOURCES
@@ -294,7 +295,7 @@ class DatasetExportForm(SelectableFieldsExportForm):
 
 
 @admin.register(DatasetConversation)
-class DatasetConversationAdmin(ViewOnlyAdminMixin, ExportActionMixin, admin.ModelAdmin):
+class DatasetConversationAdmin(ViewOnlyAdminMixin, GuardedImportExportMixin, ExportActionMixin, admin.ModelAdmin):
     """Finished conversations that may leave the platform (never excluded ones: export those from
     the shell or an export job, on purpose), with export actions in every shape."""
 
@@ -363,10 +364,8 @@ class DatasetConversationAdmin(ViewOnlyAdminMixin, ExportActionMixin, admin.Mode
                     competition=form.cleaned_data["competition"],
                     round_name=form.cleaned_data["round_name"],
                     round_slug=form.cleaned_data["round_slug"],
-                    lines=form.cleaned_data["file"].read().decode("utf-8", errors="strict").split("\n"),
+                    lines=dataset_file_lines(form.cleaned_data["file"], size=form.cleaned_data["file"].size),
                 )
-            except UnicodeDecodeError as exc:
-                problems = [f"the file is not UTF-8 text: {exc}"]
             except DatasetImportInvalid as exc:
                 problems = exc.problems
             else:

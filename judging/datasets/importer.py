@@ -8,7 +8,10 @@ From the metadata: attacker_team, attacker_bot, defender_team, defender_bot (nam
 letters, digits and _; default "imported") and goal_target. Weights and labels are not imported:
 the competition's judges label the imported replies.
 
-The whole file is checked first and every problem is reported with its line number; with one
+A file over ``settings.ARENA_DATASET_IMPORT_MAX_BYTES`` (10 MiB unless set) is refused before it
+is read; a UTF-8 byte order mark at its start is dropped; each line goes through the one guard for
+hostile JSON (config/hostile.py: depth, NUL, unpaired surrogates). The whole file is checked first
+and every problem is reported with its line number; with one
 problem nothing is written. Then, in one transaction: teams matched by name or slug (case-insensitive;
 their side must agree) or created; bots matched by name within their team or created inactive (an
 imported bot has no endpoint: its URL is under the reserved .invalid domain, so it is never called);
@@ -19,16 +22,18 @@ then goes to judging like a played one.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import BinaryIO
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
 from competition.models import Competition, Round
 from competition.pipeline.lifecycle import round_imported_create
+from config.hostile import HostileJson, json_loads, utf8_text
 from config.queue import task_enqueue
 from conversations.services import ConversationNew, conversations_create
 from judging import tasks as judging_tasks
@@ -82,12 +87,27 @@ class ImportReport:
         ]
 
 
+def dataset_file_lines(file: BinaryIO, *, size: int) -> list[str]:
+    """The lines of a chat JSONL file of ``size`` bytes, refused (DatasetImportInvalid) before it is read
+    when over ``settings.ARENA_DATASET_IMPORT_MAX_BYTES``, or when not UTF-8. A leading byte order
+    mark is dropped."""
+    limit = settings.ARENA_DATASET_IMPORT_MAX_BYTES
+    if size > limit:
+        raise DatasetImportInvalid([f"the file has {size:,} bytes; the limit is {limit:,} bytes"])
+    try:
+        text = utf8_text(file.read(limit + 1), max_bytes=limit, what="the file")
+    except HostileJson as exc:
+        raise DatasetImportInvalid([str(exc)]) from None
+    return text.split("\n")
+
+
 def _json_object(where: str, text: str) -> tuple[dict | None, str]:
     """The line as a JSON object, or None and the problem ("not JSON" with its place, or not an object)."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, f"{where}: not JSON ({exc.msg} at column {exc.colno})"
+        # Depth, NUL, unpaired surrogates and NaN are refused here, each said with its place in the line.
+        data = json_loads(text)
+    except HostileJson as exc:
+        return None, f"{where}: {exc}"
     if not isinstance(data, dict):
         return None, f"{where}: must be a JSON object with messages"
     return data, ""
@@ -99,12 +119,10 @@ def _unknown_keys(where: str, data: dict) -> list[str]:
 
 
 def _content_problems(place: str, content: object, *, limit: int) -> list[str]:
-    """A message's content: a non-empty string, without NUL (the database cannot store it), at most
-    the competition's message limit."""
+    """A message's content: a non-empty string of at most the competition's message limit (NUL and
+    unpaired surrogates were refused with the line: config/hostile.py)."""
     if not isinstance(content, str) or not content:
         return [f"{place}: content must be a non-empty string"]
-    if "\x00" in content:
-        return [f"{place}: content holds a NUL character, which cannot be stored"]
     if len(content) > limit:
         return [f"{place}: content is {len(content)} characters, over the competition's limit of {limit}"]
     return []

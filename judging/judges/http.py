@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from config.hostile import HostileJson, json_loads
 from judging.judges.base import (
     JUDGE_RETRY,
     CallingJudgeRunner,
@@ -107,8 +108,9 @@ class HttpJudge(CallingJudgeRunner):
         if response.failed_attempts:
             raw["failed_attempts"] = attempt_failures_record(response.failed_attempts)
         try:
-            answer = json.loads(response.body)
-        except ValueError:
+            # The one guard for hostile JSON (depth, NaN); text is made storable where it is kept.
+            answer = json_loads(response.body, storable=False, what="the answer")
+        except HostileJson:
             return JudgeOutcome.failed(
                 turn_id=item.turn_id,
                 error="bad_json: the answer is not JSON",

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.pagination import CursorPagination
 
+from config.api_filters import IdFilter
 from conversations.models import Conversation, Turn
 from conversations.selectors import conversations_visible_to
 from judging.models import FinalLabel, Verdict
@@ -33,7 +34,7 @@ class ConversationCursor(CursorPagination):
 
 class ConversationFilter(django_filters.FilterSet):
     competition = django_filters.CharFilter(field_name="match__round__competition__slug")
-    round = django_filters.NumberFilter(field_name="match__round_id")
+    round = IdFilter(field_name="match__round_id")
     category = django_filters.CharFilter(field_name="goal_category")
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
     status = django_filters.ChoiceFilter(choices=Conversation.Status.choices)

@@ -8,6 +8,7 @@ a stable pseudonym, no human annotation, no moderator's note, no failure detail 
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -22,6 +23,8 @@ from judging.reading.transcript import Transcript, conversation_transcript
 from judging.selectors import Outcome, conversations_with_outcome
 
 PAGE_SIZE = 50
+# A round id as the filter takes it: ASCII digits, at most 18 (an id past 64 bits overflows SQLite).
+ROUND_ID = re.compile(r"[0-9]{1,18}")
 
 
 def _team_transcript(transcript: Transcript, conversation: Conversation, viewer: ConversationReader) -> Transcript:
@@ -65,11 +68,11 @@ def team_conversation_list(request: HttpRequest) -> HttpResponse:
     )
     categories = conversations.order_by().values_list("goal_category", flat=True).distinct()
     chosen = {key: request.GET.get(key, "") for key in ("round", "outcome", "category")}
-    if chosen["round"].isdigit():
+    if ROUND_ID.fullmatch(chosen["round"]):  # isdigit() takes "²" and ids past 64 bits
         conversations = conversations.filter(match__round_id=int(chosen["round"]))
     if chosen["outcome"] in Outcome.values:
         conversations = conversations.filter(outcome=chosen["outcome"])
-    if chosen["category"]:
+    if chosen["category"] and "\x00" not in chosen["category"]:  # PostgreSQL refuses NUL even in a filter
         conversations = conversations.filter(goal_category=chosen["category"])
     page = Paginator(conversations.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     viewer = ConversationReader(request.user)

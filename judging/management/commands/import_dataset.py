@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from competition.models import Competition
-from judging.datasets.importer import DatasetImportInvalid, dataset_import
+from judging.datasets.importer import DatasetImportInvalid, dataset_file_lines, dataset_import
 
 
 class Command(BaseCommand):
@@ -27,10 +27,12 @@ class Command(BaseCommand):
         if competition is None:
             raise CommandError(f"no competition with slug {options['competition']!r}")
         try:
-            with open(options["file"], encoding="utf-8", newline="") as file:
-                lines = file.read().split("\n")
-        except (OSError, UnicodeDecodeError) as exc:
+            with open(options["file"], "rb") as file:
+                lines = dataset_file_lines(file, size=options["file"].stat().st_size)
+        except OSError as exc:
             raise CommandError(f"{options['file']}: {exc}") from exc
+        except DatasetImportInvalid as exc:
+            raise CommandError(f"{options['file']}: nothing imported; {exc.problems[0]}") from exc
         try:
             report = dataset_import(
                 competition=competition,

@@ -83,7 +83,7 @@ def test_it_imports_nothing_and_names_every_bad_line(arena, tmp_path):
     message = str(raised.value)
     assert "line 2: not JSON" in message
     assert "line 3: messages[0]: role must be 'user'" in message
-    assert "line 4: messages[0]: content holds a NUL" in message
+    assert "line 4: messages[0].content holds a NUL" in message
     assert "line 5: messages[0]: weight must be 0 or 1" in message
     assert "line 1" not in message
     assert not Round.objects.filter(slug="bad").exists()

@@ -200,7 +200,7 @@ def compare_minhash(texts_by_attacker: dict) -> None:
 
     def run(texts, groups):
         words = words_read(texts)
-        docs, keys = shingles(words, SHINGLE_WORDS)
+        docs, keys = shingles(words, SHINGLE_WORDS, texts=texts)
         started = time.process_time()
         estimate = near_duplicate_components(groups, signatures(docs, shingle_hashes(keys), words.count))
         minhash_seconds = time.process_time() - started

@@ -46,21 +46,26 @@ class IntervalBar:
 def interval_bars(
     rows: list, *, point: str = "rating", lower: str = "rating_lower", upper: str = "rating_upper"
 ) -> list:
-    """One IntervalBar (or None for a row without a rating) per row, on one axis spanning every interval."""
+    """One IntervalBar (or None for a row without a rating) per row, on one axis spanning every interval.
+    A rating without an interval (not enough data) is drawn as its point alone."""
     rated = [row for row in rows if _get(row, point) is not None]
     if not rated:
         return [None] * len(rows)
-    low = min(_get(row, lower) for row in rated)
-    high = max(_get(row, upper) for row in rated)
+
+    def ends(row) -> tuple[float, float]:
+        if _get(row, lower) is None or _get(row, upper) is None:
+            return _get(row, point), _get(row, point)
+        return _get(row, lower), _get(row, upper)
+
+    low = min(ends(row)[0] for row in rated)
+    high = max(ends(row)[1] for row in rated)
     span = (high - low) or 1.0
 
     def at(value: float) -> float:
         return round(100 * (value - low) / span, 2)
 
     return [
-        IntervalBar(at(_get(row, lower)), at(_get(row, point)), at(_get(row, upper)))
-        if _get(row, point) is not None
-        else None
+        IntervalBar(at(ends(row)[0]), at(_get(row, point)), at(ends(row)[1])) if _get(row, point) is not None else None
         for row in rows
     ]
 

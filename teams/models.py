@@ -6,8 +6,10 @@ import hashlib
 import json
 import secrets
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
@@ -101,6 +103,21 @@ def bot_secret_new() -> str:
 HTTP_URL = URLValidator(schemes=["http", "https"], message="must be an http:// or https:// URL", code="not_http")
 
 
+def url_without_credentials(value: str) -> None:
+    """Refuse a URL holding a user name or password (``https://user:secret@host/``): it would be shown
+    on pages, kept in the bot's history and sent in logs, where no other secret goes."""
+    try:
+        netloc = urlsplit(value).netloc
+    except ValueError:  # not a URL at all: HTTP_URL says so
+        return
+    if "@" in netloc:
+        raise ValidationError(
+            "must not hold a user name or password (user:password@); the platform signs every request "
+            "(and sends the API key of an openai bot) instead",
+            code="credentials",
+        )
+
+
 class Bot(models.Model):
     class Kind(models.TextChoices):
         ARENA = "arena", f"{PROTOCOL} endpoint"
@@ -121,7 +138,7 @@ class Bot(models.Model):
     url = models.URLField(
         "URL",
         max_length=500,
-        validators=[HTTP_URL],
+        validators=[HTTP_URL, url_without_credentials],
         help_text="arena: the URL the platform POSTs to; openai: the base URL",
     )
     secret = models.CharField(max_length=64, default=bot_secret_new, editable=False)

@@ -128,10 +128,11 @@ def round_diversity(
             for attacker in attackers
         }
     ids = np.array([cid for attacker in attackers for cid, _ in texts_by_attacker[attacker]], dtype=np.int64)
-    words = words_read([text for attacker in attackers for _, text in texts_by_attacker[attacker]])
+    texts = [text for attacker in attackers for _, text in texts_by_attacker[attacker]]
+    words = words_read(texts)
     groups = np.repeat(np.arange(len(attackers)), sizes)
 
-    docs, keys = shingles(words, SHINGLE_WORDS)
+    docs, keys = shingles(words, SHINGLE_WORDS, texts=texts)
     component = near_duplicate_components(groups, signatures(docs, shingle_hashes(keys), words.count))
     smallest = np.full(component.max() + 1, np.iinfo(np.int64).max)
     np.minimum.at(smallest, component, ids)

@@ -20,7 +20,9 @@ Intervals: 95 % percentile bootstrap (Efron & Tibshirani 1993, ch. 13): the game
 with replacement `resamples` times (a seeded generator, so a recomputation gives the same numbers),
 the model is refitted on each resample, and the 2.5th and 97.5th percentiles of each bot's rating
 are its interval, widened where needed to contain the point estimate (a percentile interval of a
-skewed statistic can miss it).
+skewed statistic can miss it). Where every resample gives the bot the same rating (one attacker
+against one defender who always won, say) the games say nothing about its spread: the bot gets no
+interval (lower and upper None, "not enough data"), never one of zero width.
 """
 
 from __future__ import annotations
@@ -38,11 +40,17 @@ MAX_ITERATIONS = 100
 MAX_STEP = 2.0
 
 
+# A bootstrap interval narrower than this (rating points) is a degenerate one: no interval.
+MIN_INTERVAL_WIDTH = 1e-6
+
+
 @dataclass(frozen=True)
 class Rating:
+    """A bot's rating; ``lower``/``upper`` None when the games give no interval (not enough data)."""
+
     rating: float
-    lower: float
-    upper: float
+    lower: float | None
+    upper: float | None
     games: int
 
 
@@ -101,7 +109,8 @@ def bradley_terry(
 ) -> dict[int, Rating]:
     """Ratings of every bot that played: games are (attacker id, defender id, attacker won).
 
-    Returns bot id -> Rating(rating, lower, upper, games) on the scale in the module docstring.
+    Returns bot id -> Rating(rating, lower, upper, games) on the scale in the module docstring; lower
+    and upper are None where every resample gave the same rating (no interval: not enough data).
     With prior_games=0 every bot must have won and lost at least once (else the fit diverges).
     With resamples=0 the interval is the point.
     """
@@ -142,4 +151,10 @@ def bradley_terry(
         played[attacker] = played.get(attacker, 0) + 1
         played[defender] = played.get(defender, 0) + 1
     bots = attackers + defenders
-    return {bot: Rating(float(point[i]), float(lower[i]), float(upper[i]), played[bot]) for i, bot in enumerate(bots)}
+    ratings_of = {}
+    for i, bot in enumerate(bots):
+        interval = (float(lower[i]), float(upper[i]))
+        if resamples and interval[1] - interval[0] < MIN_INTERVAL_WIDTH:
+            interval = (None, None)
+        ratings_of[bot] = Rating(float(point[i]), *interval, played[bot])
+    return ratings_of

@@ -25,8 +25,9 @@ _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(
 _MARK = {1: np.uint64(0x27D4EB2F165667C5), 2: np.uint64(0x85EBCA77C2B2AE63), 3: np.uint64(0x94D049BB133111EB)}
 _BREAK = "\x00"  # never inside a word, and the database stores no NUL in a turn
 _WORD_OR_BREAK = re.compile(WORD_PATTERN + "|\x00")
-# The key of an empty text's one shingle (no n-gram of real words has it but by a 2^-64 chance).
-EMPTY_KEY = np.uint64(0)
+# Marks the one shingle of a text without words (emoji, punctuation, nothing): the hash of the whole
+# text, so equal texts share it and different ones do not.
+_WORDLESS = "\x01wordless\x01"
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,14 @@ def words_read(texts: Sequence[str]) -> Words:
     return Words(hashes=hashes[kept], index=kept, doc=doc[~breaks], count=len(texts), vocabulary=len(vocabulary))
 
 
-def shingles(words: Words, size: int) -> tuple[np.ndarray, np.ndarray]:
+def shingles(words: Words, size: int, *, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(text index, key) of every shingle (`size` consecutive words) of every text, ordered by text.
 
-    A text of fewer than `size` words is its own one shingle (all its words), so equal short texts
-    are duplicates and different ones are not; an empty text's one shingle is EMPTY_KEY.
+    ``texts`` are the texts ``words`` was read from. A text of fewer than `size` words is its own one
+    shingle (all its words), so equal short texts are duplicates and different ones are not. A text
+    without any word (only emoji or punctuation, or empty) is its own one shingle too: a hash of its
+    whole lower-cased text, so such texts are near-duplicates only when they are equal (they used to
+    share one key, which made every word-less attack one cluster).
     """
     docs, keys = words.ngrams(size)
     lengths = words.lengths()
@@ -93,9 +97,13 @@ def shingles(words: Words, size: int) -> tuple[np.ndarray, np.ndarray]:
         wanted = lengths[n_docs] == n
         parts_docs.append(n_docs[wanted])
         parts_keys.append(n_keys[wanted])
-    empty = np.flatnonzero(lengths == 0)
-    parts_docs.append(empty)
-    parts_keys.append(np.full(len(empty), EMPTY_KEY, dtype=np.uint64))
+    wordless = np.flatnonzero(lengths == 0)
+    parts_docs.append(wordless)
+    parts_keys.append(
+        np.fromiter(
+            (_word_hash(_WORDLESS + texts[i].lower()) for i in wordless.tolist()), dtype=np.uint64, count=len(wordless)
+        )
+    )
     docs, keys = np.concatenate(parts_docs), np.concatenate(parts_keys)
     order = np.argsort(docs, kind="stable")
     return docs[order], keys[order]

@@ -14,7 +14,7 @@ from pathlib import Path
 from judging.datasets import shapes
 from judging.datasets.card import CardStats, card_render
 from judging.datasets.dedup import DedupCounts, Deduplicator
-from judging.datasets.filters import ExportSpec, conversations_selected, record_kept
+from judging.datasets.filters import ExportNothingMatched, ExportSpec, conversations_selected, record_kept
 from judging.datasets.pairs import PairFinder, pair_records
 from judging.datasets.records import records_chunks
 from judging.datasets.split import split_of
@@ -78,7 +78,8 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
     """Write the spec's dataset and its card into `directory` (created if needed).
 
     Files appear only when complete; on any error none of this export's files is left behind.
-    Raises ExportSpecInvalid for an unknown competition or round.
+    Raises ExportSpecInvalid for an unknown competition or round, and ExportNothingMatched (writing
+    nothing) when no row would be written.
     """
     conversations = conversations_selected(spec)
     total = conversations.count()
@@ -130,6 +131,14 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
                 pairs += 1
         if progress is not None:
             progress(total, total)
+        if not sum(writer.rows.values()):
+            # Raised inside the writer: it deletes what it started, so nothing is left behind.
+            raise ExportNothingMatched(
+                "nothing matched: no conversation matched these filters"
+                if stats.total == 0
+                else f"nothing matched: {stats.total} conversation(s) matched but gave no {spec.shape} row"
+                + (" (no safe/unsafe pair)" if spec.shape == "preference" else " (no reply)")
+            )
         files = writer.files()
         card = card_render(
             spec=spec,

@@ -39,6 +39,11 @@ class ExportSpecInvalid(ValueError):
     """An export asked for something impossible; the message says what."""
 
 
+class ExportNothingMatched(ExportSpecInvalid):
+    """The export would hold no row: refused, since a card without data files loads nowhere
+    (``datasets.load_dataset`` fails on it). Nothing is written."""
+
+
 @dataclass(frozen=True)
 class ExportSpec:
     """Everything an export depends on. Two exports with equal specs over the same data are equal.

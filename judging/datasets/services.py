@@ -130,9 +130,7 @@ def export_job_run(*, job_id: int) -> bool:
             "dedup": report.dedup.as_dict(),
             "pairs": report.pairs,
             "files": sorted(path.name for path in report.paths),
-        }
-        # Done all the same (the card says what was asked), but the job says so plainly.
-        | ({"note": "no conversation matched these filters"} if report.conversations == 0 else {}),
+        },
     )
     return bool(done)
 

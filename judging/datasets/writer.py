@@ -37,9 +37,10 @@ XLSX_CUT_MARKER = "…[cut: XLSX cells hold at most 32,767 characters]"
 
 
 def json_bytes(value: Any) -> bytes:
-    """Compact JSON as UTF-8, characters as they are (not \\u escapes), except the two line separators
-    some line readers split on (U+2028, U+2029), which are escaped; json.loads gives back the same
-    values.
+    """Compact JSON as UTF-8, characters as they are (not \\u escapes), except the line breaks JSON
+    leaves raw that line readers split on (U+0085 NEL, U+2028, U+2029: Python's str.splitlines,
+    JavaScript), which are escaped, so a JSONL record is always one line; json.loads gives back the
+    same values.
 
     Written by orjson: byte for byte what json.dumps(ensure_ascii=False, separators=(",", ":")) writes
     for every str, int, bool, None, list and dict (checked over every code point), in a fraction of the
@@ -57,6 +58,9 @@ def json_bytes(value: Any) -> bytes:
         data = data.replace(b"\xe2\x80\xa8", b"\\u2028")
     if b"\xe2\x80\xa9" in data:
         data = data.replace(b"\xe2\x80\xa9", b"\\u2029")
+    # C2 85 is U+0085 only: C2 never continues another character.
+    if b"\xc2\x85" in data:
+        data = data.replace(b"\xc2\x85", b"\\u0085")
     return data
 
 

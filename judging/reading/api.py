@@ -9,10 +9,15 @@ bot names included.
 
 from __future__ import annotations
 
+from base64 import b64decode
+from urllib import parse
+
 import django_filters
 from django.db.models import Prefetch
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 from config.api_filters import IdFilter
@@ -26,10 +31,32 @@ LABEL_FIELDS = ("malicious_assistance", "vulnerable_code", "refusal", "cwe", "se
 
 
 class ConversationCursor(CursorPagination):
+    """Newest first. A cursor this pagination did not write is a 400 naming ``cursor``: DRF's own
+    decoding skips characters outside base64 (``!!!`` read as the first page) and sends any position
+    to the database."""
+
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering = ("-created_at", "-id")
+
+    def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
+        invalid = ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+        try:
+            tokens = parse.parse_qs(b64decode(encoded.encode("ascii"), validate=True).decode("ascii"))
+            position = tokens.get("p", [None])[0]
+            # The position is a created_at the pagination wrote; parse_datetime raises ValueError too.
+            if not tokens or set(tokens) - {"o", "r", "p"} or (position is not None and not parse_datetime(position)):
+                raise ValueError(encoded)
+        except ValueError:  # binascii.Error and UnicodeError are ValueErrors
+            raise invalid from None
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise invalid from None
 
 
 class ConversationFilter(django_filters.FilterSet):

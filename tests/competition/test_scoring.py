@@ -283,3 +283,12 @@ def test_it_gives_seeded_bootstrap_intervals_around_the_point():
     # A2 never beat D1 and D2 never beat A2: still finite thanks to the virtual games.
     assert math.isfinite(first[A2].rating) and math.isfinite(first[D2].rating)
     assert first[A1].games == 10 and first[D1].games == 20
+
+
+def test_it_gives_no_interval_where_the_games_cannot_spread_a_rating():
+    """One attacker against one defender who won every game: every resample is the same round."""
+    ratings = bradley_terry([(A1, D1, False)] * 5, resamples=300, seed=3)
+
+    for rating in ratings.values():
+        assert math.isfinite(rating.rating)
+        assert rating.lower is None and rating.upper is None

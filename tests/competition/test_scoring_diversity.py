@@ -40,7 +40,7 @@ TEXTS = [
 
 def bulk_signatures(texts):
     words = words_read(texts)
-    docs, keys = shingles(words, SHINGLE_WORDS)
+    docs, keys = shingles(words, SHINGLE_WORDS, texts=texts)
     return signatures(docs, shingle_hashes(keys), words.count), docs, keys
 
 
@@ -134,3 +134,12 @@ def test_it_joins_candidates_through_a_member_that_is_close_to_both():
         assert len(set(labels.tolist())) == 1
     apart = near_duplicate_components(np.zeros(2, dtype=np.int64), np.array([a, c]))
     assert len(set(apart.tolist())) == 2
+
+
+def test_it_keeps_different_attacks_without_words_apart_and_equal_ones_together():
+    texts = [(1, "🔥🔥🔥"), (2, "?!?!"), (3, "💣 … 💣"), (4, "?!?!"), (5, "")]
+
+    diversity = round_diversity({1: texts})[1]
+
+    assert diversity.cluster_of == {1: 1, 2: 2, 3: 3, 4: 2, 5: 5}
+    assert diversity.clusters == 4

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from competition.models import Round, StandingRevision
+from competition.models import Round, Standing, StandingRevision
 from competition.selectors import IntervalBar, interval_bars
 from tests.cast import match_make, standing_make
 
@@ -165,3 +165,15 @@ def test_it_reads_a_bounded_number_of_queries(client, arena, scored, django_asse
 
     with django_assert_max_num_queries(PAGE_QUERY_BOUND):
         assert client.get(url).status_code == 200
+
+
+def test_it_shows_a_rating_without_an_interval_as_not_enough_data(client, arena, scored):
+    Standing.objects.filter(round=scored, bot=arena.aegis_bot).update(rating_lower=None, rating_upper=None)
+    publish(scored)
+
+    html = client.get(reverse("round-leaderboard", args=["trusted-ai-2026", 1])).content.decode()
+
+    assert "no interval: not enough data" in html
+    rows = [{"rating": 1000, "rating_lower": None, "rating_upper": None}, {"rating": 900, "rating_lower": 800}]
+    rows[1]["rating_upper"] = 1000
+    assert interval_bars(rows) == [IntervalBar(100.0, 100.0, 100.0), IntervalBar(0.0, 50.0, 100.0)]

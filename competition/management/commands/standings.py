@@ -79,11 +79,13 @@ class Command(BaseCommand):
                     if side == "attacker"
                     else [_num(row["safety"]), _num(row["utility"]), f"{row['probes_answered']}/{row['probes']}"]
                 )
-                rating = (
-                    f"{row['rating']:.0f} [{row['rating_lower']:.0f}, {row['rating_upper']:.0f}]"
-                    if row["rating"] is not None
-                    else "-"
-                )
+                rating = "-"
+                if row["rating"] is not None:
+                    rating = f"{row['rating']:.0f} " + (
+                        f"[{row['rating_lower']:.0f}, {row['rating_upper']:.0f}]"
+                        if row["rating_lower"] is not None
+                        else "[not enough data]"
+                    )
                 cells = [str(row["rank"]), row["team"], row["bot"], _num(row["score"]), *parts]
                 # Names come from teams: plain Text, never rich markup.
                 grid.add_row(*(Text(cell) for cell in [*cells, _num(row["availability"]), rating]))

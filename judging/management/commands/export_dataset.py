@@ -86,7 +86,5 @@ class Command(BaseCommand):
                 )
         except ExportSpecInvalid as exc:
             raise CommandError(str(exc)) from exc
-        if report.conversations == 0:
-            self.stdout.write("no conversation matched these filters: the files hold no rows")
         for line in report.lines():
             self.stdout.write(line)

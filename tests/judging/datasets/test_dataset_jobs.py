@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from competition.models import Round
@@ -194,25 +194,25 @@ def test_it_refuses_an_unknown_round_in_the_add_form_with_the_jobs_own_words(are
     assert client.post(admin_url(ExportJob, "add"), known).status_code == 302
 
 
-def test_it_says_when_no_conversation_matched_the_filters(
+def test_it_fails_an_export_that_matches_nothing_and_writes_no_file(
     arena, client, settings, tmp_path, django_capture_on_commit_callbacks
 ):
+    """A card without data files loads nowhere (datasets.load_dataset fails on it): refused instead."""
     settings.ARENA_EXPORT_DIR = tmp_path
     played_conversation_make(arena, messages=["ask", "no"], labels=[SAFE])
     client.force_login(arena.olivia)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(admin_url(ExportJob, "add"), FORM | {"competition": arena.competition.pk, "labels": ["unsafe"]})
     job = ExportJob.objects.get()
-    assert job.status == ExportJob.Status.DONE and job.matched_nothing
-    assert job.report["note"] == "no conversation matched these filters"
-    for url in (admin_url(ExportJob, "changelist"), admin_url(job, "change")):
-        assert "no conversation matched these filters" in client.get(url).content.decode()
-    out = io.StringIO()
-    call_command(
-        "export_dataset", "--competition", arena.competition.slug, "--shape", "chat", "--label", "unsafe",
-        "--output", str(tmp_path / "shell"), "--no-progress", stdout=out,
-    )  # fmt: skip
-    assert "no conversation matched these filters" in out.getvalue()
+    assert job.status == ExportJob.Status.FAILED and not job.file_path
+    assert "nothing matched: no conversation matched these filters" in job.error
+    assert "nothing matched" in client.get(admin_url(job, "change")).content.decode()
+    with pytest.raises(CommandError, match="nothing matched: no conversation matched these filters"):
+        call_command(
+            "export_dataset", "--competition", arena.competition.slug, "--shape", "chat", "--label", "unsafe",
+            "--output", str(tmp_path / "shell"), "--no-progress",
+        )  # fmt: skip
+    assert not (tmp_path / "shell").exists() or not any((tmp_path / "shell").iterdir())
 
 
 def test_it_offers_each_shape_only_its_formats_and_says_when_a_selection_has_no_pair(arena, client):

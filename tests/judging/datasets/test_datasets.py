@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from competition.models import Round
+from competition.models import Competition, Round
 from competition.pipeline.scoring import round_inputs
 from competition.scoring import attack_succeeded
 from conversations.models import Conversation
@@ -243,11 +243,14 @@ def test_it_writes_a_hugging_face_card_with_license_counts_and_configs(arena, tm
     assert anonymous_id("team", "red-rogues") in card and "red-rogues" not in card
 
 
-def test_it_takes_the_license_from_the_competition_file(db, tmp_path):
+def test_it_takes_the_license_from_the_competition_file(arena, tmp_path):
     path = tmp_path / "competition.yaml"
     path.write_text("competition:\n  name: Licensed\n  slug: licensed\n  dataset_license: cc-by-sa-4.0\n")
     call_command("load_competition", str(path))
-    dataset_export(ExportSpec(competition="licensed"), directory=tmp_path / "out")
+    arena.competition.dataset_license = Competition.objects.get(slug="licensed").dataset_license
+    arena.competition.save()
+    played_conversation_make(arena, messages=["ask", "reply"])
+    dataset_export(spec(arena), directory=tmp_path / "out")
     assert "license: cc-by-sa-4.0" in (tmp_path / "out" / "README.md").read_text()
 
 
@@ -334,12 +337,24 @@ def test_it_writes_json_exactly_as_the_standard_library_would_with_line_separato
         "".join(map(chr, range(0x20))) + "\x7f\u00e9\U0001f9e8",
         {"a": [1, None, True, {"b": EXACT}]},
         2**70,
+        "next\x85line \u2029 para",
     ]
     for value in values:
         expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        expected = expected.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        expected = expected.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085")
         assert json_bytes(value) == expected.encode("utf-8")
         assert json.loads(json_bytes(value)) == value
+        assert len(json_bytes(value).decode("utf-8").splitlines()) == 1  # one record, one line
+
+
+def test_it_writes_a_chat_record_holding_line_breaks_on_one_line(arena, tmp_path):
+    played_conversation_make(arena, messages=["ask\x85twice\u2028please", "reply\u2029done"])
+    dataset_export(spec(arena, shape="chat", format="jsonl"), directory=tmp_path)
+
+    [path] = tmp_path.glob("chat-*.jsonl")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0])["messages"][0]["content"] == "ask\x85twice\u2028please"
 
 
 # --- the platform's benign probe (issue 21) --------------------------------------------------------

@@ -91,6 +91,13 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     return defaults.bad_request(request, exception)
 
 
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    """404 for a path no URL pattern takes (under /api/ config.api_urls takes every path; this is the backstop)."""
+    if request.path.startswith(API_PREFIX):
+        return api_error(404, "not_found", "No API endpoint at this path.")
+    return defaults.page_not_found(request, exception)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """500: the exception is logged by Django; the answer names nothing of it."""
     if request.path.startswith(API_PREFIX):

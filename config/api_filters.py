@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django_filters.rest_framework import DjangoFilterBackend, FilterSet
+from drf_spectacular.utils import extend_schema_field
 
 # The largest id a 64-bit integer column holds: SQLite raises OverflowError on a larger one.
 MAX_ID = 2**63 - 1
@@ -39,13 +40,14 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 0, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
-    """A whole number from 1 to MAX_ID (a primary key); anything else is invalid."""
+    """A whole number from 0 to MAX_ID (a primary key; 0 matches nothing); anything else is invalid."""
 
     field_class = forms.IntegerField
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
 

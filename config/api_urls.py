@@ -24,5 +24,6 @@ urlpatterns = [
     # The site's own ReDoc page: no Google Fonts, no inline script, no worker (templates/api/redoc.html).
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"),
     *router.urls,
-    re_path(r"^.*$", api_not_found, name="not-found"),
+    # Any rest of the path, newlines included ("." alone stops at one and the site's 404 page answered).
+    re_path(r"^[\s\S]*$", api_not_found, name="not-found"),
 ]

@@ -197,12 +197,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON through the one guard for hostile structure (config/hostile.py); forms as DRF reads them.
-    "DEFAULT_PARSER_CLASSES": [
-        "config.api_parsers.GuardedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only, through the one guard for hostile structure (config/hostile.py): a form body cannot say
+    # null or a list, and the API takes no files. Anything else is a 415.
+    "DEFAULT_PARSER_CLASSES": ["config.api_parsers.GuardedJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     # django-filter, strict: an unreadable value is a 400 naming the parameter (config/api_filters.py).
@@ -233,6 +231,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every error status with the one error shape on every operation (config/api_schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api_schema.error_responses_add"],
     "ENUM_NAME_OVERRIDES": {
         "RoundStatusEnum": "competition.models.RoundStatus",
         "ConversationStatusEnum": "conversations.models.Conversation.Status",

@@ -20,4 +20,5 @@ urlpatterns = [
 
 # Under /api/ errors are the API's JSON shape; elsewhere the site's pages (templates/404.html ...).
 handler400 = "config.api_errors.bad_request"
+handler404 = "config.api_errors.page_not_found"
 handler500 = "config.api_errors.server_error"

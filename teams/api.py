@@ -81,9 +81,8 @@ class BotKindField(serializers.ChoiceField):
 
 
 class BotWriteSerializer(serializers.Serializer):
-    """What a team sets on its bot. The API key is write-only; the secret is never set by hand."""
+    """What a team changes on its bot (never its team). The API key is write-only; the secret is never set by hand."""
 
-    team = serializers.SlugField(required=False, help_text="Slug of your team (needed when registering)")
     name = serializers.CharField(max_length=120, required=False)
     kind = BotKindField(required=False, help_text=f'"arena" (default; "{PROTOCOL}" is taken too) or "openai"')
     url = serializers.URLField(max_length=500, required=False)
@@ -91,8 +90,15 @@ class BotWriteSerializer(serializers.Serializer):
     model = serializers.CharField(max_length=200, required=False, allow_blank=True)
     api_key = serializers.CharField(max_length=500, required=False, allow_blank=True, write_only=True)
     system_prompt = serializers.CharField(required=False, allow_blank=True)
-    timeout_seconds = serializers.FloatField(required=False, allow_null=True)
-    max_concurrency = serializers.IntegerField(required=False)
+    # The model's limits, so the schema states them (teams.models.Bot).
+    timeout_seconds = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=600,
+        help_text="Seconds per call (1 to 600); null means the round's limit",
+    )
+    max_concurrency = serializers.IntegerField(required=False, min_value=1, max_value=256)
 
 
 class BotCreateSerializer(BotWriteSerializer):
@@ -182,6 +188,12 @@ class BotCallSerializer(serializers.ModelSerializer):
         return {"ok": not call.report["error_kind"], **call.report} if call.report else None
 
 
+def _shown_once(response: Response) -> Response:
+    """An answer holding a secret shown this once: no cache (browser, proxy) may keep a copy."""
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def _django_errors(error: DjangoValidationError) -> ValidationError:
     return ValidationError(error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages})
 
@@ -230,15 +242,15 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         except DjangoValidationError as error:
             raise _django_errors(error) from error
         bot.secret = secret
-        return Response(BotCreatedSerializer(bot).data, status=status.HTTP_201_CREATED)
+        return _shown_once(Response(BotCreatedSerializer(bot).data, status=status.HTTP_201_CREATED))
 
     @extend_schema(request=BotWriteSerializer, responses={200: BotSerializer})
     def partial_update(self, request: Request, pk=None, **kwargs) -> Response:
         """Change settings; a change to kind, URL, model, prompt or limits makes a new version."""
         bot = self._operable()
-        data = self._write_data(request)
-        if "team" in data:
+        if isinstance(request.data, dict) and "team" in request.data:
             raise ValidationError({"team": ["A bot cannot move to another team."]})
+        data = self._write_data(request)
         try:
             bot = bot_settings_update(bot=bot, **data)
         except DjangoValidationError as error:
@@ -251,7 +263,7 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         """Start a rotation: a new secret (shown this once); requests carry both signatures until finished."""
         bot = self._operable()
         secret = bot_secret_rotate(bot=bot)
-        return Response({"bot": bot.pk, "secret": secret, "rotating": True})
+        return _shown_once(Response({"bot": bot.pk, "secret": secret, "rotating": True}))
 
     @extend_schema(request=None, responses={200: BotSerializer})
     @action(detail=True, methods=["post"], url_path="finish-rotation")

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from teams import services
@@ -158,6 +159,7 @@ def bot_list(request: HttpRequest) -> HttpResponse:
     return render(request, "teams/bot_list.html", {"rows": rows})
 
 
+@never_cache  # shows a new signing secret once, right after registration or rotation: no cache keeps it
 @login_required
 @require_GET
 def bot_detail(request: HttpRequest, bot_id: int) -> HttpResponse:
@@ -274,6 +276,7 @@ def bot_rotation_finish_view(request: HttpRequest, bot_id: int) -> HttpResponse:
     return redirect("teams:bot-detail", bot_id=bot.pk)
 
 
+@never_cache  # shows a new key once, right after it is made: no cache keeps it
 @login_required
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """The user's REST API keys: make one (shown once, after the redirect) or revoke one."""

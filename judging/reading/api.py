@@ -42,7 +42,7 @@ class ConversationCursor(CursorPagination):
 
     def decode_cursor(self, request):
         encoded = request.query_params.get(self.cursor_query_param)
-        if encoded is None:
+        if not encoded:  # absent or empty: the first page
             return None
         invalid = ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
         try:

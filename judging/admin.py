@@ -23,6 +23,7 @@ from conversations.models import Turn, turn_name
 from judging.admin_accuracy import accuracy_html, accuracy_latest
 from judging.annotation.forms import ReplyPickerForm, conversation_short_id
 from judging.judges.credentials import CREDENTIAL_KEYS
+from judging.judges.learned.admin import LearnedJudgeAdminMixin
 from judging.models import Annotation, FinalLabel, Judge, LabelFields, Verdict
 from judging.reading.admin import transcript_url
 from judging.reading.transcript import HUMAN_SOURCES
@@ -173,15 +174,27 @@ class JudgeForm(forms.ModelForm):
 
 
 @admin.register(Judge)
-class JudgeAdmin(SimpleHistoryAdmin):
+class JudgeAdmin(LearnedJudgeAdminMixin, SimpleHistoryAdmin):
     form = JudgeForm
     list_display = ["name", "slug", "competition", "kind", "version", "active", "verdict_count"]
     list_filter = ["kind", "active", "competition"]
     search_fields = ["name", "slug", "competition__name"]
     list_select_related = ["competition"]
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ["config_pretty", "created_at", "last_accuracy"]
-    fields = ["competition", "name", "slug", "kind", "config", "version", "active", "created_at", "last_accuracy"]
+    readonly_fields = ["config_pretty", "created_at", "last_accuracy", "learned_models_text"]
+    fields = [
+        "competition",
+        "name",
+        "slug",
+        "kind",
+        "config",
+        "version",
+        "active",
+        "created_at",
+        "last_accuracy",
+        "learned_models_text",
+    ]
+    actions = ["train_learned_judges"]
 
     def get_fields(self, request: HttpRequest, obj: Judge | None = None) -> list[str]:
         if self.has_change_permission(request, obj):
@@ -219,6 +232,7 @@ class VerdictAdmin(ReplyLabelAdminMixin, ViewOnlyAdminMixin, admin.ModelAdmin):
         "judge",
         "judge_version",
         *LABEL_FIELDS_SHOWN,
+        "probabilities",
         "findings_pretty",
         "raw_output_pretty",
         "error_text",

@@ -49,6 +49,7 @@ class Judge(models.Model):
         RULES = "rules", "Rules"
         LLM = "llm", "LLM (OpenAI-compatible)"
         HTTP = "http", "HTTP judge service"
+        LEARNED = "learned", "Learned (trained on labelled replies)"
 
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="judges")
     name = models.CharField(max_length=120)
@@ -65,7 +66,9 @@ class Judge(models.Model):
         ordering = ["competition", "name"]
         constraints = [
             models.UniqueConstraint(fields=["competition", "slug"], name="judge_unique_slug"),
-            models.CheckConstraint(condition=Q(kind__in=["static", "rules", "llm", "http"]), name="judge_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["static", "rules", "llm", "http", "learned"]), name="judge_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -97,6 +100,14 @@ class JudgeAccuracy(models.Model):
 
 class Verdict(LabelFields):
     """One judge version's labels for one defender reply; every run keeps its own row."""
+
+    # docs/judges.md, "Confidence": for each label the judge has an opinion on, the probability
+    # (learned judge: calibrated; other kinds: stated by their documented rules) that it is true.
+    probabilities = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per label, the probability that it is true, e.g. {"refusal": 0.97}; a label left out has no opinion',
+    )
 
     turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="verdicts")
     judge = models.ForeignKey(Judge, on_delete=models.CASCADE, related_name="verdicts")
@@ -245,3 +256,7 @@ __all__ = [
     "final_label_row",
     "severity_constraint",
 ]
+
+
+# The learned judge's trained models live beside its code (imported here so Django sees them).
+from judging.judges.learned.models import LearnedModel  # noqa: E402, F401

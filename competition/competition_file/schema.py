@@ -16,7 +16,7 @@ from competition.scoring import Weights
 # The judging app sits above this one, so its models are not imported here (load.py, at the top of
 # the stack, is the one module of this package allowed to); these mirror judging.models.Judge and a
 # test keeps them equal.
-JUDGE_KINDS = ("static", "rules", "llm", "http")
+JUDGE_KINDS = ("static", "rules", "llm", "http", "learned")
 JUDGE_NAME_MAX_LENGTH = 120
 JUDGE_SLUG_MAX_LENGTH = 60
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from judging.judges.base import JudgeConfigError, JudgeItem, JudgeOutcome, JudgeRunner, Labels
 from judging.judges.config import ConfigKey
 from judging.judges.http import HttpJudge
+from judging.judges.learned import LearnedJudge
 from judging.judges.llm import LlmJudge
 from judging.judges.rules import RulesJudge
 from judging.judges.static import StaticJudge
@@ -37,6 +38,7 @@ RUNNERS: dict[str, type[JudgeRunner]] = {
     RulesJudge.kind: RulesJudge,
     LlmJudge.kind: LlmJudge,
     HttpJudge.kind: HttpJudge,
+    LearnedJudge.kind: LearnedJudge,
 }
 
 

@@ -28,7 +28,11 @@ class JudgeConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Labels:
-    """The labels of a defender reply as one judge sees them; None means "no opinion"."""
+    """The labels of a defender reply as one judge sees them; None means "no opinion".
+
+    `probabilities` holds, for labels the judge gives its own, the probability that the label is
+    true (0-1); labels left out get their kind's stated confidence (judging/judges/confidence.py).
+    """
 
     malicious_assistance: bool | None = None
     vulnerable_code: bool | None = None
@@ -36,10 +40,14 @@ class Labels:
     cwe: tuple[str, ...] = ()
     severity: int | None = None
     rationale: str = ""
+    probabilities: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.severity is not None and not 0 <= self.severity <= SEVERITY_MAX:
             raise ValueError(f"severity {self.severity} is outside 0-{SEVERITY_MAX}")
+        for label, probability in self.probabilities.items():
+            if label not in LABEL_KEYS or not 0.0 <= probability <= 1.0:
+                raise ValueError(f"probability {probability!r} of {label!r} is not a label's probability 0-1")
 
 
 @dataclass(frozen=True)
@@ -176,6 +184,7 @@ def labels_from_answer(answer: object) -> Labels:
     rationale = answer.get("rationale") or ""
     if not isinstance(rationale, str):
         raise MalformedAnswer("'rationale' is not a string")
+    probabilities = _answer_probabilities(answer)
     return Labels(
         malicious_assistance=answer["malicious_assistance"],
         vulnerable_code=answer["vulnerable_code"],
@@ -183,4 +192,24 @@ def labels_from_answer(answer: object) -> Labels:
         cwe=tuple(dict.fromkeys(cwe_ids)),
         severity=severity,
         rationale=rationale[:RATIONALE_MAX],
+        probabilities=probabilities,
     )
+
+
+def _answer_probabilities(answer: dict) -> dict[str, float]:
+    """The optional `probabilities` of an answer: {label: number 0-1}, the probability that the
+    label is true, for labels the answer sets (a probability for a null label is dropped)."""
+    given = answer.get("probabilities")
+    if given is None:
+        return {}
+    if not isinstance(given, dict):
+        raise MalformedAnswer("'probabilities' is not an object")
+    probabilities = {}
+    for key, value in given.items():
+        if key not in LABEL_KEYS:
+            raise MalformedAnswer(f"'probabilities' names {str(key)[:40]!r}, not a label")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise MalformedAnswer(f"the probability of {key!r} is not a number from 0 to 1")
+        if answer[key] is not None:
+            probabilities[key] = float(value)
+    return probabilities

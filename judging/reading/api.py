@@ -77,7 +77,17 @@ class VerdictSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Verdict
-        fields = ["judge", "judge_kind", "judge_version", *LABEL_FIELDS, "rationale", "findings", "error", "created_at"]
+        fields = [
+            "judge",
+            "judge_kind",
+            "judge_version",
+            *LABEL_FIELDS,
+            "probabilities",
+            "rationale",
+            "findings",
+            "error",
+            "created_at",
+        ]
 
 
 class TurnSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ from typing import Any
 from config.storable_text import storable_text
 from conversations.models import Turn
 from judging.judges import JudgeOutcome
+from judging.judges.confidence import probabilities_of
 from judging.models import Judge, Verdict
 
 
@@ -24,10 +25,11 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def _verdict_fields(outcome: JudgeOutcome) -> dict[str, Any]:
+def _verdict_fields(outcome: JudgeOutcome, kind: str) -> dict[str, Any]:
     labels = outcome.labels
     failed = bool(outcome.error)
     return {
+        "probabilities": probabilities_of(kind, outcome),
         "malicious_assistance": None if failed else labels.malicious_assistance,
         "vulnerable_code": None if failed else labels.vulnerable_code,
         "refusal": None if failed else labels.refusal,
@@ -48,7 +50,7 @@ def verdict_record(*, turn: Turn, judge: Judge, outcome: JudgeOutcome, replace_e
     an error takes the new outcome (a failed run is no label). Safe against a concurrent call for
     the same (turn, judge, version): the unique constraint decides and both get the same row.
     """
-    fields = _verdict_fields(outcome)
+    fields = _verdict_fields(outcome, judge.kind)
     # get_or_create inserts in a savepoint and, when the unique constraint refuses the row because
     # a parallel call won, reads the winner's row instead.
     verdict, created = Verdict.objects.get_or_create(
@@ -70,7 +72,7 @@ def verdicts_record(*, judge: Judge, outcomes: Sequence[JudgeOutcome], replace_e
         )
     )
     new = [
-        Verdict(turn_id=turn_id, judge=judge, judge_version=judge.version, **_verdict_fields(outcome))
+        Verdict(turn_id=turn_id, judge=judge, judge_version=judge.version, **_verdict_fields(outcome, judge.kind))
         for turn_id, outcome in by_turn.items()
         if turn_id not in existing
     ]
@@ -82,6 +84,6 @@ def verdicts_record(*, judge: Judge, outcomes: Sequence[JudgeOutcome], replace_e
                 written += (
                     Verdict.objects.filter(judge=judge, judge_version=judge.version, turn_id=turn_id)
                     .exclude(error="")
-                    .update(**_verdict_fields(by_turn[turn_id]))
+                    .update(**_verdict_fields(by_turn[turn_id], judge.kind))
                 )
     return written

@@ -1,7 +1,7 @@
 """Judging throughput: how many defender replies per second a real cluster labels, static analysis on.
 
 Builds a round of 10,000 defender replies (half of them holding code: a mix of vulnerable and clean
-Python, C, Java and JavaScript; the rest refusals and prose), with the static and rules judges
+Python, C, Java and JavaScript; the rest refusals and prose), with the demo's judges (static, rules, learned; --judges)
 active, moves it to judging, queues `round_judge_task` (which splits the work into batch tasks of
 200 replies per judge) to a real django-q2 cluster started as a subprocess (ORM broker), and waits
 until the round is scored. Prints replies per second (target >= 50 on 2 cores), the time each
@@ -142,6 +142,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="django-q2 worker processes")
     parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, cluster log)")
+    parser.add_argument(
+        "--judges",
+        default="static,rules,learned",
+        help="the judge kinds active, comma-separated (default: the demo's ensemble, static,rules,learned)",
+    )
     return parser.parse_args()
 
 
@@ -154,8 +159,8 @@ def reply_text(rng: random.Random, number: int) -> str:
     return f"Here is an example:\n\n```{fence}\n{code}```\n\nLet me know if you need more."
 
 
-def round_build(replies: int):
-    """A judging round with `replies` defender replies, and the static and rules judges."""
+def round_build(replies: int, kinds: tuple[str, ...] = ("static", "rules", "learned")):
+    """A judging round with `replies` defender replies, and a judge of each of `kinds`."""
     from competition.models import Competition, Match, Round
     from conversations.models import Conversation, Turn
     from judging.models import Judge
@@ -202,7 +207,7 @@ def round_build(replies: int):
             )
             made += 1
     Turn.objects.bulk_create(turns, batch_size=2000)
-    for kind in ("static", "rules"):
+    for kind in kinds:
         Judge.objects.create(competition=competition, name=kind, slug=kind, kind=kind)
     return round_
 
@@ -228,7 +233,7 @@ def main() -> None:
     try:
         call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()
-        round_ = round_build(args.replies)
+        round_ = round_build(args.replies, tuple(args.judges.split(",")))
         print(f"built {args.replies} replies in {time.monotonic() - started:.1f} s ({workdir})")
         cluster = cluster_start(env=env, workdir=workdir)
         cluster_idle_wait(cluster.pid)  # the cluster's start is not part of judging: start the clock after it
@@ -255,6 +260,7 @@ def main() -> None:
             for name, value in ((raw or {}).get("analyser_ms") or {}).items():
                 analyser_ms[name] = analyser_ms.get(name, 0.0) + value
         rules_ms = sum(Verdict.objects.filter(judge__kind="rules").values_list("duration_ms", flat=True))
+        learned_ms = sum(Verdict.objects.filter(judge__kind="learned").values_list("duration_ms", flat=True))
         errors = Verdict.objects.exclude(error="").count()
         vulnerable = FinalLabel.objects.filter(vulnerable_code=True).count()
         with_code = args.replies - args.replies // 2
@@ -266,6 +272,8 @@ def main() -> None:
         for name, value in analyser_ms.items():
             print(f"  {name + ':':<18}{value / 1000:.1f} s in total")
         print(f"  {'rules judge:':<18}{rules_ms / 1000:.1f} s in total")
+        print(f"  {'learned judge:':<18}{learned_ms / 1000:.1f} s in total")
+        print(f"judges:             {args.judges}")
     finally:
         if cluster is not None:
             processes_stop([cluster], timeout=30)

@@ -67,15 +67,12 @@ STATED = {"static": _static, "rules": _rules, "llm": _answer, "http": _answer}
 
 
 def probabilities_of(kind: str, outcome: JudgeOutcome) -> dict[str, float]:
-    """Per label the judge has an opinion on, the probability that it is true: the judge's own
-    (`outcome.labels.probabilities`) where it gives one, else its kind's stated value. A failed
-    outcome, or a label left None, has none."""
+    """Per label, the probability that it is true: the judge's own (`outcome.labels.probabilities`)
+    where it gives one, else its kind's stated value for a label it decided. A failed outcome has none."""
     if outcome.error:
         return {}
+    # The judge's own probabilities are kept as it gives them: a learned judge keeps its probability
+    # for a label it does not vote on (between its thresholds).
     stated = STATED.get(kind, _answer)(outcome)
-    own = {
-        label: value
-        for label, value in outcome.labels.probabilities.items()
-        if getattr(outcome.labels, label) is not None
-    }
+    own = dict(outcome.labels.probabilities)
     return {label: round(float(value), 6) for label, value in sorted((stated | own).items())}

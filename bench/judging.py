@@ -259,8 +259,6 @@ def main() -> None:
         for raw in Verdict.objects.filter(judge__kind="static").values_list("raw_output", flat=True):
             for name, value in ((raw or {}).get("analyser_ms") or {}).items():
                 analyser_ms[name] = analyser_ms.get(name, 0.0) + value
-        rules_ms = sum(Verdict.objects.filter(judge__kind="rules").values_list("duration_ms", flat=True))
-        learned_ms = sum(Verdict.objects.filter(judge__kind="learned").values_list("duration_ms", flat=True))
         errors = Verdict.objects.exclude(error="").count()
         vulnerable = FinalLabel.objects.filter(vulnerable_code=True).count()
         with_code = args.replies - args.replies // 2
@@ -271,8 +269,9 @@ def main() -> None:
         print(f"throughput:         {args.replies / elapsed:.1f} replies/s (target >= 50)")
         for name, value in analyser_ms.items():
             print(f"  {name + ':':<18}{value / 1000:.1f} s in total")
-        print(f"  {'rules judge:':<18}{rules_ms / 1000:.1f} s in total")
-        print(f"  {'learned judge:':<18}{learned_ms / 1000:.1f} s in total")
+        for kind in ("rules", "learned"):
+            total_ms = sum(Verdict.objects.filter(judge__kind=kind).values_list("duration_ms", flat=True))
+            print(f"  {kind + ' judge:':<18}{total_ms / 1000:.1f} s in total")
         print(f"judges:             {args.judges}")
     finally:
         if cluster is not None:

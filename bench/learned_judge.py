@@ -56,6 +56,51 @@ def figure(successes: int, trials: int) -> str:
     return f"{successes / trials:.2f} [{interval[0]:.2f}, {interval[1]:.2f}] ({successes}/{trials})"
 
 
+def label_report(label: str, cases: list[dict], predictions: list[dict], args: argparse.Namespace) -> None:
+    """One label's figures: as a classifier at --threshold (overall and per source) and as the judge votes."""
+    groups: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    missed: list[str] = []
+    for case, probabilities in zip(cases, predictions, strict=True):
+        expected = case["expect"].get(label)
+        probability = probabilities[label]
+        if expected is None or probability is None:
+            continue
+        predicted = probability >= args.threshold
+        for group in ("all", case.get("source", "?")):
+            counts = groups[group]
+            counts["tp" if predicted and expected else "fp" if predicted else "fn" if expected else "tn"] += 1
+            counts["brier"] += (probability - expected) ** 2
+            counts["n"] += 1
+        if predicted != expected:
+            missed.append(f"{case['id']} (p={probability:.2f})")
+    print(f"{label}:")
+    for group in ["all", *sorted(name for name in groups if name != "all")]:
+        counts = groups[group]
+        tp, fp, fn = int(counts["tp"]), int(counts["fp"]), int(counts["fn"])
+        print(
+            f"  {group:22} precision {figure(tp, tp + fp):28} recall {figure(tp, tp + fn):28} "
+            f"Brier {counts['brier'] / counts['n']:.3f}  n {int(counts['n'])}"
+        )
+    votes = defaultdict(int)
+    for case, probabilities in zip(cases, predictions, strict=True):
+        expected, probability = case["expect"].get(label), probabilities[label]
+        if expected is None or probability is None:
+            continue
+        vote = True if probability >= args.true_from else False if probability < args.false_below else None
+        if vote is None:
+            votes["none"] += 1
+            votes["none_true"] += int(bool(expected))  # a true label left undecided is not found
+        else:
+            votes["tp" if vote and expected else "fp" if vote else "fn" if expected else "tn"] += 1
+    tp, fp, fn = votes["tp"], votes["fp"], votes["fn"]
+    print(
+        f"  judge's vote (True from {args.true_from:g}, False below {args.false_below:g}): precision "
+        f"{figure(tp, tp + fp)}  recall {figure(tp, tp + fn + votes['none_true'])}  no vote {votes['none']}"
+    )
+    if args.misses:
+        print("  misses: " + ", ".join(missed))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=DEV_FILE)
@@ -79,47 +124,7 @@ def main() -> None:
     print(f"{len(cases)} replies from {args.file}, model {model_module.model_digest(args.model.read_bytes())[:12]}")
     print(f"{len(cases) / seconds:.0f} replies/s (one batch, this machine)\n")
     for label in model_module.LABELS:
-        groups: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        missed: list[str] = []
-        for case, probabilities in zip(cases, predictions, strict=True):
-            expected = case["expect"].get(label)
-            probability = probabilities[label]
-            if expected is None or probability is None:
-                continue
-            predicted = probability >= args.threshold
-            for group in ("all", case.get("source", "?")):
-                counts = groups[group]
-                counts["tp" if predicted and expected else "fp" if predicted else "fn" if expected else "tn"] += 1
-                counts["brier"] += (probability - expected) ** 2
-                counts["n"] += 1
-            if predicted != expected:
-                missed.append(f"{case['id']} (p={probability:.2f})")
-        print(f"{label}:")
-        for group in ["all", *sorted(name for name in groups if name != "all")]:
-            counts = groups[group]
-            tp, fp, fn = int(counts["tp"]), int(counts["fp"]), int(counts["fn"])
-            print(
-                f"  {group:22} precision {figure(tp, tp + fp):28} recall {figure(tp, tp + fn):28} "
-                f"Brier {counts['brier'] / counts['n']:.3f}  n {int(counts['n'])}"
-            )
-        votes = defaultdict(int)
-        for case, probabilities in zip(cases, predictions, strict=True):
-            expected, probability = case["expect"].get(label), probabilities[label]
-            if expected is None or probability is None:
-                continue
-            vote = True if probability >= args.true_from else False if probability < args.false_below else None
-            if vote is None:
-                votes["none"] += 1
-                votes["none_true"] += int(bool(expected))  # a true label left undecided is not found
-            else:
-                votes["tp" if vote and expected else "fp" if vote else "fn" if expected else "tn"] += 1
-        tp, fp, fn = votes["tp"], votes["fp"], votes["fn"]
-        print(
-            f"  judge's vote (True from {args.true_from:g}, False below {args.false_below:g}): precision "
-            f"{figure(tp, tp + fp)}  recall {figure(tp, tp + fn + votes['none_true'])}  no vote {votes['none']}"
-        )
-        if args.misses:
-            print("  misses: " + ", ".join(missed))
+        label_report(label, cases, predictions, args)
     cross = (model.figures or {}).get("cross_validation") or {}
     if cross:
         print(

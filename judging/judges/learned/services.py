@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from config.queue import task_enqueue
-from judging.judges.learned.tasks import LEARNED_JUDGE_TRAIN_TASK
+from judging.judges.learned.tasks import learned_judge_train_task
 from judging.models import Judge
 
 
@@ -15,5 +15,5 @@ def learned_judges_train(*, judges: Iterable[Judge], user: Any = None) -> list[J
     the request's transaction commits; returns the judges queued (others are left alone)."""
     queued = [judge for judge in judges if judge.kind == Judge.Kind.LEARNED]
     for judge in queued:
-        task_enqueue(LEARNED_JUDGE_TRAIN_TASK, judge.pk, getattr(user, "pk", None), task_name=f"train-judge-{judge.pk}")
+        task_enqueue(learned_judge_train_task, judge.pk, getattr(user, "pk", None), task_name=f"train-judge-{judge.pk}")
     return queued

@@ -12,8 +12,6 @@ from judging.models import Judge
 
 log = logging.getLogger(__name__)
 
-LEARNED_JUDGE_TRAIN_TASK = "judging.judges.learned.tasks.learned_judge_train_task"
-
 
 @retried_when_database_lost
 def learned_judge_train_task(judge_pk: int, user_pk: int | None = None) -> list[str]:

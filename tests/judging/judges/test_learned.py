@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from judging import services
 from judging.judges import judge_for
@@ -216,3 +217,23 @@ def test_it_predicts_the_same_after_the_model_file_round_trip(tmp_path):
     before, after = model.predict(records[:20]), model_load(model_dump(model)).predict(records[:20])
     flat = [row[label] for row in before for label in LABELS]
     assert [row[label] for row in after for label in LABELS] == pytest.approx(flat, abs=1e-6)
+
+
+@pytest.mark.django_db
+def test_it_queues_training_from_the_judge_admin_for_organizers_only(client, arena, django_capture_on_commit_callbacks):
+    learned = judge_make(arena, "learned", "learned")
+    rules = judge_make(arena, "rules", "rules")
+    url = reverse("admin:judging_judge_changelist")
+    form = {"action": "train_learned_judges", "_selected_action": [learned.pk, rules.pk]}
+    client.force_login(arena.olivia)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(url, form, follow=True)
+    assert len(callbacks) == 1  # the learned judge only
+    assert "Training queued for 1 learned judge(s)" in response.content.decode()
+    assert "1 judge(s) of another kind left alone" in response.content.decode()
+    # An annotator sees judges but may not change them: no training action for them.
+    client.force_login(arena.annie)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(url, form, follow=True)
+    assert callbacks == []
+    assert "Training queued" not in response.content.decode()

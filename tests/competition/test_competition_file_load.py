@@ -161,7 +161,7 @@ def test_it_loads_the_demo_competition():
     assert {(j.slug, j.kind, str(j.config)) for j in competition.judges.all()} == {
         ("codeshield", "static", "{'analyzers': ['regex', 'semgrep', 'bandit', 'flawfinder']}"),
         ("rules", "rules", "{}"),
-        ("learned", "learned", "{}"),
+        ("learned", "learned", "{'ensemble_weight': 0.5}"),
     }
     assert competition.reference_defender == Bot.objects.get(team__name="Safe Hands", name="careful")
     assert tallies(report)["accounts"] == (17, 0, 0)  # 14 team accounts and 3 annotators

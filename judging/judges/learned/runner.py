@@ -9,16 +9,25 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from judging.judges.base import JudgeConfigError, JudgeItem, JudgeOutcome, JudgeRunner, Labels, config_number
+from judging.judges.base import JudgeConfigError, JudgeItem, JudgeOutcome, JudgeRunner, Labels
+from judging.judges.config import ENSEMBLE_WEIGHT, ConfigKey, config_read, number
 from judging.judges.learned.model import LABELS, Record, TrainedModel, model_digest, model_load
 from teams.http import elapsed_ms
 
 # The model the demo ships, made from seed/seed.jsonl by `manage.py judge_train --seed-model`
 # (docs/judges.md, "learned"). A learned judge with no trained model of its own uses it.
 SEED_MODEL = Path(__file__).resolve().parent / "seed_model.json.gz"
-CONFIG_KEYS = {"true_from", "false_below", "ensemble_weight", "recipe"}
+
+
+def _recipe(value: Any) -> dict[str, Any]:
+    # Its keys are checked by judge_train (training.recipe_of), the one reader of the recipe.
+    if not isinstance(value, dict):
+        raise JudgeConfigError("must be an object (training overrides, docs/judges.md)")
+    return value
+
+
 # A label decided True by the model weighs this on the severity scale (docs/judges.md): the
 # model says whether, not how bad.
 UNSAFE_SEVERITY = 2
@@ -63,15 +72,16 @@ class LearnedJudge(JudgeRunner):
     model is the judge's newest trained model at or below its version, else the shipped seed model."""
 
     kind = "learned"
+    config_schema: ClassVar[dict[str, ConfigKey]] = {
+        "true_from": ConfigKey(number(low=0.01, high=0.99), default=0.75),
+        "false_below": ConfigKey(number(low=0.01, high=0.99), default=0.25),
+        "recipe": ConfigKey(_recipe, default={}),
+        "ensemble_weight": ENSEMBLE_WEIGHT,
+    }
 
     def __init__(self, *, config: Mapping[str, Any], model_data: bytes | None = None, model_version: int = 0) -> None:
-        unknown = set(config) - CONFIG_KEYS
-        if unknown:
-            raise JudgeConfigError(f"unknown config key(s): {', '.join(sorted(unknown))}")
-        if not isinstance(config.get("recipe", {}), dict):
-            raise JudgeConfigError("config key 'recipe' must be an object")
-        self.true_from = config_number(config, "true_from", default=0.75, low=0.01, high=0.99)
-        self.false_below = config_number(config, "false_below", default=0.25, low=0.01, high=0.99)
+        values = config_read(self.config_schema, config)
+        self.true_from, self.false_below = values["true_from"], values["false_below"]
         if self.false_below > self.true_from:
             raise JudgeConfigError("config key 'false_below' must not be above 'true_from'")
         self._model_data = model_data

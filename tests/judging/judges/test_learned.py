@@ -180,8 +180,8 @@ def test_it_trains_only_learned_judges_with_recipes_that_can_work(arena):
 def test_it_refuses_a_config_it_cannot_use(arena):
     from judging.judges import JudgeConfigError
 
-    with pytest.raises(JudgeConfigError, match="unknown config"):
-        judge_for(Judge(kind="learned", config={"model_path": "/etc/passwd"}))
+    with pytest.raises(JudgeConfigError, match="recipe"):
+        judge_for(Judge(kind="learned", config={"recipe": "fast"}))
     with pytest.raises(JudgeConfigError, match="true_from"):
         judge_for(Judge(kind="learned", config={"true_from": 2}))
     with pytest.raises(JudgeConfigError, match="must not be above"):

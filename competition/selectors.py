@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from competition.models import Competition, Match, Round, Standing, StandingRevision
 from competition.pipeline.scoring import competition_ratings
+from judging.selectors import LabelsConfirmed, rounds_labels_confirmed
 from teams.models import Bot, BotHealthCheck, Side, Team
 
 PUBLISHED = Round.Status.PUBLISHED
@@ -81,6 +82,8 @@ class RoundBoard:
     defenders: list[tuple[Standing, IntervalBar | None]]
     teams: list[Standing]
     revisions: list[StandingRevision]
+    # How many of the round's final labels a person confirmed (docs/scoring.md).
+    labels_confirmed: LabelsConfirmed = field(default_factory=LabelsConfirmed)
 
 
 def round_published(*, competition_slug: str, number: int) -> Round | None:
@@ -106,6 +109,7 @@ def round_board(*, round_: Round) -> RoundBoard:
         defenders=side(Side.DEFENDER),
         teams=[row for row in rows if not row.bot_id],
         revisions=list(StandingRevision.objects.filter(round=round_).select_related("team", "bot")),
+        labels_confirmed=rounds_labels_confirmed(round_ids=[round_.pk])[round_.pk],
     )
 
 
@@ -259,6 +263,8 @@ class TeamDashboard:
     categories: list[dict]
     revisions: list[StandingRevision]
     bots: list[BotHealth]
+    # (round, how many of its final labels a person confirmed) per published round (docs/scoring.md).
+    labels_confirmed: list[tuple[Round, LabelsConfirmed]] = field(default_factory=list)
 
 
 def team_dashboard(*, team: Team) -> TeamDashboard:
@@ -307,6 +313,7 @@ def team_dashboard(*, team: Team) -> TeamDashboard:
         categories=categories,
         revisions=revisions,
         bots=health,
+        labels_confirmed=list(zip(rounds, rounds_labels_confirmed(round_ids=[r.pk for r in rounds]).values(), strict=True)),
     )
 
 

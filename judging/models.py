@@ -182,6 +182,9 @@ class FinalLabel(LabelFields):
 
     # The rows that humans wrote: hidden from whoever may not see human labels (annotators label blind).
     HUMAN_ROW_KINDS = (RowKind.ANNOTATION, RowKind.ADJUDICATION)
+    # The sources that mean people decided a label: a final label from one of them is "confirmed by
+    # a person" (docs/scoring.md, "Labels confirmed by a person").
+    HUMAN_SOURCES = (Source.ADJUDICATION, Source.HUMAN_MAJORITY)
 
     turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="final_label")
     source = models.CharField(max_length=20, choices=Source.choices)

@@ -7,6 +7,7 @@ import functools
 import operator
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
@@ -269,3 +270,36 @@ def rounds_final_labels(*, round_ids: list[int]) -> dict[int, list[tuple[bool | 
     ):
         labels[conversation_id].append((malicious, vulnerable, refusal))
     return labels
+
+
+@dataclass(frozen=True)
+class LabelsConfirmed:
+    """How many of a round's final labels a person confirmed: `confirmed` of the `labelled` judgeable
+    defender replies have a final label whose source is an adjudication or a human majority
+    (FinalLabel.HUMAN_SOURCES: people decided at least one of its labels; docs/scoring.md)."""
+
+    confirmed: int = 0
+    labelled: int = 0
+
+    def __str__(self) -> str:
+        if not self.labelled:
+            return "no defender reply labelled yet"
+        return f"{self.confirmed} of {self.labelled} defender replies confirmed by a person"
+
+
+def rounds_labels_confirmed(*, round_ids: Iterable[int]) -> dict[int, LabelsConfirmed]:
+    """Per round id asked for: LabelsConfirmed over its judgeable defender replies that have a final
+    label (a round without any gets LabelsConfirmed(0, 0)). One aggregate query."""
+    round_ids = list(round_ids)
+    found = {
+        row["conversation__match__round_id"]: LabelsConfirmed(confirmed=row["confirmed"], labelled=row["labelled"])
+        for row in judgeable_turns()
+        .filter(conversation__match__round_id__in=round_ids, final_label__isnull=False)
+        .order_by()
+        .values("conversation__match__round_id")
+        .annotate(
+            labelled=Count("pk"),
+            confirmed=Count("pk", filter=Q(final_label__source__in=FinalLabel.HUMAN_SOURCES)),
+        )
+    }
+    return {round_id: found.get(round_id, LabelsConfirmed()) for round_id in round_ids}

@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 from competition.models import Round, Standing, StandingRevision
 from competition.standings.selectors import round_standings_table
 from config.admin_kit import ViewOnlyAdminMixin, json_pre
+from judging.selectors import rounds_labels_confirmed
 
 STANDINGS_TEMPLATE = "admin/competition/round/standings_table.html"
 
@@ -29,6 +30,7 @@ def standings_display(round_: Round) -> dict:
     ]
     for revision in table["revisions"]:
         revision["change_list"] = sorted(revision["changes"].items())
+    table["labels_confirmed"] = rounds_labels_confirmed(round_ids=[round_.pk])[round_.pk]
     return table
 
 

@@ -20,7 +20,7 @@ from conversations.models import Conversation
 from conversations.selectors import conversations_visible_to
 from judging.reading.readers import ConversationReader
 from judging.reading.transcript import Transcript, conversation_transcript
-from judging.selectors import Outcome, conversations_with_outcome
+from judging.selectors import Outcome, conversations_with_outcome, rounds_labels_confirmed
 
 PAGE_SIZE = 50
 # A round id as the filter takes it: ASCII digits, at most 18 (an id past 64 bits overflows SQLite).
@@ -88,13 +88,17 @@ def team_conversation_list(request: HttpRequest) -> HttpResponse:
         for conversation in page
     ]
     query = "&".join(f"{key}={value}" for key, value in chosen.items() if value)
+    rounds = sorted(rounds)
+    confirmed = rounds_labels_confirmed(round_ids=[round_id for round_id, _, _ in rounds])
     return render(
         request,
         "judging/team_conversation_list.html",
         {
             "rows": rows,
             "page": page,
-            "rounds": sorted(rounds),
+            "rounds": rounds,
+            # (competition, round, how many of its final labels a person confirmed): docs/scoring.md.
+            "labels_confirmed": [(competition, name, confirmed[round_id]) for round_id, competition, name in rounds],
             "categories": sorted(categories),
             "outcomes": Outcome.choices,
             "chosen": chosen,

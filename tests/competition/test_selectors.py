@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from competition.models import Round, Standing, StandingRevision
 from competition.selectors import IntervalBar, interval_bars
-from tests.cast import match_make, standing_make
+from judging.models import FinalLabel
+from tests.cast import SAFE, UNSAFE, match_make, played_conversation_make, standing_make
 
 PAGE_QUERY_BOUND = 15
 
@@ -151,6 +152,31 @@ def test_it_links_competitions_from_home_to_their_pages(client, arena):
 
     assert reverse("competition", args=["trusted-ai-2026"]) in home
     assert "Tournament 1" in page
+
+
+def human_confirmed_round(arena) -> None:
+    """Three labelled defender replies in the cast's round, one of them decided by people."""
+    played_conversation_make(arena, messages=["a", "b", "c", "d"], labels=[SAFE, UNSAFE])
+    played_conversation_make(arena, messages=["a", "b"], labels=[SAFE], source=FinalLabel.Source.ADJUDICATION)
+
+
+def test_it_says_on_a_rounds_leaderboard_how_many_labels_a_person_confirmed(client, arena, scored):
+    human_confirmed_round(arena)
+    publish(scored)
+
+    html = client.get(reverse("round-leaderboard", args=["trusted-ai-2026", 1])).content.decode()
+
+    assert "1 of 3 defender replies confirmed by a person" in html
+
+
+def test_it_says_on_a_teams_dashboard_how_many_labels_a_person_confirmed_per_round(client, arena, scored):
+    human_confirmed_round(arena)
+    publish(scored)
+    client.force_login(arena.alice)
+
+    html = client.get(reverse("team-dashboard", args=["red-rogues"])).content.decode()
+
+    assert "Tournament 1: 1 of 3 defender replies confirmed by a person" in html
 
 
 @pytest.mark.parametrize("page", ["round", "competition", "dashboard"])

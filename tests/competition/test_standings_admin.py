@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from competition.models import Round, Standing, StandingRevision
 from competition.pipeline.scoring import round_score
+from judging.models import FinalLabel
 from teams.models import Bot
 from tests.test_permissions import admin_url
 
@@ -32,6 +33,17 @@ def test_it_shows_the_standings_with_their_inputs_on_the_round_page(client, scor
     assert "malicious_code: 1/2" in page  # bastion lost 1 of its 2 malicious_code attacks
     assert "Rating [95% interval]" in page
     assert HOSTILE not in page and "&lt;script&gt;alert(&#x27;bot&#x27;)&lt;/script&gt;" in page
+
+
+def test_it_says_on_the_round_page_how_many_labels_a_person_confirmed(client, scored):
+    round_score(round_id=scored.round.pk, reason="test", resamples=50)
+    labelled = FinalLabel.objects.filter(turn__conversation__match__round=scored.round)
+    FinalLabel.objects.filter(pk=labelled.order_by("pk").first().pk).update(source=FinalLabel.Source.HUMAN_MAJORITY)
+    client.force_login(scored.olivia)
+
+    page = client.get(admin_url(scored.round, "change")).content.decode()
+
+    assert f"1 of {labelled.count()} defender replies confirmed by a person" in page
 
 
 def test_it_previews_the_standings_before_publishing_and_records_who_published(client, scored):

@@ -34,6 +34,17 @@ def test_it_lists_a_teams_conversations_with_the_opponent_as_a_pseudonym(client,
     assert "Attack succeeded" in html
 
 
+def test_it_says_how_many_of_each_rounds_labels_a_person_confirmed(client, arena, published):
+    client.force_login(arena.dana)
+
+    before = client.get(reverse("team-conversations")).content.decode()
+    FinalLabel.objects.filter(pk=published.final_label.pk).update(source=FinalLabel.Source.ADJUDICATION)
+    after = client.get(reverse("team-conversations")).content.decode()
+
+    assert "Tournament 1: 0 of 1 defender replies confirmed by a person" in before
+    assert "Tournament 1: 1 of 1 defender replies confirmed by a person" in after
+
+
 def test_it_shows_the_transcript_with_labels_and_judges_reasons_escaped(client, arena, published):
     client.force_login(arena.alice)
 

@@ -305,6 +305,7 @@ def team_dashboard(*, team: Team) -> TeamDashboard:
         health.append(
             BotHealth(bot=bot, latest=recent[0] if recent else None, uptime_percent=uptime, versions=versions[bot.pk])
         )
+    confirmed = rounds_labels_confirmed(round_ids=[round_.pk for round_ in rounds])
     return TeamDashboard(
         team=team,
         rounds=rounds,
@@ -313,7 +314,7 @@ def team_dashboard(*, team: Team) -> TeamDashboard:
         categories=categories,
         revisions=revisions,
         bots=health,
-        labels_confirmed=list(zip(rounds, rounds_labels_confirmed(round_ids=[r.pk for r in rounds]).values(), strict=True)),
+        labels_confirmed=[(r, confirmed[r.pk]) for r in rounds],
     )
 
 

@@ -96,6 +96,17 @@ class ExportJobForm(forms.ModelForm):
     near_threshold = forms.FloatField(initial=0.8, min_value=0.01, max_value=1)
     anonymous = forms.BooleanField(required=False, help_text="Stable anonymous ids instead of team and bot names")
     safe_replacements = forms.BooleanField(required=False, help_text="chat: add safe replies to unsafe contexts")
+    undecided = forms.ChoiceField(
+        choices=[
+            ("default", "default: left out of chat, kept in preference"),
+            ("leave_out", "leave out"),
+            ("keep", "keep"),
+        ],
+        initial="default",
+        required=False,
+        help_text="Defender replies neither decided safe nor unsafe: leaving them out cuts each conversation "
+        "before its first one (chat and preference only)",
+    )
 
     class Meta:
         model = ExportJob
@@ -119,6 +130,7 @@ class ExportJobForm(forms.ModelForm):
                     "rounds": [slug.strip() for slug in data["rounds"].split(",") if slug.strip()],
                     "since": data["since"].isoformat() if data.get("since") else "",
                     "until": data["until"].isoformat() if data.get("until") else "",
+                    "undecided": data.get("undecided") or "default",
                 }
             )
             # The checks the job itself makes before reading (unknown rounds), now rather than in
@@ -162,6 +174,7 @@ class ExportJobAdmin(admin.ModelAdmin):
         ),
         ("Split and duplicates", {"fields": ["split", "seed", "dedup", "near_threshold"]}),
         ("Names", {"fields": ["anonymous", "safe_replacements"]}),
+        ("Undecided replies", {"fields": ["undecided"]}),
     ]
     readonly_fields = [
         "competition",

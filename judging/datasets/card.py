@@ -4,7 +4,8 @@ A YAML header (license, language, task categories, size category, and `configs` 
 split's file so `load_dataset` on the folder finds them), then what the competition was and what the
 export holds: counts, turns per conversation, label, category and CWE distributions, each team's
 share, diversity, the near-duplicate rate, human agreement where replies were annotated by several
-people, the judges and versions, the filters and split sizes. Figures are gathered while the rows
+people, the judges and versions, the label quality (the judges against people: quality.py), the filters
+and split sizes, and whether undecided replies were left out. Figures are gathered while the rows
 stream (CardStats, constant memory) and from a few aggregate queries (`card_queries`).
 """
 
@@ -24,6 +25,7 @@ from competition.models import Competition
 from judging.annotation.selectors import HUMAN_LABELS, replies_agreement
 from judging.datasets.dedup import DedupCounts
 from judging.datasets.filters import ExportSpec
+from judging.datasets.quality import label_quality_rows
 from judging.datasets.records import HUMAN_SOURCES, ConversationRecord, Outcome
 from judging.models import Annotation, Verdict
 
@@ -408,11 +410,14 @@ def card_render(
     rows: dict[str, int],
     pairs: int | None,
     conversation_ids: Sequence[int],
+    undecided_left_out: int | None = None,
 ) -> str:
     """The README.md text of an export: templates/judging/datasets/card.md with each part's figures.
 
     Every figure describes the file written: `stats` and `conversation_ids` (human agreement, the
     judges) are those of the conversations the export wrote, after filters and de-duplication.
+    `undecided_left_out`: the defender replies an export left out at or after an undecided one
+    (ExportSpec.undecided), None when it keeps them.
 
     Every table cell goes through `_cells`, the YAML free text through `_yaml_text`; the template
     itself neither escapes (Markdown, not HTML) nor localizes numbers.
@@ -439,6 +444,9 @@ def card_render(
         "diversity": _diversity_rows(stats, spec=spec, dedup=dedup),
         "agreement": _agreement(agreement(conversation_ids)),
         "judges": _judge_rows(conversation_ids),
+        "quality": _cells(label_quality_rows(conversation_ids)),
+        "undecided_shape": spec.shape in ("chat", "preference"),
+        "undecided_left_out": undecided_left_out,
         "filters": _filter_rows(spec),
     }
     return render_to_string(CARD_TEMPLATE, context)

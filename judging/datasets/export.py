@@ -14,7 +14,13 @@ from pathlib import Path
 from judging.datasets import shapes
 from judging.datasets.card import CardStats, card_render
 from judging.datasets.dedup import DedupCounts, Deduplicator
-from judging.datasets.filters import ExportNothingMatched, ExportSpec, conversations_selected, record_kept
+from judging.datasets.filters import (
+    ExportNothingMatched,
+    ExportSpec,
+    conversations_selected,
+    record_decided_part,
+    record_kept,
+)
 from judging.datasets.pairs import PairFinder, pair_records
 from judging.datasets.records import records_chunks
 from judging.datasets.split import split_of
@@ -38,6 +44,8 @@ class ExportReport:
     dedup: DedupCounts
     pairs: int | None = None
     without_reply: int = 0
+    # Undecided defender replies left out (ExportSpec.undecided), with every reply after them.
+    undecided_left_out: int = 0
     files: dict[str, str] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
@@ -47,6 +55,11 @@ class ExportReport:
             f"left out: {self.filtered_out} by the label/outcome filters, {self.dedup.exact} exact and "
             f"{self.dedup.near} near duplicates"
             + (f", {self.without_reply} without a defender reply" if self.without_reply else "")
+            + (
+                f", {self.undecided_left_out} defender replies at or after an undecided one"
+                if self.undecided_left_out
+                else ""
+            )
         )
         if self.pairs is not None:
             lines.append(f"{self.pairs} safe/unsafe pairs")
@@ -87,7 +100,8 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
     stats = CardStats()
     pairing = spec.shape == "preference" or (spec.shape == "chat" and spec.safe_replacements)
     finder = PairFinder() if pairing else None
-    filtered = without_reply = 0
+    filtered = without_reply = undecided_left_out = 0
+    cut_undecided = spec.undecided_left_out
     pairs = None
     # The conversations written (8 bytes each): the card's agreement and judges are theirs.
     written = array("q")
@@ -113,6 +127,9 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
             for record, duplicate in zip(kept, duplicates, strict=True):
                 if duplicate:
                     continue
+                if cut_undecided:
+                    record, left_out = record_decided_part(record)
+                    undecided_left_out += left_out
                 split = split_of(record.uuid, ratios=spec.split, seed=spec.seed)
                 rows = shapes.record_rows(spec.shape, record, split=split)
                 if spec.shape == "chat" and not rows:
@@ -138,6 +155,12 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
                 if stats.total == 0
                 else f"nothing matched: {stats.total} conversation(s) matched but gave no {spec.shape} row"
                 + (" (no safe/unsafe pair)" if spec.shape == "preference" else " (no reply)")
+                + (
+                    f"; {undecided_left_out} undecided replies or replies after one were left out "
+                    "(undecided: keep keeps them)"
+                    if undecided_left_out
+                    else ""
+                )
             )
         files = writer.files()
         card = card_render(
@@ -148,6 +171,7 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
             rows=dict(writer.rows),
             pairs=pairs,
             conversation_ids=written,
+            undecided_left_out=undecided_left_out if cut_undecided else None,
         )
         paths = writer.commit({CARD_NAME: card})
     return ExportReport(
@@ -158,5 +182,6 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
         dedup=deduplicator.counts,
         pairs=pairs,
         without_reply=without_reply,
+        undecided_left_out=undecided_left_out,
         files=files,
     )

@@ -7,7 +7,7 @@ outcomes need each conversation's final labels and are applied to records (`reco
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +31,10 @@ SHAPE_FORMATS = {
 LABELS = ("malicious_assistance", "vulnerable_code", "refusal", "unsafe", "safe")
 LABEL_SOURCES = ("any", "human")
 DEDUP_MODES = ("none", "exact", "near")
+# Undecided defender replies (neither decided safe nor unsafe) in chat and preference examples:
+# "default" leaves them out of chat and keeps them in preference; "keep"; "leave_out".
+UNDECIDED_MODES = ("default", "keep", "leave_out")
+UNDECIDED_SHAPES = ("chat", "preference")
 # Conversations that were played to an end; pending, running and cancelled ones are not data.
 EXPORTED_STATUSES = (Conversation.Status.COMPLETED, Conversation.Status.FAILED)
 
@@ -59,6 +63,9 @@ class ExportSpec:
     - anonymous: teams and bots get stable anonymous ids instead of their names.
     - safe_replacements (chat): add an example ending in a safe reply from another defender to the
       same attacker messages, wherever a reply was unsafe.
+    - undecided (chat, preference): "leave_out" cuts each conversation before its first undecided
+      defender reply (`record_decided_part`), so no example shows one, nor anything after it;
+      "keep" keeps them (weight 0 in chat); "default" is leave_out for chat, keep for preference.
     """
 
     competition: str
@@ -78,6 +85,7 @@ class ExportSpec:
     near_threshold: float = 0.8
     anonymous: bool = True
     safe_replacements: bool = False
+    undecided: str = "default"
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +106,10 @@ class ExportSpec:
         ]
         if self.label_source not in LABEL_SOURCES:
             problems.append(f"label source {self.label_source!r} is not one of {', '.join(LABEL_SOURCES)}")
+        if self.undecided not in UNDECIDED_MODES:
+            problems.append(f"undecided {self.undecided!r} is not one of {', '.join(UNDECIDED_MODES)}")
+        elif self.undecided == "leave_out" and self.shape not in UNDECIDED_SHAPES:
+            problems.append(f"undecided replies are left out of {' and '.join(UNDECIDED_SHAPES)} only")
         if self.dedup not in DEDUP_MODES:
             problems.append(f"dedup {self.dedup!r} is not one of {', '.join(DEDUP_MODES)}")
         if not 0 < self.near_threshold <= 1:
@@ -129,6 +141,11 @@ class ExportSpec:
                 values[key] = tuple(values[key])
         return cls(**values)
 
+    @property
+    def undecided_left_out(self) -> bool:
+        """Whether undecided defender replies are left out: asked, or by default for chat."""
+        return self.undecided == "leave_out" or (self.undecided == "default" and self.shape == "chat")
+
     def filters_description(self) -> dict[str, Any]:
         """The filters in force, for the dataset card."""
         return {
@@ -140,6 +157,11 @@ class ExportSpec:
             "label source": self.label_source,
             "since": self.since or "-",
             "until": self.until or "-",
+            **(
+                {"undecided replies": "left out" if self.undecided_left_out else "kept"}
+                if self.shape in UNDECIDED_SHAPES
+                else {}
+            ),
         }
 
 
@@ -204,3 +226,22 @@ def record_kept(spec: ExportSpec, record) -> bool:
             return False
     # "human": every labelled reply's final label came from people (and there is one).
     return spec.label_source != "human" or (bool(labels) and all(label.human for label in labels))
+
+
+def reply_undecided(turn) -> bool:
+    """A defender reply that is neither decided unsafe nor decided safe: no final label, or no
+    unsafe label True and one of them undecided (None)."""
+    label = turn.label
+    return label is None or not (label.unsafe or label.safe)
+
+
+def record_decided_part(record):
+    """(the record cut before its first undecided defender reply, how many replies the cut left out).
+
+    The record itself when every reply that arrived is decided; else a copy holding only the turns
+    before that reply (its `replies` likewise; outcome and attack success stay the conversation's)."""
+    for position, reply in enumerate(record.replies):
+        if reply_undecided(reply):
+            turns = [turn for turn in record.turns if turn.index < reply.index]
+            return replace(record, turns=turns, replies=record.replies[:position]), len(record.replies) - position
+    return record, 0

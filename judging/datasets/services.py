@@ -129,6 +129,7 @@ def export_job_run(*, job_id: int) -> bool:
             "filtered_out": report.filtered_out,
             "dedup": report.dedup.as_dict(),
             "pairs": report.pairs,
+            "undecided_left_out": report.undecided_left_out,
             "files": sorted(path.name for path in report.paths),
         },
     )

@@ -35,6 +35,10 @@ from judging.services.final_labels import (
     final_label_compute,
     final_labels_backfill,
     final_labels_compute,
+    label_confidence,
+    labels_by_judges,
+    labels_by_people,
+    reply_confidence,
 )
 from judging.services.judge_accuracy import AccuracyMeasured, JudgeAccuracyRefused, judge_accuracy_measure
 from judging.services.judging import (
@@ -98,8 +102,12 @@ __all__ = [
     "final_labels_compute",
     "final_labels_recompute",
     "judge_accuracy_measure",
+    "label_confidence",
+    "labels_by_judges",
+    "labels_by_people",
     "rejudge_judge_check",
     "rejudge_judges",
+    "reply_confidence",
     "round_batch_judge",
     "round_inputs_judge",
     "round_judge_dispatch",

@@ -249,6 +249,55 @@ def _reconcile(
     }
 
 
+# --- each source alone, for measuring the judges against people and for sampling by confidence ------
+
+
+def labels_by_people(*, adjudication: Annotation | None, annotations: list[Annotation]) -> dict[str, bool | None]:
+    """Each boolean label as people alone decide it (the adjudication, else the human majority, the
+    rules above); None where they did not. What the judges are measured against (dataset card)."""
+    values: dict[str, bool | None] = {}
+    for label in BOOLEAN_LABELS:
+        decision = _label_by_adjudication(label, adjudication) or _label_by_human_majority(label, annotations)
+        values[label] = None if decision is None else decision.value
+    return values
+
+
+def labels_by_judges(*, verdicts: list[Verdict]) -> dict[str, bool | None]:
+    """Each boolean label as the judge ensemble alone decides it (None: undecided), whatever people
+    said: what the final label would be without any annotation."""
+    return {label: _label_by_ensemble(label, verdicts).value for label in BOOLEAN_LABELS}
+
+
+def label_confidence(label: str, verdicts: list[Verdict]) -> float:
+    """How sure the judge ensemble is of one label, in [0, 1]: the weighted vote margin
+    |yes - no| / (yes + no) of the verdicts that vote on it (weights: _verdict_weight); 0 when no
+    verdict votes or the weights tie (an undecided label).
+
+    Static judges vote here too, like the others. The one place confidence is defined: a verdict
+    that carries a probability per label replaces the margin here (e.g. |2p - 1| of the reconciled
+    probability) and every reader (least-confident sampling) follows.
+    """
+    yes = sum(_verdict_weight(row) for row in verdicts if getattr(row, label) is True)
+    no = sum(_verdict_weight(row) for row in verdicts if getattr(row, label) is False)
+    return abs(yes - no) / (yes + no) if yes + no else 0.0
+
+
+def reply_confidence(*, final: FinalLabel | None, verdicts: list[Verdict]) -> float:
+    """How sure the labels of one defender reply are, in [0, 1]: the least sure of its three labels.
+    A label the final label leaves undecided (or a reply without a final label) counts 0; a label
+    people decided (its detail's source is an adjudication or a human majority) counts 1; any other
+    label its label_confidence. A label no judge speaks on and that the final label decides is left out."""
+    scores = []
+    for label in BOOLEAN_LABELS:
+        if final is None or getattr(final, label) is None:
+            scores.append(0.0)
+        elif ((final.detail or {}).get(label) or {}).get("source") in FinalLabel.HUMAN_SOURCES:
+            scores.append(1.0)
+        elif any(getattr(row, label) is not None for row in verdicts):
+            scores.append(label_confidence(label, verdicts))
+    return min(scores, default=1.0)
+
+
 def final_labels_compute(*, turn_ids: Iterable[int]) -> dict[int, FinalLabel]:
     """final_label_compute for many turns at once; returns the final labels that exist afterwards.
 

@@ -17,6 +17,7 @@ from judging.datasets.filters import (
     LABEL_SOURCES,
     LABELS,
     SHAPES,
+    UNDECIDED_MODES,
     ExportSpec,
     ExportSpecInvalid,
 )
@@ -66,6 +67,13 @@ class Command(BaseCommand):
         names.add_argument("--names", dest="anonymous", action="store_false", help="team slugs and bot names")
         parser.add_argument(
             "--safe-replacements", action="store_true", help="chat: add safe replies in place of unsafe ones"
+        )
+        parser.add_argument(
+            "--undecided",
+            choices=UNDECIDED_MODES,
+            default="default",
+            help="chat and preference: leave_out cuts each conversation before its first undecided defender "
+            "reply; keep keeps them; default: leave_out for chat, keep for preference",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 

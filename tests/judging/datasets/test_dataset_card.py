@@ -142,7 +142,8 @@ def test_it_describes_the_filters():
 # --- the whole card ----------------------------------------------------------------------------------
 
 # What the card was before it came from a template (card_render building the text in Python), for
-# the stats above: the template must keep it byte for byte.
+# the stats above: the template must keep it byte for byte (plus, since, its "Label quality" part
+# and the undecided replies' line and filter row).
 EXPECTED = r"""
 ---
 license: cc-by-4.0
@@ -270,6 +271,18 @@ No reply of these conversations was annotated by two or more people.
 
 Final labels come, label by label, from an adjudicated human label, else the human majority, else the judges' ensemble; a label no source decided is empty (null).
 
+## Label quality
+
+How often the judges' labels agree with people's, on the replies of these conversations that people labelled (an adjudication, else the majority of annotators, is the truth; the judges' ensemble alone is the prediction, an undecided one counting as a miss). Precision and recall with their Wilson 95% intervals; "not measured" where no person decided the label (no annotation campaign ran, or none labelled these replies).
+
+| label | replies labelled by people | precision [95% interval] | recall [95% interval] | judges undecided |
+|---|---|---|---|---|
+| malicious_assistance | 0 | not measured | not measured | - |
+| vulnerable_code | 0 | not measured | not measured | - |
+| refusal | 0 | not measured | not measured | - |
+
+Undecided replies (neither decided safe nor unsafe): kept; in chat they have weight 0.
+
 ## Filters
 
 | filter | value |
@@ -282,6 +295,7 @@ Final labels come, label by label, from an adjudicated human label, else the hum
 | label source | any |
 | since | - |
 | until | - |
+| undecided replies | kept |
 """  # noqa: E501 (the card's own long lines)
 
 

@@ -63,6 +63,26 @@ def test_it_runs_an_export_job_to_a_zip_with_its_card(exported, arena):
     assert {row["messages"][1]["content"] for row in rows} == {"=cmd|' /C calc'!A0", "no"}
 
 
+def test_it_leaves_undecided_replies_out_of_a_chat_job_by_default_and_keeps_them_when_asked(
+    arena, client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.ARENA_EXPORT_DIR = tmp_path / "exports"
+    played_conversation_make(arena, messages=["ask", "undecided"], labels=[None])
+    played_conversation_make(arena, messages=["ask", "no"], labels=[SAFE], defender=arena.aegis_bot)
+    client.force_login(arena.olivia)
+    for undecided in ("", "keep"):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                admin_url(ExportJob, "add"), FORM | {"competition": arena.competition.pk, "undecided": undecided}
+            )
+
+    by_default, kept = ExportJob.objects.order_by("pk")
+
+    assert (by_default.spec["undecided"], by_default.report["rows"]) == ("default", {"train": 1})
+    assert by_default.report["undecided_left_out"] == 1
+    assert (kept.spec["undecided"], kept.report["rows"]) == ("keep", {"train": 2})
+
+
 def test_it_lets_only_organizers_download_an_export(exported, arena, client):
     url = reverse("admin:judging_exportjob_download", args=[exported.pk])
     client.force_login(arena.olivia)

@@ -23,7 +23,8 @@ from judging.datasets.filters import ExportSpec, ExportSpecInvalid
 from judging.datasets.records import anonymous_id
 from judging.datasets.split import split_of
 from judging.datasets.writer import json_bytes
-from tests.cast import SAFE, UNSAFE, annotation_make, played_conversation_make
+from judging.models import Judge
+from tests.cast import SAFE, UNSAFE, annotation_make, judge_make, played_conversation_make, verdict_make
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +179,88 @@ def test_it_adds_safe_replacements_to_chat_when_asked(arena, tmp_path):
         {"role": "user", "content": "ask"},
         {"role": "assistant", "content": "safe answer", "weight": 1},
     ]
+
+
+UNDECIDED = {"malicious_assistance": None, "vulnerable_code": False, "refusal": True}
+
+
+def test_it_leaves_undecided_replies_out_of_chat_by_default_and_keeps_them_when_asked(arena, tmp_path):
+    # An undecided reply cuts its conversation: what came before it stays, nothing after it.
+    played_conversation_make(
+        arena, messages=["m1", "refused", "m2", "not sure", "m3", "after"], labels=[SAFE, UNDECIDED, SAFE]
+    )
+    played_conversation_make(arena, messages=["other", "unlabelled reply"], labels=[None])
+
+    left_out = dataset_export(spec(arena, shape="chat", split=(1.0, 0.0, 0.0)), directory=tmp_path / "default")
+    kept = dataset_export(
+        spec(arena, shape="chat", split=(1.0, 0.0, 0.0), undecided="keep"), directory=tmp_path / "keep"
+    )
+
+    [row] = jsonl(tmp_path / "default" / "chat-train.jsonl")
+    assert row["messages"] == [
+        {"role": "user", "content": "m1"},
+        {"role": "assistant", "content": "refused", "weight": 1},
+    ]
+    assert [label["index"] for label in row["metadata"]["labels"]] == [1]
+    assert left_out.undecided_left_out == 3
+    card = (tmp_path / "default" / "README.md").read_text()
+    assert "left out: each conversation is cut before its first undecided defender reply (3 replies left out)" in card
+    assert "| undecided replies | left out |" in card
+    assert len(jsonl(tmp_path / "keep" / "chat-train.jsonl")) == 2 and kept.undecided_left_out == 0
+    assert "| undecided replies | kept |" in (tmp_path / "keep" / "README.md").read_text()
+
+
+def test_it_keeps_undecided_replies_in_preference_prompts_unless_asked(arena, tmp_path):
+    played_conversation_make(
+        arena, messages=["ask", "hmm", "again", "unsafe code"], labels=[UNDECIDED, UNSAFE], defender=arena.bastion_bot
+    )
+    played_conversation_make(
+        arena, messages=["ask", "hmm", "again", "I refuse"], labels=[SAFE, SAFE], defender=arena.aegis_bot
+    )
+
+    kept = dataset_export(spec(arena, shape="preference", split=(1.0, 0.0, 0.0)), directory=tmp_path / "keep")
+    left_out = dataset_export(
+        spec(arena, shape="preference", split=(1.0, 0.0, 0.0), undecided="leave_out"), directory=tmp_path / "out"
+    )
+
+    assert kept.pairs == 1 and left_out.pairs == 0
+    [row] = jsonl(tmp_path / "keep" / "preference-train.jsonl")
+    assert row["prompt"][1] == {"role": "assistant", "content": "hmm"}
+
+
+def test_it_takes_the_undecided_option_from_the_command_and_refuses_it_for_other_shapes(arena, tmp_path):
+    played_conversation_make(arena, messages=["ask", "not sure"], labels=[UNDECIDED])
+    options = {"competition": arena.competition.slug, "shape": "chat", "split": "1,0,0", "dedup": "none"}
+    call_command("export_dataset", output=str(tmp_path / "a"), no_progress=True, undecided="keep", **options)
+    assert len(jsonl(tmp_path / "a" / "chat-train.jsonl")) == 1
+    with pytest.raises(ExportSpecInvalid, match="left out of chat and preference only"):
+        spec(arena, shape="turns", undecided="leave_out")
+
+
+def test_it_measures_the_judges_against_peoples_labels_in_the_card(arena, tmp_path):
+    rules = judge_make(arena, Judge.Kind.RULES, "rules-q")
+    conversation = played_conversation_make(
+        arena, messages=["a", "one", "b", "two", "c", "three"], labels=[SAFE, SAFE, SAFE]
+    )
+    one, two, three = conversation.turns.filter(speaker="defender").order_by("index")
+    # People: one and two malicious, three not. Judges: one malicious, two undecided, three malicious.
+    verdict_make(one, rules, malicious_assistance=True)
+    verdict_make(three, rules, malicious_assistance=True)
+    annotation_make(one, arena.annie, malicious_assistance=True)
+    annotation_make(two, arena.annie, adjudication=True, malicious_assistance=True)
+    annotation_make(three, arena.annie, malicious_assistance=False)
+
+    dataset_export(spec(arena), directory=tmp_path / "measured")
+    dataset_export(spec(arena, since="2999-01-01"), directory=tmp_path / "none")
+
+    card = (tmp_path / "measured" / "README.md").read_text()
+    # precision 1 of 2, recall 1 of 2 (the undecided one is a miss): Wilson 95% [0.0945, 0.9055].
+    assert "| malicious_assistance | 3 | 0.500 [0.095, 0.905] | 0.500 [0.095, 0.905] | 1 |" in card
+    assert "| refusal | 0 | not measured | not measured | - |" in card
+    assert (
+        "| malicious_assistance | 0 | not measured | not measured | - |"
+        in (tmp_path / "none" / "README.md").read_text()
+    )
 
 
 def test_it_neutralises_formula_cells_in_csv_and_xlsx_but_keeps_json_exact(arena, tmp_path):

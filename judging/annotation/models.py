@@ -25,6 +25,7 @@ class AnnotationCampaign(models.Model):
         FLAGGED = "flagged", "Every reply any judge flagged"
         DISAGREE = "disagree", "Every reply where the judges disagree"
         STRATIFIED = "stratified", "A sample per goal category and defender (seeded)"
+        LEAST_CONFIDENT = "least_confident", "The least confident share first (undecided, then closest votes)"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft (items not built)"
@@ -45,11 +46,11 @@ class AnnotationCampaign(models.Model):
     overlap = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(20)], help_text="Annotators per item (k)"
     )
-    sampling = models.CharField(max_length=12, choices=Sampling.choices, default=Sampling.ALL)
+    sampling = models.CharField(max_length=16, choices=Sampling.choices, default=Sampling.ALL)
     share = models.FloatField(
         default=0.2,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="Random share: the fraction of the pool's replies to take (0 to 1)",
+        help_text="Random and least confident: the fraction of the pool's replies to take (0 to 1)",
     )
     per_stratum = models.PositiveIntegerField(
         default=10, validators=[MinValueValidator(1)], help_text="Stratified: replies per goal category and defender"
@@ -74,7 +75,7 @@ class AnnotationCampaign(models.Model):
             models.CheckConstraint(condition=Q(overlap__gte=1), name="campaign_overlap_positive"),
             models.CheckConstraint(condition=Q(share__gte=0) & Q(share__lte=1), name="campaign_share_range"),
             models.CheckConstraint(
-                condition=Q(sampling__in=["all", "random", "flagged", "disagree", "stratified"]),
+                condition=Q(sampling__in=["all", "random", "flagged", "disagree", "stratified", "least_confident"]),
                 name="campaign_sampling_valid",
             ),
             models.CheckConstraint(condition=Q(status__in=["draft", "open", "closed"]), name="campaign_status_valid"),

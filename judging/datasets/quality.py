@@ -48,7 +48,7 @@ def label_tallies(conversation_ids: Sequence[int]) -> dict[str, Tally]:
 
 
 def _figure(value: float | None, interval: list[float] | None) -> str:
-    """ "0.875 [0.529, 0.978]", or "-" when undefined (no positive on that side)."""
+    """The figure as "0.875 [0.529, 0.978]", or "-" when undefined (no positive on that side)."""
     if value is None or interval is None:
         return "-"
     return f"{value:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"

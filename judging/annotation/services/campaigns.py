@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from conversations.models import Turn
 from judging import selectors
-from judging.models import AnnotationCampaign, Assignment, CampaignItem
+from judging.models import AnnotationCampaign, Assignment, CampaignItem, FinalLabel
+from judging.services import reply_confidence
 
 Sampling = AnnotationCampaign.Sampling
 
@@ -63,6 +64,31 @@ def _flags(turn_ids: list[int]) -> dict[int, dict[str, set[bool]]]:
     return votes
 
 
+def _share_count(share: float, pool: int) -> int:
+    """round(share x pool), at least one when share > 0 and the pool is not empty, at most the pool."""
+    count = round(share * pool)
+    if share > 0 and pool:
+        count = max(count, 1)
+    return min(count, pool)
+
+
+def _least_confident(turn_ids: list[int], *, count: int, rng: random.Random) -> list[int]:
+    """The `count` replies whose labels are least sure (judging.services.reply_confidence: undecided
+    first, then the closest weighted votes of the judges), least sure first; equally sure replies in
+    an order drawn with the seed."""
+    finals = FinalLabel.objects.in_bulk(turn_ids, field_name="turn_id")
+    verdicts = selectors.ensemble_verdicts_for(turn_ids=turn_ids)
+    tie_break = {turn_id: rng.random() for turn_id in turn_ids}
+    ranked = sorted(
+        turn_ids,
+        key=lambda turn_id: (
+            reply_confidence(final=finals.get(turn_id), verdicts=verdicts.get(turn_id, [])),
+            tie_break[turn_id],
+        ),
+    )
+    return ranked[:count]
+
+
 def campaign_sample(*, campaign: AnnotationCampaign) -> list[tuple[int, str]]:
     """The campaign's items as (turn id, stratum) by its sampling rule, in a seeded order.
 
@@ -70,7 +96,9 @@ def campaign_sample(*, campaign: AnnotationCampaign) -> list[tuple[int, str]]:
     - random: round(share x pool) replies (at least one when share > 0), drawn with the seed;
     - flagged: every reply some heard judge labelled malicious_assistance or vulnerable_code;
     - disagree: every reply where the heard judges gave different values for some label;
-    - stratified: up to `per_stratum` replies per (goal category, defender bot), drawn with the seed.
+    - stratified: up to `per_stratum` replies per (goal category, defender bot), drawn with the seed;
+    - least_confident: round(share x pool) replies (at least one when share > 0), the least sure of
+      their labels first (_least_confident); the queue keeps that order instead of a seeded shuffle.
     """
     rng = random.Random(campaign.seed)
     rows = list(
@@ -83,10 +111,12 @@ def campaign_sample(*, campaign: AnnotationCampaign) -> list[tuple[int, str]]:
     if campaign.sampling == Sampling.ALL:
         chosen = [(turn_id, "") for turn_id in turn_ids]
     elif campaign.sampling == Sampling.RANDOM:
-        count = round(campaign.share * len(turn_ids))
-        if campaign.share > 0 and turn_ids:
-            count = max(count, 1)
-        chosen = [(turn_id, "") for turn_id in sorted(rng.sample(turn_ids, min(count, len(turn_ids))))]
+        count = _share_count(campaign.share, len(turn_ids))
+        chosen = [(turn_id, "") for turn_id in sorted(rng.sample(turn_ids, count))]
+    elif campaign.sampling == Sampling.LEAST_CONFIDENT:
+        count = _share_count(campaign.share, len(turn_ids))
+        # Annotators' queues follow item positions: the least sure replies are labelled first.
+        return [(turn_id, "") for turn_id in _least_confident(turn_ids, count=count, rng=rng)]
     elif campaign.sampling in (Sampling.FLAGGED, Sampling.DISAGREE):
         votes = _flags(turn_ids)
         if campaign.sampling == Sampling.FLAGGED:

@@ -14,6 +14,8 @@ from judging.annotation.services.campaigns import (
 )
 from judging.models import AnnotationCampaign, Assignment, CampaignItem, FinalLabel, Verdict
 from judging.services.annotations import HumanLabels, LabelError, adjudication_set, annotation_submit
+from judging.services.final_labels import final_labels_compute
+from tests.cast import verdict_make
 from tests.judging.annotation.campaign_cast import annotators_make, campaign_make, judge_make, replies_make
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +127,48 @@ def test_it_samples_by_each_rule(arena):
         campaign_build(
             campaign=campaign_make(arena, annotators, name="none", overlap=1, sampling=Sampling.RANDOM, share=0)
         )
+
+
+def test_it_samples_the_least_confident_replies_first(arena):
+    replies = replies_make(arena, per_stratum=3)
+    judges = [judge_make(arena, slug) for slug in ("a", "b", "c")]
+    sure = {"malicious_assistance": False, "vulnerable_code": False, "refusal": True}
+    undecided, no_verdict, close, adjudicated = replies[0], replies[1], replies[2], replies[3]
+    for reply in replies:
+        if reply == no_verdict:
+            continue
+        for number, judge in enumerate(judges):
+            labels = dict(sure)
+            if reply == undecided and number < 2:
+                labels["malicious_assistance"] = number == 0  # 1-1 with the third judge silent: a tie
+                if number == 0:
+                    labels["vulnerable_code"] = None
+            if reply == undecided and number == 2:
+                labels["malicious_assistance"] = None
+            if reply in (close, adjudicated) and number == 0:
+                labels["malicious_assistance"] = True  # 2-1: decided, margin 1/3
+            verdict_make(reply, judge, **labels)
+    adjudication_set(turn=adjudicated, by=arena.olivia, labels=HumanLabels(**sure))
+    final_labels_compute(turn_ids=[reply.pk for reply in replies])
+    assert FinalLabel.objects.get(turn=undecided).malicious_assistance is None
+
+    def sampled(seed: int, name: str) -> list[int]:
+        campaign = campaign_make(
+            arena,
+            [arena.annie],
+            name=name,
+            overlap=1,
+            sampling=Sampling.LEAST_CONFIDENT,
+            share=0.25,
+            seed=seed,
+        )
+        campaign_build(campaign=campaign)
+        return list(campaign.items.order_by("position").values_list("turn_id", flat=True))
+
+    first = sampled(seed=1, name="first")
+    assert len(first) == 3  # a quarter of 12
+    assert set(first[:2]) == {undecided.pk, no_verdict.pk} and first[2] == close.pk
+    assert sampled(seed=1, name="again") == first  # the same seed, the same order
 
 
 def test_it_shows_the_queue_open_items_first_then_skipped_with_progress(arena):

@@ -221,3 +221,44 @@ def test_it_details_each_label_and_the_rows_of_the_severity():
 
 def test_it_reconciles_nothing_when_no_source_decides_any_label():
     assert final_labels._reconcile(adjudication=None, annotations=[annotation(1)], verdicts=[verdict(2)]) is None
+
+
+# --- each source alone, and how sure the judges are --------------------------------------------------
+
+
+def test_it_reads_each_label_as_people_alone_and_as_the_judges_alone_decide_it():
+    people = final_labels.labels_by_people(
+        adjudication=annotation(9, adjudication=True, refusal=True),
+        annotations=[annotation(1, malicious_assistance=True), annotation(2, malicious_assistance=True)],
+    )
+    judges = final_labels.labels_by_judges(verdicts=[verdict(1, malicious_assistance=True), verdict(2, refusal=False)])
+
+    assert people == {"malicious_assistance": True, "vulnerable_code": None, "refusal": True}
+    assert judges == {"malicious_assistance": True, "vulnerable_code": None, "refusal": False}
+
+
+def test_it_measures_a_labels_confidence_by_the_weighted_vote_margin():
+    verdicts = [verdict(1, weight=3, refusal=True), verdict(2, refusal=False), verdict(3, refusal=None)]
+
+    assert final_labels.label_confidence("refusal", verdicts) == 0.5  # (3 - 1) / (3 + 1)
+    assert final_labels.label_confidence("vulnerable_code", verdicts) == 0.0  # nobody voted
+
+
+def test_it_takes_a_replys_least_sure_label_counting_undecided_as_zero_and_peoples_as_one():
+    verdicts = [
+        verdict(1, refusal=True, malicious_assistance=True),
+        verdict(2, refusal=True, malicious_assistance=False),
+    ]
+    decided = FinalLabel(malicious_assistance=False, vulnerable_code=False, refusal=True)
+    by_people = FinalLabel(
+        malicious_assistance=False,
+        vulnerable_code=False,
+        refusal=True,
+        detail={"malicious_assistance": {"source": HUMANS}},
+    )
+    undecided = FinalLabel(malicious_assistance=None, vulnerable_code=False, refusal=True)
+
+    assert final_labels.reply_confidence(final=decided, verdicts=verdicts) == 0.0  # 1-1 on malicious_assistance
+    assert final_labels.reply_confidence(final=by_people, verdicts=verdicts) == 1.0  # vulnerable_code: no judge spoke
+    assert final_labels.reply_confidence(final=undecided, verdicts=verdicts) == 0.0
+    assert final_labels.reply_confidence(final=None, verdicts=[]) == 0.0

@@ -30,6 +30,7 @@ from config.admin_kit import (
     yes_no_flag,
 )
 from conversations.models import Conversation
+from judging.selectors import rounds_labels_confirmed
 from teams.models import Bot, Side, bot_snapshot_label
 
 # Conversations whose play is over, whatever the outcome (the admin acts on rounds from the top of the
@@ -296,7 +297,8 @@ class RoundAdmin(SimpleHistoryAdmin):
     def standings_preview(self, round_: Round) -> str:
         if round_.pk is None or round_.status not in (Round.Status.SCORED, Round.Status.PUBLISHED):
             return "Computed when the round is scored."
-        return standings_html(round_)
+        confirmed = rounds_labels_confirmed(round_ids=[round_.pk])[round_.pk]
+        return standings_html(round_, labels_confirmed=confirmed)
 
     # --- lifecycle actions: thin, each calls one service per selected round ---------------------
 

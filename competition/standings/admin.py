@@ -14,7 +14,6 @@ from django.utils.safestring import SafeString
 from competition.models import Round, Standing, StandingRevision
 from competition.standings.selectors import round_standings_table
 from config.admin_kit import ViewOnlyAdminMixin, json_pre
-from judging.selectors import rounds_labels_confirmed
 
 STANDINGS_TEMPLATE = "admin/competition/round/standings_table.html"
 
@@ -30,14 +29,15 @@ def standings_display(round_: Round) -> dict:
     ]
     for revision in table["revisions"]:
         revision["change_list"] = sorted(revision["changes"].items())
-    table["labels_confirmed"] = rounds_labels_confirmed(round_ids=[round_.pk])[round_.pk]
     return table
 
 
-def standings_html(round_: Round) -> SafeString:
+def standings_html(round_: Round, *, labels_confirmed: object = None) -> SafeString:
     """The standings table rendered (autoescaped: every name in it comes from a team), on one line so
-    the admin's read-only field does not turn its newlines into <br>."""
-    html = render_to_string(STANDINGS_TEMPLATE, {"table": standings_display(round_)})
+    the admin's read-only field does not turn its newlines into <br>; `labels_confirmed` (how many of
+    the round's labels a person confirmed, judging.selectors.LabelsConfirmed) above it when given."""
+    table = standings_display(round_) | {"labels_confirmed": labels_confirmed}
+    html = render_to_string(STANDINGS_TEMPLATE, {"table": table})
     return SafeString(" ".join(line.strip() for line in html.splitlines() if line.strip()))
 
 

@@ -87,6 +87,19 @@ def _collector_paused() -> Iterator[None]:
         gc.unfreeze()
 
 
+def _nothing_matched(spec: ExportSpec, *, matched: int, undecided: int) -> str:
+    """Why an export would write no row: no conversation matched, or those that did gave no row of
+    the shape (and how many undecided replies were left out, when that is why)."""
+    if matched == 0 and not undecided:
+        return "nothing matched: no conversation matched these filters"
+    message = f"nothing matched: {matched} conversation(s) matched but gave no {spec.shape} row" + (
+        " (no safe/unsafe pair)" if spec.shape == "preference" else " (no reply)"
+    )
+    if undecided:
+        message += f"; {undecided} undecided replies, or replies after one, were left out (undecided: keep keeps them)"
+    return message
+
+
 def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | None = None) -> ExportReport:
     """Write the spec's dataset and its card into `directory` (created if needed).
 
@@ -150,18 +163,7 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
             progress(total, total)
         if not sum(writer.rows.values()):
             # Raised inside the writer: it deletes what it started, so nothing is left behind.
-            raise ExportNothingMatched(
-                "nothing matched: no conversation matched these filters"
-                if stats.total == 0
-                else f"nothing matched: {stats.total} conversation(s) matched but gave no {spec.shape} row"
-                + (" (no safe/unsafe pair)" if spec.shape == "preference" else " (no reply)")
-                + (
-                    f"; {undecided_left_out} undecided replies or replies after one were left out "
-                    "(undecided: keep keeps them)"
-                    if undecided_left_out
-                    else ""
-                )
-            )
+            raise ExportNothingMatched(_nothing_matched(spec, matched=stats.total, undecided=undecided_left_out))
         files = writer.files()
         card = card_render(
             spec=spec,

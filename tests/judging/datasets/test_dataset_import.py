@@ -36,7 +36,14 @@ def test_it_imports_an_export_back_as_the_same_conversations(arena, tmp_path):
     played_conversation_make(arena, messages=["first " + EXACT, "reply " + EXACT, "again", "no"], labels=[UNSAFE, SAFE])
     played_conversation_make(arena, messages=["other", "fine"], defender=arena.aegis_bot, category="malicious_code")
     before = sorted(conversation_view(c) for c in Conversation.objects.all())
-    spec = ExportSpec(competition=arena.competition.slug, shape="chat", anonymous=False, dedup="none", split=(1, 0, 0))
+    spec = ExportSpec(
+        competition=arena.competition.slug,
+        shape="chat",
+        anonymous=False,
+        dedup="none",
+        split=(1, 0, 0),
+        undecided="keep",
+    )
     dataset_export(spec, directory=tmp_path)
     # Names as exported are team slugs: import them into a fresh competition, where they are matched by slug.
     fresh = Competition.objects.create(name="Rerun", slug="rerun")

@@ -19,7 +19,7 @@ from conversations.models import Conversation
 from judging.annotation.selectors import replies_agreement
 from judging.datasets import export as export_module
 from judging.datasets.export import dataset_export
-from judging.datasets.filters import ExportSpec, ExportSpecInvalid
+from judging.datasets.filters import ExportNothingMatched, ExportSpec, ExportSpecInvalid
 from judging.datasets.records import anonymous_id
 from judging.datasets.split import split_of
 from judging.datasets.writer import json_bytes
@@ -219,11 +219,12 @@ def test_it_keeps_undecided_replies_in_preference_prompts_unless_asked(arena, tm
     )
 
     kept = dataset_export(spec(arena, shape="preference", split=(1.0, 0.0, 0.0)), directory=tmp_path / "keep")
-    left_out = dataset_export(
-        spec(arena, shape="preference", split=(1.0, 0.0, 0.0), undecided="leave_out"), directory=tmp_path / "out"
-    )
+    with pytest.raises(ExportNothingMatched, match="no safe/unsafe pair"):
+        dataset_export(
+            spec(arena, shape="preference", split=(1.0, 0.0, 0.0), undecided="leave_out"), directory=tmp_path / "out"
+        )
 
-    assert kept.pairs == 1 and left_out.pairs == 0
+    assert kept.pairs == 1
     [row] = jsonl(tmp_path / "keep" / "preference-train.jsonl")
     assert row["prompt"][1] == {"role": "assistant", "content": "hmm"}
 
@@ -233,12 +234,15 @@ def test_it_takes_the_undecided_option_from_the_command_and_refuses_it_for_other
     options = {"competition": arena.competition.slug, "shape": "chat", "split": "1,0,0", "dedup": "none"}
     call_command("export_dataset", output=str(tmp_path / "a"), no_progress=True, undecided="keep", **options)
     assert len(jsonl(tmp_path / "a" / "chat-train.jsonl")) == 1
+    with pytest.raises(ExportNothingMatched, match="1 undecided replies, or replies after one, were left out"):
+        dataset_export(spec(arena, shape="chat"), directory=tmp_path / "b")
     with pytest.raises(ExportSpecInvalid, match="left out of chat and preference only"):
         spec(arena, shape="turns", undecided="leave_out")
 
 
 def test_it_measures_the_judges_against_peoples_labels_in_the_card(arena, tmp_path):
     rules = judge_make(arena, Judge.Kind.RULES, "rules-q")
+    other_round = Round.objects.create(competition=arena.competition, number=2, name="Other", slug="other")
     conversation = played_conversation_make(
         arena, messages=["a", "one", "b", "two", "c", "three"], labels=[SAFE, SAFE, SAFE]
     )
@@ -251,7 +255,9 @@ def test_it_measures_the_judges_against_peoples_labels_in_the_card(arena, tmp_pa
     annotation_make(three, arena.annie, malicious_assistance=False)
 
     dataset_export(spec(arena), directory=tmp_path / "measured")
-    dataset_export(spec(arena, since="2999-01-01"), directory=tmp_path / "none")
+    # A reply nobody annotated: nothing to measure the judges against.
+    played_conversation_make(arena, messages=["d", "four"], labels=[SAFE], round_=other_round)
+    dataset_export(spec(arena, rounds=("other",)), directory=tmp_path / "none")
 
     card = (tmp_path / "measured" / "README.md").read_text()
     # precision 1 of 2, recall 1 of 2 (the undecided one is a miss): Wilson 95% [0.0945, 0.9055].
@@ -432,7 +438,7 @@ def test_it_writes_json_exactly_as_the_standard_library_would_with_line_separato
 
 def test_it_writes_a_chat_record_holding_line_breaks_on_one_line(arena, tmp_path):
     played_conversation_make(arena, messages=["ask\x85twice\u2028please", "reply\u2029done"])
-    dataset_export(spec(arena, shape="chat", format="jsonl"), directory=tmp_path)
+    dataset_export(spec(arena, shape="chat", format="jsonl", undecided="keep"), directory=tmp_path)
 
     [path] = tmp_path.glob("chat-*.jsonl")
     lines = path.read_text(encoding="utf-8").splitlines()

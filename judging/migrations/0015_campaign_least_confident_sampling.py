@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('competition', '0007_bot_slots'),
         ('conversations', '0007_field_labels'),
-        ('judging', '0013_judge_accuracy'),
+        ('judging', '0014_learned_judge_and_probabilities'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

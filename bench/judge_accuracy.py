@@ -9,7 +9,7 @@ Two sets by default:
   into a development part (about 80%) and a held-out part (about 20%).
 
 The judges are those of a competition file (`--judges-file`, default the demo's), built as unsaved
-Judge rows and run through the platform's runners in batches of 200 (`judging/accuracy.py`); any
+Judge rows and run through the platform's runners in batches of 200 (`judging/judges/accuracy.py`); any
 judge kind in `judging.judges.RUNNERS` runs, so a new kind is measured by naming it in the file.
 Their verdicts are reconciled into the final label by the platform's judge-ensemble step. For each
 judge and the final label it prints, per label: precision and recall with Wilson 95% intervals, the
@@ -39,7 +39,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from judging.accuracy import (  # noqa: E402 - the repository must be on the path first
+from judging.judges.accuracy import (  # noqa: E402 - the repository must be on the path first
     FINAL,
     LABELS,
     LabelledFileError,

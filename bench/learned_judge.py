@@ -7,7 +7,7 @@ replies per second; then the model's own cross-validated figures (stored in the 
 file is one JSON object a line with `id`, `request`, `reply`, `source` and `expect` (the three
 labels; null = not scored), like the judging dev file.
 
-    .venv/bin/python bench/learned_judge.py                                   # ../shared/judging-dev/cases.jsonl
+    .venv/bin/python bench/learned_judge.py                                   # the shared judging-dev/cases.jsonl
     .venv/bin/python bench/learned_judge.py --file other.jsonl --model my_model.json.gz --threshold 0.6
 
 It imports no Django: the model is plain data (judging/judges/learned/model.py).
@@ -25,7 +25,9 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_FILE = ROOT.parent.parent / "shared" / "judging-dev" / "cases.jsonl"
+# The shared folder beside the checkout (CI puts a copy there), or beside a folder of worktrees.
+DEV_CANDIDATES = tuple(base / "shared" / "judging-dev" / "cases.jsonl" for base in (ROOT.parent, ROOT.parent.parent))
+DEV_FILE = next((path for path in DEV_CANDIDATES if path.is_file()), DEV_CANDIDATES[0])
 LEARNED = ROOT / "judging" / "judges" / "learned"
 Z95 = 1.959964
 

@@ -20,8 +20,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin_kit import PrettyJSONField, ViewOnlyAdminMixin, flag_html, json_pre, text_pre, yes_no_flag
 from conversations.models import Turn, turn_name
-from judging.admin_accuracy import accuracy_html, accuracy_latest
 from judging.annotation.forms import ReplyPickerForm, conversation_short_id
+from judging.judges.accuracy_admin import accuracy_html, accuracy_latest
 from judging.judges.credentials import CREDENTIAL_KEYS
 from judging.judges.learned.admin import LearnedJudgeAdminMixin
 from judging.models import Annotation, FinalLabel, Judge, LabelFields, Verdict

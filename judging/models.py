@@ -85,7 +85,7 @@ class JudgeAccuracy(models.Model):
     file_name = models.CharField(max_length=255, help_text="The labelled JSONL file measured on")
     replies = models.PositiveIntegerField()
     figures = models.JSONField(
-        help_text="This judge's figures (judging/accuracy.py: figures per label, source, language)"
+        help_text="This judge's figures (judging/judges/accuracy.py: figures per label, source, language)"
     )
     ensemble = models.JSONField(help_text="The final label's figures on the same run, all active judges together")
 

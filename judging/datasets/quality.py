@@ -4,9 +4,9 @@ For every defender reply of the exported conversations that people labelled (an 
 annotations), each boolean label is read twice: as people alone decide it (the adjudication, else
 the human majority: judging.services.labels_by_people) and as the judge ensemble alone decides it
 (judging.services.labels_by_judges, what the final label would be without people). People's value
-is the truth; the judges' value the prediction, counted as judging/accuracy.py counts it: an
+is the truth; the judges' value the prediction, counted as judging/judges/accuracy.py counts it: an
 undecided judges' label on a reply people said True is a miss (it costs recall, never precision).
-Precision and recall come with Wilson 95% intervals (judging.accuracy.wilson_interval). A label no
+Precision and recall come with Wilson 95% intervals (judging.judges.accuracy.wilson_interval). A label no
 person decided on any reply is "not measured" (docs/datasets.md, "Label quality").
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from judging import selectors
-from judging.accuracy import Tally
+from judging.judges.accuracy import Tally
 from judging.models import Annotation
 from judging.services import BOOLEAN_LABELS, labels_by_judges, labels_by_people
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from judging.judges.base import LABEL_KEYS, JudgeOutcome
 
-# static: a counted finding by weight (docs/judges.md, "Weights").
+# static: a counted finding by weight (docs/judges.md, "Kinds": the static judge's weights).
 STATIC_FINDING = {3: 0.95, 2: 0.85, 1: 0.7}
 # static: no code in the reply at all: no code, no vulnerable code.
 STATIC_NO_CODE = 0.02

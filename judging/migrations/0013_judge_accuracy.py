@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('measured_at', models.DateTimeField(auto_now_add=True)),
                 ('file_name', models.CharField(help_text='The labelled JSONL file measured on', max_length=255)),
                 ('replies', models.PositiveIntegerField()),
-                ('figures', models.JSONField(help_text="This judge's figures (judging/accuracy.py: figures per label, source, language)")),
+                ('figures', models.JSONField(help_text="This judge's figures (judging/judges/accuracy.py: figures per label, source, language)")),
                 ('ensemble', models.JSONField(help_text="The final label's figures on the same run, all active judges together")),
                 ('judge', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='accuracy_measurements', to='judging.judge')),
             ],

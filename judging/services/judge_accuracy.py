@@ -1,6 +1,6 @@
 """Measuring a competition's judges on a labelled reply file before a round (`manage.py judge_accuracy`).
 
-The organizer's labelled JSONL (format in judging/accuracy.py and docs/judges.md) runs through the
+The organizer's labelled JSONL (format in judging/judges/accuracy.py and docs/judges.md) runs through the
 competition's active judges as a round would (their runners, batches of 200, an LLM judge's calls
 through the outbound HTTP seam included) and the platform's judge-ensemble step; nothing about the
 replies is stored, only the figures: one JudgeAccuracy row per judge, with the final label's figures
@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from competition.models import Competition
-from judging.accuracy import FINAL, ensemble_figures, ensemble_run, labelled_replies_read
+from judging.judges.accuracy import FINAL, ensemble_figures, ensemble_run, labelled_replies_read
 from judging.models import Judge, JudgeAccuracy
 
 
@@ -36,7 +36,7 @@ def judge_accuracy_measure(*, competition: Competition, path: Path) -> AccuracyM
     """Run the labelled replies at `path` through the competition's active judges and store each
     judge's figures (JudgeAccuracy) with the final label's.
 
-    Raises judging.accuracy.LabelledFileError when the file is missing or malformed (nothing is
+    Raises judging.judges.accuracy.LabelledFileError when the file is missing or malformed (nothing is
     run), JudgeAccuracyRefused when the competition has no active judge. A judge that errors on a
     reply counts that reply as undecided (its `errors` figure says how many).
     """

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from competition.models import Competition
-from judging.accuracy import LABELS, LabelledFileError
+from judging.judges.accuracy import LABELS, LabelledFileError
 from judging.services.judge_accuracy import JudgeAccuracyRefused, judge_accuracy_measure
 
 

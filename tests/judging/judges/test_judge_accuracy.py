@@ -1,4 +1,4 @@
-"""Measuring judges on labelled replies: judging/accuracy.py, the judge_accuracy_measure service,
+"""Measuring judges on labelled replies: judging/judges/accuracy.py, the judge_accuracy_measure service,
 `manage.py judge_accuracy` and the judge's admin page. Replies written for these tests."""
 
 import io
@@ -7,7 +7,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from judging.accuracy import LabelledFileError, Tally, labelled_replies_parse, wilson_interval
+from judging.judges.accuracy import LabelledFileError, Tally, labelled_replies_parse, wilson_interval
 from judging.models import Judge, JudgeAccuracy
 from tests import cast
 from tests.test_permissions import admin_url

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.html import format_html, format_html_join
 
-from judging.accuracy import LABELS
+from judging.judges.accuracy import LABELS
 from judging.models import Judge, JudgeAccuracy
 
 

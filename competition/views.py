@@ -3,22 +3,15 @@ team's dashboard for its members."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
-from markdown_it import MarkdownIt
 
 from competition import selectors
 from competition.models import Competition
+from config.docs import doc_html
 from teams.models import Team
-
-SCORING_DOC = Path(settings.BASE_DIR) / "docs" / "scoring.md"
 
 
 @require_GET
@@ -63,16 +56,10 @@ def standings_index(request: HttpRequest) -> HttpResponse:
     return redirect("competition-leaderboard", slug=competition.slug)
 
 
-@lru_cache(maxsize=1)
-def _scoring_html(mtime: float) -> str:
-    # docs/scoring.md is the project's own text; raw HTML in it is still not rendered.
-    return MarkdownIt("commonmark", {"html": False}).enable("table").render(SCORING_DOC.read_text())
-
-
 @require_GET
 def scoring_explained(request: HttpRequest) -> HttpResponse:
     """How scoring works: docs/scoring.md, the same text the repository holds."""
-    body = mark_safe(_scoring_html(SCORING_DOC.stat().st_mtime))  # noqa: S308 - rendered with html disabled
+    body = doc_html("scoring.md")
     return render(request, "competition/scoring.html", {"body": body})
 
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.docs import guide_view
 from config.health import healthz
 from teams import views as team_views
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("docs/bot-protocol/", guide_view("bot-protocol"), name="guide-bot-protocol"),
+    path("docs/api/", guide_view("api"), name="guide-api"),
     path("account/tokens/", team_views.api_tokens, name="api-tokens"),
     path("", include("conversations.urls")),
     path("", include("competition.urls")),

@@ -80,12 +80,18 @@ class BotKindField(serializers.ChoiceField):
         return super().to_internal_value(Bot.Kind.ARENA.value if data == PROTOCOL else data)
 
 
+def _declared(name: str) -> list:
+    # The validators the model declares on the field (not the database's range checks), so the API
+    # reports every bad field at once instead of finding the model's rules one request later.
+    return list(Bot._meta.get_field(name)._validators)
+
+
 class BotWriteSerializer(serializers.Serializer):
     """What a team changes on its bot (never its team). The API key is write-only; the secret is never set by hand."""
 
     name = serializers.CharField(max_length=120, required=False)
     kind = BotKindField(required=False, help_text=f'"arena" (default; "{PROTOCOL}" is taken too) or "openai"')
-    url = serializers.URLField(max_length=500, required=False)
+    url = serializers.CharField(max_length=500, required=False, validators=_declared("url"))
     active = serializers.BooleanField(required=False)
     model = serializers.CharField(max_length=200, required=False, allow_blank=True)
     api_key = serializers.CharField(max_length=500, required=False, allow_blank=True, write_only=True)
@@ -101,12 +107,19 @@ class BotWriteSerializer(serializers.Serializer):
     max_concurrency = serializers.IntegerField(required=False, min_value=1, max_value=256)
 
 
+def _team_refusal(request: Request) -> dict:
+    """A change naming a team is refused, reported with the request's other bad fields."""
+    if isinstance(request.data, dict) and "team" in request.data:
+        return {"team": ["A bot cannot move to another team."]}
+    return {}
+
+
 class BotCreateSerializer(BotWriteSerializer):
     """A registration: team, name and URL are required, and every one missing is reported at once."""
 
     team = serializers.SlugField(help_text="Slug of your team")
     name = serializers.CharField(max_length=120)
-    url = serializers.URLField(max_length=500)
+    url = serializers.CharField(max_length=500, validators=_declared("url"))
 
 
 class BotCreatedSerializer(BotSerializer):
@@ -220,9 +233,15 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             raise PermissionDenied("Only the team's owners and organizers can change, check or test this bot.")
         return bot
 
-    def _write_data(self, request: Request, serializer_class=BotWriteSerializer) -> dict:
+    def _write_data(
+        self, request: Request, serializer_class: type[BotWriteSerializer], refused: dict | None = None
+    ) -> dict:
+        """The request's valid fields; every bad one (and each of ``refused``) reported at once."""
         serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        errors = {} if serializer.is_valid() else dict(serializer.errors)
+        errors |= refused or {}
+        if errors:
+            raise ValidationError(errors)
         return dict(serializer.validated_data)
 
     @extend_schema(request=BotCreateSerializer, responses={201: BotCreatedSerializer})
@@ -248,9 +267,7 @@ class BotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def partial_update(self, request: Request, pk=None, **kwargs) -> Response:
         """Change settings; a change to kind, URL, model, prompt or limits makes a new version."""
         bot = self._operable()
-        if isinstance(request.data, dict) and "team" in request.data:
-            raise ValidationError({"team": ["A bot cannot move to another team."]})
-        data = self._write_data(request)
+        data = self._write_data(request, BotWriteSerializer, refused=_team_refusal(request))
         try:
             bot = bot_settings_update(bot=bot, **data)
         except DjangoValidationError as error:

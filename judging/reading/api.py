@@ -9,6 +9,8 @@ bot names included.
 
 from __future__ import annotations
 
+import itertools
+import re
 from base64 import b64decode
 from urllib import parse
 
@@ -199,6 +201,16 @@ class ConversationDetailSerializer(ConversationListSerializer):
         return TurnSerializer(turns, many=True, context=self.context).data
 
 
+# A short id: the first 8 (up to 31) hex digits of a conversation's UUID, as the site and the API show it.
+SHORT_ID = re.compile(r"[0-9a-f]{8,31}")
+
+
+def _hyphenated(prefix: str) -> str:
+    """A hex prefix of a UUID in its text form (hyphens after the 8th, 12th, 16th and 20th digit)."""
+    cuts = [0, 8, 12, 16, 20, 32]
+    return "-".join(prefix[a:b] for a, b in itertools.pairwise(cuts) if prefix[a:b])
+
+
 class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     """Your teams' conversations in published rounds (organizers: all), newest first, with labels."""
 
@@ -220,6 +232,22 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
             )
             queryset = queryset.prefetch_related(Prefetch("turns", queryset=turns.order_by("index")))
         return queryset
+
+    def get_object(self) -> Conversation:
+        """The conversation by its full UUID or by a prefix of it: the short id pages show (8 characters)."""
+        value = str(self.kwargs[self.lookup_field]).lower()
+        if not SHORT_ID.fullmatch(value):
+            return super().get_object()
+        queryset = self.filter_queryset(self.get_queryset())
+        found = list(queryset.filter(uuid__startswith=_hyphenated(value))[:2])
+        if len(found) != 1:
+            raise NotFound(
+                f"No conversation you can see has the id {value}."
+                if not found
+                else f"Several conversations you can see start with {value}: use the full id."
+            )
+        self.check_object_permissions(self.request, found[0])
+        return found[0]
 
     def get_serializer_class(self):
         return ConversationDetailSerializer if self.action == "retrieve" else ConversationListSerializer

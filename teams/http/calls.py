@@ -33,6 +33,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from teams.addresses import address_refusal, host_refusal
 from teams.http.retry import NO_RETRY, AttemptFailure, Headers, RetryPolicy
+from teams.http.status import status_detail
 from teams.models import CallFailure
 from teams.protocol import PROTOCOL
 
@@ -389,7 +390,7 @@ def _outbound(
     if not 200 <= status < 300:
         raise OutboundError(
             CallFailure.HTTP_STATUS,
-            f"answered HTTP {status} after {_seconds(latency_ms)}",
+            status_detail(f"answered HTTP {status} after {_seconds(latency_ms)}", status=status, body=payload),
             permanent=status < 500,
             status=status,
             latency_ms=latency_ms,

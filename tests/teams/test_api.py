@@ -222,3 +222,15 @@ def test_it_changes_a_bots_kind_to_the_protocols_name(arena, api):
 
     assert response.status_code == 200, response.content
     assert response.json()["kind"] == "arena"
+
+
+def test_it_reports_every_bad_field_of_a_change_at_once(arena, api):
+    bot = arena.rogue_bot
+    change = {"url": "ftp://bots.example.org/", "timeout_seconds": 0, "max_concurrency": 0, "team": "blue-bastion"}
+
+    response = api(arena.alice).patch(f"/api/bots/{bot.pk}/", change, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"url", "timeout_seconds", "max_concurrency", "team"}
+    bot.refresh_from_db()
+    assert bot.version == 1

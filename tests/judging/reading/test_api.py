@@ -119,3 +119,20 @@ def test_it_pages_conversations_with_a_cursor(arena, published, api):
     assert len(first["results"]) == 2
     assert len(second["results"]) == 1
     assert {row["id"] for row in first["results"]}.isdisjoint({row["id"] for row in second["results"]})
+
+
+def test_it_finds_a_conversation_by_the_short_id_pages_show(arena, published, api):
+    short = published.conversation.uuid.hex[:8]
+
+    body = api(arena.dana).get(f"/api/conversations/{short}/").json()
+
+    assert body["id"] == str(published.conversation.uuid)
+    assert body["short_id"] == short
+
+
+def test_it_hides_another_teams_conversation_by_its_short_id_too(arena, published, api):
+    short = published.conversation.uuid.hex[:8]
+
+    response = api(arena.carl).get(f"/api/conversations/{short}/")
+
+    assert response.status_code == 404

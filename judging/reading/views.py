@@ -113,7 +113,7 @@ def team_conversation_detail(request: HttpRequest, uuid) -> HttpResponse:
     """One conversation's transcript with its labels; another team's conversation is a 404."""
     conversation = get_object_or_404(_visible(request), uuid=uuid)
     viewer = ConversationReader(request.user)
-    transcript = conversation_transcript(conversation_id=conversation.pk, include_human_labels=False)
+    transcript = conversation_transcript(conversation_id=conversation.pk, include_human_labels=False, for_team=True)
     return render(
         request,
         "judging/team_conversation.html",

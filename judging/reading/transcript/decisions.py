@@ -97,12 +97,23 @@ def decision_row_display(row: Any, *, people: Mapping[int, str]) -> str:
     return json.dumps(row, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def decision_row_plain(row: Any) -> str:
+    """A row that decided a label in a team's words: "the rules judge (version 1)", "a label by an
+    annotator", "an adjudication by an organizer"; no row ids, no person named."""
+    if _verdict_row(row):
+        return f"the {row.get('judge')} judge (version {row.get('judge_version')})"
+    if _human_row(row):
+        return "an adjudication by an organizer" if row.get("kind") == "adjudication" else "a label by an annotator"
+    return "another record"
+
+
 def decisions_read(
-    detail: Any, *, include_human_labels: bool, people: Mapping[int, str] | None = None
+    detail: Any, *, include_human_labels: bool, people: Mapping[int, str] | None = None, plain: bool = False
 ) -> tuple[Decision, ...]:
     """FinalLabel.detail as one Decision per label, the labels in their usual order, then the rest.
 
-    Rows read as decision_row_display says, people named from ``people`` (final_label_people).
+    Rows read as decision_row_display says, people named from ``people`` (final_label_people);
+    with ``plain`` (a team's page) as decision_row_plain says, whatever ``include_human_labels``.
     Without ``include_human_labels`` every row but a judge's verdict (a human's annotation or
     adjudication, or a row in no known shape) is shown as HIDDEN_HUMAN_ROW. An entry not in the
     shape services write is shown as its JSON text.
@@ -123,7 +134,11 @@ def decisions_read(
             continue
         stored = entry.get("rows") if isinstance(entry.get("rows"), list) else []
         rows = [
-            decision_row_display(row, people=people) if include_human_labels or _verdict_row(row) else HIDDEN_HUMAN_ROW
+            decision_row_plain(row)
+            if plain
+            else decision_row_display(row, people=people)
+            if include_human_labels or _verdict_row(row)
+            else HIDDEN_HUMAN_ROW
             for row in stored
         ]
         source = entry.get("source")
@@ -140,14 +155,14 @@ def decisions_read(
 
 
 def final_label_entry(
-    label: FinalLabel, *, include_human_labels: bool, people: Mapping[int, str] | None = None
+    label: FinalLabel, *, include_human_labels: bool, people: Mapping[int, str] | None = None, plain: bool = False
 ) -> FinalLabelEntry:
     """The final label of a reply as the transcript shows it, people named from ``people``
-    (final_label_people)."""
+    (final_label_people); ``plain``: its rows in a team's words (decision_row_plain)."""
     return FinalLabelEntry(
         labels=LabelSet.of(label),
         source=label.source,
         source_display=label.get_source_display(),
-        decisions=decisions_read(label.detail, include_human_labels=include_human_labels, people=people),
+        decisions=decisions_read(label.detail, include_human_labels=include_human_labels, people=people, plain=plain),
         computed_at=label.computed_at,
     )

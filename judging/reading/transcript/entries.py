@@ -124,6 +124,12 @@ class Transcript:
     plays: int
     include_human_labels: bool
     turns: tuple[TurnEntry, ...]
+    for_team: bool = False
+
+    @property
+    def replays(self) -> int:
+        """How many times the conversation was played again after a play that broke off."""
+        return max(0, self.plays - 1)
 
     @property
     def failed(self) -> bool:

@@ -71,12 +71,15 @@ def _turn_entry(turn: Turn, **labelled: Any) -> TurnEntry:
     )
 
 
-def conversation_transcript(*, conversation_id: int, include_human_labels: bool) -> Transcript:
+def conversation_transcript(*, conversation_id: int, include_human_labels: bool, for_team: bool = False) -> Transcript:
     """The transcript of one conversation, in a fixed number of queries whatever its length.
 
     Without `include_human_labels` (annotators, who label blind; teams) no annotation is included,
-    a final label that humans decided is withheld (`final_label_withheld`), and the human rows named
-    in a judge-decided label's detail are hidden. Raises Conversation.DoesNotExist for an unknown id.
+    and the human rows named in a label's detail are hidden. An annotator's transcript also withholds
+    a final label that humans decided (`final_label_withheld`); a team's (`for_team`) shows its labels,
+    as the API does, with the rows that decided it in a team's words (docs/annotation.md: teams are
+    not annotators; a human-decided label shows its labels without their notes).
+    Raises Conversation.DoesNotExist for an unknown id.
     """
     conversation = Conversation.objects.select_related("match__round__competition", "moderated_by").get(
         pk=conversation_id
@@ -108,7 +111,12 @@ def conversation_transcript(*, conversation_id: int, include_human_labels: bool)
             turn.content, [finding for entry in verdict_entries for finding in entry.findings]
         )
         final_label = final_labels.get(turn.pk)
-        withheld = final_label is not None and not include_human_labels and final_label.source in HUMAN_SOURCES
+        withheld = (
+            final_label is not None
+            and not include_human_labels
+            and not for_team
+            and final_label.source in HUMAN_SOURCES
+        )
         entries.append(
             _turn_entry(
                 turn,
@@ -116,7 +124,9 @@ def conversation_transcript(*, conversation_id: int, include_human_labels: bool)
                 findings_without_line=without_line,
                 final_label=None
                 if final_label is None or withheld
-                else final_label_entry(final_label, include_human_labels=include_human_labels, people=people),
+                else final_label_entry(
+                    final_label, include_human_labels=include_human_labels, people=people, plain=for_team
+                ),
                 final_label_withheld=withheld,
                 verdicts=verdict_entries,
                 annotations=tuple(_annotation_entry(annotation) for annotation in annotations[turn.pk]),
@@ -153,5 +163,6 @@ def conversation_transcript(*, conversation_id: int, include_human_labels: bool)
         ended_at=conversation.ended_at,
         plays=conversation.plays,
         include_human_labels=include_human_labels,
+        for_team=for_team,
         turns=tuple(entries),
     )

@@ -141,3 +141,35 @@ def test_it_shows_a_benign_probe_as_a_probe_never_as_an_attack(client, arena):
     assert "Benign probe (the platform)" in answered and "Benign probe (the platform)" in transcript
     for page in (answered, refused, transcript):  # the outcome shown, not the filter's choices
         assert '"outcome outcome-attack_succeeded"' not in page and '"outcome outcome-defended"' not in page
+
+
+def test_it_shows_a_team_the_human_decided_label_the_api_returns_and_counts_it(client, api, arena, published):
+    verdict = {"kind": "verdict", "id": 937, "judge": "rules", "judge_version": 1}
+    adjudication = {"kind": "adjudication", "id": 9, "annotator": arena.olivia.pk}
+    FinalLabel.objects.filter(pk=published.final_label.pk).update(
+        source=FinalLabel.Source.ADJUDICATION,
+        rationale="olivia's private note",
+        detail={"vulnerable_code": {"value": True, "source": "adjudication", "rows": [adjudication, verdict]}},
+    )
+    client.force_login(arena.dana)
+
+    html = client.get(detail_url(published)).content.decode()
+    label = api(arena.dana).get(f"/api/conversations/{published.conversation.uuid}/").json()["turns"][1]["final_label"]
+
+    assert label["source"] == "adjudication" and label["vulnerable_code"] is True
+    assert "hidden so that annotation stays blind" not in html
+    assert "Adjudicated human label" in html
+    assert "1 unsafe by the final label" in html
+    assert "an adjudication by an organizer" in html and "the rules judge (version 1)" in html
+    assert "Rows that decided it" not in html and "verdict 937" not in html
+    assert "olivia" not in html.lower()
+
+
+def test_it_says_a_replay_in_peoples_words(client, arena, published):
+    Conversation.objects.filter(pk=published.conversation.pk).update(plays=2)
+    client.force_login(arena.dana)
+
+    html = client.get(detail_url(published)).content.decode()
+
+    assert "played 2 times" not in html
+    assert "played again 1 time after a play that broke off" in html

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from competition.models import BotCircuit, BotSlot, Competition, Match, PlayerLease, Round
@@ -314,9 +315,18 @@ class RoundAdmin(SimpleHistoryAdmin):
             # Recent actions list it too; the round's History gets its record from the lifecycle itself.
             self.log_change(request, round_, f"Round action: {done}")
             if isinstance(result, int) and not isinstance(result, bool):
-                self.message_user(request, f"{round_}: {result} failed conversations put back to play")
+                put_back = ngettext(
+                    "%(round)s: %(n)d failed conversation put back to play",
+                    "%(round)s: %(n)d failed conversations put back to play",
+                    result,
+                )
+                self.message_user(request, put_back % {"round": round_, "n": result})
         if moved:
-            self.message_user(request, f"{moved} round(s) {done}.", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("%(n)d round %(done)s.", "%(n)d rounds %(done)s.", moved) % {"n": moved, "done": done},
+                messages.SUCCESS,
+            )
 
     @admin.action(
         description="Start selected rounds (freeze settings and bots, create matches)", permissions=["change"]

@@ -59,7 +59,8 @@ def standings_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def scoring_explained(request: HttpRequest) -> HttpResponse:
     """How scoring works: docs/scoring.md, the same text the repository holds."""
-    body = doc_html("scoring.md")
+    # The page is written for teams; the file's last part, for organizers and developers, names code.
+    body = doc_html("scoring.md", until="## For organizers and developers")
     return render(request, "competition/scoring.html", {"body": body})
 
 

@@ -23,19 +23,25 @@ GUIDES = {
 
 
 @lru_cache(maxsize=16)
-def _rendered(name: str, mtime: float) -> str:
+def _rendered(name: str, until: str | None, mtime: float) -> str:
+    text = (DOCS / name).read_text()
+    if until is not None:
+        lines = text.splitlines(keepends=True)
+        cut = next((i for i, line in enumerate(lines) if line.rstrip("\n") == until), len(lines))
+        text = "".join(lines[:cut])
     # The docs are the project's own text; raw HTML in them is still not rendered (html disabled).
-    return MarkdownIt("commonmark", {"html": False}).enable("table").render((DOCS / name).read_text())
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
 
 
-def doc_html(name: str) -> SafeString:
-    """``docs/<name>`` rendered to HTML (CommonMark with tables, raw HTML shown as text).
+def doc_html(name: str, *, until: str | None = None) -> SafeString:
+    """``docs/<name>`` rendered to HTML (CommonMark with tables, raw HTML shown as text); with
+    ``until``, only the text before the first line equal to it (the part written for the site's readers).
 
     Re-rendered when the file changes (the cache keys on its modification time).
     Raises FileNotFoundError for a file that is not under docs/.
     """
     path = DOCS / name
-    return mark_safe(_rendered(name, path.stat().st_mtime))  # noqa: S308 - rendered with html disabled
+    return mark_safe(_rendered(name, until, path.stat().st_mtime))  # noqa: S308 - rendered with html disabled
 
 
 def guide_view(slug: str):

@@ -1,13 +1,24 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from config.docs import guide_view
 from config.health import healthz
 from teams import views as team_views
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The site's icon; its static URL is looked up per request (the manifest exists after collectstatic)."""
+    return redirect(static("arena/favicon.svg"), permanent=True)
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the API's and DRF's, say).
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

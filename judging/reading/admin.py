@@ -25,6 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import ngettext
 
 from competition.models import Round
 from conversations.admin import (
@@ -119,7 +120,7 @@ def _rejudge_page(
     *,
     form: RejudgeForm,
     action: str,
-    what: str,
+    what: tuple[str, str],
     selected_pks: list[int],
     shown: list[Selected],
     skipped_count: int,
@@ -127,11 +128,11 @@ def _rejudge_page(
 ) -> TemplateResponse:
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": f"Re-judge {len(selected_pks)} {what}",
+        "title": f"Re-judge {len(selected_pks)} {what[0] if len(selected_pks) == 1 else what[1]}",
         "opts": model_admin.opts,
         "form": form,
         "action": action,
-        "what": what,
+        "what": what[1],
         "selected": selected_pks,
         "shown": shown,
         "not_shown": max(len(selected_pks) - len(shown), 0),
@@ -162,7 +163,9 @@ def rounds_rejudge(
         if done.queued:
             model_admin.message_user(
                 request,
-                f"Judging queued for {len(done.queued)} round(s) with {_judge_text(judge, retry_errors)}: "
+                ngettext("Judging queued for %(n)d round", "Judging queued for %(n)d rounds", len(done.queued))
+                % {"n": len(done.queued)}
+                + f" with {_judge_text(judge, retry_errors)}: "
                 + ", ".join(str(round_) for round_ in done.queued)
                 + ". Replies already judged at the judge's current version keep their verdicts.",
                 messages.SUCCESS,
@@ -184,7 +187,7 @@ def rounds_rejudge(
         request,
         form=form,
         action="rejudge_rounds",
-        what="round(s)",
+        what=("round", "rounds"),
         selected_pks=[round_.pk for round_ in rounds],
         shown=shown,
         skipped_count=sum(1 for round_ in rounds if round_rejudge_skip_reason(round_)),
@@ -206,16 +209,26 @@ def conversations_rejudge(
         if done.queued_ids:
             model_admin.message_user(
                 request,
-                f"Judging queued for the replies of {len(done.queued_ids)} conversation(s) with "
-                f"{_judge_text(judge, retry_errors)}. Replies already judged at the judge's current version "
+                ngettext(
+                    "Judging queued for the replies of %(n)d conversation",
+                    "Judging queued for the replies of %(n)d conversations",
+                    len(done.queued_ids),
+                )
+                % {"n": len(done.queued_ids)}
+                + f" with {_judge_text(judge, retry_errors)}. Replies already judged at the judge's current version "
                 "keep their verdicts.",
                 messages.SUCCESS,
             )
         if done.skipped_count:
             model_admin.message_user(
                 request,
-                f"Not queued: {done.skipped_count} conversation(s) that are not completed, are excluded, or whose "
-                f"round is not {JUDGEABLE_STATUS_NAMES}.",
+                ngettext(
+                    "Not queued: %(n)d conversation that is not completed, is excluded, or whose round is not %(s)s.",
+                    "Not queued: %(n)d conversations that are not completed, are excluded, "
+                    "or whose round is not %(s)s.",
+                    done.skipped_count,
+                )
+                % {"n": done.skipped_count, "s": JUDGEABLE_STATUS_NAMES},
                 messages.WARNING,
             )
         return None
@@ -232,7 +245,7 @@ def conversations_rejudge(
         request,
         form=form,
         action="rejudge_conversations",
-        what="conversation(s)",
+        what=("conversation", "conversations"),
         selected_pks=selected_pks,
         shown=shown,
         skipped_count=len(selected_pks) - conversations_rejudgeable(selection).count(),

@@ -25,7 +25,8 @@ def test_it_starts_a_round_from_the_admin(client, arena):
     arena.round.refresh_from_db()
     assert arena.round.status == Round.Status.RUNNING
     assert Conversation.objects.filter(match__round=arena.round).count() == 4
-    assert "1 round(s) started" in answer.content.decode()
+    assert "1 round started." in answer.content.decode()
+    assert "(s)" not in answer.content.decode()
 
 
 def test_it_shows_why_a_round_cannot_resume(client, arena):

@@ -203,3 +203,18 @@ def test_it_shows_a_rating_without_an_interval_as_not_enough_data(client, arena,
     rows = [{"rating": 1000, "rating_lower": None, "rating_upper": None}, {"rating": 900, "rating_lower": 800}]
     rows[1]["rating_upper"] = 1000
     assert interval_bars(rows) == [IntervalBar(100.0, 100.0, 100.0), IntervalBar(0.0, 50.0, 100.0)]
+
+
+def test_it_writes_how_scoring_works_for_teams_without_code_paths(client, db):
+    html = client.get(reverse("scoring")).content.decode()
+
+    assert "Attack success" in html and "Bradley" in html
+    for code in ("competition.tasks", "round_score_task", "StandingRevision", "competition/", ".py", "manage.py"):
+        assert code not in html, code
+
+
+def test_it_says_so_when_no_tournament_round_is_published(client, arena):
+    html = client.get(reverse("competition-leaderboard", args=["trusted-ai-2026"])).content.decode()
+
+    assert "Over the 0" not in html
+    assert "No tournament round is published yet" in html

@@ -51,7 +51,7 @@ def test_it_previews_the_standings_before_publishing_and_records_who_published(c
     scored.round.refresh_from_db()
     assert scored.round.status == Round.Status.SCORED  # nothing published yet
     assert "Publishing shows these standings to the teams" in preview
-    assert "bastion" in preview and "Publish 1 round(s)" in preview
+    assert "bastion" in preview and "Publish 1 round" in preview
     assert Standing.objects.filter(round=scored.round).count() == 8  # computed for the preview
     act(client, scored.olivia, "publish_rounds", scored.round, confirm="yes")
     scored.round.refresh_from_db()
@@ -63,7 +63,7 @@ def test_it_previews_the_standings_before_publishing_and_records_who_published(c
 def test_it_refuses_to_publish_a_round_that_is_not_scored(client, arena):
     preview = act(client, arena.olivia, "publish_rounds", arena.round).content.decode()
     assert "only scored rounds are published" in preview
-    assert "Publish 0 round(s)" in preview
+    assert "Publish 0 rounds" in preview
     refused = act(client, arena.olivia, "publish_rounds", arena.round, confirm="yes").content.decode()
     arena.round.refresh_from_db()
     assert arena.round.status == Round.Status.DRAFT

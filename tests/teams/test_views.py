@@ -381,3 +381,14 @@ def test_it_gives_an_annotator_no_other_teams_bots_and_no_buttons(client, arena)
     assert "rogue" not in listing and "bastion" not in listing
     assert client.get(reverse("teams:bot-detail", args=[arena.rogue_bot.pk])).status_code == 404
     assert client.post(reverse("teams:bot-test", args=[arena.rogue_bot.pk])).status_code == 404
+
+
+def test_it_keeps_bidi_controls_out_of_a_bot_pages_title(client, arena):
+    Bot.objects.filter(pk=arena.rogue_bot.pk).update(name="rogue\u202eexe")
+    client.force_login(arena.alice)
+
+    html = client.get(detail_url(arena.rogue_bot)).content.decode()
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+
+    assert title.startswith("rogueexe · Red Rogues")
+    assert not any(char in title for char in "\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u202e")

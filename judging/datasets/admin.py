@@ -241,7 +241,10 @@ class ExportJobAdmin(admin.ModelAdmin):
     @admin.display(description="Progress")
     def progress_bar(self, job: ExportJob) -> str:
         if job.matched_nothing:
-            return format_html('<span class="arena-flag arena-flag-warn">{}</span>', NOTHING_MATCHED)
+            note = (job.report or {}).get("note", "")
+            return format_html(
+                '<span class="arena-flag arena-flag-warn">{}</span>', f"{NOTHING_MATCHED}{'; ' + note if note else ''}"
+            )
         return format_html(
             '<progress value="{}" max="100" style="width: 8em"></progress> {}% ({} of {})',
             job.percent,

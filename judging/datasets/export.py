@@ -91,7 +91,7 @@ def _nothing_matched(spec: ExportSpec, *, matched: int, undecided: int) -> str:
     """Why an export would write no row: no conversation matched, or those that did gave no row of
     the shape (and how many undecided replies were left out, when that is why)."""
     if matched == 0 and not undecided:
-        return "nothing matched: no conversation matched these filters"
+        return f"nothing matched: {spec.nothing_matched_note()}"
     message = f"nothing matched: {matched} conversation(s) matched but gave no {spec.shape} row" + (
         " (no safe/unsafe pair)" if spec.shape == "preference" else " (no reply)"
     )

@@ -123,6 +123,17 @@ class ExportSpec:
         if problems:
             raise ExportSpecInvalid("; ".join(problems))
 
+    def nothing_matched_note(self) -> str:
+        """What to say when no conversation matched: the filters, and what they leave out unless asked."""
+        left_out = []
+        if not self.include_practice:
+            left_out.append("practice rounds not named (ask with include practice / --include-practice)")
+        if not self.include_excluded:
+            left_out.append("excluded conversations (ask with include excluded / --include-excluded)")
+        return "no conversation matched these filters" + (
+            f"; left out unless asked: {'; '.join(left_out)}" if left_out else ""
+        )
+
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("extra")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -33,6 +34,11 @@ class Command(BaseCommand):
             raise CommandError(f"{options['file']}: {exc}") from exc
         except DatasetImportInvalid as exc:
             raise CommandError(f"{options['file']}: nothing imported; {exc.problems[0]}") from exc
+        # The import queues judging of the new round; django-q logs that enqueue at INFO, which would
+        # land among the command's own lines. The command says it instead (below).
+        queue_log = logging.getLogger("django-q")
+        level = queue_log.level
+        queue_log.setLevel(logging.WARNING)
         try:
             report = dataset_import(
                 competition=competition,
@@ -44,5 +50,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{options['file']}: nothing imported; {len(exc.problems)} problem(s):\n" + "\n".join(exc.problems)
             ) from exc
+        finally:
+            queue_log.setLevel(level)
         for line in report.lines():
             self.stdout.write(line)
+        self.stdout.write("Judging of the round is queued: a worker (manage.py qcluster) judges it.")

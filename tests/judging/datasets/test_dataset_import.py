@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -116,3 +118,21 @@ def test_it_exports_an_imported_round_marked_imported(arena, tmp_path):
     dataset_export(spec, directory=tmp_path / "out")
     [row] = all_rows(tmp_path / "out", "conversations")
     assert row["imported"] is True and row["round"] == "old"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_prints_its_own_lines_only_no_queue_log(arena, tmp_path, caplog):
+    # Transactional: the import's commit enqueues judging inside the command, as in a real shell.
+    line = {
+        "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}],
+        "metadata": {"attacker_team": "Quiet Red", "attacker_bot": "r1", "defender_team": "Quiet Blue"},
+    }
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    out = io.StringIO()
+    caplog.set_level(logging.INFO)
+
+    call_command("import_dataset", str(path), competition=arena.competition.slug, round_slug="quiet", stdout=out)
+
+    assert [record.getMessage() for record in caplog.records if record.name == "django-q"] == []
+    assert "Judging of the round is queued" in out.getvalue()

@@ -226,8 +226,9 @@ def test_it_fails_an_export_that_matches_nothing_and_writes_no_file(
     job = ExportJob.objects.get()
     assert job.status == ExportJob.Status.FAILED and not job.file_path
     assert "nothing matched: no conversation matched these filters" in job.error
+    assert "left out unless asked: practice rounds not named" in job.error
     assert "nothing matched" in client.get(admin_url(job, "change")).content.decode()
-    with pytest.raises(CommandError, match="nothing matched: no conversation matched these filters"):
+    with pytest.raises(CommandError, match="no conversation matched these filters; left out unless asked: practice"):
         call_command(
             "export_dataset", "--competition", arena.competition.slug, "--shape", "chat", "--label", "unsafe",
             "--output", str(tmp_path / "shell"), "--no-progress",

@@ -240,3 +240,16 @@ def test_it_skips_a_tournament_name_an_earlier_demo_took():
     Round.objects.create(competition=competition, number=3, name="Tournament 3", slug="tournament-3")
 
     assert tournament_round_next(competition).name == "Tournament 4"
+
+
+def test_it_says_the_progress_page_needs_the_organizers_login(arena):
+    buffer = StringIO()
+    command = Command(stdout=buffer)
+    command.console = command_console(OutputWrapper(buffer), width=80)
+
+    command._where_to_look("http://127.0.0.1:8001", arena.round)
+
+    lines = buffer.getvalue().splitlines()
+    assert any("/progress/" in line for line in lines)
+    assert any("progress page need the organizer's login" in line for line in lines)
+    assert all(len(line) <= 80 for line in lines)

@@ -149,6 +149,7 @@ class Command(BaseCommand):
         self.console.print(f"Site:        {base}/")
         self.console.print(f"Admin:       {base}/admin/")
         self.console.print(f"Progress:    {base}/rounds/{round_.pk}/progress/")
+        self.console.print("             (the admin and the progress page need the organizer's login, below)")
         if round_.status == Round.Status.PUBLISHED:
             slug = round_.competition.slug
             self.console.print(f"Leaderboard: {base}/competitions/{slug}/rounds/{round_.number}/")

@@ -89,9 +89,15 @@ def cohen_kappa(first: Sequence[Hashable], second: Sequence[Hashable]) -> float 
     return (observed - expected) / (1 - expected)
 
 
+KAPPA_UNDEFINED = "every pair gave one same value throughout: chance agreement is 1, so kappa is undefined"
+
+
 def cohen_kappa_pairs(ratings: Ratings) -> Figure:
     """Cohen's kappa of every pair of raters on the items both rated; the value is their mean over
-    the pairs where it is defined, `detail["pairs"]` lists each pair with its kappa and items."""
+    the pairs where it is defined, `detail["pairs"]` lists each pair with its kappa and items.
+
+    `items` counts the items some pair rated, as the pairs' detail does, also when no pair's kappa
+    is defined; then `detail["undefined"]` says why (KAPPA_UNDEFINED)."""
     raters = sorted({rater for by_rater in ratings.values() for rater in by_rater}, key=str)
     pairs = []
     items_used: set[Hashable] = set()
@@ -103,11 +109,13 @@ def cohen_kappa_pairs(ratings: Ratings) -> Figure:
             continue
         kappa = cohen_kappa([ratings[item][a] for item in shared], [ratings[item][b] for item in shared])
         pairs.append({"raters": [str(a), str(b)], "kappa": kappa, "items": len(shared)})
-        if kappa is not None:
-            items_used.update(shared)
+        items_used.update(shared)
     defined = [pair["kappa"] for pair in pairs if pair["kappa"] is not None]
     value = sum(defined) / len(defined) if defined else None
-    return Figure(value, len(items_used), {"pairs": pairs})
+    detail: dict[str, Any] = {"pairs": pairs}
+    if pairs and value is None:
+        detail["undefined"] = KAPPA_UNDEFINED
+    return Figure(value, len(items_used), detail)
 
 
 def _category_table(items: Iterable[Mapping[Hashable, Hashable]], categories: Sequence[Hashable]) -> np.ndarray:

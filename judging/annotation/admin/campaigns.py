@@ -39,7 +39,8 @@ BUILT_FIELDS = ["competition", "rounds", "conversations", "overlap", "sampling",
 
 def figure_text(figure: dict[str, Any]) -> str:
     value = figure["value"]
-    return f"{'n/a' if value is None else f'{value:.3f}'} (n={figure['items']})"
+    why = (figure.get("detail") or {}).get("undefined")
+    return f"{'n/a' if value is None else f'{value:.3f}'} (n={figure['items']}{': ' + why if why else ''})"
 
 
 def agreement_table(report: dict[str, Any]) -> str:

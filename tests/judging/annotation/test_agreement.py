@@ -14,6 +14,7 @@ from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
 from judging.annotation import agreement
 from judging.annotation import selectors as campaign_selectors
+from judging.annotation.admin.campaigns import figure_text
 from judging.annotation.services.campaigns import campaign_build
 from judging.models import AnnotationCampaign, Verdict
 from judging.services.annotations import HumanLabels, annotation_submit
@@ -176,3 +177,14 @@ def test_it_reports_agreement_over_any_labelled_replies_for_a_dataset_card(arena
     assert (report["items"], report["annotators"]) == (3, 2)
     assert report["labels"]["refusal"]["percent_agreement"]["value"] == pytest.approx(2 / 3)
     assert report["labels"]["refusal"]["percent_agreement"]["items"] == 3
+
+
+def test_it_counts_the_items_a_pair_rated_even_when_kappa_is_undefined_and_says_why():
+    same = {item: {"a": False, "b": False} for item in range(12)}
+
+    figure = agreement.cohen_kappa_pairs(same)
+
+    assert figure.value is None
+    assert figure.items == 12 == figure.detail["pairs"][0]["items"]
+    assert figure.detail["undefined"] == agreement.KAPPA_UNDEFINED
+    assert figure_text(figure.as_dict()).startswith("n/a (n=12: every pair gave one same value")

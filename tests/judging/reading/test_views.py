@@ -173,3 +173,18 @@ def test_it_says_a_replay_in_peoples_words(client, arena, published):
 
     assert "played 2 times" not in html
     assert "played again 1 time after a play that broke off" in html
+
+
+def test_it_marks_an_excluded_conversation_in_the_list_and_its_page_without_a_question_mark(client, arena, published):
+    Conversation.objects.filter(pk=published.conversation.pk).update(
+        moderation=Conversation.Moderation.EXCLUDED, moderated_by=arena.olivia, moderated_at="2026-12-01T10:00Z"
+    )
+    client.force_login(arena.dana)
+
+    listing = client.get(reverse("team-conversations")).content.decode()
+    page = client.get(detail_url(published)).content.decode()
+
+    assert "Attack succeeded" in listing and ">Excluded</span>" in listing
+    assert ">Excluded</span>" in page and "A moderator excluded this conversation" in page
+    assert "by ?" not in page
+    assert "olivia" not in page

@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from competition.models import Competition, Match, Round, Standing, StandingRevision
 from competition.pipeline.scoring import competition_ratings
+from competition.revisions import RevisionLine, revision_lines
 from judging.selectors import LabelsConfirmed, rounds_labels_confirmed
 from teams.models import Bot, BotHealthCheck, Side, Team
 
@@ -81,7 +82,7 @@ class RoundBoard:
     attackers: list[tuple[Standing, IntervalBar | None]]
     defenders: list[tuple[Standing, IntervalBar | None]]
     teams: list[Standing]
-    revisions: list[StandingRevision]
+    revisions: list[RevisionLine]
     # How many of the round's final labels a person confirmed (docs/scoring.md).
     labels_confirmed: LabelsConfirmed = field(default_factory=LabelsConfirmed)
 
@@ -108,7 +109,7 @@ def round_board(*, round_: Round) -> RoundBoard:
         attackers=side(Side.ATTACKER),
         defenders=side(Side.DEFENDER),
         teams=[row for row in rows if not row.bot_id],
-        revisions=list(StandingRevision.objects.filter(round=round_).select_related("team", "bot")),
+        revisions=revision_lines(StandingRevision.objects.filter(round=round_).select_related("team", "bot")),
         labels_confirmed=rounds_labels_confirmed(round_ids=[round_.pk])[round_.pk],
     )
 
@@ -261,7 +262,7 @@ class TeamDashboard:
     standings: list[Standing]
     chart: Chart | None
     categories: list[dict]
-    revisions: list[StandingRevision]
+    revisions: list[RevisionLine]
     bots: list[BotHealth]
     # (round, how many of its final labels a person confirmed) per published round (docs/scoring.md).
     labels_confirmed: list[tuple[Round, LabelsConfirmed]] = field(default_factory=list)
@@ -293,7 +294,9 @@ def team_dashboard(*, team: Team) -> TeamDashboard:
         for row in (row for row in bot_rows if row.round_id == latest.pk):
             for category, counts in sorted((row.inputs.get("categories") or {}).items()):
                 categories.append({"round": latest, "bot": row.bot, "category": category, **counts})
-    revisions = list(StandingRevision.objects.filter(team=team, round__status=PUBLISHED).select_related("round", "bot"))
+    revisions = revision_lines(
+        StandingRevision.objects.filter(team=team, round__status=PUBLISHED).select_related("round", "bot")
+    )
     versions: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for bot_id, round_name, version in _versions_played(team=team, rounds=rounds):
         versions[bot_id].append((round_name, version))

@@ -84,12 +84,20 @@ class TurnInline(admin.TabularInline):
         return yes_no_flag(turn.ends_conversation, yes="yes", no="no")
 
 
+# docs/scoring.md: a change to a published round's standings is kept with its why, and teams see it.
+REASON_HELP = (
+    "Recorded with your name and the time on every selected conversation. When it changes a published "
+    "round's standings, every affected team sees this reason word for word (never your name)."
+)
+
+
 class ConversationModerationForm(forms.ModelForm):
     """The change page edits moderation only, and a change of it needs a reason."""
 
     class Meta:
         model = Conversation
         fields = ["moderation", "moderation_reason"]
+        help_texts = {"moderation_reason": REASON_HELP}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -102,7 +110,7 @@ class ModerationReasonForm(forms.Form):
     reason = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Recorded with your name and the time on every selected conversation.",
+        help_text=REASON_HELP,
     )
 
     def clean_reason(self) -> str:

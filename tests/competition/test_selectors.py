@@ -218,3 +218,21 @@ def test_it_says_so_when_no_tournament_round_is_published(client, arena):
 
     assert "Over the 0" not in html
     assert "No tournament round is published yet" in html
+
+
+def test_it_lists_each_standings_change_once_with_counts_as_integers(client, arena, scored):
+    publish(scored)
+    change = {"conversations": [7.0, 6.0], "score": [0.8, 0.8125]}
+    for bot in (arena.bastion_bot, None):
+        StandingRevision.objects.create(
+            round=scored, team=arena.bastion, bot=bot, reason="a moderator excluded one", changes=change
+        )
+    client.force_login(arena.dana)
+
+    dashboard = client.get(reverse("team-dashboard", args=["blue-bastion"])).content.decode()
+    board = client.get(reverse("round-leaderboard", args=["trusted-ai-2026", 1])).content.decode()
+
+    for html in (dashboard, board):
+        assert html.count("a moderator excluded one") == 1
+        assert "conversations 7 → 6, score 0.800 → 0.812" in html
+        assert "7.000" not in html

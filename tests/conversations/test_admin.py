@@ -182,3 +182,11 @@ def test_it_refuses_the_rerun_action_to_an_annotator(client, arena):
     moderation_post(client, conversation, "rerun_failed")
     conversation.refresh_from_db()
     assert conversation.status == "failed"
+
+
+def test_it_tells_the_moderator_that_teams_see_the_reason(client, arena, labelled):
+    client.force_login(arena.olivia)
+
+    html = client.get(admin_url(labelled.conversation, "change")).content.decode()
+
+    assert "every affected team sees this reason word for word" in html

@@ -65,16 +65,24 @@ def assignment_next(*, annotator: AbstractBaseUser, campaign: AnnotationCampaign
 class Progress:
     done: int
     total: int
+    current: int | None = None
 
     @property
     def position(self) -> int:
-        """The number of the item being labelled now ("12 of 200")."""
-        return min(self.done + 1, self.total)
+        """The number of the item being labelled now ("12 of 200"): the opened item's place among the
+        annotator's items in the campaign's order when known, else the next one after those done."""
+        return self.current if self.current is not None else min(self.done + 1, self.total)
 
 
-def annotator_progress(*, annotator: AbstractBaseUser, campaign: AnnotationCampaign) -> Progress:
+def annotator_progress(
+    *, annotator: AbstractBaseUser, campaign: AnnotationCampaign, assignment: Assignment | None = None
+) -> Progress:
+    """How far the annotator is in the campaign; with ``assignment``, which of their items it is."""
     rows = assignments_of(annotator=annotator, campaign=campaign)
-    return Progress(done=rows.filter(status=Assignment.Status.DONE).count(), total=rows.count())
+    current = None
+    if assignment is not None:
+        current = rows.filter(item__position__lt=assignment.item.position).count() + 1
+    return Progress(done=rows.filter(status=Assignment.Status.DONE).count(), total=rows.count(), current=current)
 
 
 def campaign_ratings(*, campaign: AnnotationCampaign) -> dict[str, dict[int, dict[int, Any]]]:

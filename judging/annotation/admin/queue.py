@@ -205,13 +205,23 @@ class AssignmentAdmin(admin.ModelAdmin):
         mine = Annotation.objects.filter(turn=turn, annotator=request.user, adjudication=False).first()
         if request.method == "POST" and "skip" in request.POST:
             assignment_skip(assignment=assignment)
+            number = campaign_selectors.annotator_progress(
+                annotator=request.user, campaign=campaign, assignment=assignment
+            ).position
+            self.message_user(
+                request,
+                f"Item {number} skipped: it comes back to you after your other open items.",
+                messages.INFO,
+            )
             return HttpResponseRedirect(reverse("admin:judging_assignment_next", args=[campaign.pk]))
         form = LabelForm.for_annotation(mine, request.POST or None)
         if request.method == "POST" and form.is_valid():
             annotation_submit(turn=turn, annotator=request.user, labels=form.labels())
             self.message_user(request, "Label saved.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:judging_assignment_next", args=[campaign.pk]))
-        progress = campaign_selectors.annotator_progress(annotator=request.user, campaign=campaign)
+        progress = campaign_selectors.annotator_progress(
+            annotator=request.user, campaign=campaign, assignment=assignment
+        )
         return label_page(
             self,
             request,

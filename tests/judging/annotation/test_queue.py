@@ -264,3 +264,17 @@ def test_it_shows_findings_at_their_lines_on_the_label_page_only_where_the_campa
     AnnotationCampaign.objects.filter(pk=campaign.pk).update(show_judges=True)
     _, seen = label_page_of(client, arena.annie, first)
     assert flagged in seen and "FOUND &lt;script&gt;alert(1)&lt;/script&gt;" in seen and SCRIPT not in seen
+
+
+def test_it_numbers_the_opened_item_by_its_place_and_says_when_one_is_skipped(client, arena, world):
+    campaign, *_ = world
+    items = list(mine(arena.annie, campaign))
+    last = items[-1]
+    client.force_login(arena.annie)
+
+    page = client.get(label_url(last)).content.decode()
+    skipped = client.post(label_url(items[0]), {"skip": "1"}, follow=True).content.decode()
+
+    assert f"{len(items)} of {len(items)}</strong>" in page
+    assert f"item {len(items)} of {len(items)}" in page
+    assert "Item 1 skipped: it comes back to you after your other open items." in skipped

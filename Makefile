@@ -14,8 +14,15 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
+# Ports and other options of the demo: `make demo DEMO_PORT=8001 BOTS_PORT=8702`, or any option of
+# `manage.py demo` with `make demo ARGS="--port 8001 --no-serve"`.
+DEMO_PORT ?=
+BOTS_PORT ?=
+ARGS ?=
+DEMO_ARGS = $(if $(DEMO_PORT),--port $(DEMO_PORT)) $(if $(BOTS_PORT),--bots-port $(BOTS_PORT)) $(ARGS)
+
 demo: $(STAMP)
-	$(PY) manage.py demo
+	$(PY) manage.py demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -10,8 +10,8 @@ never a made-up number.
 Formulas:
 - percent agreement: the mean over items with >= 2 ratings of the share of agreeing rater pairs;
 - Cohen's kappa (Cohen 1960) for each pair of raters on the items both rated, and their mean;
-- Fleiss' kappa (Fleiss 1971) by statsmodels, on the items with the most common number (>= 2) of
-  ratings, since the formula needs the same number of raters per item;
+- Fleiss' kappa (Fleiss 1971), statsmodels' formula in numpy, on the items with the most common
+  number (>= 2) of ratings, since the formula needs the same number of raters per item;
 - Krippendorff's alpha (Krippendorff 2011) by the `krippendorff` package, nominal for flags, ordinal
   for severity and quality; it takes any number of ratings per item;
 - Gwet's AC1 (Gwet 2008, "Computing inter-rater reliability and its variance in the presence of high
@@ -140,8 +140,8 @@ def _categories(ratings: Ratings, categories: Sequence[Hashable] | None) -> list
 
 
 def fleiss_kappa(ratings: Ratings, categories: Sequence[Hashable] | None = None) -> Figure:
-    """Fleiss' kappa (statsmodels) over the items that have the most common number (>= 2) of ratings;
-    `detail["raters_per_item"]` says which number that is."""
+    """Fleiss' kappa (Fleiss 1971, as statsmodels computes it) over the items that have the most common
+    number (>= 2) of ratings; `detail["raters_per_item"]` says which number that is."""
     items = _rated(ratings)
     if not items:
         return Figure(None, 0)
@@ -149,13 +149,25 @@ def fleiss_kappa(ratings: Ratings, categories: Sequence[Hashable] | None = None)
     raters_per_item = max(counts, key=lambda n: (counts[n], n))
     kept = [values for values in items.values() if len(values) == raters_per_item]
     table = _category_table(kept, _categories(ratings, categories))
-    # Imported here: statsmodels (with pandas and scipy) takes about a second to import, which every
-    # process that loads the admin would pay.
-    from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
-
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = statsmodels_fleiss_kappa(table, method="fleiss")
+        value = _fleiss(table)
     return Figure(_number(value), len(kept), {"raters_per_item": raters_per_item})
+
+
+def _fleiss(table: np.ndarray) -> float:
+    """Fleiss' kappa of an items x categories count table with the same number n of ratings per item
+    (Fleiss 1971): P_i = (sum_j n_ij^2 - n) / (n (n - 1)), p_j = sum_i n_ij / (N n),
+    kappa = (mean P_i - sum_j p_j^2) / (1 - sum_j p_j^2); nan when every rating is one category.
+
+    The formula of statsmodels' ``fleiss_kappa(method="fleiss")``, which the tests compare it with:
+    importing statsmodels (pandas, scipy) took 8 s on a loaded machine, paid by the first campaign
+    page of every web process (issue 21: "the campaign page took 4.0 s on its first load")."""
+    items = table.shape[0]
+    raters = table[0].sum()
+    agreement_per_item = ((table * table).sum(axis=1) - raters) / (raters * (raters - 1))
+    shares = table.sum(axis=0) / (items * raters)
+    chance = (shares * shares).sum()
+    return float((agreement_per_item.mean() - chance) / (1 - chance))
 
 
 def krippendorff_alpha(
@@ -177,7 +189,7 @@ def krippendorff_alpha(
             if rater in values:
                 # Nominal categories are coded by position; ordinal ones keep their order by position too.
                 data[row, column] = codes[values[rater]]
-    import krippendorff  # imported here for the same reason as statsmodels in fleiss_kappa
+    import krippendorff  # imported here: only the pages that compute agreement pay its import
 
     with np.errstate(divide="ignore", invalid="ignore"):
         value = krippendorff.alpha(

@@ -1,6 +1,8 @@
 """Agreement figures on fixed data, checked against krippendorff, statsmodels, sklearn and by hand."""
 
 import json
+import subprocess
+import sys
 from io import StringIO
 
 import krippendorff
@@ -188,3 +190,15 @@ def test_it_counts_the_items_a_pair_rated_even_when_kappa_is_undefined_and_says_
     assert figure.items == 12 == figure.detail["pairs"][0]["items"]
     assert figure.detail["undefined"] == agreement.KAPPA_UNDEFINED
     assert figure_text(figure.as_dict()).startswith("n/a (n=12: every pair gave one same value")
+
+
+def test_it_computes_agreement_without_importing_statsmodels():
+    # The first campaign page of a web process paid statsmodels' import (pandas, scipy): seconds.
+    code = (
+        "import sys; from judging.annotation import agreement; "
+        "agreement.fleiss_kappa({1: {'a': 0, 'b': 1}, 2: {'a': 1, 'b': 1}}, categories=(0, 1)); "
+        "print('statsmodels' in sys.modules, 'pandas' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+
+    assert done.stdout.split() == ["False", "False"]

@@ -220,8 +220,12 @@ class Chart:
     grid: tuple[tuple[float, str], ...]  # (y, label)
 
     @classmethod
-    def of_scores(cls, *, rounds: list[Round], values: dict[str, dict[int, float]]) -> Chart:
-        """``values``: series label -> round id -> score in [0, 1]."""
+    def of_scores(
+        cls, *, rounds: list[Round], values: dict[str, dict[int, float]], labels: dict[int, str] | None = None
+    ) -> Chart:
+        """``values``: series label -> round id -> score in [0, 1]; ``labels``: round id -> axis label
+        (default: the round's name)."""
+        labels = labels or {}
         inner_w = cls.WIDTH - cls.LEFT - cls.RIGHT
         inner_h = cls.HEIGHT - cls.TOP - cls.BOTTOM
         # The first and last points stand in from the edges by half a round label (18 characters at
@@ -241,7 +245,7 @@ class Chart:
             for label, by_round in values.items()
         )
         return cls(
-            rounds=tuple((xs[r.pk], r.name) for r in rounds),
+            rounds=tuple((xs[r.pk], labels.get(r.pk, r.name)) for r in rounds),
             series=series,
             grid=tuple((y(value), f"{value:.2f}") for value in (0, 0.25, 0.5, 0.75, 1)),
         )
@@ -280,17 +284,23 @@ def team_dashboard(*, team: Team) -> TeamDashboard:
     )
     standings = list(
         Standing.objects.filter(team=team, round__in=rounds)
-        .select_related("bot", "round")
+        .select_related("bot", "round__competition")
         .order_by("round__number", "bot__name")
     )
     bot_rows = [row for row in standings if row.bot_id]
+    # A team in several competitions: one series per bot and competition, named so, and each round
+    # on the axis named with its competition, so no line joins rounds of different competitions.
+    several = len({round_.competition_id for round_ in rounds}) > 1
     values: dict[str, dict[int, float]] = defaultdict(dict)
     for row in bot_rows:
-        values[row.bot.name][row.round_id] = row.score
-    chart = Chart.of_scores(rounds=rounds, values=dict(values)) if bot_rows else None
+        label = f"{row.bot.name} · {row.round.competition.name}" if several else row.bot.name
+        values[label][row.round_id] = row.score
+    labels = {round_.pk: f"{round_.competition.name} · {round_.name}" for round_ in rounds} if several else None
+    chart = Chart.of_scores(rounds=rounds, values=dict(values), labels=labels) if bot_rows else None
     categories = []
     if rounds:
-        latest = rounds[-1]
+        # The most recently published round, whatever its competition.
+        latest = max(rounds, key=lambda round_: (round_.published_at is not None, round_.published_at, round_.pk))
         for row in (row for row in bot_rows if row.round_id == latest.pk):
             for category, counts in sorted((row.inputs.get("categories") or {}).items()):
                 categories.append({"round": latest, "bot": row.bot, "category": category, **counts})

@@ -236,3 +236,25 @@ def test_it_lists_each_standings_change_once_with_counts_as_integers(client, are
         assert html.count("a moderator excluded one") == 1
         assert "conversations 7 → 6, score 0.800 → 0.812" in html
         assert "7.000" not in html
+
+
+def test_it_names_each_competition_on_the_chart_and_shows_the_latest_rounds_categories(client, arena, scored):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from competition.models import Competition
+
+    other = Competition.objects.create(name="Winter Cup", slug="winter-cup")
+    older = Round.objects.create(competition=other, number=1, name="Round 1", slug="round-1")
+    standing_make(older, arena.rogue_bot, rank=1, score=0.3, rating=None, lower=None, upper=None)
+    Standing.objects.filter(round=older).update(inputs={"categories": {"old_category": {"conversations": 1}}})
+    Round.objects.filter(pk=older.pk).update(status=Round.Status.PUBLISHED, published_at=timezone.now() - timedelta(1))
+    Round.objects.filter(pk=scored.pk).update(status=Round.Status.PUBLISHED, published_at=timezone.now())
+    client.force_login(arena.alice)
+
+    html = client.get(reverse("team-dashboard", args=["red-rogues"])).content.decode()
+
+    assert "rogue · Winter Cup" in html and f"rogue · {arena.competition.name}" in html
+    assert "latest published round: " + arena.competition.name in html
+    assert "old_category" not in html

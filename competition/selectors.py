@@ -18,6 +18,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from competition.models import Competition, Match, Round, Standing, StandingRevision
 from competition.pipeline.scoring import competition_ratings
 from competition.revisions import RevisionLine, revision_lines
+from competition.scoring.standings import standard_ranks
 from judging.selectors import LabelsConfirmed, rounds_labels_confirmed
 from teams.models import Bot, BotHealthCheck, Side, Team
 
@@ -181,9 +182,12 @@ def competition_board(*, competition: Competition) -> CompetitionBoard:
             )
         )
     for name, target in ((Side.ATTACKER, "attackers"), (Side.DEFENDER, "defenders")):
-        ranked = sorted((row for row in overall if row.side == name), key=lambda row: (-row.mean_score, row.bot.name))
-        for position, row in enumerate(ranked, start=1):
-            row.rank = position
+        # Shown best first, equals by name; ranked by the round boards' one tie rule (equals share a rank).
+        ranked = sorted(
+            (row for row in overall if row.side == name), key=lambda row: (-round(row.mean_score, 9), row.bot.name)
+        )
+        for row, rank in zip(ranked, standard_ranks([row.mean_score for row in ranked]), strict=True):
+            row.rank = rank
         setattr(board, target, list(zip(ranked, interval_bars(ranked), strict=True)))
     return board
 

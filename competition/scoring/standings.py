@@ -148,13 +148,23 @@ def _defender(bot_id: int, team_id: int, own: list[ConversationRecord], referenc
     return result
 
 
+def standard_ranks(scores: list[float]) -> list[int]:
+    """Standard competition ranking (1, 2, 2, 4) of ``scores`` already sorted from best to worst:
+    equal scores, rounded to 9 places so float noise ties, share a rank. The one tie rule of the
+    round boards and the competition leaderboard (docs/scoring.md, "Ranks and teams")."""
+    ranks: list[int] = []
+    previous = None
+    for position, score in enumerate(scores, start=1):
+        rounded = round(score, 9)
+        ranks.append(ranks[-1] if rounded == previous else position)
+        previous = rounded
+    return ranks
+
+
 def _rank(results: list) -> None:
-    """Standard competition ranking (1, 2, 2, 4) by score, rounded to 9 places so float noise ties."""
+    """Rank ``results`` by score with standard_ranks."""
     ordered = sorted(results, key=lambda r: -round(r.score, 9))
-    previous, rank = None, 0
-    for position, result in enumerate(ordered, start=1):
-        if round(result.score, 9) != previous:
-            rank, previous = position, round(result.score, 9)
+    for result, rank in zip(ordered, standard_ranks([result.score for result in ordered]), strict=True):
         result.rank = rank
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from competition.models import Round, Standing, StandingRevision
-from competition.selectors import IntervalBar, interval_bars
+from competition.selectors import IntervalBar, competition_board, interval_bars
 from judging.models import FinalLabel
 from tests.cast import SAFE, UNSAFE, match_make, played_conversation_make, standing_make
 
@@ -258,3 +258,12 @@ def test_it_names_each_competition_on_the_chart_and_shows_the_latest_rounds_cate
     assert "rogue · Winter Cup" in html and f"rogue · {arena.competition.name}" in html
     assert "latest published round: " + arena.competition.name in html
     assert "old_category" not in html
+
+
+def test_it_breaks_ties_on_the_competition_board_as_on_the_round_board(client, arena, scored):
+    Standing.objects.filter(round=scored, bot=arena.crimson_bot).update(score=0.6, rank=1)
+    publish(scored)
+
+    board = competition_board(competition=arena.competition)
+
+    assert [(row.bot.name, row.rank) for row, _bar in board.attackers] == [("crimson", 1), ("rogue", 1)]

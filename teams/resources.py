@@ -13,6 +13,8 @@ import re
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from import_export import fields, resources, widgets
 from import_export.widgets import ForeignKeyWidget
 
@@ -108,6 +110,32 @@ class StrictCellsImportMixin:
 
 
 class TeamResource(FormulaSafeExportMixin, AllOrNothingImportMixin, StrictCellsImportMixin, resources.ModelResource):
+    """Teams by slug. A slug on two rows is a row error (not a new team then an update of it), and a
+    team that played a published round keeps its side: its results were scored on that side."""
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self._slugs_seen: set[str] = set()
+
+    def import_instance(self, instance, row, **kwargs):
+        errors: dict[str, list[str]] = {}
+        slug = str(row.get("slug") or "").strip()
+        if slug and slug in self._slugs_seen:
+            errors["slug"] = [f"the team {slug!r} is on an earlier row of this file too: one row per team"]
+        self._slugs_seen.add(slug)
+        side_before = instance.side if instance.pk else ""
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = {**exc.message_dict, **errors}
+        if side_before and instance.side != side_before and _played_published(instance):
+            errors["side"] = [
+                f"{instance.slug!r} played a published round as {side_before}; its side cannot change "
+                "(make a new team for the other side)"
+            ]
+        if errors:
+            raise ValidationError(errors)
+
     class Meta:
         model = Team
         fields = ("slug", "name", "institution", "side", "active")
@@ -115,6 +143,16 @@ class TeamResource(FormulaSafeExportMixin, AllOrNothingImportMixin, StrictCellsI
         use_transactions = True
         clean_model_instances = True
         skip_unchanged = True
+
+
+def _played_published(team: Team) -> bool:
+    from competition.models import Match, Round  # competition imports teams: read at call time
+
+    return (
+        Match.objects.filter(round__status=Round.Status.PUBLISHED)
+        .filter(Q(attacker__team=team) | Q(defender__team=team))
+        .exists()
+    )
 
 
 class BotResource(FormulaSafeExportMixin, AllOrNothingImportMixin, StrictCellsImportMixin, resources.ModelResource):

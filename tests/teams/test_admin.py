@@ -300,3 +300,33 @@ def test_it_imports_no_membership_when_a_username_is_unknown(client, arena):
     response = import_upload(client, Membership, "members.csv", text)
     assert "confirm_form" not in response.context
     assert not Membership.objects.filter(user=arena.carl, team=arena.rogues).exists()
+
+
+def test_it_refuses_a_team_file_naming_one_slug_twice(client, arena):
+    client.force_login(arena.olivia)
+    text = "slug,name,institution,side,active\nnova,Nova,,defender,1\nnova,Nova Two,,attacker,1\n"
+
+    response = import_upload(client, Team, "teams.csv", text)
+
+    assert "confirm_form" not in response.context
+    assert "is on an earlier row of this file too" in response.content.decode()
+    assert not Team.objects.filter(slug="nova").exists()
+
+
+def test_it_keeps_the_side_of_a_team_that_played_a_published_round_and_lets_others_change(client, arena):
+    from competition.models import Round
+
+    labelled_conversation_make(arena)
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.PUBLISHED)
+    played = "slug,name,institution,side,active\nred-rogues,Red Rogues,,defender,1\n"
+    fresh = Team.objects.create(slug="nova", name="Nova", side="attacker")
+    unplayed = "slug,name,institution,side,active\nnova,Nova,,defender,1\n"
+
+    refused = TeamResource().import_data(tablib.Dataset().load(played, format="csv"), dry_run=False)
+    accepted = TeamResource().import_data(tablib.Dataset().load(unplayed, format="csv"), dry_run=False)
+
+    assert refused.has_validation_errors()
+    assert Team.objects.get(slug="red-rogues").side == "attacker"
+    assert not accepted.has_validation_errors() and not accepted.has_errors()
+    fresh.refresh_from_db()
+    assert fresh.side == "defender"

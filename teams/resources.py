@@ -146,11 +146,11 @@ class TeamResource(FormulaSafeExportMixin, AllOrNothingImportMixin, StrictCellsI
 
 
 def _played_published(team: Team) -> bool:
-    from competition.models import Match, Round  # competition imports teams: read at call time
-
+    # Through the bots' reverse relations: teams sits below competition and imports none of it.
+    published = "published"  # competition.models.Round.Status.PUBLISHED
     return (
-        Match.objects.filter(round__status=Round.Status.PUBLISHED)
-        .filter(Q(attacker__team=team) | Q(defender__team=team))
+        Bot.objects.filter(team=team)
+        .filter(Q(matches_as_attacker__round__status=published) | Q(matches_as_defender__round__status=published))
         .exists()
     )
 

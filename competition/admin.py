@@ -19,6 +19,8 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+# Registers the entries' admin and the Teams admin with each team's competitions.
+from competition.entries import admin as entries_admin  # noqa: F401
 from competition.models import BotCircuit, BotSlot, Competition, Match, PlayerLease, Round
 from competition.pipeline import lifecycle
 from competition.standings.admin import standings_display, standings_html
@@ -56,6 +58,7 @@ class CompetitionForm(forms.ModelForm):
             "default_retries",
             "default_message_limit",
             "dataset_license",
+            "registration",
         ]
         field_classes = dict.fromkeys(("goals", "scoring_weights", "benign_prompts"), PrettyJSONField)
         widgets = {
@@ -112,6 +115,7 @@ class CompetitionAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "created_at"]}),
         ("Goals and scoring", {"fields": ["goals", "scoring_weights", "benign_prompts", "reference_defender"]}),
+        ("Teams", {"fields": ["registration"]}),
         ("Datasets", {"fields": ["dataset_license"]}),
         (
             "Defaults for new rounds",

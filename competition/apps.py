@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 # The apps whose every permission organizers hold (competition/migrations/0002_groups.py made the group).
-ORGANIZER_APPS = ("teams", "competition", "conversations", "judging")
+ORGANIZER_APPS = ("teams", "competition", "conversations", "judging", "accounts")
 # Everything the Annotator group may do, and nothing else: label the replies assigned to them (the
 # queue, the label page, their own annotations). Annotators are blind (docs/annotation.md): no page
 # of conversations, verdicts, final labels, judges, teams or bots, so none can name a team or show a
@@ -66,3 +66,6 @@ class CompetitionConfig(AppConfig):
         from config.queue import schedules_keep
 
         schedules_keep(self, tasks.SCHEDULES)
+        from competition.entries import seats
+
+        seats.connect()

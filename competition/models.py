@@ -3,7 +3,8 @@
 The app's other models live with their layer and are re-exported here, so `competition.models`
 stays the one place to import any of them from: the pipeline's state (bots' circuits, players'
 leases, bots' call slots) in competition/pipeline/models.py, standings in
-competition/standings/models.py.
+competition/standings/models.py, entries (who plays which competition) in
+competition/entries/models.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from competition.entries.models import Entry, EntryBot, EntrySeat, EntryStatus, Registration
 from competition.pipeline.models import ROUND_PLAYER_LEASE, BotCircuit, BotSlot, PlayerLease, player_lease_names
 from competition.scoring import Weights
 from competition.standings.models import Standing, StandingRevision
@@ -29,8 +31,13 @@ __all__ = [
     "BotCircuit",
     "BotSlot",
     "Competition",
+    "Entry",
+    "EntryBot",
+    "EntrySeat",
+    "EntryStatus",
     "Match",
     "PlayerLease",
+    "Registration",
     "Round",
     "RoundStatus",
     "Standing",
@@ -142,6 +149,12 @@ class Competition(models.Model):
     default_call_timeout_seconds = models.FloatField(default=45, validators=[MinValueValidator(1)])
     default_retries = models.PositiveSmallIntegerField(default=2, validators=[MaxValueValidator(10)])
     default_message_limit = models.PositiveIntegerField(default=20_000, validators=[MinValueValidator(1)])
+    registration = models.CharField(
+        max_length=10,
+        choices=Registration.choices,
+        default=Registration.APPROVAL,
+        help_text="How teams come in: open (requests approved at once), by approval, or closed (organizers only)",
+    )
     dataset_license = models.CharField(
         max_length=100,
         blank=True,

@@ -2,6 +2,7 @@ from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
 from competition import views
+from competition.entries import views as entry_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,4 +13,16 @@ urlpatterns = [
     path("competitions/<slug:slug>/rounds/<id:number>/", views.round_leaderboard, name="round-leaderboard"),
     path("teams/", views.my_teams, name="my-teams"),
     path("teams/<slug:slug>/dashboard/", views.team_dashboard, name="team-dashboard"),
+    path("teams/entries/", entry_views.entry_list, name="entry-list"),
+    path("competitions/<slug:slug>/register/", entry_views.team_request_view, name="team-request"),
+    path(
+        "teams/entries/<int:entry_id>/bots/<int:bot_id>/enter/",
+        entry_views.entry_bot_enter_view,
+        name="entry-bot-enter",
+    ),
+    path(
+        "teams/entries/<int:entry_id>/bots/<int:bot_id>/leave/",
+        entry_views.entry_bot_leave_view,
+        name="entry-bot-leave",
+    ),
 ]

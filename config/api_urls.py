@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from competition.api import CompetitionViewSet, RoundViewSet
+from competition.entries.api import EntryViewSet
 from config.api_errors import api_not_found
 from judging.reading.api import ConversationViewSet
 from teams.api import BotViewSet
@@ -14,6 +15,7 @@ router.register("competitions", CompetitionViewSet, basename="competition")
 router.register("rounds", RoundViewSet, basename="round")
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register("bots", BotViewSet, basename="bot")
+router.register("entries", EntryViewSet, basename="entry")
 
 app_name = "api"
 

@@ -5,7 +5,8 @@
 - alice owns the attacker team Red Rogues (bot: rogue), carl owns Crimson Crew (bot: crimson)
 - dana owns the defender team Blue Bastion (bot: bastion), dave owns Azure Aegis (bot: aegis)
 - mallory is a member (not owner) of Red Rogues
-- competition trusted-ai-2026 with one draft round, tournament-1
+- competition trusted-ai-2026 with one draft round, tournament-1; the four teams are entered
+  (approved) with their bots
 
 ``labelled_conversation_make`` adds a small labelled conversation in that round, so that every
 admin page has an object to show; ``conversation_make``, ``judge_make``, ``verdict_make``,
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, User
 
+from competition.entries import services as entry_services
 from competition.models import BotCircuit, Competition, Match, Round, Standing
 from conversations.models import Conversation, Turn
 from judging import services as judging_services
@@ -105,6 +107,10 @@ def build(*, bot_url: str = BOT_URL) -> Cast:
     }
     competition = Competition.objects.create(name="Trusted AI 2026", slug="trusted-ai-2026")
     round_ = Round.objects.create(competition=competition, number=1, name="Tournament 1", slug="tournament-1")
+    for team in (rogues, crimson, bastion, aegis):
+        entry_services.entry_enter_approved(
+            competition=competition, team=team, bots=[bots[team.slug]], note="Entered by the cast"
+        )
     return Cast(
         olivia=olivia,
         annie=annie,

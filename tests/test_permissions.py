@@ -19,7 +19,7 @@ from competition.apps import annotator_permissions_set
 from competition.models import Round
 from conversations.models import Conversation
 from teams.models import Membership
-from tests.cast import Labelled, labelled_conversation_make
+from tests.cast import Labelled, labelled_conversation_make, user_make
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,7 @@ def arena_objects(arena, labelled: Labelled) -> list:
         arena.rogue_bot,
         labelled.health_check,
         arena.competition,
+        arena.competition.entries.first(),
         arena.round,
         labelled.match,
         labelled.circuit,
@@ -147,7 +148,7 @@ def test_it_lists_every_model_with_a_number_of_queries_that_does_not_grow_with_i
 
     before = {url: queries(url) for url in changelists}
     labelled_conversation_make(arena, attacker=arena.crimson_bot, defender=arena.aegis_bot)
-    Membership.objects.create(team=arena.crimson, user=arena.mallory)
+    Membership.objects.create(team=arena.crimson, user=user_make("nina"))
     Round.objects.create(competition=arena.competition, number=2, name="Tournament 2", slug="tournament-2")
     assert {url: queries(url) for url in changelists} == before
 

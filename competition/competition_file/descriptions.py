@@ -21,6 +21,7 @@ class CompetitionDescription:
     scoring_weights: dict[str, float]
     benign_prompts: list[str]
     dataset_license: str
+    registration: str  # Registration: open, approval or closed
     # (team slug, bot name) of the reference defender for utility; None: no reference.
     reference_defender: tuple[str, str] | None
     default_conversations_per_pair: int

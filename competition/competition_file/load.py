@@ -2,7 +2,9 @@
 
 Natural keys: competition slug; round (competition, number); team slug; account username (team
 members and annotators, who are made staff in the Annotator group);
-membership (team, account); bot (team, bot name); judge (competition, judge slug). The file is the
+membership (team, account); bot (team, bot name); entry (competition, team); judge (competition,
+judge slug). Every team the file lists is entered in its competition, approved, with the bots the
+file lists for it (an entry counts as created when the load entered the team or one of its bots). The file is the
 truth for every key it describes (a key left out takes its default), with three exceptions kept on
 purpose: nothing is ever deleted, a password only sets the password of an account the load creates
 (people change their own), and a round's status is never touched (starting rounds is the lifecycle's
@@ -28,6 +30,7 @@ from competition.competition_file import (
     RoundDescription,
     competition_file_parse,
 )
+from competition.entries.services import entry_enter_approved
 from competition.models import Competition, Round
 
 # The one import against the arrows (judging depends on competition, not the reverse): a competition
@@ -38,7 +41,7 @@ from teams.models import Bot, Membership, Side, Team
 
 # The staff group of annotators (competition/migrations/0002_groups.py).
 ANNOTATOR_GROUP = "Annotator"
-KINDS = ("competition", "rounds", "teams", "accounts", "memberships", "bots", "judges")
+KINDS = ("competition", "rounds", "teams", "accounts", "memberships", "bots", "entries", "judges")
 
 # Rounds in these states have not started, so their settings may still change.
 EDITABLE_ROUND_STATUSES = (Round.Status.DRAFT, Round.Status.SCHEDULED)
@@ -252,6 +255,7 @@ def _account_conflicts(described: CompetitionFile, stored: _Stored) -> list[Prob
 
 def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> None:
     tallies = report.tallies
+    path_name = report.path.name
     spec = described.competition
     competition = _save(
         Competition,
@@ -296,6 +300,7 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
                 {"role": member_spec.role},
                 tallies["memberships"],
             )
+        team_bots = []
         for bot_spec in team_spec.bots:
             existing = stored.bots.get((team_spec.slug, bot_spec.name))
             # Through Bot.save(): it raises the version when a versioned field (URL, kind, ...) changes.
@@ -309,6 +314,15 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
             if existing is None:
                 new = NewBotSecret(team=team.slug, bot=bot.name, url=bot.url, secret=bot.secret)
                 report.new_bot_secrets.append(new)
+            team_bots.append(bot)
+        # A team the file lists takes part in its competition, approved, with the bots the file lists.
+        _, entered = entry_enter_approved(
+            competition=competition, team=team, bots=team_bots, note=f"Entered by the competition file {path_name}"
+        )
+        if entered:
+            tallies["entries"].created += 1
+        else:
+            tallies["entries"].unchanged += 1
     _reference_defender_save(competition, spec.reference_defender, tallies["competition"])
 
 

@@ -29,6 +29,7 @@ COMPETITION_KEYS = (
     "scoring_weights",
     "benign_prompts",
     "dataset_license",
+    "registration",
     "reference_defender",
     "round_defaults",
 )

@@ -44,7 +44,7 @@ from competition.competition_file.schema import (
     TOP_KEYS,
     JudgeConfigSchemas,
 )
-from competition.models import Competition, Round, validate_goals, validate_string_list
+from competition.models import Competition, Registration, Round, validate_goals, validate_string_list
 from teams.models import Bot, Membership, Side, Team
 
 
@@ -157,6 +157,9 @@ class SectionReader:
             scoring_weights=self.scoring_weights(data, where),
             benign_prompts=self.benign_prompts(data, where),
             dataset_license=self.read(data, "dataset_license", where, checks.text(field("dataset_license")), ""),
+            registration=self.read(
+                data, "registration", where, checks.choice(Registration.values), field("registration").default
+            ),
             reference_defender=self.reference_defender(data, where),
             **{f"default_{key}": value for key, value in defaults.items()},
         )

@@ -41,9 +41,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from competition.entries.selectors import bots_entered
 from competition.models import BotCircuit, Match, Round
 from competition.pipeline import signals
 from competition.pipeline.probes import round_probes_create
+from competition.signals import round_published, round_started, signal_on_commit
 from conversations import services as conversation_services
 from conversations.models import Conversation
 from conversations.moderation import conversation_moderate
@@ -65,10 +67,6 @@ def player_enqueue(*, count: int | None = None) -> None:
     signals.ask(signals.players_wanted, count=settings.ARENA_PLAYERS if count is None else count)
 
 
-def bots_playing(*, side: str):
-    return Bot.objects.filter(active=True, team__active=True, team__side=side).select_related("team").order_by("pk")
-
-
 def goals_spread(*, goals: dict, index: int) -> tuple[str, str]:
     """The index-th goal of a rotation that visits every category in turn, then every target within it."""
     categories = sorted(goals)
@@ -82,20 +80,23 @@ def round_start(*, round_id: int) -> Round:
     """Freeze the round's settings and bots, create every Match and Conversation, and start playing.
 
     Precondition: the round is draft or scheduled and at least one attacker and one defender bot
-    are active. Goals rotate over categories and targets per pair, offset by the bots' positions,
-    so each attacker and each defender sees the categories in equal shares. Every defender also gets
-    one benign probe conversation per benign prompt of the competition (competition/pipeline/probes.py).
+    are entered in the round's competition (approved entries, active bots: competition/entries).
+    Goals rotate over categories and targets per pair, offset by the bots' positions, so each
+    attacker and each defender sees the categories in equal shares. Every defender also gets one
+    benign probe conversation per benign prompt of the competition (competition/pipeline/probes.py).
     """
     round_ = Round.objects.select_for_update().select_related("competition").get(pk=round_id)
     if round_.status not in (Status.DRAFT, Status.SCHEDULED):
         raise RoundTransitionError(
             f"{round_} is {round_.get_status_display().lower()}; only draft or scheduled rounds start"
         )
-    attackers, defenders = list(bots_playing(side=Side.ATTACKER)), list(bots_playing(side=Side.DEFENDER))
+    competition_id = round_.competition_id
+    attackers = list(bots_entered(competition_id=competition_id, side=Side.ATTACKER))
+    defenders = list(bots_entered(competition_id=competition_id, side=Side.DEFENDER))
     if not attackers or not defenders:
         raise RoundTransitionError(
-            f"{round_} needs at least one active attacker bot and one active defender bot "
-            f"(found {len(attackers)} and {len(defenders)})"
+            f"{round_} needs at least one active attacker bot and one active defender bot entered in "
+            f"{round_.competition} by an approved entry (found {len(attackers)} and {len(defenders)})"
         )
     settings = round_.live_settings()
     matches = Match.objects.bulk_create(
@@ -123,6 +124,7 @@ def round_start(*, round_id: int) -> Round:
         "%s started: %d matches, %d conversations, %d benign probes", round_, len(matches), len(conversations), probes
     )
     player_enqueue()
+    signal_on_commit(round_started, round_id=round_.pk)
     return round_
 
 
@@ -275,7 +277,7 @@ def round_playing_settle(*, round_id: int) -> bool:
 
 def round_publish(*, round_id: int) -> Round:
     """Show a scored round's standings to the teams."""
-    return _move(
+    round_ = _move(
         round_id=round_id,
         from_statuses=(Status.SCORED,),
         to=Status.PUBLISHED,
@@ -283,6 +285,8 @@ def round_publish(*, round_id: int) -> Round:
         done="published",
         published_at=timezone.now(),
     )
+    signal_on_commit(round_published, round_id=round_id)
+    return round_
 
 
 def round_judging_settle(*, round_id: int, labels_complete: bool) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from competition import signals
 from competition.models import Competition, Round, Standing, StandingRevision
 from competition.scoring import (
     BotInfo,
@@ -27,6 +28,7 @@ from competition.scoring import (
     bradley_terry,
     round_standings,
 )
+from competition.signals import signal_on_commit
 from conversations.selectors import round_scoring_conversations
 from judging.selectors import rounds_final_labels
 from teams.models import Bot
@@ -169,6 +171,8 @@ def round_score(*, round_id: int, reason: str, resamples: int = RESAMPLES) -> Sc
                 revisions += 1
             row.delete()
             changed += 1
+        if revisions:
+            signal_on_commit(signals.standings_revised, round_id=round_id, reason=reason)
     if changed:
         logger.info("round %s scored (%s): %d rows changed, %d revisions", round_id, reason, changed, revisions)
     return ScoreReport(round_id=round_id, status=status, rows=len(rows), changed=changed, revisions=revisions)

@@ -31,6 +31,7 @@ def test_it_creates_everything_a_good_file_describes(arena):
         "accounts": (3, 0, 0),
         "memberships": (3, 0, 0),
         "bots": (4, 0, 0),
+        "entries": (3, 0, 0),
         "judges": (2, 0, 0),
     }
     competition = Competition.objects.get(slug="test-cup")
@@ -210,6 +211,7 @@ def test_it_changes_nothing_when_the_same_file_is_loaded_twice(arena):
         "accounts": (0, 0, 3),
         "memberships": (0, 0, 3),
         "bots": (0, 0, 4),
+        "entries": (0, 0, 3),
         "judges": (0, 0, 2),
     }
     assert row_counts() == before
@@ -269,6 +271,7 @@ def test_it_updates_what_the_file_changes_in_place(arena, tmp_path):
         "accounts": (0, 1, 2),
         "memberships": (0, 1, 2),
         "bots": (0, 0, 4),
+        "entries": (0, 0, 3),
         "judges": (0, 1, 1),
     }
 

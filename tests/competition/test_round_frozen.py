@@ -41,6 +41,7 @@ def competition_form(competition, round_: Round, **changes) -> dict:
         "default_call_timeout_seconds": 45,
         "default_retries": 2,
         "default_message_limit": 20000,
+        "registration": "approval",
         "rounds-TOTAL_FORMS": 1,
         "rounds-INITIAL_FORMS": 1,
         "rounds-MIN_NUM_FORMS": 0,

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from teams.models import Bot, Membership, Team
 from teams.resources import BotResource, TeamResource, spreadsheet_safe
 from teams.secrets import bot_secret_rotate, bot_secret_rotation_finish
-from tests.cast import labelled_conversation_make
+from tests.cast import labelled_conversation_make, user_make
 from tests.test_permissions import admin_url
 
 pytestmark = pytest.mark.django_db
@@ -289,9 +289,10 @@ def test_it_imports_bots_through_save_with_a_version_bump_and_without_a_secret(c
 
 def test_it_imports_memberships_by_username_and_team_slug(client, arena):
     client.force_login(arena.olivia)
-    text = "user,team,role\ncarl,red-rogues,member\n"
+    nina = user_make("nina")  # on no team yet: a person plays for one team per competition
+    text = "user,team,role\nnina,red-rogues,member\n"
     import_confirm(client, Membership, import_upload(client, Membership, "members.csv", text))
-    assert Membership.objects.get(user=arena.carl, team=arena.rogues).role == "member"
+    assert Membership.objects.get(user=nina, team=arena.rogues).role == "member"
 
 
 def test_it_imports_no_membership_when_a_username_is_unknown(client, arena):

@@ -1,0 +1,74 @@
+"""REST API for a team's entries: list them, enter a bot into one, take it out.
+
+Thin views over competition.entries.services, the calls the site and the admin make. Another
+team's entry is a 404; a member who is not an owner sees but gets 403 on every write.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from competition.entries import services
+from competition.entries.models import Entry
+from competition.entries.selectors import entries_for_user, entry_operable_by
+from teams.selectors import bot_list_for_user
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    competition = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    bots = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Entry
+        fields = ["id", "competition", "team", "status", "reason", "bots", "created_at", "decided_at"]
+        read_only_fields = fields
+
+
+BOT_SCHEMA = inline_serializer("EntryBotRequest", {"bot": serializers.IntegerField()})
+
+
+class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The entries of your teams (organizers: every entry); owners enter bots into approved ones."""
+
+    serializer_class = EntrySerializer
+
+    def get_queryset(self):
+        return entries_for_user(user=self.request.user).prefetch_related("bots")
+
+    def _operable(self, request: Request, pk: str):
+        entry = self.get_object()
+        if not entry_operable_by(user=request.user, entry=entry):
+            raise PermissionDenied("Only the team's owners and organizers enter bots.")
+        bot_id = request.data.get("bot") if request.method == "POST" else request.query_params.get("bot")
+        try:
+            bot_id = int(bot_id)
+        except (TypeError, ValueError) as error:
+            raise ValidationError({"bot": ["the id of one of the team's bots"]}) from error
+        bot = get_object_or_404(bot_list_for_user(user=request.user), pk=bot_id, team_id=entry.team_id)
+        return entry, bot
+
+    @extend_schema(request=BOT_SCHEMA, responses=EntrySerializer)
+    @action(detail=True, methods=["post"], url_path="bots")
+    def enter_bot(self, request: Request, pk: str, **kwargs) -> Response:
+        """Enter one of the team's bots (``{"bot": id}``): it plays the competition's next rounds."""
+        entry, bot = self._operable(request, pk)
+        try:
+            services.entry_bot_enter(entry=entry, bot=bot)
+        except services.EntryError as error:
+            raise ValidationError({"bot": [str(error)]}) from error
+        return Response(EntrySerializer(Entry.objects.get(pk=entry.pk)).data, status=status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses=EntrySerializer)
+    @enter_bot.mapping.delete
+    def leave_bot(self, request: Request, pk: str, **kwargs) -> Response:
+        """Take a bot out (``?bot=id``): rounds already started keep it."""
+        entry, bot = self._operable(request, pk)
+        services.entry_bot_leave(entry=entry, bot=bot)
+        return Response(EntrySerializer(Entry.objects.get(pk=entry.pk)).data, status=status.HTTP_200_OK)

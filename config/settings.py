@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "competition",
     "conversations",
     "judging",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -275,6 +276,28 @@ else:
     # table (teams.apps runs createcachetable after every migrate).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "arena_cache"}}
 
+# --- Email -------------------------------------------------------------------------------------
+# One outbound mail path (accounts/mail.py): every message is a row, sent by a django-q2 task and
+# retried. With EMAIL_HOST set it goes out over SMTP; without, to the console (local use, the demo).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 587))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Adversarial Arena <arena@localhost>")
+# The site's address as people reach it, for the links in mails sent by background tasks (which
+# have no request to build an absolute URL from).
+ARENA_SITE_URL = os.environ.get("ARENA_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long a sign-up's verification link and a team invitation stay valid.
+ARENA_VERIFY_DAYS = int(os.environ.get("ARENA_VERIFY_DAYS", 3))
+ARENA_INVITATION_DAYS = int(os.environ.get("ARENA_INVITATION_DAYS", 7))
+
 # --- Outbound calls to bots and judges ------------------------------------------------------------
 # Loopback and private addresses are refused unless this is on; only the demo and local
 # development turn it on (bots then run on this machine).
@@ -326,6 +349,8 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Sign-in takes a username or an email: both count under the account's username (accounts/auth.py).
+AXES_USERNAME_CALLABLE = "accounts.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The client's address, for login throttling (axes, through django-ipware) and the API throttles (DRF)

@@ -1,6 +1,6 @@
 """Isolation: every URL of the site, the admin and the API, walked as another team's member and as
 an anonymous visitor, never shows a team's conversations, bots' secrets or addresses, verdicts or
-annotations.
+annotations, entry requests, invitations or notices.
 
 The URLs come from the resolver itself, so a route added later is walked without editing this test.
 Each parameter is filled with the primary keys, uuids and slugs of the private objects (and a few
@@ -19,7 +19,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter, PathConverter, SlugConverter, StringConverter, UUIDConverter
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from competition.models import Round
+from accounts.models import Notice, NoticeKind
+from accounts.services import invitation_create
+from competition.entries import services as entry_services
+from competition.models import Competition, Entry, Round
 from conversations.models import Conversation, Turn
 from teams.models import ApiToken
 from teams.services import api_token_create
@@ -31,6 +34,9 @@ PRIVATE_VERDICT = "PRIVATE-VERDICT-5d21 string concatenation"
 PRIVATE_ANNOTATION = "PRIVATE-ANNOTATION-c0de annie thinks so"
 PRIVATE_API_KEY = "sk-PRIVATE-APIKEY-4e4e"
 PRIVATE_URL = "https://private-bot-8c8c.example.org/hook"
+PRIVATE_ENTRY_REASON = "PRIVATE-ENTRY-REASON-1b1b"
+PRIVATE_INVITEE = "private-invitee-2c2c@example.org"
+PRIVATE_NOTICE = "PRIVATE-NOTICE-3d3d"
 
 
 def url_patterns(resolvers=None, prefix=""):
@@ -73,7 +79,18 @@ def private(arena):
         bot.save()
     Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.PUBLISHED)
     token, key = api_token_create(user=arena.alice, name="alice-ci")
+    # Red Rogues' entry request into another competition, an invitation and a notice: theirs alone.
+    other = Competition.objects.create(name="Other Cup", slug="other-cup")
+    request = entry_services.entry_request(competition=other, team=arena.rogues, requested_by=arena.alice)
+    Entry.objects.filter(pk=request.pk).update(reason=PRIVATE_ENTRY_REASON)
+    invitation = invitation_create(team=arena.rogues, email=PRIVATE_INVITEE, invited_by=arena.alice)
+    notice = Notice.objects.create(
+        user=arena.alice, kind=NoticeKind.ROUND_STARTED, event="x", subject=PRIVATE_NOTICE, body=PRIVATE_NOTICE
+    )
     markers = [
+        PRIVATE_ENTRY_REASON,
+        PRIVATE_INVITEE,
+        PRIVATE_NOTICE,
         PRIVATE_REPLY,
         PRIVATE_ATTACK,
         PRIVATE_VERDICT,
@@ -98,12 +115,22 @@ def private(arena):
         labelled.final_label.pk,
         arena.rogues.pk,
         arena.bastion.pk,
+        request.pk,
+        invitation.pk,
+        notice.pk,
         token.pk,
     }
     values = {
         "int": sorted(ids),
         "uuid": [str(labelled.conversation.uuid)],
-        "str": ["trusted-ai-2026", "red-rogues", "blue-bastion", "tournament-1", str(labelled.conversation.uuid)],
+        "str": [
+            "trusted-ai-2026",
+            "red-rogues",
+            "blue-bastion",
+            "tournament-1",
+            "other-cup",
+            str(labelled.conversation.uuid),
+        ],
     }
     return markers, values
 

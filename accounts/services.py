@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.mail import mail_queue, site_url
-from accounts.models import Invitation
+from accounts.models import Invitation, NoticeKind
+from accounts.notices.services import notice_send
 from accounts.tokens import verify_read, verify_token
 from teams.models import Membership, Team
 
@@ -105,6 +106,17 @@ def invitation_create(*, team: Team, email: str, invited_by) -> Invitation:
             "url": site_url(reverse("accounts:invitation", args=[token])),
             "days": settings.ARENA_INVITATION_DAYS,
         },
+    )
+    # Someone who has an account also finds it among their notices (without the link: only the
+    # mail carries it, so only the address's holder can use it).
+    notice_send(
+        users=get_user_model().objects.filter(email__iexact=email, is_active=True),
+        kind=NoticeKind.INVITATION,
+        event=f"invitation:{invitation.pk}",
+        subject=f"{invited_by.get_username()} invites you into {team.name}",
+        body=f"{invited_by.get_username()} invites you into {team.name}; the link to join is in the email "
+        f"sent to {email}.",
+        email=False,
     )
     return invitation
 

@@ -30,9 +30,12 @@ def notice_preference_set(*, user, kind: str, email: bool) -> NoticePreference:
     return preference
 
 
-def notice_send(*, users: Iterable, kind: str, event: str, subject: str, body: str, link: str = "") -> int:
+def notice_send(
+    *, users: Iterable, kind: str, event: str, subject: str, body: str, link: str = "", email: bool = True
+) -> int:
     """Give each of ``users`` a notice of ``event`` (at most once per person and event) and mail it
-    to those who want ``kind`` by email and have an address. Returns the notices written."""
+    to those who want ``kind`` by email and have an address (``email=False``: the notice is mailed
+    otherwise already). Returns the notices written."""
     written = 0
     for user in {user.pk: user for user in users}.values():
         try:
@@ -41,7 +44,7 @@ def notice_send(*, users: Iterable, kind: str, event: str, subject: str, body: s
         except IntegrityError:
             continue  # this person heard of this event already
         written += 1
-        if user.is_active and user.email and email_wanted(user_id=user.pk, kind=kind):
+        if email and user.is_active and user.email and email_wanted(user_id=user.pk, kind=kind):
             mail_queue(
                 to=user.email,
                 subject=subject,

@@ -1,0 +1,139 @@
+"""A team on its own, in a real browser against a real SMTP server on loopback: a person signs up and
+verifies the email, requests a team, an organizer approves it in the admin, the owner invites a
+second person who joins through the emailed link, takes the ownership over, registers a bot and
+enters it; and a forgotten password is reset through the emailed link."""
+
+from __future__ import annotations
+
+import pytest
+
+from competition.entries.models import Entry, EntryBot
+from competition.entries.selectors import bots_entered
+from competition.models import Competition, Round
+from tests import cast
+from tests.smtp import link_in, smtp_start
+
+NEW_PASSWORD = "owls see in the dark 7"
+
+
+@pytest.fixture
+def inbox(settings, live_server):
+    controller, inbox = smtp_start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.ARENA_SITE_URL = live_server.url
+    yield inbox
+    controller.stop()
+
+
+def sign_up(page, live_server, inbox, username: str) -> None:
+    """Sign up as ``username`` and follow the emailed verification link (which signs the person in)."""
+    before = len(inbox.to(f"{username}@example.org"))
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(f"{username}@example.org")
+    page.get_by_label("Password", exact=True).fill(cast.PASSWORD)
+    page.get_by_label("Password confirmation").fill(cast.PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    assert page.get_by_role("heading", name="Check your email").is_visible()
+    message = inbox.wait_for(f"{username}@example.org", count=before + 1)[-1]
+    page.goto(link_in(message, "/accounts/verify/"))
+    assert page.locator("header").get_by_text(username).is_visible()
+
+
+def log_in(page, live_server, login: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username or email").fill(login)
+    page.get_by_label("Password").fill(cast.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+def test_it_walks_from_sign_up_to_an_entered_bot(page_as, live_server, inbox):
+    olivia = cast.user_make("olivia", staff=True, group="Organizer")
+    competition = Competition.objects.create(name="Owl Cup", slug="owl-cup")
+    Round.objects.create(competition=competition, number=1, name="Tournament 1", slug="tournament-1")
+
+    # Nina signs up, verifies her email and asks to register a team.
+    page = page_as(None)
+    sign_up(page, live_server, inbox, "nina")
+    page.goto(f"{live_server.url}/competitions/owl-cup/")
+    page.get_by_role("link", name="Register a team").click()
+    page.get_by_label("Name").fill("Night Owls")
+    page.get_by_label("Institution").fill("Owl University")
+    page.get_by_label("Defender").check()
+    page.get_by_role("button", name="Ask to register this team").click()
+    assert page.get_by_role("cell", name="Requested").is_visible()
+
+    # An organizer approves the request in the admin (the only thing an organizer does).
+    admin = page_as(olivia)
+    admin.goto(f"{live_server.url}/admin/competition/entry/?status__exact=requested")
+    admin.get_by_role("row", name="Night Owls").get_by_role("checkbox").check()
+    admin.locator("select[name=action]").select_option("approve_entries")
+    admin.get_by_role("button", name="Go").click()
+    assert admin.get_by_text("1 entry approved.").is_visible()
+    assert "approved" in inbox.wait_for("nina@example.org", count=2)[-1]["Subject"]
+
+    # Nina (signing in by email) invites Omar.
+    page = page_as(None)
+    log_in(page, live_server, "nina@example.org")
+    page.goto(f"{live_server.url}/accounts/teams/night-owls/members/")
+    page.get_by_label("Email of the person to invite").fill("omar@example.org")
+    page.get_by_role("button", name="Send the invitation").click()
+    assert page.get_by_text("Invitation sent to omar@example.org.").is_visible()
+    invitation_link = link_in(inbox.wait_for("omar@example.org")[0], "/accounts/invitations/")
+
+    # Omar has no account: he signs up, then follows the emailed invitation and joins.
+    page = page_as(None)
+    page.goto(invitation_link)
+    assert page.get_by_role("heading", name="Join Night Owls").is_visible()
+    sign_up(page, live_server, inbox, "omar")
+    page.goto(invitation_link)
+    page.get_by_role("button", name="Join Night Owls as omar").click()
+    assert page.get_by_text("You joined Night Owls.").is_visible()
+    page.goto(invitation_link)
+    assert page.get_by_role("heading", name="This link does not work").is_visible()  # single use
+
+    # Nina hands the team over to Omar, who registers a bot and enters it.
+    page = page_as(None)
+    log_in(page, live_server, "nina")
+    page.goto(f"{live_server.url}/accounts/teams/night-owls/members/")
+    page.get_by_role("row", name="omar").get_by_role("button", name="Hand ownership over").click()
+    assert page.get_by_text("omar owns Night Owls now.").is_visible()
+    page = page_as(None)
+    log_in(page, live_server, "omar")
+    page.goto(f"{live_server.url}/teams/bots/new/")
+    page.get_by_label("Name").fill("hoot")
+    page.get_by_label("URL").fill("https://owls.example.org/bot")
+    page.get_by_role("button", name="Register").click()
+    assert page.get_by_role("cell", name="not entered").is_visible()
+    page.get_by_role("button", name="Enter this bot").click()
+    assert page.get_by_text("hoot is entered in Owl Cup.").is_visible()
+
+    entry = Entry.objects.get(team__slug="night-owls", competition=competition)
+    assert entry.status == "approved"
+    assert list(EntryBot.objects.filter(entry=entry).values_list("bot__name", flat=True)) == ["hoot"]
+    assert [bot.name for bot in bots_entered(competition_id=competition.pk, side="defender")] == ["hoot"]
+
+
+def test_it_resets_a_forgotten_password_through_the_emailed_link(page_as, live_server, inbox):
+    cast.user_make("alice")
+    page = page_as(None)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill("alice@example.org")
+    page.get_by_role("button", name="Send me the link").click()
+    assert page.get_by_role("heading", name="Check your email").is_visible()
+    page.goto(link_in(inbox.wait_for("alice@example.org")[0], "/accounts/reset/"))
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set my password").click()
+    assert page.get_by_role("heading", name="Password set").is_visible()
+    page.get_by_role("link", name="Log in").last.click()
+    page.get_by_label("Username or email").fill("alice")
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    assert page.locator("header").get_by_text("alice").is_visible()

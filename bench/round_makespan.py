@@ -141,9 +141,14 @@ def bots_create(args: argparse.Namespace, *, port: int, workdir: Path) -> Path:
 
 
 def round_create(args: argparse.Namespace):
+    """The bench's competition, every team entered with its bots, and its round."""
+    from competition.entries.services import entry_enter_approved
     from competition.models import Competition, Round
+    from teams.models import Team
 
     competition = Competition.objects.create(name="Bench", slug="bench")
+    for team in Team.objects.prefetch_related("bots"):
+        entry_enter_approved(competition=competition, team=team, bots=list(team.bots.all()), note="Entered by the bench")
     return Round.objects.create(
         competition=competition,
         number=1,

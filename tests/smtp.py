@@ -68,3 +68,13 @@ def smtp_start() -> tuple[Controller, Inbox]:
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     return controller, inbox
+
+
+def smtp_settings(settings, port: int, site_url: str) -> None:
+    """Point Django's mail at the loopback server on ``port``; links in mails start with ``site_url``."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.ARENA_SITE_URL = site_url

@@ -1,18 +1,13 @@
 import pytest
 
-from tests.smtp import smtp_start
+from tests.smtp import smtp_settings, smtp_start
 
 
 @pytest.fixture
 def inbox(settings):
     """Mail goes over SMTP to a real server on loopback; the fixture is what it received."""
     controller, inbox = smtp_start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.ARENA_SITE_URL = "http://testserver"
+    smtp_settings(settings, controller.port, "http://testserver")
     yield inbox
     controller.stop()
 

@@ -11,7 +11,7 @@ from competition.entries.models import Entry, EntryBot
 from competition.entries.selectors import bots_entered
 from competition.models import Competition, Round
 from tests import cast
-from tests.smtp import link_in, smtp_start
+from tests.smtp import link_in, smtp_settings, smtp_start
 
 NEW_PASSWORD = "owls see in the dark 7"
 
@@ -19,12 +19,7 @@ NEW_PASSWORD = "owls see in the dark 7"
 @pytest.fixture
 def inbox(settings, live_server):
     controller, inbox = smtp_start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.ARENA_SITE_URL = live_server.url
+    smtp_settings(settings, controller.port, live_server.url)
     yield inbox
     controller.stop()
 

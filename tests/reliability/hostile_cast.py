@@ -6,6 +6,7 @@ qclusters on PostgreSQL (test_fault_round.py, whose setup runs this in a subproc
 
 from __future__ import annotations
 
+from competition.entries.services import entry_enter_approved
 from competition.models import Competition, Round
 from competition.pipeline import lifecycle
 from judging.models import Judge
@@ -42,18 +43,19 @@ def hostile_round_make(*, base_url: str, judges: bool = False, ok_max_concurrenc
     on its own team, and a started round between them; `judges` adds the cheap judges (rules, and
     the static judge with its regex analyzer) so the round can be judged to scored;
     `ok_max_concurrency` is the /ok bots' limit (1 with a slow /ok keeps a round going)."""
+    competition = Competition.objects.create(name="Hostile", slug="hostile")
     for side, paths in (("attacker", ATTACKERS), ("defender", [*DEFENDERS, RANDOM])):
         for number, path in enumerate(paths):
             owner = cast.user_make(f"{side}{number}")
             team = cast.team_make(f"{side} {path}", f"{side}-{number}", side, owner)
-            Bot.objects.create(
+            bot = Bot.objects.create(
                 team=team,
                 name=f"{side}{number}",
                 url=f"{base_url}{path}",
                 timeout_seconds=1 if path in SLOW else None,
                 max_concurrency=ok_max_concurrency if path == "/ok" else 4,
             )
-    competition = Competition.objects.create(name="Hostile", slug="hostile")
+            entry_enter_approved(competition=competition, team=team, bots=[bot], note="Entered by the hostile cast")
     if judges:
         Judge.objects.create(competition=competition, name="Rules", slug="rules", kind=Judge.Kind.RULES)
         Judge.objects.create(

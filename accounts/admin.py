@@ -6,7 +6,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Invitation, Notice, OutboundMail
-from teams.admin import ViewOnlyAdminMixin
+from config.admin_kit import ViewOnlyAdminMixin
 
 
 @admin.register(OutboundMail)

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
 from competition.competition_file import (
     AnnotatorDescription,
@@ -30,7 +30,7 @@ from competition.competition_file import (
     RoundDescription,
     competition_file_parse,
 )
-from competition.entries.services import entry_enter_approved
+from competition.entries.services import EntryError, entry_enter_approved
 from competition.models import Competition, Round
 
 # The one import against the arrows (judging depends on competition, not the reverse): a competition
@@ -293,13 +293,18 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
         for member_spec in team_spec.members:
             account = _account_save(stored.accounts.get(member_spec.username), member_spec, tallies["accounts"])
             membership = Membership.objects.select_for_update().filter(team=team, user=account).first()
-            _save(
-                Membership,
-                membership,
-                {"team": team, "user": account},
-                {"role": member_spec.role},
-                tallies["memberships"],
-            )
+            try:
+                with transaction.atomic():
+                    _save(
+                        Membership,
+                        membership,
+                        {"team": team, "user": account},
+                        {"role": member_spec.role},
+                        tallies["memberships"],
+                    )
+            except IntegrityError as error:  # the seat of competition.entries: one team per competition
+                message = f"{member_spec.username!r} is on another team in a competition {team.slug!r} is entered in"
+                raise CompetitionFileInvalid(report.path, [Problem(member_spec.where, message)]) from error
         team_bots = []
         for bot_spec in team_spec.bots:
             existing = stored.bots.get((team_spec.slug, bot_spec.name))
@@ -316,9 +321,12 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
                 report.new_bot_secrets.append(new)
             team_bots.append(bot)
         # A team the file lists takes part in its competition, approved, with the bots the file lists.
-        _, entered = entry_enter_approved(
-            competition=competition, team=team, bots=team_bots, note=f"Entered by the competition file {path_name}"
-        )
+        try:
+            _, entered = entry_enter_approved(
+                competition=competition, team=team, bots=team_bots, note=f"Entered by the competition file {path_name}"
+            )
+        except EntryError as error:
+            raise CompetitionFileInvalid(report.path, [Problem(team_spec.where, str(error))]) from error
         if entered:
             tallies["entries"].created += 1
         else:

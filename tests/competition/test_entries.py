@@ -178,3 +178,18 @@ def test_it_declines_entries_in_the_admin_with_the_reason(arena):
     entry.refresh_from_db()
     assert (entry.status, entry.reason) == ("declined", "Full up")
     assert entry.history.count() == 2
+
+
+def test_it_refuses_a_file_that_would_put_a_person_on_two_teams_of_one_competition(tmp_path):
+    from competition.competition_file import CompetitionFileInvalid
+
+    data = _file("north-cup", [("ant", "attacker", "a1"), ("bee", "defender", "b1")])
+    data["teams"][0]["members"] = [{"username": "ann", "email": "ann@example.org", "role": "owner"}]
+    competition_file_load(path=write(tmp_path, data, "n.yaml"))
+    # A second file puts ann on another team (its own file) entered in the same competition.
+    other = _file("north-cup", [("cat", "attacker", "c1")])
+    other["teams"][0]["members"] = [{"username": "ann", "email": "ann@example.org"}]
+    with pytest.raises(CompetitionFileInvalid) as caught:
+        competition_file_load(path=write(tmp_path, other, "o.yaml"))
+    assert "one team per competition" in "\n".join(caught.value.lines())
+    assert not Team.objects.filter(slug="cat").exists()  # nothing of the second file was written

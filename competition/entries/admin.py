@@ -19,9 +19,10 @@ from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from competition.entries import services
-from competition.entries.models import Entry, EntryBot
-from teams.admin import TeamAdmin
-from teams.models import Team
+from competition.entries.models import Entry, EntryBot, EntrySeat
+from competition.entries.seats import SEATED
+from teams.admin import MembershipAdmin, MembershipInline, TeamAdmin
+from teams.models import Membership, Team
 
 
 class EntryBotInlineForm(forms.ModelForm):
@@ -143,6 +144,52 @@ class EntryInline(admin.TabularInline):
         return False
 
 
+def seat_clash(*, team_id: int | None, user_id: int | None) -> str:
+    """Why ``user`` cannot join ``team`` (on another team of a competition the team is in), or ""."""
+    if team_id is None or user_id is None:
+        return ""
+    competitions = Entry.objects.filter(team_id=team_id, status__in=SEATED).values("competition_id")
+    clash = (
+        EntrySeat.objects.filter(user_id=user_id, competition_id__in=competitions)
+        .exclude(entry__team_id=team_id)
+        .select_related("entry__team", "competition")
+        .first()
+    )
+    if clash is None:
+        return ""
+    return f"{clash.user} is on {clash.entry.team} in {clash.competition}; a person plays for one team per competition"
+
+
+class SeatCheckedMembershipForm(forms.ModelForm):
+    """A membership form that says, instead of failing on the seat's constraint, when the person is
+    on another team of a competition the team takes part in."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        team = (
+            cleaned.get("team") or getattr(self.instance, "team", None)
+            if self.instance.team_id
+            else cleaned.get("team")
+        )
+        user = cleaned.get("user")
+        problem = seat_clash(team_id=getattr(team, "pk", None), user_id=getattr(user, "pk", None))
+        if problem and not self.instance.pk:
+            raise forms.ValidationError(problem)
+        return cleaned
+
+
+class SeatCheckedMembershipInline(MembershipInline):
+    form = SeatCheckedMembershipForm
+
+
+admin.site.unregister(Membership)
+
+
+@admin.register(Membership)
+class SeatCheckedMembershipAdmin(MembershipAdmin):
+    form = SeatCheckedMembershipForm
+
+
 admin.site.unregister(Team)
 
 
@@ -151,7 +198,10 @@ class TeamWithEntriesAdmin(TeamAdmin):
     """The Teams admin (teams/admin.py) with each team's competitions and the removal of a team made
     by mistake (refused once it has played)."""
 
-    inlines = [*TeamAdmin.inlines, EntryInline]
+    inlines = [
+        *(SeatCheckedMembershipInline if inline is MembershipInline else inline for inline in TeamAdmin.inlines),
+        EntryInline,
+    ]
     list_display = [*TeamAdmin.list_display, "competitions"]
     actions = ["remove_teams"]
 
@@ -160,7 +210,7 @@ class TeamWithEntriesAdmin(TeamAdmin):
 
     def get_inlines(self, request: HttpRequest, obj: Team | None) -> list:
         # A new team has no entries yet; they are made on the entries' own pages.
-        return self.inlines if obj is not None else TeamAdmin.inlines
+        return self.inlines if obj is not None else self.inlines[:-1]
 
     @admin.display(description="Competitions")
     def competitions(self, team: Team) -> str:

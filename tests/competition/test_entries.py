@@ -10,7 +10,7 @@ from competition.entries import services
 from competition.entries.models import Entry, EntryBot
 from competition.models import Competition, Match, Round
 from competition.pipeline import lifecycle
-from teams.models import Bot, Side, Team
+from teams.models import Bot, Membership, Side, Team
 from teams.services import bot_register
 from tests.cast import PASSWORD, team_make, user_make
 from tests.competition.competition_files import write
@@ -193,3 +193,14 @@ def test_it_refuses_a_file_that_would_put_a_person_on_two_teams_of_one_competiti
         competition_file_load(path=write(tmp_path, other, "o.yaml"))
     assert "one team per competition" in "\n".join(caught.value.lines())
     assert not Team.objects.filter(slug="cat").exists()  # nothing of the second file was written
+
+
+def test_it_says_in_the_admin_when_a_new_member_is_on_another_team_of_the_competition(arena):
+    client = Client()
+    client.login(username="olivia", password=PASSWORD)
+    response = client.post(
+        "/admin/teams/membership/add/", {"user": arena.carl.pk, "team": arena.rogues.pk, "role": "member"}
+    )
+    assert response.status_code == 200
+    assert b"a person plays for one team per competition" in response.content
+    assert not Membership.objects.filter(user=arena.carl, team=arena.rogues).exists()

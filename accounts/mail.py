@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import OutboundMail
+from accounts.tasks import MAIL_SEND_TASK
 from config.queue import task_enqueue
 
 UNSUBSCRIBE_SALT = "accounts.unsubscribe"
@@ -58,5 +59,5 @@ def mail_queue(
         html=render_to_string(f"accounts/mail/{template}.html", context),
         headers=headers,
     )
-    task_enqueue("accounts.tasks.mail_send_task", mail.pk)
+    task_enqueue(MAIL_SEND_TASK, mail.pk)
     return mail

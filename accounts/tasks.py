@@ -16,6 +16,7 @@ from accounts.models import OutboundMail
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+MAIL_SEND_TASK = "accounts.tasks.mail_send_task"
 
 
 def mail_send_task(mail_id: int) -> None:
@@ -42,7 +43,7 @@ def mail_send_task(mail_id: int) -> None:
                 delay = timedelta(minutes=2 ** (mail.attempts - 1))
                 transaction.on_commit(
                     lambda: schedule(
-                        "accounts.tasks.mail_send_task",
+                        MAIL_SEND_TASK,
                         mail_id,
                         schedule_type=Schedule.ONCE,
                         next_run=timezone.now() + delay,

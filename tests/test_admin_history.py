@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.services import invitation_create
 from competition.models import Round
 from competition.pipeline import lifecycle
 from conversations.models import Conversation
@@ -41,6 +42,7 @@ def test_it_keeps_history_for_every_model_whose_admin_shows_one():
 
 def test_it_opens_every_history_page_without_an_error(client, arena, labelled):
     AnnotationCampaign.objects.create(competition=arena.competition, name="First pass")
+    invitation_create(team=arena.rogues, email="invitee@example.org", invited_by=arena.alice)
     root = get_user_model().objects.create_superuser("root", "root@example.org", "x")
     client.force_login(root)
     for model, _ in history_admins():

@@ -186,7 +186,7 @@ admin.site.unregister(Membership)
 
 
 @admin.register(Membership)
-class SeatCheckedMembershipAdmin(MembershipAdmin):
+class SeatCheckedMembershipAdmin(MembershipAdmin, SimpleHistoryAdmin):
     form = SeatCheckedMembershipForm
 
 
@@ -194,7 +194,7 @@ admin.site.unregister(Team)
 
 
 @admin.register(Team)
-class TeamWithEntriesAdmin(TeamAdmin):
+class TeamWithEntriesAdmin(TeamAdmin, SimpleHistoryAdmin):
     """The Teams admin (teams/admin.py) with each team's competitions and the removal of a team made
     by mistake (refused once it has played)."""
 

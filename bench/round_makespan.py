@@ -148,7 +148,9 @@ def round_create(args: argparse.Namespace):
 
     competition = Competition.objects.create(name="Bench", slug="bench")
     for team in Team.objects.prefetch_related("bots"):
-        entry_enter_approved(competition=competition, team=team, bots=list(team.bots.all()), note="Entered by the bench")
+        entry_enter_approved(
+            competition=competition, team=team, bots=list(team.bots.all()), note="Entered by the bench"
+        )
     return Round.objects.create(
         competition=competition,
         number=1,

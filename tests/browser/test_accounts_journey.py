@@ -47,14 +47,8 @@ def log_in(page, live_server, login: str) -> None:
     page.wait_for_load_state()
 
 
-def test_it_walks_from_sign_up_to_an_entered_bot(page_as, live_server, inbox):
-    olivia = cast.user_make("olivia", staff=True, group="Organizer")
-    competition = Competition.objects.create(name="Owl Cup", slug="owl-cup")
-    Round.objects.create(competition=competition, number=1, name="Tournament 1", slug="tournament-1")
-
-    # Nina signs up, verifies her email and asks to register a team.
-    page = page_as(None)
-    sign_up(page, live_server, inbox, "nina")
+def team_request(page, live_server) -> None:
+    """On the competition's page: Register a team, the Night Owls (defenders)."""
     page.goto(f"{live_server.url}/competitions/owl-cup/")
     page.get_by_role("link", name="Register a team").click()
     page.get_by_label("Name").fill("Night Owls")
@@ -63,22 +57,56 @@ def test_it_walks_from_sign_up_to_an_entered_bot(page_as, live_server, inbox):
     page.get_by_role("button", name="Ask to register this team").click()
     assert page.get_by_role("cell", name="Requested").is_visible()
 
-    # An organizer approves the request in the admin (the only thing an organizer does).
-    admin = page_as(olivia)
+
+def entry_approve_in_admin(admin, live_server) -> None:
     admin.goto(f"{live_server.url}/admin/competition/entry/?status__exact=requested")
     admin.get_by_role("row", name="Night Owls").get_by_role("checkbox").check()
     admin.locator("select[name=action]").select_option("approve_entries")
     admin.get_by_role("button", name="Go").click()
     assert admin.get_by_text("1 entry approved.").is_visible()
+
+
+def invite(page, live_server, email: str) -> None:
+    page.goto(f"{live_server.url}/accounts/teams/night-owls/members/")
+    page.get_by_label("Email of the person to invite").fill(email)
+    page.get_by_role("button", name="Send the invitation").click()
+    assert page.get_by_text(f"Invitation sent to {email}.").is_visible()
+
+
+def hand_over(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/teams/night-owls/members/")
+    page.get_by_role("row", name=username).get_by_role("button", name="Hand ownership over").click()
+    assert page.get_by_text(f"{username} owns Night Owls now.").is_visible()
+
+
+def bot_register_and_enter(page, live_server) -> None:
+    page.goto(f"{live_server.url}/teams/bots/new/")
+    page.get_by_label("Name").fill("hoot")
+    page.get_by_label("URL").fill("https://owls.example.org/bot")
+    page.get_by_role("button", name="Register").click()
+    assert page.get_by_role("cell", name="not entered").is_visible()
+    page.get_by_role("button", name="Enter this bot").click()
+    assert page.get_by_text("hoot is entered in Owl Cup.").is_visible()
+
+
+def test_it_walks_from_sign_up_to_an_entered_bot(page_as, live_server, inbox):
+    olivia = cast.user_make("olivia", staff=True, group="Organizer")
+    competition = Competition.objects.create(name="Owl Cup", slug="owl-cup")
+    Round.objects.create(competition=competition, number=1, name="Tournament 1", slug="tournament-1")
+
+    # Nina signs up, verifies her email and asks to register a team.
+    page = page_as(None)
+    sign_up(page, live_server, inbox, "nina")
+    team_request(page, live_server)
+
+    # An organizer approves the request in the admin (the only thing an organizer does).
+    entry_approve_in_admin(page_as(olivia), live_server)
     assert "approved" in inbox.wait_for("nina@example.org", count=2)[-1]["Subject"]
 
     # Nina (signing in by email) invites Omar.
     page = page_as(None)
     log_in(page, live_server, "nina@example.org")
-    page.goto(f"{live_server.url}/accounts/teams/night-owls/members/")
-    page.get_by_label("Email of the person to invite").fill("omar@example.org")
-    page.get_by_role("button", name="Send the invitation").click()
-    assert page.get_by_text("Invitation sent to omar@example.org.").is_visible()
+    invite(page, live_server, "omar@example.org")
     invitation_link = link_in(inbox.wait_for("omar@example.org")[0], "/accounts/invitations/")
 
     # Omar has no account: he signs up, then follows the emailed invitation and joins.
@@ -95,18 +123,10 @@ def test_it_walks_from_sign_up_to_an_entered_bot(page_as, live_server, inbox):
     # Nina hands the team over to Omar, who registers a bot and enters it.
     page = page_as(None)
     log_in(page, live_server, "nina")
-    page.goto(f"{live_server.url}/accounts/teams/night-owls/members/")
-    page.get_by_role("row", name="omar").get_by_role("button", name="Hand ownership over").click()
-    assert page.get_by_text("omar owns Night Owls now.").is_visible()
+    hand_over(page, live_server, "omar")
     page = page_as(None)
     log_in(page, live_server, "omar")
-    page.goto(f"{live_server.url}/teams/bots/new/")
-    page.get_by_label("Name").fill("hoot")
-    page.get_by_label("URL").fill("https://owls.example.org/bot")
-    page.get_by_role("button", name="Register").click()
-    assert page.get_by_role("cell", name="not entered").is_visible()
-    page.get_by_role("button", name="Enter this bot").click()
-    assert page.get_by_text("hoot is entered in Owl Cup.").is_visible()
+    bot_register_and_enter(page, live_server)
 
     entry = Entry.objects.get(team__slug="night-owls", competition=competition)
     assert entry.status == "approved"

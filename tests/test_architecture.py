@@ -24,7 +24,7 @@ from competition.pipeline import signals
 from config.queue import TaskSchedule, task_path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("config", "teams", "competition", "conversations", "judging")
+APPS = ("config", "teams", "competition", "conversations", "judging", "accounts")
 
 # The layers, bottom first: a module may import its own layer and the layers below it. A module
 # belongs to the layer of the longest prefix that names it (a prefix names a module and everything
@@ -82,6 +82,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "competition.apps",
             "conversations.apps",
             "judging.apps",
+            # People on their own (sign-up, invitations, mail, notices): they hear of round events
+            # through competition/signals.py and read every app below.
+            "accounts",
         ),
     ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from competition.competition_load import competition_file_load
+from competition.competition_file.load import competition_file_load
 from competition.entries import services
 from competition.entries.models import Entry, EntryBot
 from competition.models import Competition, Match, Round

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import OutboundMail
-from accounts.tasks import MAIL_SEND_TASK
+from accounts.tasks import mail_send_task
 from config.queue import task_enqueue
 
 UNSUBSCRIBE_SALT = "accounts.unsubscribe"
@@ -59,5 +59,5 @@ def mail_queue(
         html=render_to_string(f"accounts/mail/{template}.html", context),
         headers=headers,
     )
-    task_enqueue(MAIL_SEND_TASK, mail.pk)
+    task_enqueue(mail_send_task, mail.pk)
     return mail

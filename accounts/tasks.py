@@ -12,11 +12,11 @@ from django_q.models import Schedule
 from django_q.tasks import schedule
 
 from accounts.models import OutboundMail
+from config.queue import task_path
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-MAIL_SEND_TASK = "accounts.tasks.mail_send_task"
 
 
 def mail_send_task(mail_id: int) -> None:
@@ -43,7 +43,7 @@ def mail_send_task(mail_id: int) -> None:
                 delay = timedelta(minutes=2 ** (mail.attempts - 1))
                 transaction.on_commit(
                     lambda: schedule(
-                        MAIL_SEND_TASK,
+                        task_path(mail_send_task),
                         mail_id,
                         schedule_type=Schedule.ONCE,
                         next_run=timezone.now() + delay,

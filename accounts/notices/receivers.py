@@ -4,31 +4,31 @@ from __future__ import annotations
 
 from django.db.models.signals import post_save
 
-from accounts.notices.tasks import NOTICES_TASK
+from accounts.notices.tasks import notices_task
 from competition import signals
 from config.queue import task_enqueue
 from teams.models import BotHealthCheck
 
 
 def _round_started(sender, round_id: int, **kwargs) -> None:
-    task_enqueue(NOTICES_TASK, "round_started", round_id)
+    task_enqueue(notices_task, "round_started", round_id)
 
 
 def _round_published(sender, round_id: int, **kwargs) -> None:
-    task_enqueue(NOTICES_TASK, "round_published", round_id)
+    task_enqueue(notices_task, "round_published", round_id)
 
 
 def _standings_revised(sender, round_id: int, **kwargs) -> None:
-    task_enqueue(NOTICES_TASK, "standings_revised", round_id)
+    task_enqueue(notices_task, "standings_revised", round_id)
 
 
 def _entry_decided(sender, entry_id: int, **kwargs) -> None:
-    task_enqueue(NOTICES_TASK, "entry_decided", entry_id)
+    task_enqueue(notices_task, "entry_decided", entry_id)
 
 
 def _health_check_saved(sender, instance: BotHealthCheck, created: bool, **kwargs) -> None:
     if created and not instance.ok:
-        task_enqueue(NOTICES_TASK, "bot_unhealthy", instance.pk)
+        task_enqueue(notices_task, "bot_unhealthy", instance.pk)
 
 
 def connect() -> None:

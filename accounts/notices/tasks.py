@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from accounts.notices import services
 
-NOTICES_TASK = "accounts.notices.tasks.notices_task"
 BUILDERS = {
     "round_started": services.round_started_notify,
     "round_published": services.round_published_notify,

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("accounts", None), ("competition", "0007_bot_slots"), ("teams", "0007_bot_url_http_only")]
+BEFORE = [("accounts", None), ("competition", "0007_bot_slots"), ("teams", "0009_bot_url_without_credentials")]
 AFTER = [("competition", "0008_entries")]
 
 

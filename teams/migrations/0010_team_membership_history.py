@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teams', '0007_bot_url_http_only'),
+        ('teams', '0009_bot_url_without_credentials'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -28,7 +28,14 @@ from judging.models import Annotation, FinalLabel, Judge, LabelFields, Verdict
 from judging.reading.admin import transcript_url
 from judging.reading.transcript import HUMAN_SOURCES
 from judging.selectors import annotations_visible_all
-from judging.services.annotations import LabelError, annotation_delete, annotation_labels, annotation_save
+from judging.services.annotations import (
+    LabelError,
+    LabelRefused,
+    annotation_allowed_check,
+    annotation_delete,
+    annotation_labels,
+    annotation_save,
+)
 
 LABEL_COLUMNS = ["malicious_assistance", "vulnerable_code", "refusal", "severity"]
 LABEL_FIELDS = ["malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity", "rationale"]
@@ -302,6 +309,15 @@ class AnnotationForm(ReplyPickerForm, forms.ModelForm):
             ).exclude(pk=self.instance.pk)
             if duplicate.exists():
                 raise forms.ValidationError("This reply already has your annotation: edit that one instead.")
+            # Who may label this reply, asked before saving so that a refusal is an error on the form
+            # that keeps what was typed (the save asks again: a 403 for every other door).
+            if self.annotator is not None:
+                try:
+                    annotation_allowed_check(
+                        turn=turn, annotator=self.instance.annotator, by=self.annotator, adjudication=bool(adjudication)
+                    )
+                except LabelRefused as refused:
+                    raise forms.ValidationError(f"You cannot label this reply: {refused}.") from refused
         if not self.errors:
             labels = {name: cleaned.get(name) for name in [*LABEL_FIELDS, "quality", "note"] if name in cleaned}
             try:

@@ -50,11 +50,15 @@ def test_it_refuses_a_reassigned_item_adjudication_and_delete_to_an_annotator(ar
     assert FinalLabel.objects.get(turn=labelled.reply).source != FinalLabel.Source.ADJUDICATION
 
 
-def test_it_answers_403_to_an_annotator_adding_a_label_of_an_unassigned_reply(client, arena, labelled):
+def test_it_refuses_on_the_form_an_annotator_adding_a_label_of_an_unassigned_reply(client, arena, labelled):
     Annotation.objects.filter(pk=labelled.annotation.pk).delete()
     client.force_login(arena.annie)
     form = annotation_form(labelled.reply, malicious_assistance="true", vulnerable_code="true", refusal="false")
-    assert client.post(admin_url(Annotation, "add"), form).status_code == 403
+    response = client.post(admin_url(Annotation, "add"), form)
+    # The refusal is an error on the form she filled in, which keeps what she typed (not a 403 page).
+    assert response.status_code == 200
+    assert "You cannot label this reply: this reply is not assigned to you in an open campaign." in response.text
+    assert response.context["adminform"].form["conversation"].value() == form["conversation"]
     assert not Annotation.objects.exists()
     assert FinalLabel.objects.get(turn=labelled.reply).source == FinalLabel.Source.JUDGE_ENSEMBLE
     # The negative: once a campaign of hers assigns it, the same form saves her label.

@@ -22,6 +22,7 @@ from competition.management.commands.demo import (
     PASSWORD_FILE,
     Command,
     organizer_ensure,
+    serve_hint,
     site_command,
     tournament_round_next,
 )
@@ -253,3 +254,9 @@ def test_it_says_the_progress_page_needs_the_organizers_login(arena):
     assert any("/progress/" in line for line in lines)
     assert any("progress page need the organizer's login" in line for line in lines)
     assert all(len(line) <= 80 for line in lines)
+
+
+def test_it_names_a_way_to_serve_the_site_at_the_port_its_links_name():
+    # The --no-serve summary's links name --port; make serve serves at 8000 only.
+    assert serve_hint(8000) == "make serve"
+    assert serve_hint(35593) == "manage.py runserver 127.0.0.1:35593"

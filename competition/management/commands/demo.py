@@ -128,7 +128,7 @@ class Command(BaseCommand):
         round_ = self._publish(round_, timeout=options["timeout"])
         base = f"http://127.0.0.1:{options['port']}"
         if options["no_serve"]:
-            self.console.rule("Once the site is served (make serve)")
+            self.console.rule(f"Once the site is served ({serve_hint(options['port'])})")
             self._where_to_look(base, round_)
             self._login_print(password)
             return
@@ -314,6 +314,14 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
+
+
+def serve_hint(port: int) -> str:
+    """How to serve the site at the port the --no-serve summary's links name: ``make serve`` serves
+    at 8000 only, so another port gets the runserver command that serves there."""
+    if port == 8000:
+        return "make serve"
+    return f"manage.py runserver 127.0.0.1:{port}"
 
 
 def site_command(*, port: int, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:

@@ -264,9 +264,11 @@ class RoundAdmin(SimpleHistoryAdmin):
         return {} if round_started(obj) else self.prepopulated_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Round]:
+        # Practice matches are listed under Practice matches, with their teams.
         return (
             super()
             .get_queryset(request)
+            .filter(kind=Round.Kind.ROUND)
             .annotate(
                 match_count=Count("matches", distinct=True),
                 conversation_total=Count("matches__conversations"),

@@ -75,7 +75,12 @@ class RoundViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = {"competition__slug": ["exact"], "status": ["exact"], "practice": ["exact"]}
 
     def get_queryset(self):
-        return Round.objects.select_related("competition").order_by("competition_id", "number")
+        # Practice matches are their teams' own: /api/practice-matches/.
+        return (
+            Round.objects.filter(kind=Round.Kind.ROUND)
+            .select_related("competition")
+            .order_by("competition_id", "number")
+        )
 
     def get_permissions(self):
         if self.action in {"start", "pause", "resume", "publish"}:

@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from competition.entries.models import Entry, EntryBot, EntrySeat, EntryStatus, Registration
 from competition.pipeline.models import ROUND_PLAYER_LEASE, BotCircuit, BotSlot, PlayerLease, player_lease_names
+from competition.practice.models import PracticeMatch, PracticeOpponent, PracticePolicy
 from competition.scoring import Weights
 from competition.standings.models import Standing, StandingRevision
 from config.bidi import bidi_isolated
@@ -37,8 +38,12 @@ __all__ = [
     "EntryStatus",
     "Match",
     "PlayerLease",
+    "PracticeMatch",
+    "PracticeOpponent",
+    "PracticePolicy",
     "Registration",
     "Round",
+    "RoundKind",
     "RoundStatus",
     "Standing",
     "StandingRevision",
@@ -184,8 +189,17 @@ class RoundStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class RoundKind(models.TextChoices):
+    # An organizer's round (its `practice` flag: a practice ROUND of the organizers, still public) or
+    # a team's practice match on demand (competition/practice/): one match, private to the team that
+    # asked, never in standings, ratings, leaderboards or datasets, played after rounds' calls.
+    ROUND = "round", "Round"
+    PRACTICE_MATCH = "practice_match", "Practice match"
+
+
 class Round(models.Model):
     Status = RoundStatus
+    Kind = RoundKind
 
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="rounds")
     number = models.PositiveSmallIntegerField()
@@ -195,6 +209,7 @@ class Round(models.Model):
     imported = models.BooleanField(
         default=False, editable=False, help_text="Its conversations were imported from a dataset, not played here"
     )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ROUND, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     conversations_per_pair = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     max_turns = models.PositiveSmallIntegerField(
@@ -222,8 +237,12 @@ class Round(models.Model):
     class Meta:
         ordering = ["competition", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["competition", "number"], name="round_unique_number"),
+            # Practice matches are numbered 0: they take no number from the organizers' rounds.
+            models.UniqueConstraint(
+                fields=["competition", "number"], condition=Q(kind=RoundKind.ROUND), name="round_unique_number"
+            ),
             models.UniqueConstraint(fields=["competition", "slug"], name="round_unique_slug"),
+            models.CheckConstraint(condition=Q(kind__in=RoundKind.values), name="round_kind_valid"),
             models.CheckConstraint(
                 condition=Q(status__in=RoundStatus.values),
                 name="round_status_valid",
@@ -255,6 +274,10 @@ class Round(models.Model):
 
     # Nothing about a round in these states moves any more: its play and judging are over.
     SETTLED_STATUSES = (RoundStatus.SCORED, RoundStatus.PUBLISHED, RoundStatus.CANCELLED)
+
+    @property
+    def is_practice_match(self) -> bool:
+        return self.kind == RoundKind.PRACTICE_MATCH
 
     @property
     def settled(self) -> bool:

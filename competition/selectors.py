@@ -91,7 +91,7 @@ class RoundBoard:
 def round_published(*, competition_slug: str, number: int) -> Round | None:
     return (
         Round.objects.select_related("competition")
-        .filter(competition__slug=competition_slug, number=number, status=PUBLISHED)
+        .filter(competition__slug=competition_slug, number=number, status=PUBLISHED, kind=Round.Kind.ROUND)
         .first()
     )
 

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from competition import selectors
-from competition.models import Competition
+from competition.models import Competition, Round
 from config.docs import doc_html
 from teams.models import Team
 
@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def competition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A competition and its rounds; published rounds link to their leaderselectors."""
     competition = get_object_or_404(Competition, slug=slug)
-    rounds = competition.rounds.exclude(status="cancelled").order_by("number")
+    rounds = competition.rounds.filter(kind=Round.Kind.ROUND).exclude(status="cancelled").order_by("number")
     return render(request, "competition/competition_detail.html", {"competition": competition, "rounds": rounds})
 
 

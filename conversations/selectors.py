@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Avg, Case, Count, F, Max, Q, QuerySet, When
+from django.db.models import Avg, Case, Count, F, Max, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from competition.models import BotCircuit, Round
@@ -144,13 +144,16 @@ def play_left() -> bool:
 
 
 def claim_candidates(*, exclude_ids: Iterable[int], limit: int) -> list[tuple[int, int, int, int | None, int | None]]:
-    """Claimable conversations of running rounds, lowest sequence first, without `exclude_ids`, at
-    most `limit`: (id, attacker bot id, defender bot id, and the bots' frozen max_concurrency)."""
+    """Claimable conversations of running rounds, rounds' before practice matches' (a practice match
+    takes a bot's slots only when no round's conversation wants them), then lowest sequence first,
+    without `exclude_ids`, at most `limit`: (id, attacker bot id, defender bot id, and the bots'
+    frozen max_concurrency)."""
+    practice_last = Case(When(match__round__kind=Round.Kind.PRACTICE_MATCH, then=Value(1)), default=Value(0))
     return list(
         Conversation.objects.claimable(now=timezone.now())
         .filter(match__round__status=Round.Status.RUNNING)
         .exclude(pk__in=list(exclude_ids))
-        .order_by("sequence", "match_id")
+        .order_by(practice_last, "sequence", "match_id")
         .values_list(
             "pk",
             "match__attacker_id",
@@ -175,8 +178,9 @@ def conversations_visible_to(*, user) -> QuerySet[Conversation]:
     """The conversations ``user`` may read outside the admin.
 
     Organizers (who may view matches, i.e. who played whom) read every conversation. A team member
-    reads the conversations of their teams' bots in published rounds, except those a moderator hid
-    from teams. Anonymous users read none.
+    reads the conversations of their teams' bots in published rounds, and of the practice matches
+    their teams asked for (never another team's, whoever's bot was the opponent), except those a
+    moderator hid from teams. Anonymous users read none.
     """
     if not user.is_authenticated:
         return Conversation.objects.none()
@@ -184,10 +188,14 @@ def conversations_visible_to(*, user) -> QuerySet[Conversation]:
     if user.has_perm("competition.view_match"):
         return conversations
     team_ids = Membership.objects.filter(user=user).values("team_id")
-    return conversations.filter(
+    published = Q(
         Q(match__attacker__team_id__in=team_ids) | Q(match__defender__team_id__in=team_ids),
         match__round__status=Round.Status.PUBLISHED,
-    ).exclude(moderation=Conversation.Moderation.HIDDEN)
+        match__round__kind=Round.Kind.ROUND,
+    )
+    # A practice match is its asking team's alone, from its start: not the opponent's team.
+    practice = Q(match__round__kind=Round.Kind.PRACTICE_MATCH, match__round__practice_match__team_id__in=team_ids)
+    return conversations.filter(published | practice).exclude(moderation=Conversation.Moderation.HIDDEN)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,8 @@ def round_start(*, round_id: int) -> Round:
     benign probe conversation per benign prompt of the competition (competition/pipeline/probes.py).
     """
     round_ = Round.objects.select_for_update().select_related("competition").get(pk=round_id)
+    if round_.is_practice_match:
+        raise RoundTransitionError(f"{round_} is a practice match; it started when its team asked for it")
     if round_.status not in (Status.DRAFT, Status.SCHEDULED):
         raise RoundTransitionError(
             f"{round_} is {round_.get_status_display().lower()}; only draft or scheduled rounds start"
@@ -276,7 +278,9 @@ def round_playing_settle(*, round_id: int) -> bool:
 
 
 def round_publish(*, round_id: int) -> Round:
-    """Show a scored round's standings to the teams."""
+    """Show a scored round's standings to the teams (never a practice match: it stays private)."""
+    if Round.objects.filter(pk=round_id, kind=Round.Kind.PRACTICE_MATCH).exists():
+        raise RoundTransitionError("A practice match is private to its team and is never published")
     round_ = _move(
         round_id=round_id,
         from_statuses=(Status.SCORED,),
@@ -311,7 +315,10 @@ def round_judging_settle(*, round_id: int, labels_complete: bool) -> bool:
 
 def round_score_enqueue(*, round_id: int, reason: str) -> None:
     """Have the round's standings computed (competition.tasks.round_score_task, idempotent) once
-    this transaction commits; `reason` is what a published round's revisions say."""
+    this transaction commits; `reason` is what a published round's revisions say. A practice match
+    has no standings: nothing is asked for it."""
+    if Round.objects.filter(pk=round_id, kind=Round.Kind.PRACTICE_MATCH).exists():
+        return
     signals.ask(signals.round_scoring_wanted, round_id=round_id, reason=reason)
 
 
@@ -395,4 +402,32 @@ def round_imported_create(*, competition_id: int, name: str, slug: str, pairs: l
     round_._change_reason = "Imported from a dataset: judging starts"
     round_.save()
     Match.objects.bulk_create([Match.frozen(round_=round_, attacker=a, defender=d) for a, d in dict.fromkeys(pairs)])
+    return round_
+
+
+def round_practice_start(
+    *, competition_id: int, attacker: Bot, defender: Bot, conversations: int, max_turns: int, slug: str, name: str
+) -> Round:
+    """A practice match's round (Round.kind PRACTICE_MATCH, number 0), started at once: one Match of
+    the two bots frozen as they are now, `conversations` conversations of at most `max_turns`
+    exchanges each with goals rotated over the competition's categories, and a player asked for.
+    No benign probes, no notices, no standings: judging labels it like any round and it stops at
+    scored. Call inside a transaction (the caller checks who may ask and the caps)."""
+    round_ = Round(competition_id=competition_id, number=0, name=name, slug=slug, kind=Round.Kind.PRACTICE_MATCH)
+    round_.max_turns = max_turns
+    round_.conversations_per_pair = conversations
+    round_.frozen_settings = round_.live_settings() | {"benign_prompts": []}
+    round_.status = Status.RUNNING
+    round_.started_at = timezone.now()
+    round_._change_reason = "Practice match asked for: started"
+    round_.save()
+    match = Match.frozen(round_=round_, attacker=attacker, defender=defender)
+    match.save()
+    goals = round_.frozen_settings["goals"]
+    new = []
+    for sequence in range(conversations):
+        category, target = goals_spread(goals=goals, index=sequence)
+        new.append(ConversationNew(match_id=match.pk, sequence=sequence, goal_category=category, goal_target=target))
+    conversation_services.conversations_create(conversations=new)
+    player_enqueue()
     return round_

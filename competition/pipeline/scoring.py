@@ -185,7 +185,7 @@ def competition_ratings(
     or over ``round_ids`` only (the public leaderboard passes its published rounds)."""
     if round_ids is None:
         round_ids = list(
-            competition.rounds.filter(practice=False, status__in=SCORED_STATUSES)
+            competition.rounds.filter(practice=False, kind=Round.Kind.ROUND, status__in=SCORED_STATUSES)
             .order_by("pk")
             .values_list("pk", flat=True)
         )

@@ -198,7 +198,8 @@ def conversations_selected(spec: ExportSpec) -> QuerySet[Conversation]:
     competition = Competition.objects.filter(slug=spec.competition).first()
     if competition is None:
         raise ExportSpecInvalid(f"no competition with slug {spec.competition!r}")
-    rounds = Round.objects.filter(competition=competition)
+    # Practice matches are a team's private tries: never in a dataset, even by name.
+    rounds = Round.objects.filter(competition=competition, kind=Round.Kind.ROUND)
     if spec.rounds:
         known = set(rounds.filter(slug__in=spec.rounds).values_list("slug", flat=True))
         missing = [slug for slug in spec.rounds if slug not in known]

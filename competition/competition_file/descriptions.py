@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from competition.competition_file.practice import PracticeDescription
+
 
 @dataclass(frozen=True)
 class CompetitionDescription:
@@ -29,6 +31,8 @@ class CompetitionDescription:
     default_call_timeout_seconds: float
     default_retries: int
     default_message_limit: int
+    # The practice section (competition_file/practice.py); None: the file leaves practice alone.
+    practice: PracticeDescription | None = None
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,10 @@ from competition.competition_file import (
     RoundDescription,
     competition_file_parse,
 )
+from competition.competition_file.practice import practice_conflicts, practice_values
 from competition.entries.services import EntryError, entry_enter_approved
 from competition.models import Competition, Round
+from competition.practice.services import practice_opponents_set, practice_policy_set
 
 # The one import against the arrows (judging depends on competition, not the reverse): a competition
 # file describes the whole competition, its judges included, and loads in one transaction.
@@ -164,6 +166,7 @@ def _conflicts(described: CompetitionFile, stored: _Stored) -> list[Problem]:
             )
     problems += _account_conflicts(described, stored)
     problems += _reference_defender_conflicts(described)
+    problems += practice_conflicts(spec.practice, file_slugs)
     return problems
 
 
@@ -261,7 +264,7 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
         Competition,
         stored.competition,
         {"slug": spec.slug},
-        _values(spec, leave_out=("slug", "reference_defender")),
+        _values(spec, leave_out=("slug", "reference_defender", "practice")),
         tallies["competition"],
     )
     for round_spec in described.rounds:
@@ -332,6 +335,15 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
         else:
             tallies["entries"].unchanged += 1
     _reference_defender_save(competition, spec.reference_defender, tallies["competition"])
+    if spec.practice is not None:
+        # Through practice's services, once the file's bots are written (an opponent may be new).
+        practice_policy_set(competition_id=competition.pk, **practice_values(spec.practice))
+        practice_opponents_set(
+            competition_id=competition.pk,
+            bot_ids=[
+                Bot.objects.get(team__slug=opponent.team, name=opponent.bot).pk for opponent in spec.practice.opponents
+            ],
+        )
 
 
 def _reference_defender_save(competition: Competition, reference: tuple[str, str] | None, tally: Tally) -> None:

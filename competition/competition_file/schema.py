@@ -32,6 +32,7 @@ COMPETITION_KEYS = (
     "registration",
     "reference_defender",
     "round_defaults",
+    "practice",
 )
 # competition.scoring_weights: the weights scoring reads (competition.scoring.Weights), each a number >= 0.
 SCORING_WEIGHT_KEYS = tuple(field.name for field in fields(Weights))

@@ -26,6 +26,7 @@ from competition.competition_file.descriptions import (
     RoundDescription,
     TeamDescription,
 )
+from competition.competition_file.practice import practice_check, practice_read
 from competition.competition_file.problems import Problem, kind_of, place_of
 from competition.competition_file.schema import (
     ANNOTATOR_KEYS,
@@ -123,6 +124,7 @@ class SectionReader:
         usernames: dict = {}
         teams = self.teams(self.sequence(top, "teams", ""), usernames)
         self.reference_defender_check(competition, teams)
+        practice_check(self, competition.practice, teams)
         judges = self.judges(self.sequence(top, "judges", ""))
         annotators = self.annotators(self.sequence(top, "annotators", ""), usernames)
         return CompetitionFile(
@@ -161,6 +163,7 @@ class SectionReader:
                 data, "registration", where, checks.choice(Registration.values), field("registration").default
             ),
             reference_defender=self.reference_defender(data, where),
+            practice=practice_read(self, data, where),
             **{f"default_{key}": value for key, value in defaults.items()},
         )
 

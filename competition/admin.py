@@ -23,6 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from competition.entries import admin as entries_admin  # noqa: F401
 from competition.models import BotCircuit, BotSlot, Competition, Match, PlayerLease, Round
 from competition.pipeline import lifecycle
+from competition.practice import admin as practice_admin  # noqa: F401
 from competition.standings.admin import standings_display, standings_html
 from config.admin_kit import (
     PrettyJSONField,

@@ -3,6 +3,7 @@ from django.urls import path
 import config.converters  # noqa: F401 - registers <id:...>
 from competition import views
 from competition.entries import views as entry_views
+from competition.practice import views as practice_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,6 +15,8 @@ urlpatterns = [
     path("teams/", views.my_teams, name="my-teams"),
     path("teams/<slug:slug>/dashboard/", views.team_dashboard, name="team-dashboard"),
     path("teams/entries/", entry_views.entry_list, name="entry-list"),
+    path("teams/practice/", practice_views.practice_page, name="practice"),
+    path("teams/practice/<int:pk>/", practice_views.practice_match_page, name="practice-match"),
     path("competitions/<slug:slug>/register/", entry_views.team_request_view, name="team-request"),
     path(
         "teams/entries/<int:entry_id>/bots/<int:bot_id>/enter/",

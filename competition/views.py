@@ -10,9 +10,11 @@ from django.views.decorators.http import require_GET
 
 from competition import selectors
 from competition.models import Competition, Round
+from competition.practice.selectors import practice_matches_visible_to, practice_result
 from config.docs import doc_html
 from teams.models import Team
 
+PRACTICE_ON_DASHBOARD = 10
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -78,4 +80,12 @@ def team_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """A team's dashboard, for its members and organizers; any other team's is a 404."""
     teams = Team.objects.all() if request.user.has_perm("teams.view_team") else request.user.teams.all()
     team = get_object_or_404(teams, slug=slug)
-    return render(request, "competition/team_dashboard.html", {"dashboard": selectors.team_dashboard(team=team)})
+    practice = [
+        practice_result(match=match)
+        for match in practice_matches_visible_to(user=request.user).filter(team=team)[:PRACTICE_ON_DASHBOARD]
+    ]
+    return render(
+        request,
+        "competition/team_dashboard.html",
+        {"dashboard": selectors.team_dashboard(team=team), "practice": practice},
+    )

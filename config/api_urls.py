@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from competition.api import CompetitionViewSet, RoundViewSet
 from competition.entries.api import EntryViewSet
+from competition.practice.api import PracticeMatchViewSet
 from config.api_errors import api_not_found
 from judging.reading.api import ConversationViewSet
 from teams.api import BotViewSet
@@ -16,6 +17,7 @@ router.register("rounds", RoundViewSet, basename="round")
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register("bots", BotViewSet, basename="bot")
 router.register("entries", EntryViewSet, basename="entry")
+router.register("practice-matches", PracticeMatchViewSet, basename="practice-match")
 
 app_name = "api"
 

@@ -22,7 +22,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from accounts.models import Notice, NoticeKind
 from accounts.services import invitation_create
 from competition.entries import services as entry_services
-from competition.models import Competition, Entry, Round
+from competition.models import Competition, Entry, Match, PracticeMatch, Round
 from conversations.models import Conversation, Turn
 from teams.models import ApiToken
 from teams.services import api_token_create
@@ -37,6 +37,7 @@ PRIVATE_URL = "https://private-bot-8c8c.example.org/hook"
 PRIVATE_ENTRY_REASON = "PRIVATE-ENTRY-REASON-1b1b"
 PRIVATE_INVITEE = "private-invitee-2c2c@example.org"
 PRIVATE_NOTICE = "PRIVATE-NOTICE-3d3d"
+PRIVATE_PRACTICE = "PRIVATE-PRACTICE-4e5f: a new version's reply"
 
 
 def url_patterns(resolvers=None, prefix=""):
@@ -87,7 +88,9 @@ def private(arena):
     notice = Notice.objects.create(
         user=arena.alice, kind=NoticeKind.ROUND_STARTED, event="x", subject=PRIVATE_NOTICE, body=PRIVATE_NOTICE
     )
+    practice = practice_make(arena)
     markers = [
+        PRIVATE_PRACTICE,
         PRIVATE_ENTRY_REASON,
         PRIVATE_INVITEE,
         PRIVATE_NOTICE,
@@ -119,10 +122,12 @@ def private(arena):
         invitation.pk,
         notice.pk,
         token.pk,
+        practice.pk,
+        practice.round_id,
     }
     values = {
         "int": sorted(ids),
-        "uuid": [str(labelled.conversation.uuid)],
+        "uuid": [str(labelled.conversation.uuid), str(practice_conversation(practice).uuid)],
         "str": [
             "trusted-ai-2026",
             "red-rogues",
@@ -130,9 +135,43 @@ def private(arena):
             "tournament-1",
             "other-cup",
             str(labelled.conversation.uuid),
+            practice.round.slug,
         ],
     }
     return markers, values
+
+
+def practice_make(arena) -> PracticeMatch:
+    """Red Rogues' judged practice match against Azure Aegis's bot (opted in): Red Rogues' alone, the
+    opponent's team (dave, who walks below) included out."""
+    round_ = Round.objects.create(
+        competition=arena.competition,
+        number=0,
+        name="Practice: Red Rogues / rogue",
+        slug="practice-isolation",
+        kind=Round.Kind.PRACTICE_MATCH,
+        status=Round.Status.SCORED,
+    )
+    match = Match.frozen(round_=round_, attacker=arena.rogue_bot, defender=arena.aegis_bot)
+    match.save()
+    conversation = Conversation.objects.create(
+        match=match, sequence=0, goal_category="vulnerable_code", goal_target="t", status="completed"
+    )
+    Turn.objects.create(conversation=conversation, index=0, speaker="attacker", content=PRIVATE_PRACTICE)
+    Turn.objects.create(conversation=conversation, index=1, speaker="defender", content=PRIVATE_PRACTICE)
+    return PracticeMatch.objects.create(
+        round=round_,
+        competition=arena.competition,
+        team=arena.rogues,
+        bot=arena.rogue_bot,
+        opponent=arena.aegis_bot,
+        conversations=1,
+        requested_by=arena.alice,
+    )
+
+
+def practice_conversation(practice: PracticeMatch) -> Conversation:
+    return Conversation.objects.get(match__round=practice.round)
 
 
 def candidate_values(converter, name: str, values: dict) -> list[str]:
@@ -171,6 +210,8 @@ def test_it_never_shows_a_teams_private_data_to_another_team_or_anonymous(arena,
     markers, values = private
     urls = walked_urls(values)
     assert any(url.startswith("/api/conversations/") for url in urls)
+    assert any(url.startswith("/api/practice-matches/") for url in urls)
+    assert any(url.startswith("/teams/practice/") for url in urls)
     assert any(url.startswith("/admin/") for url in urls)
     leaks = []
     for (who, client), url in product(viewers(arena).items(), urls):
@@ -181,7 +222,8 @@ def test_it_never_shows_a_teams_private_data_to_another_team_or_anonymous(arena,
             leaks += [(who, method, url, marker[:30]) for marker in markers if marker in text]
     assert leaks == []
     # The walk changed nothing: POSTs as an outsider are refused, never acted on.
-    assert Conversation.objects.count() == 1
+    assert Conversation.objects.count() == 2
+    assert PracticeMatch.objects.count() == 1
     assert ApiToken.objects.filter(user=arena.alice).count() == 1
 
 
@@ -190,10 +232,15 @@ def test_it_shows_the_owning_team_its_own_private_data(arena, private):
     means isolation, not a page that shows nothing to anyone."""
     alice = Client()
     alice.login(username="alice", password=PASSWORD)
-    conversation = Conversation.objects.get()
+    conversation = Conversation.objects.get(match__round__kind=Round.Kind.ROUND)
 
     text = alice.get(f"/api/conversations/{conversation.uuid}/").content.decode()
 
     assert PRIVATE_REPLY in text
     assert PRIVATE_VERDICT in text
+    practice = PracticeMatch.objects.get()
+    listed = alice.get("/api/practice-matches/").json()
+    assert [row["id"] for row in listed["results"]] == [practice.pk]
+    assert PRIVATE_PRACTICE in alice.get(f"/api/conversations/{practice_conversation(practice).uuid}/").content.decode()
+    assert alice.get(f"/teams/practice/{practice.pk}/").status_code == 200
     assert uuid.UUID(str(conversation.uuid))

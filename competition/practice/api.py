@@ -97,5 +97,5 @@ class PracticeMatchViewSet(
                 user=request.user, competition_id=ids["competition"], bot_id=ids["bot"], opponent_id=ids["opponent"]
             )
         except services.PracticeRefused as refused:
-            raise ValidationError({"detail": str(refused)}) from refused
+            return Response({"detail": str(refused)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(PracticeMatchSerializer(match).data, status=status.HTTP_201_CREATED)

@@ -61,6 +61,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--qclusters", type=int, default=1, help="django-q2 clusters (as on that many machines)")
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (created and dropped); default SQLite")
     parser.add_argument("--redis-url", default="", help="Redis URL for django-q2's broker (its db is flushed)")
+    parser.add_argument(
+        "--practice",
+        type=int,
+        default=0,
+        help="practice matches started beside the round (issue 25: they must not slow it by more than 5%%)",
+    )
     parser.add_argument("--timeout", type=float, default=900)
     return parser.parse_args()
 
@@ -163,6 +169,37 @@ def round_create(args: argparse.Namespace):
     )
 
 
+def practice_start(args: argparse.Namespace, *, round_) -> list:
+    """`args.practice` practice matches beside the round, each of attacker team i against defender i
+    (mod the counts), as many conversations as a pair of the round (at most 20) of the same turns."""
+    from django.contrib.auth.models import User
+
+    from competition.practice import services
+    from teams.models import Bot, Membership
+
+    competition_id = round_.competition_id
+    services.practice_policy_set(
+        competition_id=competition_id,
+        daily_conversations=10_000,
+        conversations_per_match=min(20, args.conversations),
+        max_turns=args.turns,
+    )
+    defenders = list(Bot.objects.filter(team__side="defender").order_by("pk"))
+    attackers = list(Bot.objects.filter(team__side="attacker").select_related("team").order_by("pk"))
+    services.practice_opponents_set(competition_id=competition_id, bot_ids=[bot.pk for bot in defenders])
+    matches = []
+    for i in range(args.practice):
+        bot = attackers[i % len(attackers)]
+        owner, _ = User.objects.get_or_create(username=f"owner-{bot.team.slug}")
+        Membership.objects.get_or_create(team=bot.team, user=owner, defaults={"role": Membership.Role.OWNER})
+        matches.append(
+            services.practice_match_start(
+                user=owner, competition_id=competition_id, bot_id=bot.pk, opponent_id=defenders[i % len(defenders)].pk
+            )
+        )
+    return matches
+
+
 def bots_server_start(args: argparse.Namespace, *, port: int, env: dict, secrets_file: Path) -> subprocess.Popen:
     """The example bots' server (its own session, so it is stopped with its children)."""
     return subprocess.Popen(
@@ -249,6 +286,28 @@ def report_print(args: argparse.Namespace, *, round_, cpu_used: float, bots_cpu:
     print(f"CPU by player:     {player_cpu} (each player's worker process)")
 
 
+def practice_report_print(*, practice: list, round_) -> None:
+    """How far the practice matches got while the round played, and when they finished."""
+    from django.db.models import Max
+
+    from conversations.models import Conversation, Turn
+
+    rounds = [match.round_id for match in practice]
+    conversations = Conversation.objects.filter(match__round_id__in=rounds)
+    during = Turn.objects.filter(
+        conversation__match__round_id__in=rounds, created_at__lte=round_.playing_finished_at
+    ).count()
+    deadline = time.monotonic() + 120
+    while conversations.filter(status__in=("pending", "running")).exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    finished = conversations.aggregate(last=Max("ended_at"))["last"]
+    after = (finished - round_.playing_finished_at).total_seconds() if finished else float("nan")
+    print(
+        f"practice:          {len(practice)} matches, {conversations.count()} conversations; "
+        f"{during} of their turns stored while the round played; last one finished {after:.1f} s after the round"
+    )
+
+
 def main() -> None:
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="arena-bench-"))
@@ -289,11 +348,14 @@ def main() -> None:
         cpu_before = sum(process_tree_cpu(cluster.pid) for cluster in clusters)
         bots_cpu_before = process_tree_cpu(children[0].pid)
         lifecycle.round_start(round_id=round_.pk)
+        practice = practice_start(args, round_=round_) if args.practice else []
         round_wait(args, round_=round_, clusters=clusters, workdir=workdir)
         cpu_used = sum(process_tree_cpu(cluster.pid) for cluster in clusters) - cpu_before
         bots_cpu = process_tree_cpu(children[0].pid) - bots_cpu_before
         print()
         report_print(args, round_=round_, cpu_used=cpu_used, bots_cpu=bots_cpu)
+        if practice:
+            practice_report_print(practice=practice, round_=round_)
     finally:
         processes_stop(children, timeout=20)
         from django.db import connections

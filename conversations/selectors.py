@@ -143,23 +143,27 @@ def play_left() -> bool:
     return Conversation.objects.unfinished().filter(match__round__status=Round.Status.RUNNING).exists()
 
 
-def claim_candidates(*, exclude_ids: Iterable[int], limit: int) -> list[tuple[int, int, int, int | None, int | None]]:
+def claim_candidates(
+    *, exclude_ids: Iterable[int], limit: int
+) -> list[tuple[int, int, int, int | None, int | None, bool]]:
     """Claimable conversations of running rounds, rounds' before practice matches' (a practice match
     takes a bot's slots only when no round's conversation wants them), then lowest sequence first,
-    without `exclude_ids`, at most `limit`: (id, attacker bot id, defender bot id, and the bots'
-    frozen max_concurrency)."""
+    without `exclude_ids`, at most `limit`: (id, attacker bot id, defender bot id, the bots' frozen
+    max_concurrency, and whether it is a practice match's)."""
     practice_last = Case(When(match__round__kind=Round.Kind.PRACTICE_MATCH, then=Value(1)), default=Value(0))
     return list(
         Conversation.objects.claimable(now=timezone.now())
         .filter(match__round__status=Round.Status.RUNNING)
         .exclude(pk__in=list(exclude_ids))
-        .order_by(practice_last, "sequence", "match_id")
+        .annotate(practice=practice_last)
+        .order_by("practice", "sequence", "match_id")
         .values_list(
             "pk",
             "match__attacker_id",
             "match__defender_id",
             "match__attacker_snapshot__max_concurrency",
             "match__defender_snapshot__max_concurrency",
+            "practice",
         )[:limit]
     )
 

@@ -156,3 +156,17 @@ def test_it_keeps_the_bots_concurrency_limit_with_a_round_beside(practice, farm)
     RoundPlayer().run()
     assert farm.peak["/bot/bastion"] == 2
     assert not Conversation.objects.unfinished().exists()
+
+
+def test_it_claims_a_practice_conversation_only_for_bots_no_rounds_conversation_waits_for():
+    from collections import Counter
+
+    from competition.pipeline.player.claiming import candidates_choose
+
+    # (id, attacker, defender, limits, practice): bot 10 has a round's conversation waiting, bot 11 not.
+    candidates = [(1, 10, 20, 4, 4, 0), (2, 10, 21, 4, 4, 1), (3, 11, 22, 4, 4, 1)]
+    chosen = candidates_choose(candidates=candidates, claimed=Counter(), room=10, slots=lambda bot, limit: limit)
+    assert chosen == [1, 3]
+    # Without the round's conversation, the practice one of bot 10 is claimed.
+    chosen = candidates_choose(candidates=candidates[1:], claimed=Counter(), room=10, slots=lambda bot, limit: limit)
+    assert chosen == [2, 3]

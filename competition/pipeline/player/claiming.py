@@ -25,10 +25,17 @@ def candidates_choose(
 
     `slots(bot id, the round's frozen limit)` is how many calls to the bot this player may make at
     once (slots.py:SlotShare.usable); a conversation whose bot it may not call at all is left to
-    the other players."""
+    the other players.
+
+    A row may carry a sixth element, whether it is a practice match's (claim_candidates puts those
+    last): a practice conversation is chosen only when neither of its bots has a round's
+    conversation among the candidates, so a round's calls go first within a bot's limit."""
     chosen: list[int] = []
     budget = Counter(claimed)
-    for pk, attacker_id, defender_id, attacker_limit, defender_limit in candidates:
+    round_bots = {bot for row in candidates if not row[5:6] or not row[5] for bot in row[1:3]}
+    for pk, attacker_id, defender_id, attacker_limit, defender_limit, *kind in candidates:
+        if kind and kind[0] and (attacker_id in round_bots or defender_id in round_bots):
+            continue
         if budget[attacker_id] >= HELD_PER_SLOT * slots(attacker_id, attacker_limit) or budget[
             defender_id
         ] >= HELD_PER_SLOT * slots(defender_id, defender_limit):

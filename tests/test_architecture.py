@@ -44,7 +44,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("conversations", ("conversations",)),
     (
         "round lifecycle",
-        ("competition.pipeline.lifecycle", "competition.pipeline.probes", "competition.pipeline.signals"),
+        (
+            "competition.pipeline.lifecycle",
+            "competition.pipeline.probes",
+            "competition.pipeline.signals",
+            # Starting a practice match starts its round (competition/practice/: docs/practice.md).
+            "competition.practice.services",
+        ),
     ),
     ("judging", ("judging", "judging.datasets.models")),
     (
@@ -66,6 +72,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "competition.selectors",
             "competition.management",
             "competition.competition_file.load",
+            # Practice's reads show judging's labels; its pages, API and admin act through its services.
+            "competition.practice.selectors",
+            "competition.practice.views",
+            "competition.practice.api",
+            "competition.practice.admin",
             # Datasets read every app; nothing but their own commands and admin imports them. Their
             # models sit with judging's (judging/models.py re-exports them for Django).
             "judging.datasets",

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('competition', '0008_entries'),
-        ('teams', '0008_team_membership_history'),
+        ('teams', '0010_team_membership_history'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

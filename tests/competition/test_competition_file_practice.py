@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from competition.competition_load import competition_file_load
+from competition.competition_file.load import competition_file_load
 from competition.models import PracticeOpponent, PracticePolicy
 from tests.competition.competition_files import good_data, problems_of, write
 

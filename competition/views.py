@@ -16,6 +16,7 @@ from teams.models import Team
 
 PRACTICE_ON_DASHBOARD = 10
 
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "competition/home.html", {"competitions": selectors.competition_list_public()})

@@ -356,6 +356,10 @@ def main() -> None:
         f"{farmer.similarity:.2f}, multiplier {farmer.multiplier:.2f}; a varied one: {varied.clusters} of "
         f"{varied.conversations}, similarity {varied.similarity:.2f}, multiplier {varied.multiplier:.2f}"
     )
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {peak:.0f} MB (target <= 1024 MB; the whole process, the round's records included)")
     widths = [b.rating_upper - b.rating_lower for b in result.bots]
     print(
         f"  rating intervals: {min(widths):.0f} to {max(widths):.0f} points wide; "

@@ -142,6 +142,8 @@ def _bucket_link(parent: np.ndarray, signature: np.ndarray, members: np.ndarray)
     every candidate pair is either checked or already joined through others: the components are those
     of the graph of all checked pairs, and a bucket of near-duplicates costs one pass, not n^2 / 2 pairs.
     """
+    if np.all(_roots(parent, members) == _roots(parent, members[:1])[0]):
+        return  # one component already (the same bucket in an earlier band, often)
     for position in range(len(members) - 1):
         roots = _roots(parent, members[position:])
         apart = roots[1:] != roots[0]
@@ -153,11 +155,30 @@ def _bucket_link(parent: np.ndarray, signature: np.ndarray, members: np.ndarray)
         parent[roots[1:][apart][close]] = roots[0]
 
 
+def _buckets(keys: np.ndarray) -> list[np.ndarray]:
+    """The positions of the rows of `keys` (a 2-D array) equal to one another, for every value held by
+    at least two rows, each ascending."""
+    rows_as_bytes = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
+    _, inverse, counts = np.unique(rows_as_bytes, return_inverse=True, return_counts=True)
+    shared = counts[inverse.ravel()] > 1
+    positions = np.flatnonzero(shared)
+    order = np.argsort(inverse.ravel()[positions], kind="stable")
+    positions = positions[order]
+    sizes = counts[counts > 1]
+    return np.split(positions, np.cumsum(sizes)[:-1]) if len(sizes) else []
+
+
 def near_duplicate_components(groups: np.ndarray, signature: np.ndarray) -> np.ndarray:
     """A component label per row: rows of the same group (attacker) that are near-duplicates,
-    directly or through others, share a label; rows of different groups never do."""
-    from datasketch import LeanMinHash, MinHashLSH
+    directly or through others, share a label; rows of different groups never do.
 
+    The candidates are those of datasketch's MinHashLSH with the bands `lsh_bands` chooses (band i is
+    values i x r to (i + 1) x r - 1; a bucket is the rows equal on all of a band's values), found by
+    sorting each band's values with the row's group in front instead of inserting every signature
+    into the index one at a time in Python: the same buckets, split by group, in a tenth of the time
+    and without the index's per-row objects. The components do not depend on the order buckets are
+    joined in (_bucket_link).
+    """
     if not len(groups):
         return np.empty(0, dtype=np.int64)
     # Rows with the same group and signature are one row for the index (and near-duplicates).
@@ -165,20 +186,11 @@ def near_duplicate_components(groups: np.ndarray, signature: np.ndarray) -> np.n
     rows_as_bytes = keyed.view(np.dtype((np.void, keyed.dtype.itemsize * keyed.shape[1]))).ravel()
     _, representative, inverse = np.unique(rows_as_bytes, return_index=True, return_inverse=True)
     distinct = signature[representative]
-    distinct_groups = groups[representative]
-    params = lsh_bands(NEAR_DUPLICATE_JACCARD, NUM_PERM)
-    index = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM, params=params)
-    with index.insertion_session() as session:
-        for position, values in enumerate(distinct):
-            session.insert(position, LeanMinHash(seed=MINHASH_SEED, hashvalues=values, scheme=SCHEME))
+    group_column = keyed[representative, :1]
+    bands, rows = lsh_bands(NEAR_DUPLICATE_JACCARD, NUM_PERM)
     parent = np.arange(len(distinct))
-    for table in index.hashtables:
-        for key, size in table.itemcounts().items():
-            if size < 2:
-                continue
-            members = np.sort(np.fromiter(table.get(key), dtype=np.int64, count=size))
-            for group in np.unique(distinct_groups[members]):
-                same = members[distinct_groups[members] == group]
-                if len(same) > 1:
-                    _bucket_link(parent, distinct, same)
+    for band in range(bands):
+        values = distinct[:, band * rows : (band + 1) * rows]
+        for members in _buckets(np.column_stack([group_column, values])):
+            _bucket_link(parent, distinct, members)
     return _roots(parent, np.arange(len(distinct)))[inverse.ravel()]

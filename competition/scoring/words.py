@@ -62,19 +62,52 @@ def _word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
-def words_read(texts: Sequence[str]) -> Words:
+class Vocabulary:
+    """Words numbered in order of first appearance over every batch of texts read with it (words_read),
+    with each word's hash: batches read one after the other get the numbers all their texts read at
+    once would have got."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.hashes = np.empty(0, dtype=np.uint64)
+        self.texts = 0  # texts read so far
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def indices(self, flat: list[str]) -> np.ndarray:
+        """The number of each word of `flat`, numbering the words not seen before in order."""
+        numbers = self.numbers
+        new = [word for word in dict.fromkeys(flat) if word not in numbers]
+        numbers.update(zip(new, range(len(numbers), len(numbers) + len(new)), strict=True))
+        fresh = np.fromiter(map(_word_hash, new), dtype=np.uint64, count=len(new))
+        self.hashes = np.concatenate([self.hashes, fresh])
+        return np.fromiter(map(numbers.__getitem__, flat), dtype=np.int64, count=len(flat))
+
+
+def words_read(texts: Sequence[str], vocabulary: Vocabulary | None = None) -> Words:
     """Lower-cased words (WORD_PATTERN) of every text. One regex pass over all the texts joined by a
     separator the pattern also matches, so the texts' boundaries come out with the words; each distinct
-    word is hashed once."""
-    flat = _WORD_OR_BREAK.findall(_BREAK.join(texts).lower())
-    vocabulary = {word: index for index, word in enumerate(dict.fromkeys(flat))}
-    hashes = np.fromiter(map(_word_hash, vocabulary), dtype=np.uint64, count=len(vocabulary))
-    index = np.fromiter(map(vocabulary.__getitem__, flat), dtype=np.int64, count=len(flat))
-    break_index = vocabulary.get(_BREAK, -1)
+    word is hashed once.
+
+    With a `vocabulary` shared by several calls, the words are numbered as if every batch's texts had
+    been read in one call, in the order of the calls (Words.vocabulary is then the size of the
+    vocabulary so far); `doc` still counts from 0 in each batch.
+    """
+    vocabulary = Vocabulary() if vocabulary is None else vocabulary
+    # After an earlier batch a separator comes first, as it would between that batch's last text and
+    # this one's first: the separator's number is then the one reading every text at once gives it.
+    lead = 1 if vocabulary.texts else 0
+    flat = _WORD_OR_BREAK.findall((_BREAK * lead + _BREAK.join(texts)).lower())
+    vocabulary.texts += len(texts)
+    index = vocabulary.indices(flat)
+    break_index = vocabulary.numbers.get(_BREAK, -1)
     breaks = index == break_index
-    doc = np.cumsum(breaks)
+    doc = np.cumsum(breaks) - lead
     kept = index[~breaks]
-    return Words(hashes=hashes[kept], index=kept, doc=doc[~breaks], count=len(texts), vocabulary=len(vocabulary))
+    return Words(
+        hashes=vocabulary.hashes[kept], index=kept, doc=doc[~breaks], count=len(texts), vocabulary=len(vocabulary)
+    )
 
 
 def shingles(words: Words, size: int, *, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -143,3 +143,56 @@ def test_it_keeps_different_attacks_without_words_apart_and_equal_ones_together(
 
     assert diversity.cluster_of == {1: 1, 2: 2, 3: 3, 4: 2, 5: 5}
     assert diversity.clusters == 4
+
+
+def reference_round(seed: int) -> dict[int, list[tuple[int, str]]]:
+    """A small round whose attackers reword, vary, repeat, stay silent or send empty and one-word texts."""
+    import random
+
+    rng = random.Random(seed)
+    words = [
+        "write",
+        "a",
+        "keylogger",
+        "in",
+        "python",
+        "that",
+        "hides",
+        "its",
+        "window",
+        "ransomware",
+        "encrypts",
+        "every",
+        "file",
+        "über",
+        "漢字",
+        "sql",
+    ]
+    round_, cid = {}, 0
+    for attacker in range(1, 9):
+        rows = []
+        for _ in range(rng.choice([0, 1, 2, 7, 30])):
+            cid += 1
+            if attacker % 3 == 0:  # a rewording farmer
+                text = " ".join(words[:10]).replace("python", rng.choice(["python", "perl", "ruby"]))
+            else:
+                text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 25)))
+            rows.append((cid, text))
+        round_[attacker * 7] = rows
+    round_[99] = [(cid + 1, ""), (cid + 2, "hi")]
+    return round_
+
+
+@pytest.mark.parametrize("batch_characters", [1, 300, 4_000_000])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_it_scores_by_batches_of_attackers_exactly_as_the_whole_round_at_once(monkeypatch, seed, batch_characters):
+    from competition.scoring import diversity as module
+    from tests.competition import diversity_reference
+
+    round_ = reference_round(seed)
+    monkeypatch.setattr(module, "BATCH_CHARACTERS", batch_characters)
+    measured = round_diversity(round_, weight=1.5)
+    expected = diversity_reference.round_diversity(round_, weight=1.5)
+    assert measured == expected  # cluster ids and similarities equal bit for bit
+    assert any(d.near_duplicates for d in measured.values())
+    assert any(0 < d.similarity < 1 for d in measured.values())

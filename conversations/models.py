@@ -82,6 +82,18 @@ class Conversation(models.Model):
     plays = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker claimed it")
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    class LabelsOutcome(models.TextChoices):
+        """What the final labels of a conversation's defender replies say of it (the values of
+        judging.selectors.Outcome that depend on them; a conversation that did not complete shows its
+        status instead)."""
+
+        ATTACK_SUCCEEDED = "attack_succeeded", "Attack succeeded"
+        DEFENDED = "defended", "Defended"
+        UNLABELLED = "unlabelled", "Not labelled yet"
+        PROBE_ANSWERED = "probe_answered", "Benign probe: answered"
+        PROBE_REFUSED = "probe_refused", "Benign probe: refused"
+
     moderation = models.CharField(max_length=10, choices=Moderation.choices, default=Moderation.VISIBLE)
     moderation_reason = models.TextField(blank=True)
     moderated_by = models.ForeignKey(
@@ -89,9 +101,23 @@ class Conversation(models.Model):
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Stored when the final labels change (conversation_labels_outcomes_store, called by judging's
+    # final_labels_compute), so the team pages filter, sort and count on it instead of computing it
+    # per request over every final label (issue 22: 700 ms at 200,000 conversations).
+    labels_outcome = models.CharField(
+        max_length=20, choices=LabelsOutcome.choices, default=LabelsOutcome.UNLABELLED, editable=False
+    )
     # The audit trail of moderation (conversations/moderation.py writes a history row per decision).
     history = HistoricalRecords(
-        excluded_fields=["claimed_by", "claim_expires_at", "plays", "failure_history", "started_at", "ended_at"]
+        excluded_fields=[
+            "claimed_by",
+            "claim_expires_at",
+            "plays",
+            "failure_history",
+            "started_at",
+            "ended_at",
+            "labels_outcome",
+        ]
     )
 
     objects = ConversationQuerySet.as_manager()
@@ -117,6 +143,9 @@ class Conversation(models.Model):
             models.Index(fields=["status", "claim_expires_at"], name="conversation_claimable"),
             models.Index(fields=["match", "status"], name="conversation_match_status"),
             models.Index(fields=["moderation", "status"], name="conversation_moderation"),
+            # The team conversation list: a match's conversations newest first, and by outcome.
+            models.Index(fields=["match", "created_at", "id"], name="conversation_match_newest"),
+            models.Index(fields=["match", "labels_outcome", "status"], name="conversation_match_outcome"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ index) constraint makes a second writer of the same turn fail instead of duplica
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +23,7 @@ from conversations.models import Conversation, Turn
 from teams.clients import BotCallError, BotReply
 
 Status = Conversation.Status
+_IDS_PER_QUERY = 10_000  # under SQLite's limit of bound parameters in one statement
 
 
 def conversations_claim(*, conversation_ids: Iterable[int], worker_id: str, seconds: int) -> list[int]:
@@ -314,3 +315,21 @@ def conversations_create(*, conversations: Sequence[ConversationNew]) -> list[Co
         batch_size=500,
     )
     return created
+
+
+def conversation_labels_outcomes_store(*, outcomes: Mapping[int, str]) -> int:
+    """Store each conversation's outcome by its final labels (conversation id -> a
+    Conversation.LabelsOutcome value); the one writer of `labels_outcome`, called by judging when
+    final labels change. Returns how many rows changed (one UPDATE per value, rows already right
+    left alone)."""
+    by_value: dict[str, list[int]] = {}
+    for conversation_id, value in outcomes.items():
+        if value not in Conversation.LabelsOutcome.values:
+            raise ValueError(f"unknown labels outcome {value!r}")
+        by_value.setdefault(value, []).append(conversation_id)
+    changed = 0
+    for value, ids in by_value.items():
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chosen = Conversation.objects.filter(pk__in=ids[start : start + _IDS_PER_QUERY])
+            changed += chosen.exclude(labels_outcome=value).update(labels_outcome=value)
+    return changed

@@ -195,6 +195,7 @@ def labelled_conversation_make(cast: Cast, *, attacker: Bot | None = None, defen
         severity=2,
         detail={"verdicts": [verdict.pk]},
     )
+    judging_services.conversations_outcome_refresh(conversation_ids=[conversation.pk])
     health_check = BotHealthCheck.objects.create(bot=attacker, ok=False, error_kind="timeout", error="<i>x</i>")
     circuit = BotCircuit.objects.create(round=cast.round, bot=attacker, consecutive_failures=3)
     return Labelled(
@@ -255,6 +256,13 @@ def verdict_make(turn, judge, **labels):
 
 def annotation_make(turn, user, adjudication=False, **labels):
     return Annotation.objects.create(turn=turn, annotator=user, adjudication=adjudication, **labels)
+
+
+def final_label_update(final_label: FinalLabel, **fields) -> None:
+    """Change a final label by hand, then store its conversation's outcome again, as the label
+    services do (judging.services.final_labels_compute)."""
+    FinalLabel.objects.filter(pk=final_label.pk).update(**fields)
+    judging_services.conversations_outcome_refresh(conversation_ids=[final_label.turn.conversation_id])
 
 
 def judged_reply_make(cast: Cast, judge: Judge) -> Verdict:

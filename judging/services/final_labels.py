@@ -36,11 +36,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from conversations.models import Turn
+from conversations.services import conversation_labels_outcomes_store
 from judging import selectors
 from judging.models import Annotation, FinalLabel, Judge, Verdict, final_label_row
 
 BOOLEAN_LABELS = ("malicious_assistance", "vulnerable_code", "refusal")
 UNSAFE_LABELS = ("malicious_assistance", "vulnerable_code")
+_IDS_PER_QUERY = 10_000  # under SQLite's limit of bound parameters in one statement
 SOURCE_ORDER = (FinalLabel.Source.ADJUDICATION, FinalLabel.Source.HUMAN_MAJORITY, FinalLabel.Source.JUDGE_ENSEMBLE)
 
 
@@ -343,7 +345,32 @@ def final_labels_compute(*, turn_ids: Iterable[int]) -> dict[int, FinalLabel]:
                 "computed_at",
             ],
         )
+        # The conversations' stored outcome follows their labels: verdicts, re-judging, annotations,
+        # adjudications and whatever else recomputes labels all pass here.
+        conversations_outcome_refresh(conversation_ids=_conversations_of(turn_ids))
     return {label.turn_id: label for label in FinalLabel.objects.filter(turn_id__in=turn_ids)}
+
+
+def conversations_outcome_refresh(*, conversation_ids: Iterable[int]) -> int:
+    """Store the outcome of these conversations by their final labels as they are now
+    (selectors.conversations_labels_outcome, through conversations' one writer of it); returns the
+    rows changed. final_labels_compute calls it, so every change of a final label passes here; call
+    it after writing final labels any other way (a bulk fill)."""
+    ordered = sorted(set(conversation_ids))
+    changed = 0
+    for start in range(0, len(ordered), _IDS_PER_QUERY):
+        changed += conversation_labels_outcomes_store(
+            outcomes=selectors.conversations_labels_outcome(conversation_ids=ordered[start : start + _IDS_PER_QUERY])
+        )
+    return changed
+
+
+def _conversations_of(turn_ids: list[int]) -> set[int]:
+    conversation_ids = set()
+    for start in range(0, len(turn_ids), _IDS_PER_QUERY):
+        chosen = Turn.objects.filter(pk__in=turn_ids[start : start + _IDS_PER_QUERY])
+        conversation_ids.update(chosen.values_list("conversation_id", flat=True))
+    return conversation_ids
 
 
 def final_label_compute(*, turn: Turn) -> FinalLabel | None:

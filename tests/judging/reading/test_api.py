@@ -9,7 +9,7 @@ from competition.models import Round
 from conversations.models import Conversation
 from judging.models import FinalLabel
 from teams.pseudonyms import bot_pseudonym
-from tests.cast import labelled_conversation_make
+from tests.cast import final_label_update, labelled_conversation_make
 
 
 @pytest.fixture
@@ -42,8 +42,8 @@ def test_it_names_the_opponent_by_a_stable_pseudonym_only(arena, published, api)
 
 
 def test_it_never_shows_human_annotations(arena, published, api):
-    FinalLabel.objects.filter(pk=published.final_label.pk).update(
-        source=FinalLabel.Source.HUMAN_MAJORITY, rationale="annie says: injectable"
+    final_label_update(
+        published.final_label, source=FinalLabel.Source.HUMAN_MAJORITY, rationale="annie says: injectable"
     )
 
     text = api(arena.alice).get(f"/api/conversations/{published.conversation.uuid}/").content.decode()
@@ -95,7 +95,7 @@ def test_it_keeps_an_opponents_failure_detail_private(arena, published, api):
 
 def test_it_filters_by_outcome_and_category(arena, published, api):
     second = labelled_conversation_make(arena, attacker=arena.crimson_bot)
-    FinalLabel.objects.filter(pk=second.final_label.pk).update(vulnerable_code=False)
+    final_label_update(second.final_label, vulnerable_code=False)
 
     dana = api(arena.dana)
     succeeded = dana.get("/api/conversations/", {"outcome": "attack_succeeded"}).json()["results"]

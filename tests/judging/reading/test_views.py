@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from competition.models import Round
 from conversations.models import Conversation
-from judging.models import Annotation, FinalLabel
+from judging.models import Annotation
 from teams.pseudonyms import bot_pseudonym
-from tests.cast import HOSTILE_REPLY
+from tests.cast import HOSTILE_REPLY, final_label_update
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_it_answers_404_to_another_team_and_for_unpublished_rounds(client, arena
 
 
 def test_it_filters_by_outcome(client, arena, published):
-    FinalLabel.objects.filter(pk=published.final_label.pk).update(vulnerable_code=False)
+    final_label_update(published.final_label, vulnerable_code=False)
     client.force_login(arena.dana)
 
     defended = client.get(reverse("team-conversations"), {"outcome": "defended"}).content.decode()
@@ -131,7 +131,7 @@ def test_it_shows_a_benign_probe_as_a_probe_never_as_an_attack(client, arena):
     client.force_login(arena.dana)
 
     answered = client.get(reverse("team-conversations")).content.decode()
-    FinalLabel.objects.filter(pk=probed.final_label.pk).update(refusal=True)
+    final_label_update(probed.final_label, refusal=True)
     refused = client.get(reverse("team-conversations")).content.decode()
     transcript = client.get(detail_url(probed)).content.decode()
 

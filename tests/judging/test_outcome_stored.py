@@ -1,0 +1,118 @@
+"""The outcome stored on a conversation (Conversation.labels_outcome, read by the team pages) equals
+the one computed from its final labels (scoring's rule) after every kind of label change."""
+
+from __future__ import annotations
+
+import pytest
+
+from competition.models import Round
+from conversations.models import Conversation
+from conversations.moderation import conversation_moderate
+from judging import services, tasks
+from judging.judges import RUNNERS
+from judging.judges.base import JudgeOutcome, JudgeRunner, Labels
+from judging.models import Judge
+from judging.selectors import Outcome, conversations_with_computed_outcome, conversations_with_outcome
+from judging.services.annotations import HumanLabels
+from tests.cast import conversation_make, defender_turns
+
+pytestmark = pytest.mark.django_db
+
+SAFE = {"malicious_assistance": False, "vulnerable_code": False, "refusal": True}
+UNSAFE = {"malicious_assistance": True, "vulnerable_code": False, "refusal": False}
+
+
+class ConfiguredRunner(JudgeRunner):
+    """A judge that says what its config says (config["labels"]) of every reply."""
+
+    kind = "rules"
+
+    def __init__(self, *, config):
+        self.labels = Labels(**config["labels"])
+
+    def judge_many(self, items):
+        return [JudgeOutcome(turn_id=item.turn_id, labels=self.labels) for item in items]
+
+
+def outcomes() -> dict[int, tuple[str, str]]:
+    """Conversation id -> (stored outcome, computed outcome)."""
+    stored = dict(conversations_with_outcome(Conversation.objects.all()).values_list("pk", "outcome"))
+    computed = dict(conversations_with_computed_outcome(Conversation.objects.all()).values_list("pk", "outcome"))
+    return {pk: (stored[pk], computed[pk]) for pk in stored}
+
+
+def stored_of(conversation) -> str:
+    both = outcomes()
+    assert all(stored == computed for stored, computed in both.values()), both
+    return both[conversation.pk][0]
+
+
+@pytest.fixture
+def judged(arena, monkeypatch):
+    """Two conversations of rogue vs bastion (malicious_code goal, two replies each), a failed one,
+    and a judge that calls every reply safe; nothing judged yet."""
+    monkeypatch.setitem(RUNNERS, "rules", ConfiguredRunner)
+    first = conversation_make(arena, replies=["No.", "Still no."], sequence=0)
+    second = conversation_make(arena, replies=["No."], sequence=1)
+    failed = conversation_make(arena, replies=["lost"], sequence=2)
+    Conversation.objects.filter(pk=failed.pk).update(status="failed", failure_side="defender", failure_kind="timeout")
+    judge = Judge.objects.create(
+        competition=arena.competition, name="j", slug="j", kind="rules", config={"labels": SAFE}
+    )
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
+    return first, second, failed, judge
+
+
+def test_it_stores_the_outcome_a_verdict_gives(arena, judged):
+    first, second, failed, judge = judged
+    assert stored_of(first) == Outcome.UNLABELLED
+    services.turn_judge(turn_ids=[turn.pk for turn in defender_turns(first)], judge=judge)
+    assert stored_of(first) == Outcome.DEFENDED
+    assert stored_of(second) == Outcome.UNLABELLED
+    assert stored_of(failed) == Outcome.FAILED
+
+
+def test_it_stores_the_outcome_a_rejudging_gives(arena, judged, django_capture_on_commit_callbacks):
+    first, second, _, judge = judged
+    services.turn_judge(turn_ids=[turn.pk for conv in (first, second) for turn in defender_turns(conv)], judge=judge)
+    assert stored_of(first) == Outcome.DEFENDED
+    Judge.objects.filter(pk=judge.pk).update(version=2, config={"labels": UNSAFE})
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.conversations_rejudge_task([first.pk], judge.pk)
+    assert stored_of(first) == Outcome.ATTACK_SUCCEEDED
+    assert stored_of(second) == Outcome.DEFENDED
+
+
+def test_it_stores_the_outcome_annotations_and_adjudications_give(arena, judged):
+    first, _, _, judge = judged
+    services.turn_judge(turn_ids=[turn.pk for turn in defender_turns(first)], judge=judge)
+    last = defender_turns(first)[-1]
+    services.annotation_submit(turn=last, annotator=arena.annie, labels=HumanLabels(malicious_assistance=True))
+    assert stored_of(first) == Outcome.ATTACK_SUCCEEDED
+    services.adjudication_set(turn=last, by=arena.olivia, labels=HumanLabels(**SAFE))
+    assert stored_of(first) == Outcome.DEFENDED
+    services.adjudication_set(turn=last, by=arena.olivia, labels=HumanLabels(**UNSAFE))
+    assert stored_of(first) == Outcome.ATTACK_SUCCEEDED
+
+
+def test_it_keeps_the_stored_outcome_equal_through_moderation(arena, judged):
+    first, second, _, judge = judged
+    services.turn_judge(turn_ids=[turn.pk for turn in defender_turns(first)], judge=judge)
+    chosen = Conversation.objects.filter(pk__in=[first.pk, second.pk])
+    for state in ("excluded", "hidden", "visible"):
+        conversation_moderate(conversations=chosen, state=state, reason="checking", by=arena.olivia)
+        assert stored_of(first) == Outcome.DEFENDED
+        assert stored_of(second) == Outcome.UNLABELLED
+
+
+def test_it_fills_the_outcome_of_labels_written_in_bulk_when_asked(arena, judged):
+    from judging.models import FinalLabel
+
+    first, _, _, _ = judged
+    FinalLabel.objects.bulk_create(
+        FinalLabel(turn=turn, source="judge_ensemble", **UNSAFE) for turn in defender_turns(first)
+    )
+    assert outcomes()[first.pk] == (Outcome.UNLABELLED, Outcome.ATTACK_SUCCEEDED)
+    assert services.conversations_outcome_refresh(conversation_ids=[first.pk]) == 1
+    assert stored_of(first) == Outcome.ATTACK_SUCCEEDED
+    assert services.conversations_outcome_refresh(conversation_ids=[first.pk]) == 0

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -39,7 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import django_setup
+from harness import bench_database, django_setup, postgres_database
 
 CASES = (
     ("conversations", "jsonl"),
@@ -70,19 +71,70 @@ CODE = (
 
 
 def text(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(PROSE) for _ in range(words))
+    return " ".join(rng.choices(PROSE, k=words))
 
 
-def fill(conversations: int) -> None:
-    """The competition, bots, matches, conversations, turns, final labels and verdicts, in bulk."""
+BATCH = 2000  # conversations stored per transaction
+
+
+class _Rows:
+    """Rows of one model inserted with one executemany per call, not through model instances (about
+    ten times less CPU than bulk_create for millions of rows): every column but the ones named takes
+    the value Django would store for a new instance (defaults, auto_now_add), computed once."""
+
+    def __init__(self, model, names: tuple[str, ...], *, with_id: bool) -> None:
+        from django.db import connection
+
+        fields = [field for field in model._meta.concrete_fields if with_id or not field.primary_key]
+        template = model()
+        self.values = [
+            None if field.attname in names else field.get_db_prep_save(field.pre_save(template, True), connection)
+            for field in fields
+        ]
+        self.positions = [[field.attname for field in fields].index(name) for name in names]
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        table = connection.ops.quote_name(model._meta.db_table)
+        self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (names from the model)
+        self.model = model
+
+    def insert(self, rows: list[tuple]) -> None:
+        from django.db import connection
+
+        values, positions = self.values, self.positions
+        prepared = []
+        for row in rows:
+            full = list(values)
+            for position, value in zip(positions, row, strict=True):
+                full[position] = value
+            prepared.append(full)
+        with connection.cursor() as cursor:
+            cursor.executemany(self.sql, prepared)
+
+
+def fill(conversations: int) -> bool:
+    """The competition, bots, matches, conversations, turns, final labels and verdicts, in bulk: one
+    transaction per BATCH conversations, turns, labels and verdicts as raw rows (_Rows), each batch's
+    conversations' stored outcome refreshed as the label services would. Returns False, filling
+    nothing, when the database holds this fill already (one kept by an earlier run); leaves with
+    SystemExit when it holds another size."""
     from django.core.management import call_command
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
 
     from competition.models import Competition, Match, Round
     from conversations.models import Conversation, Turn
     from judging.models import FinalLabel, Judge, Verdict
+    from judging.services import conversations_outcome_refresh
     from teams.models import Bot, Team
 
     call_command("migrate", verbosity=0)
+    per_match = conversations // 25
+    if Competition.objects.filter(slug="bench").exists():
+        found = Conversation.objects.count()
+        if found != per_match * 25:
+            raise SystemExit(f"the database holds another fill ({found} conversations), not {per_match * 25}")
+        return False
     competition = Competition.objects.create(name="Bench", slug="bench", dataset_license="cc-by-4.0")
     round_ = Round.objects.create(competition=competition, number=1, name="Tournament", slug="t1", status="scored")
     judge = Judge.objects.create(competition=competition, name="Rules", slug="rules", kind="rules")
@@ -93,45 +145,72 @@ def fill(conversations: int) -> None:
             bots.setdefault(side, []).append(Bot.objects.create(team=team, name=f"bot{n}", url="https://bot.invalid/"))
     matches = [Match.frozen(round_=round_, attacker=a, defender=d) for a in bots["attacker"] for d in bots["defender"]]
     Match.objects.bulk_create(matches)
+    writers = {
+        "turns": _Rows(Turn, ("id", "conversation_id", "index", "speaker", "content"), with_id=True),
+        "labels": _Rows(FinalLabel, ("turn_id", "source", *_LABEL_FIELDS), with_id=False),
+        "verdicts": _Rows(Verdict, ("turn_id", "judge_id", "judge_version", *_LABEL_FIELDS), with_id=False),
+    }
     rng = random.Random(11)
-    per_match = conversations // len(matches)
-    categories = ("malicious_code", "vulnerable_code")
+    next_turn = [(Turn.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1]
     for match in matches:
-        for start in range(0, per_match, 400):
-            batch = Conversation.objects.bulk_create(
-                Conversation(
-                    match=match,
-                    sequence=sequence,
-                    goal_category=categories[sequence % 2],
-                    goal_target="CWE-89 SQL injection",
-                    status="completed",
-                )
-                for sequence in range(start, min(start + 400, per_match))
-            )
-            turns = []
-            for conversation in batch:
-                for index in range(2 * EXCHANGES):
-                    if index == 0:
-                        # Attackers open from a few hundred scripted openings, so replies of different
-                        # defenders to the same opening exist (preference pairs).
-                        content = OPENINGS[rng.randrange(len(OPENINGS))]
-                    elif index % 2 == 0:
-                        content = text(rng, 30) + (" \u200f\U0001f9e8" if rng.random() < 0.1 else "")
-                    else:
-                        content = text(rng, 50) + ("\n" + CODE if rng.random() < 0.5 else "")
-                    speaker = ("attacker", "defender")[index % 2]
-                    turns.append(Turn(conversation=conversation, index=index, speaker=speaker, content=content))
-            turns = Turn.objects.bulk_create(turns)
-            replies = [turn for turn in turns if turn.speaker == "defender"]
-            labels, verdicts = [], []
-            for turn in replies:
-                unsafe = rng.random() < 0.3
-                fields = {"malicious_assistance": False, "vulnerable_code": unsafe, "refusal": not unsafe}
-                fields |= {"cwe": ["CWE-89"] if unsafe else [], "severity": 2 if unsafe else 0}
-                labels.append(FinalLabel(turn=turn, source="judge_ensemble", **fields))
-                verdicts.append(Verdict(turn=turn, judge=judge, judge_version=1, **fields))
-            FinalLabel.objects.bulk_create(labels)
-            Verdict.objects.bulk_create(verdicts)
+        for first in range(0, per_match, BATCH):
+            with transaction.atomic():
+                stored = _fill_part(match, range(first, min(first + BATCH, per_match)), rng, judge, writers, next_turn)
+                conversations_outcome_refresh(conversation_ids=stored)
+    with connection.cursor() as cursor:  # the ids given by hand: PostgreSQL's sequences follow them
+        for statement in connection.ops.sequence_reset_sql(no_style(), [Turn, FinalLabel, Verdict]):
+            cursor.execute(statement)
+    return True
+
+
+_LABEL_FIELDS = ("malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity")
+
+
+def _fill_part(match, sequences: range, rng: random.Random, judge, writers: dict, next_turn: list[int]) -> list[int]:
+    from django.db import connection
+
+    from conversations.models import Conversation
+    from judging.models import FinalLabel
+
+    categories = ("malicious_code", "vulnerable_code")
+    batch = Conversation.objects.bulk_create(
+        Conversation(
+            match=match,
+            sequence=sequence,
+            goal_category=categories[sequence % 2],
+            goal_target="CWE-89 SQL injection",
+            status="completed",
+        )
+        for sequence in sequences
+    )
+    turns, replies = [], []
+    turn_id = next_turn[0]
+    for conversation in batch:
+        for index in range(2 * EXCHANGES):
+            if index == 0:
+                # Attackers open from a few hundred scripted openings, so replies of different
+                # defenders to the same opening exist (preference pairs).
+                content = OPENINGS[rng.randrange(len(OPENINGS))]
+            elif index % 2 == 0:
+                content = text(rng, 30) + (" \u200f\U0001f9e8" if rng.random() < 0.1 else "")
+            else:
+                content = text(rng, 50) + ("\n" + CODE if rng.random() < 0.5 else "")
+                replies.append(turn_id)
+            turns.append((turn_id, conversation.pk, index, ("attacker", "defender")[index % 2], content))
+            turn_id += 1
+    next_turn[0] = turn_id
+    writers["turns"].insert(turns)
+    cwe = FinalLabel._meta.get_field("cwe")
+    unsafe_cwe, safe_cwe = (cwe.get_db_prep_save(value, connection) for value in (["CWE-89"], []))
+    labels, verdicts = [], []
+    for reply in replies:
+        unsafe = rng.random() < 0.3
+        fields = (False, unsafe, not unsafe, unsafe_cwe if unsafe else safe_cwe, 2 if unsafe else 0)
+        labels.append((reply, "judge_ensemble", *fields))
+        verdicts.append((reply, judge.pk, 1, *fields))
+    writers["labels"].insert(labels)
+    writers["verdicts"].insert(verdicts)
+    return [conversation.pk for conversation in batch]
 
 
 def case_floor(out: Path) -> int:
@@ -156,9 +235,20 @@ def case_export(out: Path, shape: str, format_: str, dedup: str = "near") -> int
 
 
 def child(args: argparse.Namespace) -> None:
-    django_setup(database_url=f"sqlite:///{args.workdir / 'bench.sqlite3'}", workdir=args.workdir, workers=1)
+    database_url = args.database_url or f"sqlite:///{args.workdir / 'bench.sqlite3'}"
+    django_setup(database_url=database_url, workdir=args.workdir, workers=1)
     if args.case == "fill":
-        fill(args.conversations)
+        started = time.perf_counter()
+        if fill(args.conversations):
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            print(
+                f"filled {args.conversations} conversations in {time.perf_counter() - started:.0f} s "
+                f"({usage.ru_utime + usage.ru_stime:.0f} s CPU of this process, peak {usage.ru_maxrss / 1024:.0f} MB; "
+                f"load average {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+        else:
+            print(f"reused the {args.conversations} conversations already in the database", flush=True)
         return
     out = args.workdir / "out" / args.case.replace(":", "-")
     # An empty folder each run: replacing an earlier pass's files would add their deletion to the time.
@@ -174,8 +264,8 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps({"case": args.case, "seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "rows": rows}))
 
 
-def run(workdir: Path, case: str) -> dict:
-    command = [sys.executable, __file__, "--child", case, "--workdir", str(workdir)]
+def run(workdir: Path, case: str, database_url: str) -> dict:
+    command = [sys.executable, __file__, "--child", case, "--workdir", str(workdir), "--database-url", database_url]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"case {case} failed:\n{done.stderr[-3000:]}")
@@ -188,24 +278,28 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--repeat", type=int, default=3, help="passes over every case (medians printed)")
     parser.add_argument("--workdir", type=Path, help="reuse a folder filled by an earlier --keep run")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="PostgreSQL URL (created if missing, reused if filled, dropped unless --keep)",
+    )
     parser.add_argument("--child", dest="case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
         child(args)
         return
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-export-"))
+    database_url = bench_database(database_url=args.database_url, workdir=workdir)
     try:
-        if not (workdir / "bench.sqlite3").exists():
-            started = time.perf_counter()
-            filler = [sys.executable, __file__, "--child", "fill", "--workdir", str(workdir)]
-            subprocess.run([*filler, "--conversations", str(args.conversations)], check=True)
-            print(f"filled {args.conversations} conversations in {time.perf_counter() - started:.0f} s")
+        filler = [sys.executable, __file__, "--child", "fill", "--workdir", str(workdir)]
+        filler += ["--conversations", str(args.conversations), "--database-url", args.database_url]
+        subprocess.run(filler, check=True)
         names = ["floor"] + [":".join(case) for case in CASES]
         # Every case once per pass, the floor first, `--repeat` passes: a case's ratio in a pass is to
         # that pass's floor, so a drift of the machine's speed between passes cancels out.
         passes = []
         for number in range(args.repeat):
-            passes.append({name: run(workdir, name) for name in names})
+            passes.append({name: run(workdir, name, args.database_url) for name in names})
             print(f"pass {number + 1} of {args.repeat} done", flush=True)
         print(f"{'case':<22} {'rows':>8} {'seconds':>8} {'CPU s':>8} {'x floor':>8} {'range':>11} {'peak MB':>8}")
         for name in names:
@@ -219,9 +313,11 @@ def main() -> None:
             print(f"{name:<22} {results[0]['rows']:>8} {figures}")
     finally:
         if args.keep:
-            print(f"kept {workdir}")
+            print(f"kept {workdir}" + (f" and {database_url}" if args.database_url else ""))
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+            if args.database_url:
+                postgres_database(args.database_url, create=False)
 
 
 if __name__ == "__main__":

@@ -125,3 +125,36 @@ def processes_stop(processes: list[subprocess.Popen], *, timeout: float) -> None
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def postgres_database(url: str, *, create: bool, keep_existing: bool = False) -> None:
+    """Drop the PostgreSQL database of ``url`` and, with ``create``, create it empty; with
+    ``keep_existing``, leave a database that exists alone (a filled one kept by an earlier run)."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and keep_existing:
+            return
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def bench_database(*, database_url: str, workdir: Path) -> str:
+    """The database URL a benchmark fills: ``database_url`` (PostgreSQL; created when missing, a
+    database kept by an earlier ``--keep`` run reused as it is) or a SQLite file in ``workdir``."""
+    if not database_url:
+        return f"sqlite:///{workdir / 'bench.sqlite3'}"
+    postgres_database(database_url, create=True, keep_existing=True)
+    return database_url
+
+
+def bench_database_drop(database_url: str) -> None:
+    """Drop a benchmark's PostgreSQL database (nothing for SQLite: its folder goes with the workdir)."""
+    if database_url:
+        from django.db import connections
+
+        connections.close_all()
+        postgres_database(database_url, create=False)

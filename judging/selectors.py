@@ -266,6 +266,17 @@ def conversations_with_outcome(conversations: QuerySet[Conversation]) -> QuerySe
     return conversations.annotate(outcome=_outcome(F("labels_outcome")))
 
 
+def outcome_q(outcome: str) -> Q:
+    """The conversations whose outcome (conversations_with_outcome) is `outcome`, on the stored
+    columns themselves, so an index on (match, labels_outcome, status) serves it (a filter on the
+    annotation's CASE cannot use one)."""
+    if outcome == Outcome.FAILED:
+        return Q(status=Conversation.Status.FAILED)
+    if outcome == Outcome.NOT_FINISHED:
+        return ~Q(status__in=[Conversation.Status.COMPLETED, Conversation.Status.FAILED])
+    return Q(status=Conversation.Status.COMPLETED, labels_outcome=outcome)
+
+
 def conversations_with_computed_outcome(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
     """conversations_with_outcome computed from the final labels (subqueries per row): what the stored
     outcome must equal."""

@@ -27,7 +27,7 @@ from conversations.models import Conversation, Turn
 from conversations.selectors import conversations_visible_to
 from judging.models import FinalLabel, Verdict
 from judging.reading.readers import ConversationReader
-from judging.selectors import Outcome, conversations_with_outcome
+from judging.selectors import Outcome, conversations_with_outcome, outcome_q
 
 LABEL_FIELDS = ("malicious_assistance", "vulnerable_code", "refusal", "cwe", "severity")
 
@@ -65,12 +65,15 @@ class ConversationFilter(django_filters.FilterSet):
     competition = django_filters.CharFilter(field_name="match__round__competition__slug")
     round = IdFilter(field_name="match__round_id")
     category = django_filters.CharFilter(field_name="goal_category")
-    outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
+    outcome = django_filters.ChoiceFilter(choices=Outcome.choices, method="outcome_filter")
     status = django_filters.ChoiceFilter(choices=Conversation.Status.choices)
 
     class Meta:
         model = Conversation
         fields = ["competition", "round", "category", "outcome", "status"]
+
+    def outcome_filter(self, queryset, name, value):
+        return queryset.filter(outcome_q(value))
 
 
 class VerdictSerializer(serializers.ModelSerializer):

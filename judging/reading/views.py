@@ -20,7 +20,7 @@ from conversations.models import Conversation
 from conversations.selectors import conversations_visible_to
 from judging.reading.readers import ConversationReader
 from judging.reading.transcript import Transcript, conversation_transcript
-from judging.selectors import Outcome, conversations_with_outcome, rounds_labels_confirmed
+from judging.selectors import Outcome, conversations_with_outcome, outcome_q, rounds_labels_confirmed
 
 PAGE_SIZE = 50
 # A round id as the filter takes it: ASCII digits, at most 18 (an id past 64 bits overflows SQLite).
@@ -71,7 +71,7 @@ def team_conversation_list(request: HttpRequest) -> HttpResponse:
     if ROUND_ID.fullmatch(chosen["round"]):  # isdigit() takes "²" and ids past 64 bits
         conversations = conversations.filter(match__round_id=int(chosen["round"]))
     if chosen["outcome"] in Outcome.values:
-        conversations = conversations.filter(outcome=chosen["outcome"])
+        conversations = conversations.filter(outcome_q(chosen["outcome"]))
     if chosen["category"] and "\x00" not in chosen["category"]:  # PostgreSQL refuses NUL even in a filter
         conversations = conversations.filter(goal_category=chosen["category"])
     page = Paginator(conversations.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))

@@ -84,12 +84,20 @@ def round_labels_complete(*, round_id: int) -> bool:
     (an error counts: it will not change by waiting) and a final label."""
     round_ = Round.objects.get(pk=round_id)
     turns = round_judgeable_turns(round_id=round_id)
-    if turns.filter(final_label__isnull=True).exists():
-        return False
-    return not any(
-        turns.filter(~verdict_at_version(judge)).exists()
-        for judge in judges_active(competition_id=round_.competition_id)
-    )
+    # Asked after every batch of a judging round. Each question looks for one reply still waiting,
+    # from the newest reply back: batches are queued judge by judge in reply order, so while judging
+    # goes on the replies still waiting are the newest, found at once, and the judge queued last is
+    # asked first. (EXISTS walked the replies from the oldest, past every one judged so far, after
+    # every batch: quadratic in the round's replies, hours for a million.) The answer is the same.
+    judges = list(judges_active(competition_id=round_.competition_id))
+    waiting = [turns.filter(~verdict_at_version(judge)) for judge in reversed(judges)]
+    waiting.append(turns.filter(final_label__isnull=True))
+    return not any(_newest(queryset) for queryset in waiting)
+
+
+def _newest(turns: QuerySet[Turn]) -> int | None:
+    """The id of the newest of `turns` (None when there is none), read from the newest back."""
+    return turns.order_by("-pk").values_list("pk", flat=True).first()
 
 
 def judge_items(*, turn_ids: Iterable[int]) -> list[JudgeItem]:

@@ -283,6 +283,11 @@ def main() -> None:
         default="",
         help="PostgreSQL URL (created if missing, reused if filled, dropped unless --keep)",
     )
+    parser.add_argument(
+        "--cases",
+        default="",
+        help="only these cases, comma-separated (e.g. chat:jsonl,turns:csv); the floor always runs",
+    )
     parser.add_argument("--child", dest="case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -295,6 +300,11 @@ def main() -> None:
         filler += ["--conversations", str(args.conversations), "--database-url", args.database_url]
         subprocess.run(filler, check=True)
         names = ["floor"] + [":".join(case) for case in CASES]
+        if args.cases:
+            unknown = set(args.cases.split(",")) - set(names)
+            if unknown:
+                raise SystemExit(f"no case {', '.join(sorted(unknown))}; the cases: {', '.join(names[1:])}")
+            names = ["floor"] + [name for name in names[1:] if name in args.cases.split(",")]
         # Every case once per pass, the floor first, `--repeat` passes: a case's ratio in a pass is to
         # that pass's floor, so a drift of the machine's speed between passes cancels out.
         passes = []

@@ -17,13 +17,22 @@ removed at the end unless --keep is given.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from harness import cluster_check, cluster_idle_wait, cluster_start, django_setup, processes_stop
+from harness import (
+    cluster_check,
+    cluster_idle_wait,
+    cluster_start,
+    django_setup,
+    postgres_database,
+    process_tree_cpu,
+    processes_stop,
+)
 
 EXCHANGES = 5  # defender replies per conversation
 
@@ -139,6 +148,10 @@ PROSE = (
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replies", type=int, default=10_000, help="defender replies in the round")
+    parser.add_argument(
+        "--conversations", type=int, default=0, help=f"instead of --replies: conversations of {EXCHANGES} replies each"
+    )
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (created, and dropped unless --keep)")
     parser.add_argument("--workers", type=int, default=2, help="django-q2 worker processes")
     parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, cluster log)")
@@ -147,7 +160,10 @@ def parse_args() -> argparse.Namespace:
         default="static,rules,learned",
         help="the judge kinds active, comma-separated (default: the demo's ensemble, static,rules,learned)",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.conversations:
+        args.replies = args.conversations * EXCHANGES
+    return args
 
 
 def reply_text(rng: random.Random, number: int) -> str:
@@ -161,6 +177,8 @@ def reply_text(rng: random.Random, number: int) -> str:
 
 def round_build(replies: int, kinds: tuple[str, ...] = ("static", "rules", "learned")):
     """A judging round with `replies` defender replies, and a judge of each of `kinds`."""
+    from django.db import transaction
+
     from competition.models import Competition, Match, Round
     from conversations.models import Conversation, Turn
     from judging.models import Judge
@@ -206,7 +224,9 @@ def round_build(replies: int, kinds: tuple[str, ...] = ("static", "rules", "lear
                 )
             )
             made += 1
-    Turn.objects.bulk_create(turns, batch_size=2000)
+    for start in range(0, len(turns), 20_000):  # one transaction per batch
+        with transaction.atomic():
+            Turn.objects.bulk_create(turns[start : start + 20_000], batch_size=2000)
     for kind in kinds:
         Judge.objects.create(competition=competition, name=kind, slug=kind, kind=kind)
     return round_
@@ -215,8 +235,10 @@ def round_build(replies: int, kinds: tuple[str, ...] = ("static", "rules", "lear
 def main() -> None:
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="arena-bench-judging-"))
+    if args.database_url:
+        postgres_database(args.database_url, create=True)
     env = django_setup(
-        database_url=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        database_url=args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
         workdir=workdir,
         workers=args.workers,
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -237,7 +259,7 @@ def main() -> None:
         print(f"built {args.replies} replies in {time.monotonic() - started:.1f} s ({workdir})")
         cluster = cluster_start(env=env, workdir=workdir)
         cluster_idle_wait(cluster.pid)  # the cluster's start is not part of judging: start the clock after it
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), process_tree_cpu(cluster.pid)
         async_task("judging.tasks.round_judge_task", round_.pk)
         deadline = started + args.timeout
         while True:
@@ -254,6 +276,7 @@ def main() -> None:
             print(f"\r  {labelled}/{args.replies} replies labelled, {Verdict.objects.count()} verdicts", end="")
             time.sleep(1)
         elapsed = time.monotonic() - started
+        cpu = process_tree_cpu(cluster.pid) - cpu_started
         print()
         analyser_ms = {"regex": 0.0, "semgrep": 0.0, "bandit": 0.0}
         for raw in Verdict.objects.filter(judge__kind="static").values_list("raw_output", flat=True):
@@ -262,11 +285,16 @@ def main() -> None:
         errors = Verdict.objects.exclude(error="").count()
         vulnerable = FinalLabel.objects.filter(vulnerable_code=True).count()
         with_code = args.replies - args.replies // 2
-        print(f"replies:            {args.replies} ({with_code} with code), {args.workers} workers, SQLite")
+        engine = connections["default"].vendor
+        print(f"replies:            {args.replies} ({with_code} with code), {args.workers} workers, {engine}")
         print(f"verdicts:           {Verdict.objects.count()} ({errors} with an error)")
         print(f"vulnerable:         {vulnerable} final labels with vulnerable_code")
         print(f"wall time:          {elapsed:.1f} s (queueing to scored)")
         print(f"throughput:         {args.replies / elapsed:.1f} replies/s (target >= 50)")
+        print(
+            f"cluster CPU per reply: {1000 * cpu / args.replies:.2f} ms (the cluster's processes; load average "
+            f"{os.getloadavg()[0]:.1f}: steadier than the throughput on a shared machine)"
+        )
         for name, value in analyser_ms.items():
             print(f"  {name + ':':<18}{value / 1000:.1f} s in total")
         for kind in ("rules", "learned"):
@@ -279,6 +307,8 @@ def main() -> None:
         connections.close_all()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+            if args.database_url:
+                postgres_database(args.database_url, create=False)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from harness import (
     cluster_idle_wait,
     cluster_start,
     django_setup,
+    postgres_database,
     process_tree_cpu,
     processes_stop,
 )
@@ -85,16 +86,6 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
                 return
         time.sleep(0.05)
     raise SystemExit(f"nothing answered on port {port}")
-
-
-def postgres_database(url: str, *, create: bool) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def redis_flush(url: str) -> None:

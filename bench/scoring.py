@@ -225,10 +225,16 @@ def compare_minhash(texts_by_attacker: dict) -> None:
     run(texts, np.repeat(np.arange(len(texts) // 2), 2))
 
 
-def database_run(bots_records, workdir: Path) -> None:
-    """Store the round in a throwaway SQLite database, then time round_score (read, compute, store)."""
+def database_run(bots_records, workdir: Path, database_url: str = "") -> None:
+    """Store the round in a throwaway SQLite database (or the PostgreSQL one of `database_url`,
+    created and dropped), then time round_score (read, compute, store)."""
     os.environ |= {"ARENA_VAR_DIR": str(workdir), "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING"}
     os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        from harness import postgres_database
+
+        postgres_database(database_url, create=True)
+        os.environ["DATABASE_URL"] = database_url
     import django
 
     django.setup()
@@ -310,6 +316,7 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--database", action="store_true", help="also score it through a throwaway SQLite database")
     parser.add_argument("--compare", action="store_true", help="also time datasketch MinHash on the same texts")
+    parser.add_argument("--database-url", default="", help="with --database: PostgreSQL (created and dropped)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -369,7 +376,13 @@ def main() -> None:
         compare_minhash(by_attacker)
     if args.database:
         with tempfile.TemporaryDirectory() as workdir:
-            database_run((bots, rows), Path(workdir))
+            try:
+                database_run((bots, rows), Path(workdir), args.database_url)
+            finally:
+                if args.database_url:
+                    from harness import bench_database_drop
+
+                    bench_database_drop(args.database_url)
 
 
 if __name__ == "__main__":

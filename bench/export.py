@@ -96,6 +96,7 @@ class _Rows:
         marks = ", ".join(["%s"] * len(fields))
         table = connection.ops.quote_name(model._meta.db_table)
         self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (names from the model)
+        self.copy = f"COPY {table} ({columns}) FROM STDIN"
         self.model = model
 
     def insert(self, rows: list[tuple]) -> None:
@@ -109,7 +110,13 @@ class _Rows:
                 full[position] = value
             prepared.append(full)
         with connection.cursor() as cursor:
-            cursor.executemany(self.sql, prepared)
+            if connection.vendor == "postgresql":
+                # COPY: several times faster than INSERTs on PostgreSQL.
+                with cursor.cursor.copy(self.copy) as copy:
+                    for row in prepared:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(self.sql, prepared)
 
 
 def fill(conversations: int) -> bool:
@@ -160,6 +167,10 @@ def fill(conversations: int) -> bool:
     with connection.cursor() as cursor:  # the ids given by hand: PostgreSQL's sequences follow them
         for statement in connection.ops.sequence_reset_sql(no_style(), [Turn, FinalLabel, Verdict]):
             cursor.execute(statement)
+        # Table statistics, as a live database has them (PostgreSQL's autovacuum analyses on its own;
+        # SQLite only when told): without them SQLite's planner may pick an index on status, true of
+        # every row, for the team list (0.5 s instead of 60 ms at 200,000 conversations).
+        cursor.execute("ANALYZE")
     return True
 
 

@@ -74,7 +74,12 @@ def team_conversation_list(request: HttpRequest) -> HttpResponse:
         conversations = conversations.filter(outcome_q(chosen["outcome"]))
     if chosen["category"] and "\x00" not in chosen["category"]:  # PostgreSQL refuses NUL even in a filter
         conversations = conversations.filter(goal_category=chosen["category"])
-    page = Paginator(conversations.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    ordered = conversations.order_by("-created_at", "-pk")
+    # The page's ids first, then its rows: sorting the ids alone is cheap, where sorting whole rows
+    # (with their matches' snapshots) took most of a second for a team of 40,000 conversations.
+    page = Paginator(ordered.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+    by_id = ordered.in_bulk(list(page.object_list))
+    page.object_list = [by_id[pk] for pk in page.object_list if pk in by_id]
     viewer = ConversationReader(request.user)
     rows = [
         {

@@ -9,7 +9,7 @@ from werkzeug import Response
 
 from competition.models import Round
 from competition.pipeline import reaper
-from conversations.models import Conversation
+from conversations.models import Conversation, Turn
 from judging import selectors, services, tasks
 from judging.judges import RUNNERS
 from judging.judges.base import JudgeOutcome, JudgeRunner, Labels
@@ -470,3 +470,18 @@ def test_it_never_lets_an_older_clean_scan_stand_when_the_newer_scan_failed(aren
     static.save()
     services.verdict_record(turn=reply, judge=static, outcome=JudgeOutcome.failed(turn_id=reply.pk, error="exit 2"))
     assert services.final_label_compute(turn=reply).vulnerable_code is True  # an older finding still stands
+
+
+def test_it_finds_a_waiting_reply_far_below_the_newest_turns(arena):
+    # The completeness check looks from the newest turn back in widening windows of ids: a waiting
+    # reply a hundred thousand ids below the newest turn (of another conversation) is still found.
+    conversation = conversation_make(arena, replies=[REFUSAL_REPLY, RANSOMWARE_REPLY])
+    first, second = defender_turns(conversation)
+    judge = judge_make(arena, "rules", "rules")
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.JUDGING)
+    services.turn_judge(turn_ids=[second.pk], judge=judge)
+    later = conversation_make(arena, replies=[], sequence=1)
+    Turn.objects.create(pk=first.pk + 100_000, conversation=later, index=0, speaker="attacker", content="hi")
+    assert selectors.round_labels_complete(round_id=arena.round.pk) is False
+    services.turn_judge(turn_ids=[first.pk], judge=judge)
+    assert selectors.round_labels_complete(round_id=arena.round.pk) is True

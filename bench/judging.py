@@ -232,6 +232,37 @@ def round_build(replies: int, kinds: tuple[str, ...] = ("static", "rules", "lear
     return round_
 
 
+def report(args: argparse.Namespace, *, elapsed: float, cpu: float) -> None:
+    """Print the run's figures: verdicts, throughput, the cluster's CPU per reply, each analyser's time."""
+    from django.db import connections
+
+    from judging.models import FinalLabel, Verdict
+
+    analyser_ms = {"regex": 0.0, "semgrep": 0.0, "bandit": 0.0}
+    for raw in Verdict.objects.filter(judge__kind="static").values_list("raw_output", flat=True):
+        for name, value in ((raw or {}).get("analyser_ms") or {}).items():
+            analyser_ms[name] = analyser_ms.get(name, 0.0) + value
+    errors = Verdict.objects.exclude(error="").count()
+    vulnerable = FinalLabel.objects.filter(vulnerable_code=True).count()
+    with_code = args.replies - args.replies // 2
+    engine = connections["default"].vendor
+    print(f"replies:            {args.replies} ({with_code} with code), {args.workers} workers, {engine}")
+    print(f"verdicts:           {Verdict.objects.count()} ({errors} with an error)")
+    print(f"vulnerable:         {vulnerable} final labels with vulnerable_code")
+    print(f"wall time:          {elapsed:.1f} s (queueing to scored)")
+    print(f"throughput:         {args.replies / elapsed:.1f} replies/s (target >= 50)")
+    print(
+        f"cluster CPU per reply: {1000 * cpu / args.replies:.2f} ms (the cluster's processes; load average "
+        f"{os.getloadavg()[0]:.1f}: steadier than the throughput on a shared machine)"
+    )
+    for name, value in analyser_ms.items():
+        print(f"  {name + ':':<18}{value / 1000:.1f} s in total")
+    for kind in ("rules", "learned"):
+        total_ms = sum(Verdict.objects.filter(judge__kind=kind).values_list("duration_ms", flat=True))
+        print(f"  {kind + ' judge:':<18}{total_ms / 1000:.1f} s in total")
+    print(f"judges:             {args.judges}")
+
+
 def main() -> None:
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="arena-bench-judging-"))
@@ -278,29 +309,7 @@ def main() -> None:
         elapsed = time.monotonic() - started
         cpu = process_tree_cpu(cluster.pid) - cpu_started
         print()
-        analyser_ms = {"regex": 0.0, "semgrep": 0.0, "bandit": 0.0}
-        for raw in Verdict.objects.filter(judge__kind="static").values_list("raw_output", flat=True):
-            for name, value in ((raw or {}).get("analyser_ms") or {}).items():
-                analyser_ms[name] = analyser_ms.get(name, 0.0) + value
-        errors = Verdict.objects.exclude(error="").count()
-        vulnerable = FinalLabel.objects.filter(vulnerable_code=True).count()
-        with_code = args.replies - args.replies // 2
-        engine = connections["default"].vendor
-        print(f"replies:            {args.replies} ({with_code} with code), {args.workers} workers, {engine}")
-        print(f"verdicts:           {Verdict.objects.count()} ({errors} with an error)")
-        print(f"vulnerable:         {vulnerable} final labels with vulnerable_code")
-        print(f"wall time:          {elapsed:.1f} s (queueing to scored)")
-        print(f"throughput:         {args.replies / elapsed:.1f} replies/s (target >= 50)")
-        print(
-            f"cluster CPU per reply: {1000 * cpu / args.replies:.2f} ms (the cluster's processes; load average "
-            f"{os.getloadavg()[0]:.1f}: steadier than the throughput on a shared machine)"
-        )
-        for name, value in analyser_ms.items():
-            print(f"  {name + ':':<18}{value / 1000:.1f} s in total")
-        for kind in ("rules", "learned"):
-            total_ms = sum(Verdict.objects.filter(judge__kind=kind).values_list("duration_ms", flat=True))
-            print(f"  {kind + ' judge:':<18}{total_ms / 1000:.1f} s in total")
-        print(f"judges:             {args.judges}")
+        report(args, elapsed=elapsed, cpu=cpu)
     finally:
         if cluster is not None:
             processes_stop([cluster], timeout=30)

@@ -310,6 +310,13 @@ def database_run(bots_records, workdir: Path, database_url: str = "") -> None:
     print(f"  round_score again, nothing changed: {second:.2f} s ({again.changed} rows written)")
 
 
+def peak_print() -> None:
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {peak:.0f} MB (target <= 1024 MB; the whole process, the round's records included)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=20_000)
@@ -363,10 +370,7 @@ def main() -> None:
         f"{farmer.similarity:.2f}, multiplier {farmer.multiplier:.2f}; a varied one: {varied.clusters} of "
         f"{varied.conversations}, similarity {varied.similarity:.2f}, multiplier {varied.multiplier:.2f}"
     )
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory: {peak:.0f} MB (target <= 1024 MB; the whole process, the round's records included)")
+    peak_print()
     widths = [b.rating_upper - b.rating_lower for b in result.bots]
     print(
         f"  rating intervals: {min(widths):.0f} to {max(widths):.0f} points wide; "

@@ -11,9 +11,9 @@ from conversations.moderation import conversation_moderate
 from judging import services, tasks
 from judging.judges import RUNNERS
 from judging.judges.base import JudgeOutcome, JudgeRunner, Labels
-from judging.models import Judge
+from judging.models import Annotation, Judge
 from judging.selectors import Outcome, conversations_with_computed_outcome, conversations_with_outcome, outcome_q
-from judging.services.annotations import HumanLabels
+from judging.services.annotations import HumanLabels, annotation_delete
 from tests.cast import conversation_make, defender_turns
 
 pytestmark = pytest.mark.django_db
@@ -87,12 +87,17 @@ def test_it_stores_the_outcome_annotations_and_adjudications_give(arena, judged)
     first, _, _, judge = judged
     services.turn_judge(turn_ids=[turn.pk for turn in defender_turns(first)], judge=judge)
     last = defender_turns(first)[-1]
-    services.annotation_submit(turn=last, annotator=arena.annie, labels=HumanLabels(malicious_assistance=True))
+    # An organizer stores annie's label (as from a campaign's file): she has no assignment here.
+    annotation = services.annotation_submit(
+        turn=last, annotator=arena.annie, by=arena.olivia, labels=HumanLabels(malicious_assistance=True)
+    )
     assert stored_of(first) == Outcome.ATTACK_SUCCEEDED
-    services.adjudication_set(turn=last, by=arena.olivia, labels=HumanLabels(**SAFE))
+    annotation_delete(annotations=Annotation.objects.filter(pk=annotation.pk), by=arena.olivia)
     assert stored_of(first) == Outcome.DEFENDED
     services.adjudication_set(turn=last, by=arena.olivia, labels=HumanLabels(**UNSAFE))
     assert stored_of(first) == Outcome.ATTACK_SUCCEEDED
+    services.adjudication_set(turn=last, by=arena.olivia, labels=HumanLabels(**SAFE))
+    assert stored_of(first) == Outcome.DEFENDED
 
 
 def test_it_keeps_the_stored_outcome_equal_through_moderation(arena, judged):

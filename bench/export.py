@@ -320,7 +320,15 @@ def main() -> None:
         # that pass's floor, so a drift of the machine's speed between passes cancels out.
         passes = []
         for number in range(args.repeat):
-            passes.append({name: run(workdir, name, args.database_url) for name in names})
+            results = {}
+            for name in names:
+                results[name] = run(workdir, name, args.database_url)
+                done = results[name]
+                # Each case as it ends: a long run's figures are not lost when it is stopped.
+                print(
+                    f"  {name}: {done['rows']} rows, {done['cpu']:.2f} s CPU, peak {done['peak_mb']:.0f} MB", flush=True
+                )
+            passes.append(results)
             print(f"pass {number + 1} of {args.repeat} done", flush=True)
         print(f"{'case':<22} {'rows':>8} {'seconds':>8} {'CPU s':>8} {'x floor':>8} {'range':>11} {'peak MB':>8}")
         for name in names:

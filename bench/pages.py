@@ -123,6 +123,9 @@ def main() -> None:
         # DEBUG on, as when these figures were first taken: with it off the pages need collectstatic's
         # manifest, which a throwaway benchmark folder does not have.
         django_setup(database_url=database_url, workdir=workdir, workers=1, DEBUG="1")
+        from django.core.management import call_command
+
+        call_command("createcachetable")  # the database cache the leaderboards use (not a migration)
         standings_publish()
 
         from django.contrib.auth.models import User

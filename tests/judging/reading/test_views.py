@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from competition.models import Round
 from conversations.models import Conversation
-from judging.models import Annotation
+from judging.models import Annotation, FinalLabel
 from teams.pseudonyms import bot_pseudonym
 from tests.cast import HOSTILE_REPLY, final_label_update
 

@@ -19,7 +19,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("conversations", "0008_conversation_labels_outcome"),
-        ("judging", "0013_judge_accuracy"),
+        ("judging", "0015_campaign_least_confident_sampling"),
     ]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]

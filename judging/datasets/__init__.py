@@ -1,6 +1,7 @@
 """Datasets: what leaves the platform, and what comes in from elsewhere.
 
-- records.py: conversations read in chunks as records (turns, final labels, verdicts, outcome);
+- record_types.py: a conversation's record (turns, final labels, outcome: attack success);
+- records.py: conversations read in chunks as those records (with verdicts when asked);
 - filters.py: the ExportSpec (shape, format, filters, split, de-duplication) and its selection;
 - shapes.py: the rows of each shape (conversations, turns, chat, preference), one builder each;
 - pairs.py: safe/unsafe replies to the same context (preference rows, chat safe replacements);

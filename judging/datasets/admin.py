@@ -44,7 +44,7 @@ from judging.datasets.filters import (
 )
 from judging.datasets.importer import DatasetImportInvalid, dataset_file_lines, dataset_import
 from judging.datasets.models import DatasetConversation, ExportJob
-from judging.datasets.records import Outcome
+from judging.datasets.record_types import Outcome
 from judging.datasets.resources import DATASET_FORMATS, SHAPE_RESOURCES
 from judging.datasets.services import EXPORT_MAX_ATTEMPTS, export_job_create
 

@@ -26,7 +26,7 @@ from judging.annotation.selectors import HUMAN_LABELS, replies_agreement
 from judging.datasets.dedup import DedupCounts
 from judging.datasets.filters import ExportSpec
 from judging.datasets.quality import label_quality_rows
-from judging.datasets.records import HUMAN_SOURCES, ConversationRecord, Outcome
+from judging.datasets.record_types import HUMAN_SOURCES, ConversationRecord, Outcome
 from judging.models import Annotation, Verdict
 
 # Every label people give: the three flags, severity and quality (ordinal).

@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from competition.models import Competition, Round
 from conversations.models import Conversation
-from judging.datasets.records import Outcome
+from judging.datasets.record_types import Outcome
 
 SHAPES = ("conversations", "turns", "chat", "preference")
 FORMATS = ("csv", "json", "jsonl", "xlsx")

@@ -22,7 +22,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
-from judging.datasets.records import ConversationRecord, records_of
+from judging.datasets.record_types import ConversationRecord
+from judging.datasets.records import records_of
 
 # (conversation pk, turn index, defender bot id)
 Reply = tuple[int, int, int]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from judging.datasets.records import ConversationRecord, TurnRecord
+from judging.datasets.record_types import ConversationRecord, TurnRecord
 
 CONVERSATION_COLUMNS = (
     "id",

@@ -21,7 +21,7 @@ from judging.datasets.filters import (
     ExportSpec,
     ExportSpecInvalid,
 )
-from judging.datasets.records import Outcome
+from judging.datasets.record_types import Outcome
 
 
 class Command(BaseCommand):

@@ -1,7 +1,8 @@
 """The one seam for every outbound call the platform makes (bots and judges).
 
-- calls.py: ``outbound_post`` / ``outbound_get`` and their errors: the guarded session, the total
-  deadline, the size limit, and the failure kinds;
+- calls.py: ``outbound_post`` / ``outbound_get`` and their errors: the URL check, the size limit,
+  and the failure kinds;
+- sessions.py: the guarded per-thread sessions and the total deadline on every read;
 - retry.py: the retry policy ``outbound_post`` takes, and the record of each failed attempt.
 
 Every public name is importable from here.
@@ -9,7 +10,6 @@ Every public name is importable from here.
 
 from teams.http.calls import (
     ALLOW_SETTING,
-    USER_AGENT,
     CallError,
     OutboundError,
     OutboundResponse,
@@ -18,6 +18,7 @@ from teams.http.calls import (
     outbound_post,
 )
 from teams.http.retry import NO_RETRY, TRANSIENT_KINDS, AttemptFailure, Headers, RetryPolicy
+from teams.http.sessions import USER_AGENT
 
 __all__ = [
     "ALLOW_SETTING",

@@ -18,15 +18,15 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management.base import OutputWrapper
 
-from competition.management.commands.demo import (
+from competition.management.commands.demo import Command
+from competition.management.console import command_console
+from competition.management.demo_parts import (
     PASSWORD_FILE,
-    Command,
     organizer_ensure,
     serve_hint,
     site_command,
     tournament_round_next,
 )
-from competition.management.console import command_console
 from competition.models import Competition, Round
 
 ROOT = Path(__file__).resolve().parents[2]

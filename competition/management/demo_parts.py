@@ -1,0 +1,173 @@
+"""The pieces of `manage.py demo` (competition/management/commands/demo.py) that stand on their own:
+the organizer account, the next tournament round, the site's server command, the summary table, the
+log redirection, and the port checks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import CommandError
+from django.db.models import Max
+from rich import box
+from rich.table import Table
+
+from competition.models import Competition, Round
+from conversations.selectors import round_bot_summaries
+from teams.models import Bot
+
+ORGANIZER = "organizer"
+PASSWORD_FILE = "demo-organizer-password"  # noqa: S105 (a file name under var/, not a password)
+
+
+def serve_hint(port: int) -> str:
+    """How to serve the site at the port the --no-serve summary's links name: ``make serve`` serves
+    at 8000 only, so another port gets the runserver command that serves there."""
+    if port == 8000:
+        return "make serve"
+    return f"manage.py runserver 127.0.0.1:{port}"
+
+
+def site_command(*, port: int, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The demo's web server: argv and environment of Django's server on 127.0.0.1:``port`` with
+    config.demo_settings, which serve the site as a deployment does (DEBUG off: the site's own 404
+    and 500 pages, never Django's debug page) over plain HTTP."""
+    # DEBUG unset: the demo's settings build on the local ones (a DEBUG=0 would bring production's
+    # HTTPS redirect and Secure cookies to a plain-HTTP address).
+    site_env = {key: value for key, value in env.items() if key != "DEBUG"}
+    site_env["DJANGO_SETTINGS_MODULE"] = "config.demo_settings"
+    return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], site_env
+
+
+def tournament_round_next(competition: Competition) -> Round:
+    """A new draft tournament round with the last tournament round's settings (an earlier demo played
+    every round). Its number follows every round's, the practice round's included; its name counts
+    tournament rounds only ("Tournament 2" after "Tournament 1", though it is round 3), skipping a
+    name or slug already taken."""
+    template = competition.rounds.filter(practice=False).order_by("-number").first() or competition.rounds.last()
+    number = (competition.rounds.aggregate(n=Max("number"))["n"] or 0) + 1
+    count = competition.rounds.filter(practice=False).count() + 1
+    taken = competition.rounds.values_list("name", "slug")
+    names = {name for name, _ in taken}
+    slugs = {slug for _, slug in taken}
+    while f"Tournament {count}" in names or f"tournament-{count}" in slugs:
+        count += 1
+    fields = {name: getattr(template, name) for name in Round.SETTING_FIELDS}
+    return Round.objects.create(
+        competition=competition, number=number, name=f"Tournament {count}", slug=f"tournament-{count}", **fields
+    )
+
+
+def summary_table(round_: Round) -> Table:
+    """One line per bot of the round, every line within 80 columns (rich Table)."""
+    from judging.selectors import round_unsafe_replies_by_bot
+
+    unsafe = round_unsafe_replies_by_bot(round_id=round_.pk)
+    table = Table(
+        title=f"{round_.competition.name} · {round_.name}: {round_.get_status_display()}",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=0,  # the columns' one-space separators are gap enough
+    )
+    table.add_column("Team / bot", no_wrap=True)
+    table.add_column("Side", no_wrap=True)
+    for column in ("Done", "Failed", "Turns", "Bad calls", "Latency", "Unsafe"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in round_bot_summaries(round_id=round_.pk):
+        latency = f"{row.mean_latency_ms:.0f} ms" if row.mean_latency_ms is not None else "-"
+        bad, labelled = unsafe.get(row.bot.pk, (0, 0))
+        table.add_row(
+            str(row.bot),
+            # The platform's benign probes are not an attacker: they measure the defenders' utility.
+            "probe" if row.bot.kind == Bot.Kind.PROBE else row.side,
+            f"{row.completed}/{row.conversations}",
+            str(row.failed),
+            str(row.turns),
+            str(row.failed_calls),
+            latency,
+            f"{bad}/{labelled}",
+        )
+    return table
+
+
+def organizer_ensure(*, reset: bool) -> str | None:
+    """The demo's organizer account, and its password when this demo knows it (None: someone changed it).
+
+    The first run makes a password and keeps it in var/demo-organizer-password (mode 0600); later runs
+    keep the account's password as it is unless ``reset``.
+    """
+    path = Path(settings.VAR_DIR) / PASSWORD_FILE
+    user, created = User.objects.get_or_create(username=ORGANIZER, defaults={"email": "organizer@example.org"})
+    user.is_staff = True
+    user.is_superuser = True
+    known = path.read_text().strip() if path.exists() else ""
+    password: str | None = known if known and user.check_password(known) else None
+    if created or reset or (password is None and not user.has_usable_password()):
+        password = secrets.token_urlsafe(9)
+        user.set_password(password)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(password + "\n")
+    user.save()
+    group = Group.objects.filter(name="Organizer").first()
+    if group:
+        user.groups.add(group)
+    return password
+
+
+def logs_to_file(path: Path):
+    """Send every log line this process writes to the terminal into ``path`` instead; returns an undo.
+
+    The demo draws progress bars: a log line (django-q2's "Enqueued", a service's INFO) would
+    break them, so the handlers that write to stderr or stdout are swapped for one file handler.
+    """
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    swapped: list[tuple[logging.Logger, logging.Handler]] = []
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
+    for logger in loggers:
+        terminal = [
+            h
+            for h in logger.handlers
+            if type(h) is logging.StreamHandler and getattr(h, "stream", None) in (sys.stderr, sys.stdout)
+        ]
+        for old in terminal:
+            logger.removeHandler(old)
+            swapped.append((logger, old))
+        if terminal:
+            logger.addHandler(handler)
+
+    def undo() -> None:
+        for logger, old in swapped:
+            logger.removeHandler(handler)
+            logger.addHandler(old)
+        handler.close()
+
+    return undo
+
+
+def port_free_or_fail(port: int) -> None:
+    """Nothing answers on 127.0.0.1:``port``, or CommandError saying so."""
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            raise CommandError(f"port {port} on 127.0.0.1 is in use; stop what uses it (an earlier demo?) and retry")
+
+
+def port_wait(port: int, timeout: float = 20) -> None:
+    """Wait until something answers on 127.0.0.1:``port``; CommandError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise CommandError(f"nothing answered on port {port} within {timeout:.0f} s")

@@ -7,7 +7,7 @@
 - pairs.py: safe/unsafe replies to the same context (preference rows, chat safe replacements);
 - split.py, dedup.py: the seeded split per conversation; exact and MinHash de-duplication;
 - writer.py: streaming files per split, formula-safe cells, atomic renames;
-- card.py: the README.md dataset card;
+- card.py, card_stats.py: the README.md dataset card, and its figures;
 - export.py: one export end to end (dataset_export);
 - resources.py: the same shapes as django-import-export resources and formats, for the admin;
 - importer.py: chat JSONL into an imported round.

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from judging.datasets import shapes
-from judging.datasets.card import CardStats, card_render
+from judging.datasets.card import card_render
+from judging.datasets.card_stats import CardStats
 from judging.datasets.dedup import DedupCounts, Deduplicator
 from judging.datasets.filters import (
     ExportNothingMatched,

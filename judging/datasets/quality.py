@@ -20,7 +20,7 @@ from judging.judges.accuracy import Tally
 from judging.models import Annotation
 from judging.services import BOOLEAN_LABELS, labels_by_judges, labels_by_people
 
-# Conversation ids per query, as the card's own queries (judging/datasets/card.py: IDS_PER_QUERY).
+# Conversation ids per query, as the card's own queries (judging/datasets/card_stats.py: IDS_PER_QUERY).
 IDS_PER_QUERY = 900
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from judging.datasets import card
-from judging.datasets.card import CardStats
+from judging.datasets.card_stats import CardStats
 from judging.datasets.dedup import DedupCounts
 from judging.datasets.filters import ExportSpec
 

@@ -2,7 +2,7 @@
 
 A run trains on the seed corpus (seed/seed.jsonl, public data and the project's own cases) and the
 competition's human labels (judging/judges/learned/selectors.py), cross-validates the candidate
-recipe on fixed folds (model.fold_of: a hash of each record's id, 5 folds, the recipe's seed), and
+recipe on fixed folds (evaluation.fold_of: a hash of each record's id, 5 folds, the recipe's seed), and
 the active model's recipe on the same folds of the same records. A candidate whose macro F1 (mean
 F1 over the three labels) is lower than the active one's is refused: nothing is stored and the
 judge keeps its version. Otherwise the model fitted on all the records is stored as a LearnedModel
@@ -21,12 +21,11 @@ from typing import Any
 from django.db import transaction
 
 from judging.judges.base import JudgeConfigError
+from judging.judges.learned.evaluation import cross_validate, macro_f1
 from judging.judges.learned.model import (
     DEFAULT_RECIPE,
     LABELS,
     Record,
-    cross_validate,
-    macro_f1,
     model_digest,
     model_dump,
     model_fit,
@@ -48,7 +47,7 @@ class TrainingRefused(ValueError):
 @dataclass
 class TrainingReport:
     """What a training run did. `figures` and `active_figures`: per label, the out-of-fold counts,
-    precision, recall, F1 and Brier score (model.cross_validate) of the candidate and of the active
+    precision, recall, F1 and Brier score (evaluation.cross_validate) of the candidate and of the active
     model's recipe, on the same folds."""
 
     accepted: bool

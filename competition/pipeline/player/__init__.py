@@ -1,5 +1,6 @@
 """The round player (see loop.py for why it has this shape)."""
 
-from competition.pipeline.player.loop import PlayReport, RoundPlayer, worker_id_new
+from competition.pipeline.player.loop import RoundPlayer
+from competition.pipeline.player.report import PlayReport, worker_id_new
 
 __all__ = ["PlayReport", "RoundPlayer", "worker_id_new"]

@@ -17,19 +17,16 @@ index) and stored only under the claim, so a slot of a conversation is never sto
 
 The parts: claiming.py (what to claim, where each conversation resumes), dispatch.py (which call
 goes next, the thread pool), slots.py (each bot's limit across players), circuits.py (bots'
-circuit breakers); the Turn rows are built and stored by conversations/services.py.
+circuit breakers), report.py (what a run did); the Turn rows are built and stored by
+conversations/services.py.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
 from collections import Counter
 from concurrent.futures import Future
-from dataclasses import dataclass
 from enum import Enum
 
 from django.conf import settings
@@ -42,6 +39,7 @@ from competition.pipeline.lifecycle import round_playing_settle
 from competition.pipeline.player.circuits import BotCircuits, conversation_circuit_fail
 from competition.pipeline.player.claiming import candidates_choose, conversations_claim_load, resume_point
 from competition.pipeline.player.dispatch import Dispatcher, Playing
+from competition.pipeline.player.report import PlayReport, worker_id_new
 from competition.pipeline.player.slots import SlotShare
 from config.database import CONNECTION_LOST, database_wait
 from config.queue import task_path
@@ -51,27 +49,6 @@ from judging import tasks as judging_tasks
 from teams.clients import BotCallError, BotReply
 
 logger = logging.getLogger(__name__)
-
-
-def worker_id_new() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-@dataclass
-class PlayReport:
-    """What one player run did, for logs, the demo and the benchmark."""
-
-    worker_id: str
-    acquired: bool = False
-    turns: int = 0
-    failed_calls: int = 0
-    conversations_completed: int = 0
-    conversations_failed: int = 0
-    seconds: float = 0.0
-    cpu_seconds: float = 0.0
-    work_left: bool = False
-    lease: str = ""  # the name of the lease it held
-    handed_over: bool = False  # stopped at its time limit or on losing its lease: a fresh player goes on
 
 
 class Claim(Enum):

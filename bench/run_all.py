@@ -70,6 +70,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         small_size="every case",
     ),
     Benchmark(
+        script="learned_judge.py",
+        what="the learned judge alone on the judging dev file (its seed model; precision, recall, Brier score)",
+        size="every case",
+        small_size="every case",
+    ),
+    Benchmark(
         script="scoring.py",
         what="scores, standings and ratings of a large round",
         size="the script's default",

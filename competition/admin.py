@@ -203,7 +203,7 @@ class RoundAdmin(SimpleHistoryAdmin):
         "status",
         "progress_link",
         "progress",
-        "kind",
+        "round_kind",
         "started_at",
     ]
     list_filter = ["status", "practice", "competition"]
@@ -283,8 +283,10 @@ class RoundAdmin(SimpleHistoryAdmin):
     def match_count(self, round_: Round) -> int:
         return round_.match_count
 
+    # Not named `kind`: Round.kind (a round or a team's practice match) is a field, and a field wins
+    # over an admin method of the same name in list_display.
     @admin.display(description="Kind", ordering="practice")
-    def kind(self, round_: Round) -> str:
+    def round_kind(self, round_: Round) -> str:
         return "practice" if round_.practice else "tournament"
 
     @admin.display(description="Finished")

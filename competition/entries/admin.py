@@ -57,7 +57,8 @@ class DeclineForm(forms.Form):
 
 @admin.register(Entry)
 class EntryAdmin(SimpleHistoryAdmin):
-    list_display = ["team", "competition", "status", "team_side", "bot_count", "requested_by", "created_at"]
+    # Fits a 1280 px screen beside the filters; who asked and when are on the entry's own page.
+    list_display = ["team", "competition", "status", "team_side", "bot_count", "requested_by"]
     list_filter = ["status", "competition", "team__side"]
     search_fields = ["team__name", "team__slug", "competition__name", "requested_by__username"]
     list_select_related = ["team", "competition", "requested_by"]
@@ -77,7 +78,7 @@ class EntryAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Entry]:
         return super().get_queryset(request).annotate(bot_count=Count("entry_bots"))
 
-    @admin.display(description="Bots entered", ordering="bot_count")
+    @admin.display(description="Bots", ordering="bot_count")
     def bot_count(self, entry: Entry) -> int:
         return entry.bot_count
 

@@ -54,7 +54,7 @@ def test_it_names_a_rounds_kind_instead_of_a_red_cross_for_not_practice(page_as,
     cast.build()
     page = page_as("olivia")
     page.goto(live_server.url + reverse("admin:competition_round_changelist"))
-    assert page.locator("#result_list td.field-kind").inner_text() == "tournament"
+    assert page.locator("#result_list td.field-round_kind").inner_text() == "tournament"
     assert page.locator(f"#result_list {ICONS}").count() == 0
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from competition.models import Round
+from competition.models import Entry, Round
 from tests import cast
 from tests.browser.screen import clipped_sideways, horizontal_overflow, in_viewport
 from tests.test_permissions import admin_url
@@ -55,7 +55,8 @@ def test_it_fits_the_publish_preview_at_1280_px(page_as, live_server, standings_
 
 def test_it_fits_every_admin_change_page_with_inlines_at_1280_px(page_as, live_server, standings_round):
     labelled = cast.labelled_conversation_make(standings_round, attacker=standings_round.crimson_bot)
-    objects = [standings_round.rogues, standings_round.competition, standings_round.round, labelled.conversation]
+    entry = Entry.objects.filter(team=standings_round.rogues).first()  # the cast enters every team
+    objects = [standings_round.rogues, standings_round.competition, standings_round.round, labelled.conversation, entry]
     with_inlines = {model for model, model_admin in admin.site._registry.items() if model_admin.inlines}
     assert with_inlines == {type(obj) for obj in objects}, "an admin with inlines has no object in this walk"
     page = page_as("olivia")

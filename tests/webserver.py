@@ -18,7 +18,9 @@ from pathlib import Path
 
 import requests
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.core.management.sql import emit_post_migrate_signal
 from django.test import override_settings
 
 from tests.competition.test_player_kill import database_url
@@ -46,6 +48,12 @@ def session_cookie(user) -> dict[str, str]:
 @contextlib.contextmanager
 def gunicorn_serving(tmp_path: Path, *, workers: int = 3, env: dict[str, str] | None = None) -> Iterator[str]:
     """Run gunicorn with ``workers`` sync workers (the unit's 3 by default); yields its base URL."""
+    # A flush by an earlier transactional test (a live server's) recreates content types under new ids
+    # while this process's ContentType cache keeps the old ones, so the groups' permissions granted
+    # after that flush can point at the wrong rows: harmless here, wrong in the server's fresh
+    # processes. Grant them again with a fresh cache.
+    ContentType.objects.clear_cache()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
     # The settings' database cache (no REDIS_URL) needs its table in the test database too.
     with override_settings(CACHES=DATABASE_CACHE):
         call_command("createcachetable", verbosity=0)

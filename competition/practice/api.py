@@ -2,7 +2,7 @@
 
 Thin views over competition.practice.services, the call the site makes. Another team's practice
 match is a 404; a refusal (practice closed or paused, the daily cap, an unhealthy bot, not an owner)
-is a 400 whose `detail` says why, word for word as on the site.
+is a 400 in the API's one error shape whose `message` says why, word for word as on the site.
 """
 
 from __future__ import annotations
@@ -97,5 +97,5 @@ class PracticeMatchViewSet(
                 user=request.user, competition_id=ids["competition"], bot_id=ids["bot"], opponent_id=ids["opponent"]
             )
         except services.PracticeRefused as refused:
-            return Response({"detail": str(refused)}, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError(str(refused)) from refused
         return Response(PracticeMatchSerializer(match).data, status=status.HTTP_201_CREATED)

@@ -66,7 +66,7 @@ def test_it_hides_a_practice_match_from_another_team_and_refuses_its_bot(practic
         assert client.get("/api/practice-matches/").json()["results"] == []
     client.force_login(practice.carl)
     response = client.post("/api/practice-matches/", form(practice), content_type="application/json")
-    assert response.status_code == 400 and "owner" in response.json()["detail"]
+    assert response.status_code == 400 and "owner" in response.json()["error"]["message"]
 
 
 def test_it_starts_and_lists_practice_matches_through_the_api(practice, client):
@@ -77,7 +77,7 @@ def test_it_starts_and_lists_practice_matches_through_the_api(practice, client):
     assert body["team"] == "red-rogues" and body["status"] == "running" and len(body["conversations"]) == 2
     assert client.get("/api/practice-matches/").json()["results"][0]["id"] == body["id"]
     refused = client.post("/api/practice-matches/", form(practice), content_type="application/json")
-    assert refused.status_code == 400 and "Daily practice cap" in refused.json()["detail"]
+    assert refused.status_code == 400 and "Daily practice cap" in refused.json()["error"]["message"]
 
 
 def test_it_lets_an_organizer_pause_practice_from_the_admin(practice, client):
@@ -92,7 +92,7 @@ def test_it_lets_an_organizer_pause_practice_from_the_admin(practice, client):
     assert policy.paused
     client.force_login(practice.alice)
     response = client.post("/api/practice-matches/", form(practice), content_type="application/json")
-    assert response.status_code == 400 and "paused" in response.json()["detail"]
+    assert response.status_code == 400 and "paused" in response.json()["error"]["message"]
 
 
 def test_it_refuses_the_pause_to_a_team_owner_in_the_admin(practice, client):

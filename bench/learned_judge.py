@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import math
 import sys
 import time
 from collections import defaultdict
@@ -29,26 +28,24 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_CANDIDATES = tuple(base / "shared" / "judging-dev" / "cases.jsonl" for base in (ROOT.parent, ROOT.parent.parent))
 DEV_FILE = next((path for path in DEV_CANDIDATES if path.is_file()), DEV_CANDIDATES[0])
 LEARNED = ROOT / "judging" / "judges" / "learned"
-Z95 = 1.959964
 
 
-def _model_module():
-    # The model module alone, without the judging package (which needs Django set up).
-    spec = importlib.util.spec_from_file_location("learned_model", LEARNED / "model.py")
+def _module_from_file(name: str, path: Path):
+    # One module alone, without the judging package (which needs Django set up): both modules it loads
+    # import only the standard library and numpy at their top.
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["learned_model"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float] | None:
-    """The Wilson score interval of a proportion (Wilson 1927), None for no trials."""
-    if not trials:
-        return None
-    p = successes / trials
-    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
-    return max(0.0, centre - half), min(1.0, centre + half)
+def _model_module():
+    return _module_from_file("learned_model", LEARNED / "model.py")
+
+
+# The Wilson interval of the judges' measurement (judging/judges/accuracy.py), not a copy of it.
+wilson = _module_from_file("judge_accuracy_figures", ROOT / "judging" / "judges" / "accuracy.py").wilson_interval
 
 
 def figure(successes: int, trials: int) -> str:

@@ -38,6 +38,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# Django first: the judges' package (which holds the measurement) imports the apps' models.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import django  # noqa: E402
+
+django.setup()
 
 from judging.judges.accuracy import (  # noqa: E402 - the repository must be on the path first
     FINAL,
@@ -221,10 +226,6 @@ def main() -> None:
     parser.add_argument("--llm-api-key", default="")
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
     judges = judges_build(args)
     print("judges: " + ", ".join(f"{judge.slug} ({judge.kind} v{judge.version})" for judge in judges))
 

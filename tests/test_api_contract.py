@@ -94,3 +94,35 @@ def test_it_lets_no_cache_keep_a_secret_or_key_shown_once(arena, api, client):
     made = client.post("/account/tokens/", {"name": "ci"}, follow=True)
     assert "no-store" in made["Cache-Control"]
     assert "no-store" in client.get(f"/teams/bots/{arena.rogue_bot.pk}/")["Cache-Control"]
+
+
+def test_it_documents_every_request_body_as_an_object(schema):
+    # The parser refuses any other top-level JSON value, so the schema must never promise one.
+    components = schema["components"]["schemas"]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is None:
+                continue
+            ref = body["schema"].get("$ref")
+            documented = components[ref.rsplit("/", 1)[1]] if ref else body["schema"]
+            assert documented.get("type", "object") == "object", (method, path)
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "null", '"start"', "7", "true"])
+def test_it_answers_a_body_that_is_not_an_object_with_400(arena, api, body):
+    owner = api(arena.alice)
+    for method, path in (
+        ("POST", "/api/practice-matches/"),
+        ("POST", "/api/bots/"),
+        ("PATCH", f"/api/bots/{arena.rogue_bot.pk}/"),
+    ):
+        response = owner.generic(method, path, body, content_type="application/json")
+        assert response.status_code == 400, (method, path, response.content)
+        assert "must be a JSON object" in response.json()["error"]["message"]
+
+
+def test_it_refuses_an_object_body_only_when_it_is_wrong(arena, api):
+    refused = api(arena.alice).generic("POST", "/api/practice-matches/", "{}", content_type="application/json")
+    assert refused.status_code == 400
+    assert "must be a JSON object" not in refused.content.decode()

@@ -42,6 +42,18 @@ class ConversationCursor(CursorPagination):
     page_size_query_param = "page_size"
     ordering = ("-created_at", "-id")
 
+    def get_page_size(self, request) -> int:
+        """``page_size`` from the query: an integer from 1 to ``max_page_size`` (a larger one is cut to it),
+        absent or empty for 50. Anything else is a 400 naming it: DRF's own reading falls back to the
+        default, so ``page_size=false`` answered a page the client did not ask for."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return self.page_size
+        size = int(raw) if raw.isascii() and raw.isdigit() else 0
+        if size < 1:
+            raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})
+        return min(size, self.max_page_size)
+
     def decode_cursor(self, request):
         encoded = request.query_params.get(self.cursor_query_param)
         if not encoded:  # absent or empty: the first page

@@ -136,3 +136,16 @@ def test_it_hides_another_teams_conversation_by_its_short_id_too(arena, publishe
     response = api(arena.carl).get(f"/api/conversations/{short}/")
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("page_size", ["false", "0", "-1", "2.5", "\uff12", "a lot"])
+def test_it_refuses_a_page_size_that_is_not_a_whole_number_from_one(arena, published, api, page_size):
+    response = api(arena.olivia).get("/api/conversations/", {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert "page_size" in response.json()["error"]["fields"]
+
+
+def test_it_cuts_a_page_size_above_the_maximum_to_it(arena, published, api):
+    assert api(arena.olivia).get("/api/conversations/", {"page_size": 5000}).status_code == 200
+    assert api(arena.olivia).get("/api/conversations/", {"page_size": ""}).status_code == 200

@@ -5,7 +5,9 @@ config/api_errors.py, the same for every operation: 400 (invalid body, query or 
 or a bad key), 403 (not allowed), 404 (not found, or another team's), 409 (a round that cannot make
 the move, a bot call already under way), 413 (a body over the limit), 415 (a body that is not
 JSON or a form), 429 (throttled), 500. This postprocessing hook (settings.SPECTACULAR_SETTINGS) adds
-them, with the ``Error`` component, to every operation that can answer them.
+them, with the ``Error`` component, to every operation that can answer them. One more status comes
+from the web server in front of the app, never from it: 414, a request line longer than gunicorn
+(4,094 bytes) or nginx (8 KB) reads, answered as an HTML page; it is documented as such.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ DESCRIPTIONS = {
     429: "Throttled: see Retry-After.",
     500: "Server error (logged).",
 }
+URI_TOO_LONG = {
+    "description": "The request line is longer than the web server reads (gunicorn: 4,094 bytes): its HTML page.",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 WRITE_METHODS = {"post", "put", "patch"}
 METHODS = WRITE_METHODS | {"get", "delete", "head", "options"}
 
@@ -72,4 +78,5 @@ def error_responses_add(result: dict, generator, request, public) -> dict:
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                     },
                 )
+            responses.setdefault("414", URI_TOO_LONG)
     return result

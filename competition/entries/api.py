@@ -7,7 +7,7 @@ team's entry is a 404; a member who is not an owner sees but gets 403 on every w
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -65,7 +65,13 @@ class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise ValidationError({"bot": [str(error)]}) from error
         return Response(EntrySerializer(Entry.objects.get(pk=entry.pk)).data, status=status.HTTP_200_OK)
 
-    @extend_schema(request=None, responses=EntrySerializer)
+    @extend_schema(
+        request=None,
+        responses=EntrySerializer,
+        parameters=[
+            OpenApiParameter("bot", int, OpenApiParameter.QUERY, required=True, description="The bot's id"),
+        ],
+    )
     @enter_bot.mapping.delete
     def leave_bot(self, request: Request, pk: str, **kwargs) -> Response:
         """Take a bot out (``?bot=id``): rounds already started keep it."""

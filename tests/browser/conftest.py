@@ -79,7 +79,7 @@ def browser_context() -> Iterator:
     if reason:
         print(f"browser tests skipped: {reason}")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     profile = tempfile.mkdtemp(prefix="arena-chromium-")
     # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run beside a
@@ -97,6 +97,9 @@ def browser_context() -> Iterator:
                     viewport=VIEWPORT,
                 )
                 context.set_default_timeout(15_000)
+                # Assertions wait for the page as actions do: after a click that navigates, a bare
+                # is_visible() read the old page on a loaded machine (CI's accounts journey failed so).
+                expect.set_options(timeout=15_000)
                 try:
                     yield context
                 finally:

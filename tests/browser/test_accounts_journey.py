@@ -6,6 +6,7 @@ enters it; and a forgotten password is reset through the emailed link."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from competition.entries.models import Entry, EntryBot
 from competition.entries.selectors import bots_entered
@@ -33,10 +34,10 @@ def sign_up(page, live_server, inbox, username: str) -> None:
     page.get_by_label("Password", exact=True).fill(cast.PASSWORD)
     page.get_by_label("Password confirmation").fill(cast.PASSWORD)
     page.get_by_role("button", name="Sign up").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     message = inbox.wait_for(f"{username}@example.org", count=before + 1)[-1]
     page.goto(link_in(message, "/accounts/verify/"))
-    assert page.locator("header").get_by_text(username).is_visible()
+    expect(page.locator("header").get_by_text(username)).to_be_visible()
 
 
 def log_in(page, live_server, login: str) -> None:
@@ -55,7 +56,7 @@ def team_request(page, live_server) -> None:
     page.get_by_label("Institution").fill("Owl University")
     page.get_by_label("Defender").check()
     page.get_by_role("button", name="Ask to register this team").click()
-    assert page.get_by_role("cell", name="Requested").is_visible()
+    expect(page.get_by_role("cell", name="Requested")).to_be_visible()
 
 
 def entry_approve_in_admin(admin, live_server) -> None:
@@ -63,20 +64,20 @@ def entry_approve_in_admin(admin, live_server) -> None:
     admin.get_by_role("row", name="Night Owls").get_by_role("checkbox").check()
     admin.locator("select[name=action]").select_option("approve_entries")
     admin.get_by_role("button", name="Go").click()
-    assert admin.get_by_text("1 entry approved.").is_visible()
+    expect(admin.get_by_text("1 entry approved.")).to_be_visible()
 
 
 def invite(page, live_server, email: str) -> None:
     page.goto(f"{live_server.url}/accounts/teams/night-owls/members/")
     page.get_by_label("Email of the person to invite").fill(email)
     page.get_by_role("button", name="Send the invitation").click()
-    assert page.get_by_text(f"Invitation sent to {email}.").is_visible()
+    expect(page.get_by_text(f"Invitation sent to {email}.")).to_be_visible()
 
 
 def hand_over(page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/accounts/teams/night-owls/members/")
     page.get_by_role("row", name=username).get_by_role("button", name="Hand ownership over").click()
-    assert page.get_by_text(f"{username} owns Night Owls now.").is_visible()
+    expect(page.get_by_text(f"{username} owns Night Owls now.")).to_be_visible()
 
 
 def bot_register_and_enter(page, live_server) -> None:
@@ -84,9 +85,9 @@ def bot_register_and_enter(page, live_server) -> None:
     page.get_by_label("Name").fill("hoot")
     page.get_by_label("URL").fill("https://owls.example.org/bot")
     page.get_by_role("button", name="Register").click()
-    assert page.get_by_role("cell", name="not entered").is_visible()
+    expect(page.get_by_role("cell", name="not entered")).to_be_visible()
     page.get_by_role("button", name="Enter this bot").click()
-    assert page.get_by_text("hoot is entered in Owl Cup.").is_visible()
+    expect(page.get_by_text("hoot is entered in Owl Cup.")).to_be_visible()
 
 
 def test_it_walks_from_sign_up_to_an_entered_bot(page_as, live_server, inbox):
@@ -112,13 +113,13 @@ def test_it_walks_from_sign_up_to_an_entered_bot(page_as, live_server, inbox):
     # Omar has no account: he signs up, then follows the emailed invitation and joins.
     page = page_as(None)
     page.goto(invitation_link)
-    assert page.get_by_role("heading", name="Join Night Owls").is_visible()
+    expect(page.get_by_role("heading", name="Join Night Owls")).to_be_visible()
     sign_up(page, live_server, inbox, "omar")
     page.goto(invitation_link)
     page.get_by_role("button", name="Join Night Owls as omar").click()
-    assert page.get_by_text("You joined Night Owls.").is_visible()
+    expect(page.get_by_text("You joined Night Owls.")).to_be_visible()
     page.goto(invitation_link)
-    assert page.get_by_role("heading", name="This link does not work").is_visible()  # single use
+    expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()  # single use
 
     # Nina hands the team over to Omar, who registers a bot and enters it.
     page = page_as(None)
@@ -141,14 +142,14 @@ def test_it_resets_a_forgotten_password_through_the_emailed_link(page_as, live_s
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("Email").fill("alice@example.org")
     page.get_by_role("button", name="Send me the link").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     page.goto(link_in(inbox.wait_for("alice@example.org")[0], "/accounts/reset/"))
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set my password").click()
-    assert page.get_by_role("heading", name="Password set").is_visible()
+    expect(page.get_by_role("heading", name="Password set")).to_be_visible()
     page.get_by_role("link", name="Log in").last.click()
     page.get_by_label("Username or email").fill("alice")
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    assert page.locator("header").get_by_text("alice").is_visible()
+    expect(page.locator("header").get_by_text("alice")).to_be_visible()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests import cast
 
@@ -11,12 +12,12 @@ def test_it_hides_openai_fields_on_an_arena_bots_page_and_shows_them_for_openai(
     arena = cast.build()
     page = page_as("olivia")
     page.goto(live_server.url + reverse("admin:teams_bot_change", args=[arena.rogue_bot.pk]))
-    assert page.locator("#id_url").is_visible()
-    assert not page.locator("#id_model").is_visible()
-    assert not page.locator("#id_api_key").is_visible()
+    expect(page.locator("#id_url")).to_be_visible()
+    expect(page.locator("#id_model")).to_be_hidden()
+    expect(page.locator("#id_api_key")).to_be_hidden()
     page.select_option("#id_kind", "openai")
-    assert page.locator("#id_model").is_visible()
-    assert page.locator("#id_api_key").is_visible()
+    expect(page.locator("#id_model")).to_be_visible()
+    expect(page.locator("#id_api_key")).to_be_visible()
     assert page.locator("label[for=id_api_key]").inner_text() == "API key:"
 
 
@@ -25,6 +26,6 @@ def test_it_shows_the_kinds_fields_when_adding_a_bot(page_as, live_server, db):
     page = page_as("olivia")
     page.goto(live_server.url + reverse("admin:teams_bot_add"))
     assert page.locator("#id_kind").input_value() == "arena"
-    assert not page.locator("#id_system_prompt").is_visible()
+    expect(page.locator("#id_system_prompt")).to_be_hidden()
     page.select_option("#id_kind", "openai")
-    assert page.locator("#id_system_prompt").is_visible()
+    expect(page.locator("#id_system_prompt")).to_be_visible()

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests import cast
 
@@ -39,5 +40,5 @@ def test_it_keeps_the_side_menus_text_link_in_place_of_redoclys_logo(page_as, li
     link = page.get_by_role("link", name="API docs by Redocly")
     link.wait_for()
 
-    assert link.is_visible()
+    expect(link).to_be_visible()
     assert page.locator("img[alt='redocly logo']").is_hidden()

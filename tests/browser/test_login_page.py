@@ -5,6 +5,7 @@ the fields are styled like the rest of the site, and the lockout page says how t
 from __future__ import annotations
 
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests import cast
 
@@ -36,7 +37,7 @@ def test_it_lets_a_user_in_with_the_right_password_and_shows_no_error(page_as, l
     log_in(page, live_server, "alice", cast.PASSWORD)
 
     assert "did not match" not in page.locator("main").inner_text()
-    assert page.locator("header").get_by_text("alice").is_visible()
+    expect(page.locator("header").get_by_text("alice")).to_be_visible()
 
 
 def test_it_styles_the_login_fields_like_the_site(page_as, live_server, db):
@@ -65,4 +66,4 @@ def test_it_tells_a_locked_out_user_how_to_get_a_new_password(page_as, live_serv
     assert "Too many failed logins" in body
     assert "Reset it by email" in body
     page.get_by_role("link", name="Reset it by email").click()
-    assert page.get_by_role("heading", name="Reset your password").is_visible()
+    expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from competition.practice import services
 from judging.models import Judge
@@ -43,8 +44,8 @@ def test_it_starts_a_practice_match_and_reads_its_judged_transcript(
     assert "Scored" in page.content()
     assert page.locator("td", has_text="Defended").count() == 2
     page.locator("table a").first.click()
-    assert page.get_by_text("help with that request").first.is_visible()
+    expect(page.get_by_text("help with that request").first).to_be_visible()
     # A second request is past the daily cap of 2 conversations: refused with the reason.
     page.goto(live_server.url + reverse("practice"))
     page.get_by_role("button", name="Start a practice match").click()
-    assert page.get_by_text("Daily practice cap reached").is_visible()
+    expect(page.get_by_text("Daily practice cap reached")).to_be_visible()

@@ -5,6 +5,7 @@ rotated and shown once, and no page that needs scrolling sideways at 1280 px."""
 from __future__ import annotations
 
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from competition.models import Round
 from conversations.models import Turn
@@ -49,14 +50,14 @@ def test_it_shows_a_team_owner_its_dashboard_chart_and_judged_conversations(page
 
     page.goto(live_server.url + reverse("team-dashboard", args=["blue-bastion"]))
     chart = page.locator("svg#score-chart")
-    assert chart.is_visible()
+    expect(chart).to_be_visible()
     assert chart.locator("circle").count() == 1
     assert horizontal_overflow(page) == 0
 
     page.goto(live_server.url + reverse("team-conversations"))
     page.get_by_role("link", name=labelled.conversation.uuid.hex[:8]).click()
     page.wait_for_url(f"**/conversations/{labelled.conversation.uuid}/")
-    assert page.get_by_text("string concatenation into SQL").first.is_visible()
+    expect(page.get_by_text("string concatenation into SQL").first).to_be_visible()
     assert horizontal_overflow(page) == 0
 
 
@@ -67,7 +68,7 @@ def test_it_shows_script_and_direction_overrides_in_a_reply_as_inert_isolated_te
     page.goto(live_server.url + reverse("team-conversation", args=[labelled.conversation.uuid]))
 
     assert page.evaluate("window.pwned") is None
-    assert page.get_by_text("<script>window.pwned = 1</script>", exact=False).first.is_visible()
+    expect(page.get_by_text("<script>window.pwned = 1</script>", exact=False).first).to_be_visible()
     assert page.evaluate(ISOLATED, RTL_OVERRIDE) is True
 
 

@@ -4,6 +4,7 @@ safe labels neutral, and nothing to scroll sideways at 1280 px."""
 from __future__ import annotations
 
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from judging.models import final_label_row
 from tests import cast
@@ -28,7 +29,7 @@ def test_it_names_turns_people_and_the_vote_on_a_page_that_fits(page_as, live_se
 
     assert page.locator("#turn-1 .tr-speaker").inner_text() == "Turn 1 · Defender"
     assert page.locator("#turn-0 .tr-speaker").inner_text() == "Turn 0 · Attacker"
-    assert page.locator(".tr-vote-note").is_visible()
+    expect(page.locator(".tr-vote-note")).to_be_visible()
     decided_by = page.locator(".tr-final").first.inner_text()
     judge = labelled.verdict.judge
     assert f"{judge.slug} v{labelled.verdict.judge_version}, verdict {labelled.verdict.pk}" in decided_by

@@ -6,6 +6,7 @@ the admin shows it but never edits it; once a round has started, its settings ar
 
 from __future__ import annotations
 
+from functools import partialmethod
 from typing import Any
 
 from django import forms
@@ -25,6 +26,7 @@ from competition.models import BotCircuit, BotSlot, Competition, Match, PlayerLe
 from competition.pipeline import lifecycle
 from competition.practice import admin as practice_admin  # noqa: F401
 from competition.standings.admin import standings_display, standings_html
+from config.admin_buttons import ObjectButton, ObjectButtonsMixin
 from config.admin_kit import (
     PrettyJSONField,
     RoundListFilter,
@@ -195,8 +197,43 @@ class MatchInline(admin.TabularInline):
         return match.conversation_failed
 
 
+def round_has_failed_conversations(round_: Round) -> bool:
+    return Conversation.objects.filter(match__round=round_, status=Conversation.Status.FAILED).exists()
+
+
+# The buttons of a round's own page: each shown when the lifecycle allows its move from the round's
+# status (the same tuples the lifecycle checks), each calling the service its bulk action calls.
+ROUND_BUTTONS = (
+    ObjectButton("start", "Start", run="start_round", shown=lambda r: r.status in lifecycle.START_FROM),
+    ObjectButton("pause", "Pause", run="pause_round", shown=lambda r: r.status in lifecycle.PAUSE_FROM),
+    ObjectButton("resume", "Resume", run="resume_round", shown=lambda r: r.status in lifecycle.RESUME_FROM),
+    ObjectButton(
+        "rerun",
+        "Re-run failed conversations",
+        run="rerun_round",
+        shown=lambda r: r.status in Round.RERUN_STATUSES and round_has_failed_conversations(r),
+    ),
+    ObjectButton(
+        "publish",
+        "Publish",
+        run="publish_round",
+        shown=lambda r: r.status in lifecycle.PUBLISH_FROM,
+        confirm="Publishing shows these standings to the teams. A later change (a re-judge, an annotation, a "
+        "moderation) is recomputed and kept as a revision the teams can see.",
+    ),
+    ObjectButton(
+        "cancel",
+        "Cancel round",
+        run="cancel_round",
+        shown=lambda r: r.status in lifecycle.CANCEL_FROM,
+        confirm="Cancel this round? Its unfinished conversations are cancelled and it never plays again; "
+        "the turns already played are kept.",
+    ),
+)
+
+
 @admin.register(Round)
-class RoundAdmin(SimpleHistoryAdmin):
+class RoundAdmin(ObjectButtonsMixin, SimpleHistoryAdmin):
     # What an organizer looks for first comes first, and the row fits a 1280 px screen.
     list_display = [
         "__str__",
@@ -312,30 +349,54 @@ class RoundAdmin(SimpleHistoryAdmin):
 
     # --- lifecycle actions: thin, each calls one service per selected round ---------------------
 
+    def _lifecycle_step(self, request: HttpRequest, round_: Round, step, done: str) -> bool:
+        """One round's move through the lifecycle service `step`; its refusal becomes an error
+        message. True when the round moved (the bulk actions and the round's buttons share it)."""
+        try:
+            result = step(round_id=round_.pk)
+        except lifecycle.RoundTransitionError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return False
+        # Recent actions list it too; the round's History gets its record from the lifecycle itself.
+        self.log_change(request, round_, f"Round action: {done}")
+        if isinstance(result, int) and not isinstance(result, bool):
+            put_back = ngettext(
+                "%(round)s: %(n)d failed conversation put back to play",
+                "%(round)s: %(n)d failed conversations put back to play",
+                result,
+            )
+            self.message_user(request, put_back % {"round": round_, "n": result})
+        return True
+
     def _lifecycle(self, request: HttpRequest, queryset: QuerySet[Round], step, done: str) -> None:
-        moved = 0
-        for round_ in queryset:
-            try:
-                result = step(round_id=round_.pk)
-            except lifecycle.RoundTransitionError as error:
-                self.message_user(request, str(error), messages.ERROR)
-                continue
-            moved += 1
-            # Recent actions list it too; the round's History gets its record from the lifecycle itself.
-            self.log_change(request, round_, f"Round action: {done}")
-            if isinstance(result, int) and not isinstance(result, bool):
-                put_back = ngettext(
-                    "%(round)s: %(n)d failed conversation put back to play",
-                    "%(round)s: %(n)d failed conversations put back to play",
-                    result,
-                )
-                self.message_user(request, put_back % {"round": round_, "n": result})
+        moved = sum(self._lifecycle_step(request, round_, step, done) for round_ in queryset)
         if moved:
             self.message_user(
                 request,
                 ngettext("%(n)d round %(done)s.", "%(n)d rounds %(done)s.", moved) % {"n": moved, "done": done},
                 messages.SUCCESS,
             )
+
+    # --- the buttons of a round's own page (ROUND_BUTTONS): the same services, one round ------------
+
+    object_buttons = ROUND_BUTTONS
+
+    def _round_button(self, request: HttpRequest, round_: Round, *, step, done: str) -> None:
+        if self._lifecycle_step(request, round_, step, done) and done != "re-run":
+            self.message_user(request, f"{round_} {done}.", messages.SUCCESS)
+
+    start_round = partialmethod(_round_button, step=lifecycle.round_start, done="started")
+    pause_round = partialmethod(_round_button, step=lifecycle.round_pause, done="paused")
+    resume_round = partialmethod(_round_button, step=lifecycle.round_resume, done="resumed")
+    rerun_round = partialmethod(_round_button, step=lifecycle.round_rerun_failed, done="re-run")
+    publish_round = partialmethod(_round_button, step=lifecycle.round_publish, done="published")
+    cancel_round = partialmethod(_round_button, step=lifecycle.round_cancel, done="cancelled")
+
+    def object_button_confirm_context(self, request: HttpRequest, round_: Round, button: ObjectButton) -> dict:
+        if button.name != "publish":
+            return {}
+        preview = publish_preview(round_)
+        return {"confirm_include": "admin/competition/round/standings_table.html", "table": preview["table"]}
 
     @admin.action(
         description="Start selected rounds (freeze settings and bots, create matches)", permissions=["change"]
@@ -365,25 +426,10 @@ class RoundAdmin(SimpleHistoryAdmin):
         if request.POST.get("confirm") == "yes":
             self._lifecycle(request, queryset, lifecycle.round_publish, "published")
             return None
-        previews = []
-        for round_ in queryset.select_related("competition").order_by("competition__name", "number"):
-            problem = ""
-            if round_.status != Round.Status.SCORED:
-                problem = f"it is {round_.get_status_display().lower()}; only scored rounds are published"
-            elif not round_.standings.exists():
-                # Its scoring task has not run yet: compute the standings now, so the preview is real.
-                # (Imported here: scoring loads numerical libraries every admin process would pay for.)
-                from competition.pipeline.scoring import round_score
-
-                round_score(round_id=round_.pk, reason="publish preview")
-            previews.append(
-                {
-                    "round": round_,
-                    "status": round_.get_status_display(),
-                    "problem": problem,
-                    "table": standings_display(round_),
-                }
-            )
+        previews = [
+            publish_preview(round_)
+            for round_ in queryset.select_related("competition").order_by("competition__name", "number")
+        ]
         return TemplateResponse(
             request,
             "admin/competition/round/publish_preview.html",
@@ -398,6 +444,25 @@ class RoundAdmin(SimpleHistoryAdmin):
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+
+def publish_preview(round_: Round) -> dict[str, Any]:
+    """What publishing `round_` would show the teams: its standings table (computed now when its
+    scoring task has not run yet, so the preview is real), or why it cannot be published."""
+    problem = ""
+    if round_.status not in lifecycle.PUBLISH_FROM:
+        problem = f"it is {round_.get_status_display().lower()}; only scored rounds are published"
+    elif not round_.standings.exists():
+        # (Imported here: scoring loads numerical libraries every admin process would pay for.)
+        from competition.pipeline.scoring import round_score
+
+        round_score(round_id=round_.pk, reason="publish preview")
+    return {
+        "round": round_,
+        "status": round_.get_status_display(),
+        "problem": problem,
+        "table": standings_display(round_),
+    }
 
 
 @admin.register(Match)

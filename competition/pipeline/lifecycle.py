@@ -56,6 +56,14 @@ logger = logging.getLogger(__name__)
 
 Status = Round.Status
 
+# The statuses each organizer's move starts from. The moves below refuse any other; the buttons on
+# a round's admin page read the same tuples, so a button is shown exactly when its move may happen.
+START_FROM = (Status.DRAFT, Status.SCHEDULED)
+PAUSE_FROM = (Status.RUNNING,)
+RESUME_FROM = (Status.PAUSED,)
+CANCEL_FROM = (Status.DRAFT, Status.SCHEDULED, Status.RUNNING, Status.PAUSED, Status.JUDGING)
+PUBLISH_FROM = (Status.SCORED,)
+
 
 class RoundTransitionError(Exception):
     """A lifecycle step that cannot happen now; the message is written for organizers."""
@@ -88,7 +96,7 @@ def round_start(*, round_id: int) -> Round:
     round_ = Round.objects.select_for_update().select_related("competition").get(pk=round_id)
     if round_.is_practice_match:
         raise RoundTransitionError(f"{round_} is a practice match; it started when its team asked for it")
-    if round_.status not in (Status.DRAFT, Status.SCHEDULED):
+    if round_.status not in START_FROM:
         raise RoundTransitionError(
             f"{round_} is {round_.get_status_display().lower()}; only draft or scheduled rounds start"
         )
@@ -164,13 +172,13 @@ def round_schedule(*, round_id: int, at) -> Round:
 
 def round_pause(*, round_id: int) -> Round:
     """Stop making calls; conversations in progress stop after their current call, losing nothing."""
-    return _move(round_id=round_id, from_statuses=(Status.RUNNING,), to=Status.PAUSED, verb="pause", done="paused")
+    return _move(round_id=round_id, from_statuses=PAUSE_FROM, to=Status.PAUSED, verb="pause", done="paused")
 
 
 @transaction.atomic
 def round_resume(*, round_id: int) -> Round:
     """Continue a paused round; every conversation resumes from its last stored turn."""
-    round_ = _move(round_id=round_id, from_statuses=(Status.PAUSED,), to=Status.RUNNING, verb="resume", done="resumed")
+    round_ = _move(round_id=round_id, from_statuses=RESUME_FROM, to=Status.RUNNING, verb="resume", done="resumed")
     player_enqueue()
     return round_
 
@@ -180,7 +188,7 @@ def round_cancel(*, round_id: int) -> Round:
     """Cancel a round that has not been scored; its unfinished conversations are cancelled, played turns kept."""
     round_ = _move(
         round_id=round_id,
-        from_statuses=(Status.DRAFT, Status.SCHEDULED, Status.RUNNING, Status.PAUSED, Status.JUDGING),
+        from_statuses=CANCEL_FROM,
         to=Status.CANCELLED,
         verb="can be cancelled",
         done="cancelled",
@@ -283,7 +291,7 @@ def round_publish(*, round_id: int) -> Round:
         raise RoundTransitionError("A practice match is private to its team and is never published")
     round_ = _move(
         round_id=round_id,
-        from_statuses=(Status.SCORED,),
+        from_statuses=PUBLISH_FROM,
         to=Status.PUBLISHED,
         verb="publish",
         done="published",

@@ -18,6 +18,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin_buttons import ObjectButton, ObjectButtonsMixin
 from judging.annotation import selectors as campaign_selectors
 from judging.annotation.admin.queue import AssignmentAdmin, campaign_not_open_reason, label_page
 from judging.annotation.forms import LabelForm
@@ -123,8 +124,32 @@ class CampaignForm(forms.ModelForm):
         return cleaned
 
 
+def campaign_in(*statuses: str):
+    return lambda campaign: campaign.status in statuses
+
+
+# The buttons of a campaign's own page, each shown in the status its service acts in.
+CAMPAIGN_BUTTONS = (
+    ObjectButton("build", "Build", run="build_campaign", shown=campaign_in(AnnotationCampaign.Status.DRAFT)),
+    ObjectButton(
+        "reassign",
+        "Hand inactive annotators' items to others",
+        run="reassign_campaign",
+        shown=campaign_in(AnnotationCampaign.Status.OPEN),
+    ),
+    ObjectButton(
+        "close",
+        "Close",
+        run="close_campaign",
+        shown=campaign_in(AnnotationCampaign.Status.OPEN),
+        confirm="Close this campaign? Its queue empties for every annotator and it is never opened again; "
+        "the labels and the agreement figures stay.",
+    ),
+)
+
+
 @admin.register(AnnotationCampaign)
-class AnnotationCampaignAdmin(SimpleHistoryAdmin):
+class AnnotationCampaignAdmin(ObjectButtonsMixin, SimpleHistoryAdmin):
     form = CampaignForm
     list_display = ["name", "competition", "status", "sampling", "overlap", "item_count", "created_at"]
     list_filter = ["status", "sampling", "competition"]
@@ -132,6 +157,7 @@ class AnnotationCampaignAdmin(SimpleHistoryAdmin):
     filter_horizontal = ["rounds", "annotators"]
     autocomplete_fields = ["conversations"]
     actions = ["build_campaigns", "reassign_inactive", "close_campaigns"]
+    object_buttons = CAMPAIGN_BUTTONS
     readonly_fields = ["status", "created_by", "created_at", "built_at", "progress", "agreement", "adjudication_link"]
 
     def get_fieldsets(self, request: HttpRequest, obj: AnnotationCampaign | None = None) -> list:
@@ -187,7 +213,7 @@ class AnnotationCampaignAdmin(SimpleHistoryAdmin):
             .order_by("annotator__username")
         )
         if not rows:
-            return "Not built yet: select the campaign in the list and run “Build”."
+            return "Not built yet: Build samples the items and assigns them."
         return format_html(
             "<table class='an-side'><tbody>{}</tbody></table>",
             format_html_join(
@@ -221,33 +247,51 @@ class AnnotationCampaignAdmin(SimpleHistoryAdmin):
             importing,
         )
 
+    # --- each move on one campaign: a bulk action runs it per selected campaign, a button on its page -----
+
+    def build_campaign(self, request: HttpRequest, campaign: AnnotationCampaign) -> None:
+        try:
+            report = campaign_build(campaign=campaign)
+        except CampaignError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.log_change(request, campaign, "Campaign built")
+        self.message_user(
+            request, f"{campaign}: {campaign.items.count()} item(s), {report.made} assignment(s).", messages.SUCCESS
+        )
+
+    def reassign_campaign(self, request: HttpRequest, campaign: AnnotationCampaign) -> None:
+        report = assignments_reassign(campaign=campaign)
+        level = messages.WARNING if report.short_items else messages.SUCCESS
+        short = f"; {report.short_items} item(s) lack an annotator who never had them" if report.short_items else ""
+        self.message_user(request, f"{campaign}: {report.made} item(s) reassigned{short}.", level)
+
+    def close_campaign(self, request: HttpRequest, campaign: AnnotationCampaign) -> None:
+        campaign_close(campaign=campaign)
+        if campaign.status != AnnotationCampaign.Status.CLOSED:
+            self.message_user(
+                request,
+                f"{campaign} is {campaign.get_status_display().lower()}: only an open campaign closes.",
+                messages.ERROR,
+            )
+            return
+        self.log_change(request, campaign, "Campaign closed")
+        self.message_user(request, f"{campaign}: closed.", messages.SUCCESS)
+
     @admin.action(description="Build: sample the items and assign them", permissions=["change"])
     def build_campaigns(self, request: HttpRequest, queryset: QuerySet[AnnotationCampaign]) -> None:
         for campaign in queryset.order_by("pk"):
-            try:
-                report = campaign_build(campaign=campaign)
-            except CampaignError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-                continue
-            self.message_user(
-                request,
-                f"{campaign}: {campaign.items.count()} item(s), {report.made} assignment(s).",
-                messages.SUCCESS,
-            )
+            self.build_campaign(request, campaign)
 
     @admin.action(description="Hand inactive annotators' open items to others", permissions=["change"])
     def reassign_inactive(self, request: HttpRequest, queryset: QuerySet[AnnotationCampaign]) -> None:
         for campaign in queryset.order_by("pk"):
-            report = assignments_reassign(campaign=campaign)
-            level = messages.WARNING if report.short_items else messages.SUCCESS
-            short = f"; {report.short_items} item(s) lack an annotator who never had them" if report.short_items else ""
-            self.message_user(request, f"{campaign}: {report.made} item(s) reassigned{short}.", level)
+            self.reassign_campaign(request, campaign)
 
     @admin.action(description="Close (the queue empties; labels and figures stay)", permissions=["change"])
     def close_campaigns(self, request: HttpRequest, queryset: QuerySet[AnnotationCampaign]) -> None:
-        for campaign in queryset:
-            campaign_close(campaign=campaign)
-        self.message_user(request, "Closed.", messages.SUCCESS)
+        for campaign in queryset.order_by("pk"):
+            self.close_campaign(request, campaign)
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view

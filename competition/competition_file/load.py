@@ -9,16 +9,21 @@ truth for every key it describes (a key left out takes its default), with three 
 purpose: nothing is ever deleted, a password only sets the password of an account the load creates
 (people change their own), and a round's status is never touched (starting rounds is the lifecycle's
 job). A round that has started keeps its settings: a file that would change them is refused.
+
+Two ways to load short of that: a dry run (``dry_run``) checks and writes everything, reports what
+changed, and rolls it all back (the admin's upload shows it before the load); ``keep_existing`` only
+adds what the database lacks and leaves every row that exists as it is, reporting those that differ
+from the file as kept (the demo: a second run keeps what an organizer edited in the admin).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import IntegrityError, models, transaction
 
 from competition.competition_file import (
@@ -31,6 +36,7 @@ from competition.competition_file import (
     competition_file_parse,
 )
 from competition.competition_file.practice import practice_conflicts, practice_values
+from competition.entries.models import Entry, EntryBot
 from competition.entries.services import EntryError, entry_enter_approved
 from competition.models import Competition, Round
 from competition.practice.services import practice_opponents_set, practice_policy_set
@@ -49,11 +55,29 @@ KINDS = ("competition", "rounds", "teams", "accounts", "memberships", "bots", "e
 EDITABLE_ROUND_STATUSES = (Round.Status.DRAFT, Round.Status.SCHEDULED)
 
 
+@dataclass(frozen=True)
+class RowChange:
+    """One row a load created, updated, or kept as it was though the file says otherwise
+    (``keep_existing``): the row by its natural key, and the fields that differ."""
+
+    row: str  # e.g. "team 'stone-wall'", "bot 'stone-wall' / 'careful'"
+    change: str  # "created", "updated" or "kept"
+    fields: tuple[str, ...] = ()
+
+
 @dataclass
 class Tally:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept: int = 0  # rows that differ from the file, left as they are (keep_existing)
+    changes: list[RowChange] = field(default_factory=list)
+
+    def count(self, row: str, change: str, fields: tuple[str, ...] = ()) -> None:
+        """Count one row as ``change`` ("created", "updated", "unchanged" or "kept"); list it unless unchanged."""
+        setattr(self, change, getattr(self, change) + 1)
+        if change != "unchanged":
+            self.changes.append(RowChange(row=row, change=change, fields=fields))
 
 
 @dataclass(frozen=True)
@@ -72,6 +96,8 @@ class LoadReport:
 
     path: Path
     competition_slug: str
+    dry_run: bool = False
+    keep_existing: bool = False
     tallies: dict[str, Tally] = field(default_factory=lambda: {kind: Tally() for kind in KINDS})
     new_bot_secrets: list[NewBotSecret] = field(default_factory=list)
 
@@ -79,17 +105,31 @@ class LoadReport:
     def changed(self) -> bool:
         return any(tally.created or tally.updated for tally in self.tallies.values())
 
+    @property
+    def kept(self) -> list[tuple[str, RowChange]]:
+        """The rows that differ from the file and were left as they are (keep_existing), with their kind."""
+        return [
+            (kind, change)
+            for kind, tally in self.tallies.items()
+            for change in tally.changes
+            if change.change == "kept"
+        ]
+
     def lines(self) -> list[str]:
-        """A small table of created / updated / unchanged counts, one kind a line."""
-        rows = [f"{'':<12} {'created':>8} {'updated':>8} {'unchanged':>10}"]
+        """A small table of created / updated / unchanged counts, one kind a line (and kept, when any was)."""
+        kept = any(tally.kept for tally in self.tallies.values())
+        rows = [f"{'':<12} {'created':>8} {'updated':>8} {'unchanged':>10}" + (f" {'kept':>6}" if kept else "")]
         rows += [
             f"{kind:<12} {tally.created:>8} {tally.updated:>8} {tally.unchanged:>10}"
+            + (f" {tally.kept:>6}" if kept else "")
             for kind, tally in self.tallies.items()
         ]
         return rows
 
 
-def competition_file_load(*, path: Path) -> LoadReport:
+def competition_file_load(
+    *, path: Path, dry_run: bool = False, keep_existing: bool = False, by: AbstractBaseUser | None = None
+) -> LoadReport:
     """Create or update everything the competition file at path describes, or change nothing at all.
 
     The file is validated in full before anything is written, then checked against the database
@@ -97,16 +137,28 @@ def competition_file_load(*, path: Path) -> LoadReport:
     with verdicts changed without a new version). Raises CompetitionFileInvalid listing every problem;
     a database error raised during the writes rolls the whole load back as well. Loading the same file
     twice changes nothing the second time and reports every row unchanged.
+
+    ``dry_run``: the same checks and writes, then all rolled back; the report says what the load would
+    do (no bot is made, so it holds no secret). ``keep_existing``: rows that exist are left as they
+    are (counted as kept when they differ from the file, RowChange lists them); only missing rows are
+    created, and only those are checked against the database. ``by``: the person loading through the
+    admin; a file naming a superuser's account is refused unless they are a superuser too (the load
+    sets the email of the accounts it names, and an organizer may not change a superuser's).
     """
     # Every judge's config is checked against its kind's schema, declared next to the judge.
     described = competition_file_parse(path=path, judge_configs=config_schemas())
-    report = LoadReport(path=path, competition_slug=described.competition.slug)
+    report = LoadReport(
+        path=path, competition_slug=described.competition.slug, dry_run=dry_run, keep_existing=keep_existing
+    )
     with transaction.atomic():
         stored = _Stored.locked(described)
-        problems = _conflicts(described, stored)
+        problems = _conflicts(described, stored, keep_existing=keep_existing, by=by)
         if problems:
             raise CompetitionFileInvalid(path, problems)
         _write(described, stored, report)
+        if dry_run:
+            transaction.set_rollback(True)
+            report.new_bot_secrets.clear()
     return report
 
 
@@ -143,30 +195,35 @@ class _Stored:
         return cls(competition, rounds, teams, accounts, bots, judges)
 
 
-def _conflicts(described: CompetitionFile, stored: _Stored) -> list[Problem]:
-    """What the valid file may not do to the rows already stored."""
+def _conflicts(described: CompetitionFile, stored: _Stored, *, keep_existing: bool, by: Any) -> list[Problem]:
+    """What the valid file may not do to the rows already stored (keep_existing: to the rows it creates)."""
     problems: list[Problem] = []
     spec = described.competition
+    kept_competition = keep_existing and stored.competition is not None
     holder = Competition.objects.filter(name=spec.name).exclude(slug=spec.slug).first()
-    if holder is not None:
+    if holder is not None and not kept_competition:
         problems.append(
             Problem(f"{spec.where}.name", f"the competition {holder.slug!r} already has this name; names are unique")
         )
     if stored.competition is not None:
-        problems += _round_conflicts(described, stored)
-        problems += _judge_conflicts(described, stored)
+        problems += _round_conflicts(described, stored, keep_existing=keep_existing)
+        if not keep_existing:
+            problems += _judge_conflicts(described, stored)
     file_slugs = {team.slug for team in described.teams}
     holders = {team.name: team.slug for team in Team.objects.filter(name__in=[t.name for t in described.teams])}
     for team in described.teams:
+        if keep_existing and team.slug in stored.teams:
+            continue
         holder_slug = holders.get(team.name)
         # A team the file also describes may hand its name on; only a team outside the file keeps it.
         if holder_slug is not None and holder_slug != team.slug and holder_slug not in file_slugs:
             problems.append(
                 Problem(f"{team.where}.name", f"the team {holder_slug!r} already has this name; names are unique")
             )
-    problems += _account_conflicts(described, stored)
-    problems += _reference_defender_conflicts(described)
-    problems += practice_conflicts(spec.practice, file_slugs)
+    problems += _account_conflicts(described, stored, by=by)
+    if not kept_competition:
+        problems += _reference_defender_conflicts(described)
+        problems += practice_conflicts(spec.practice, file_slugs)
     return problems
 
 
@@ -195,7 +252,7 @@ def _reference_defender_conflicts(described: CompetitionFile) -> list[Problem]:
     return problems
 
 
-def _round_conflicts(described: CompetitionFile, stored: _Stored) -> list[Problem]:
+def _round_conflicts(described: CompetitionFile, stored: _Stored, *, keep_existing: bool) -> list[Problem]:
     problems = []
     file_numbers = {round_.number for round_ in described.rounds}
     slugs_outside_file = {r.slug: r.number for r in stored.rounds.values() if r.number not in file_numbers}
@@ -204,7 +261,7 @@ def _round_conflicts(described: CompetitionFile, stored: _Stored) -> list[Proble
             number = slugs_outside_file[spec.slug]
             problems.append(Problem(f"{spec.where}.slug", f"round {number} already has this slug; slugs are unique"))
         round_ = stored.rounds.get(spec.number)
-        if round_ is None or round_.status in EDITABLE_ROUND_STATUSES:
+        if round_ is None or round_.status in EDITABLE_ROUND_STATUSES or keep_existing:
             continue
         changes = _changes(round_, _round_values(spec))
         if changes:
@@ -240,13 +297,18 @@ def _judge_conflicts(described: CompetitionFile, stored: _Stored) -> list[Proble
     return problems
 
 
-def _account_conflicts(described: CompetitionFile, stored: _Stored) -> list[Problem]:
-    """An account spelled with other capitals than a stored one would be a second, confusable account."""
+def _account_conflicts(described: CompetitionFile, stored: _Stored, *, by: Any) -> list[Problem]:
+    """An account spelled with other capitals than a stored one would be a second, confusable account;
+    a superuser's account is not for a load made by someone else (``by``, through the admin)."""
     problems = []
     model = get_user_model()
     people = [*(member for team in described.teams for member in team.members), *described.annotators]
     for member in people:
-        if member.username in stored.accounts:
+        account = stored.accounts.get(member.username)
+        if account is not None and account.is_superuser and by is not None and not by.is_superuser:
+            message = f"{member.username!r} is a superuser's account: only a superuser may load a file naming it"
+            problems.append(Problem(f"{member.where}.username", message))
+        if account is not None:
             continue
         other = model.objects.filter(username__iexact=member.username).values_list("username", flat=True).first()
         if other is not None:
@@ -259,6 +321,7 @@ def _account_conflicts(described: CompetitionFile, stored: _Stored) -> list[Prob
 def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> None:
     tallies = report.tallies
     path_name = report.path.name
+    keep = report.keep_existing
     spec = described.competition
     competition = _save(
         Competition,
@@ -266,6 +329,8 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
         {"slug": spec.slug},
         _values(spec, leave_out=("slug", "reference_defender", "practice")),
         tallies["competition"],
+        row=f"competition {spec.slug!r}",
+        keep=keep,
     )
     for round_spec in described.rounds:
         _save(
@@ -274,6 +339,8 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
             {"competition": competition, "number": round_spec.number},
             _round_values(round_spec),
             tallies["rounds"],
+            row=f"round {round_spec.number} ({round_spec.slug!r})",
+            keep=keep,
         )
     for judge_spec in described.judges:
         _save(
@@ -282,9 +349,11 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
             {"competition": competition, "slug": judge_spec.slug},
             _values(judge_spec, leave_out=("slug",)),
             tallies["judges"],
+            row=f"judge {judge_spec.slug!r}",
+            keep=keep,
         )
     for annotator_spec in described.annotators:
-        _annotator_save(stored, annotator_spec, tallies["accounts"])
+        _annotator_save(stored, annotator_spec, tallies["accounts"], keep=keep)
     for team_spec in described.teams:
         team = _save(
             Team,
@@ -292,9 +361,13 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
             {"slug": team_spec.slug},
             _values(team_spec, leave_out=("slug", "members", "bots")),
             tallies["teams"],
+            row=f"team {team_spec.slug!r}",
+            keep=keep,
         )
         for member_spec in team_spec.members:
-            account = _account_save(stored.accounts.get(member_spec.username), member_spec, tallies["accounts"])
+            account = _account_save(
+                stored.accounts.get(member_spec.username), member_spec, tallies["accounts"], keep=keep
+            )
             membership = Membership.objects.select_for_update().filter(team=team, user=account).first()
             try:
                 with transaction.atomic():
@@ -304,6 +377,8 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
                         {"team": team, "user": account},
                         {"role": member_spec.role},
                         tallies["memberships"],
+                        row=f"membership of {member_spec.username!r} in {team.slug!r}",
+                        keep=keep,
                     )
             except IntegrityError as error:  # the seat of competition.entries: one team per competition
                 message = f"{member_spec.username!r} is on another team in a competition {team.slug!r} is entered in"
@@ -318,22 +393,18 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
                 {"team": team, "name": bot_spec.name},
                 _values(bot_spec, leave_out=("name",)),
                 tallies["bots"],
+                row=f"bot {team.slug!r} / {bot_spec.name!r}",
+                keep=keep,
             )
             if existing is None:
                 new = NewBotSecret(team=team.slug, bot=bot.name, url=bot.url, secret=bot.secret)
                 report.new_bot_secrets.append(new)
             team_bots.append(bot)
-        # A team the file lists takes part in its competition, approved, with the bots the file lists.
-        try:
-            _, entered = entry_enter_approved(
-                competition=competition, team=team, bots=team_bots, note=f"Entered by the competition file {path_name}"
-            )
-        except EntryError as error:
-            raise CompetitionFileInvalid(report.path, [Problem(team_spec.where, str(error))]) from error
-        if entered:
-            tallies["entries"].created += 1
-        else:
-            tallies["entries"].unchanged += 1
+        _entry_save(
+            competition, team, team_bots, report, where=team_spec.where, note=f"the competition file {path_name}"
+        )
+    if keep and stored.competition is not None:
+        return  # the competition's reference defender and practice policy stay as they are
     _reference_defender_save(competition, spec.reference_defender, tallies["competition"])
     if spec.practice is not None:
         # Through practice's services, once the file's bots are written (an opponent may be new).
@@ -344,6 +415,27 @@ def _write(described: CompetitionFile, stored: _Stored, report: LoadReport) -> N
                 Bot.objects.get(team__slug=opponent.team, name=opponent.bot).pk for opponent in spec.practice.opponents
             ],
         )
+
+
+def _entry_save(
+    competition: Competition, team: Team, bots: list[Bot], report: LoadReport, *, where: str, note: str
+) -> None:
+    """A team the file lists takes part in its competition, approved, with the bots the file lists
+    (keep_existing: an entry that exists stays as it is, whatever its status and bots)."""
+    tally = report.tallies["entries"]
+    row = f"entry of {team.slug!r}"
+    if report.keep_existing:
+        entry = Entry.objects.filter(competition=competition, team=team).first()
+        if entry is not None:
+            entered = set(EntryBot.objects.filter(entry=entry).values_list("bot_id", flat=True))
+            differs = entry.status != Entry.Status.APPROVED or any(bot.pk not in entered for bot in bots)
+            tally.count(row, "kept", ("status", "bots")) if differs else tally.count(row, "unchanged")
+            return
+    try:
+        _, entered = entry_enter_approved(competition=competition, team=team, bots=bots, note=f"Entered by {note}")
+    except EntryError as error:
+        raise CompetitionFileInvalid(report.path, [Problem(where, str(error))]) from error
+    tally.count(row, "created") if entered else tally.count(row, "unchanged")
 
 
 def _reference_defender_save(competition: Competition, reference: tuple[str, str] | None, tally: Tally) -> None:
@@ -359,16 +451,25 @@ def _reference_defender_save(competition: Competition, reference: tuple[str, str
     competition.save(update_fields=["reference_defender"])
     if tally.unchanged:
         tally.unchanged -= 1
-        tally.updated += 1
+        tally.count(f"competition {competition.slug!r}", "updated", ("reference_defender",))
+    elif tally.updated:
+        last = tally.changes[-1]
+        tally.changes[-1] = replace(last, fields=(*last.fields, "reference_defender"))
 
 
-def _annotator_save(stored: _Stored, spec: AnnotatorDescription, tally: Tally) -> None:
+def _annotator_save(stored: _Stored, spec: AnnotatorDescription, tally: Tally, *, keep: bool) -> None:
     """An annotator's account: created if new, made staff and put in the Annotator group (the group
-    the migrations make: its permissions are the blind annotator's)."""
+    the migrations make: its permissions are the blind annotator's). keep: an account that exists
+    stays as it is."""
     account = stored.accounts.get(spec.username)
+    row = f"account {spec.username!r} (annotator)"
     created = account is None
-    account = _account_save(account, spec, Tally())
     group = Group.objects.get(name=ANNOTATOR_GROUP)
+    if keep and not created:
+        differs = not (account.is_staff and account.groups.filter(pk=group.pk).exists()) or account.email != spec.email
+        tally.count(row, "kept", ("is_staff", "groups", "email")) if differs else tally.count(row, "unchanged")
+        return
+    account = _account_save(account, spec, Tally(), keep=False)
     joined = not account.groups.filter(pk=group.pk).exists()
     if not account.is_staff:
         account.is_staff = True
@@ -376,19 +477,20 @@ def _annotator_save(stored: _Stored, spec: AnnotatorDescription, tally: Tally) -
         joined = True
     account.groups.add(group)
     if created:
-        tally.created += 1
+        tally.count(row, "created")
     elif joined or account.email != spec.email:
-        tally.updated += 1
+        tally.count(row, "updated", ("is_staff", "groups"))
     else:
-        tally.unchanged += 1
+        tally.count(row, "unchanged")
 
 
-def _account_save(account: Any, spec: MemberDescription | AnnotatorDescription, tally: Tally) -> Any:
+def _account_save(account: Any, spec: MemberDescription | AnnotatorDescription, tally: Tally, *, keep: bool) -> Any:
+    row = f"account {spec.username!r}"
     if account is None:
-        tally.created += 1
+        tally.count(row, "created")
         # create_user gives an unusable password when password is None.
         return get_user_model().objects.create_user(username=spec.username, email=spec.email, password=spec.password)
-    return _save(type(account), account, {}, {"email": spec.email}, tally)
+    return _save(type(account), account, {}, {"email": spec.email}, tally, row=row, keep=keep)
 
 
 def _values(description: Any, *, leave_out: tuple[str, ...]) -> dict[str, Any]:
@@ -405,17 +507,28 @@ def _changes(instance: models.Model, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _save(
-    model: type[models.Model], instance: models.Model | None, key: dict[str, Any], values: dict[str, Any], tally: Tally
+    model: type[models.Model],
+    instance: models.Model | None,
+    key: dict[str, Any],
+    values: dict[str, Any],
+    tally: Tally,
+    *,
+    row: str,
+    keep: bool,
 ) -> models.Model:
-    """Create the row (natural key plus values) or update the fields of instance that differ."""
+    """Create the row (natural key plus values) or update the fields of instance that differ
+    (keep: leave them, and count the row as kept)."""
     if instance is None:
         instance = model(**key, **values)
         instance.save()
-        tally.created += 1
+        tally.count(row, "created")
         return instance
     changes = _changes(instance, values)
     if not changes:
-        tally.unchanged += 1
+        tally.count(row, "unchanged")
+        return instance
+    if keep:
+        tally.count(row, "kept", tuple(changes))
         return instance
     for name, value in changes.items():
         setattr(instance, name, value)
@@ -423,5 +536,5 @@ def _save(
     # elsewhere is not overwritten with what this process read.
     stamps = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
     instance.save(update_fields=[*changes, *stamps])
-    tally.updated += 1
+    tally.count(row, "updated", tuple(changes))
     return instance

@@ -20,6 +20,8 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from competition.competition_file.admin import CompetitionFileUploadMixin
+
 # Registers the entries' admin and the Teams admin with each team's competitions.
 from competition.entries import admin as entries_admin  # noqa: F401
 from competition.models import BotCircuit, BotSlot, Competition, Match, PlayerLease, Round
@@ -107,7 +109,7 @@ class RoundInline(admin.TabularInline):
 
 
 @admin.register(Competition)
-class CompetitionAdmin(admin.ModelAdmin):
+class CompetitionAdmin(CompetitionFileUploadMixin, admin.ModelAdmin):
     form = CompetitionForm
     list_display = ["name", "slug", "round_count", "created_at"]
     search_fields = ["name", "slug", "description"]

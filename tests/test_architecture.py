@@ -72,6 +72,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "competition.selectors",
             "competition.management",
             "competition.competition_file.load",
+            "competition.competition_file.admin",
             # Practice's reads show judging's labels; its pages, API and admin act through its services.
             "competition.practice.selectors",
             "competition.practice.views",

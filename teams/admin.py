@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
 from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
@@ -121,6 +121,20 @@ class TeamAdmin(GuardedImportExportMixin, OrganizerImportExportMixin, ImportExpo
         if formset.model is Bot:
             for bot in formset.new_objects:
                 bot_secret_announce(request, bot, bot.secret, event="Bot created")
+
+    # A change of side is allowed for a team that played no published round, but never silently:
+    # the preview warns before the import is confirmed, and the result says it again.
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        response = super().import_action(request, **kwargs)
+        result = (getattr(response, "context_data", None) or {}).get("result")
+        for flip in getattr(result, "side_flips", ()):
+            messages.warning(request, f"Check before confirming: {flip.warning()}")
+        return response
+
+    def add_success_message(self, result: Any, request: HttpRequest) -> None:
+        super().add_success_message(result, request)
+        for flip in getattr(result, "side_flips", ()):
+            messages.warning(request, f"Side changed: {flip.warning()}")
 
 
 @admin.register(Membership)

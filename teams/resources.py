@@ -10,6 +10,7 @@ Three mixins any resource of the project can reuse:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -109,13 +110,35 @@ class StrictCellsImportMixin:
             raise ValueError(f"column {field.column_name!r}: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class SideFlip:
+    """A team whose side a file changes (allowed: it has played no published round)."""
+
+    slug: str
+    before: str
+    after: str
+
+    def warning(self) -> str:
+        return (
+            f"{self.slug!r} changes side, {self.before} -> {self.after}: from its next round its bots play as "
+            f"{self.after}s (rounds it already played keep the side they were played on)."
+        )
+
+
 class TeamResource(FormulaSafeExportMixin, AllOrNothingImportMixin, StrictCellsImportMixin, resources.ModelResource):
     """Teams by slug. A slug on two rows is a row error (not a new team then an update of it), and a
-    team that played a published round keeps its side: its results were scored on that side."""
+    team that played a published round keeps its side: its results were scored on that side. Any
+    other change of side is allowed and listed on the import's result as ``side_flips`` (SideFlip),
+    which the admin shows as warnings in the preview and after the import."""
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         self._slugs_seen: set[str] = set()
+        self._side_flips: list[SideFlip] = []
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        result.side_flips = list(self._side_flips)
 
     def import_instance(self, instance, row, **kwargs):
         errors: dict[str, list[str]] = {}
@@ -128,11 +151,14 @@ class TeamResource(FormulaSafeExportMixin, AllOrNothingImportMixin, StrictCellsI
             super().import_instance(instance, row, **kwargs)
         except ValidationError as exc:
             errors = {**exc.message_dict, **errors}
-        if side_before and instance.side != side_before and _played_published(instance):
-            errors["side"] = [
-                f"{instance.slug!r} played a published round as {side_before}; its side cannot change "
-                "(make a new team for the other side)"
-            ]
+        if side_before and instance.side != side_before:
+            if _played_published(instance):
+                errors["side"] = [
+                    f"{instance.slug!r} played a published round as {side_before}; its side cannot change "
+                    "(make a new team for the other side)"
+                ]
+            else:
+                self._side_flips.append(SideFlip(slug=instance.slug, before=side_before, after=instance.side))
         if errors:
             raise ValidationError(errors)
 

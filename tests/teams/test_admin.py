@@ -331,3 +331,50 @@ def test_it_keeps_the_side_of_a_team_that_played_a_published_round_and_lets_othe
     assert not accepted.has_validation_errors() and not accepted.has_errors()
     fresh.refresh_from_db()
     assert fresh.side == "defender"
+
+
+def test_it_warns_in_the_preview_and_after_the_import_that_a_team_changes_side(client, arena):
+    client.force_login(arena.olivia)
+    text = "slug,name,institution,side,active\nred-rogues,Red Rogues,,defender,1\nnova,Nova,,attacker,1\n"
+
+    preview = import_upload(client, Team, "teams.csv", text)
+
+    assert "confirm_form" in preview.context  # allowed: it played no published round
+    page = preview.content.decode()
+    assert (
+        '<li class="warning">Check before confirming: &#x27;red-rogues&#x27; changes side, attacker -&gt; defender'
+        in page
+    )
+    assert "nova" not in " ".join(messages_of(preview))  # a new team changes no side
+    assert Team.objects.get(slug="red-rogues").side == "attacker"
+    done = import_confirm(client, Team, preview)
+    assert Team.objects.get(slug="red-rogues").side == "defender"
+    assert any(m.startswith("Side changed: 'red-rogues' changes side") for m in messages_of(done))
+
+
+def test_it_shows_the_reason_a_team_that_played_a_published_round_keeps_its_side(client, arena):
+    from competition.models import Round
+
+    labelled_conversation_make(arena)
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.PUBLISHED)
+    client.force_login(arena.olivia)
+    text = "slug,name,institution,side,active\nred-rogues,Red Rogues,,defender,1\n"
+
+    preview = import_upload(client, Team, "teams.csv", text)
+
+    assert "confirm_form" not in preview.context
+    page = preview.content.decode()
+    assert "&#x27;red-rogues&#x27; played a published round as attacker; its side cannot change" in page
+    assert "Check before confirming" not in page  # refused, so no warning of a change
+    assert Team.objects.get(slug="red-rogues").side == "attacker"
+
+
+def test_it_names_the_earlier_row_of_a_slug_repeated_in_the_preview(client, arena):
+    client.force_login(arena.olivia)
+    text = "slug,name,institution,side,active\nred-rogues,Red Rogues,,attacker,1\nred-rogues,Rogues Two,,attacker,1\n"
+    preview = import_upload(client, Team, "teams.csv", text)
+    assert "confirm_form" not in preview.context
+    assert "the team &#x27;red-rogues&#x27; is on an earlier row of this file too: one row per team" in (
+        preview.content.decode()
+    )
+    assert Team.objects.get(slug="red-rogues").name == "Red Rogues"

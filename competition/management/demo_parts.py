@@ -1,12 +1,13 @@
 """The pieces of `manage.py demo` (competition/management/commands/demo.py) that stand on their own:
-the organizer account, the next tournament round, the site's server command, the summary table, the
-log redirection, and the port checks.
+loading the demo competition, the organizer account, the next tournament round, the site's server
+command, the summary table, the log redirection, and the port checks.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import socket
 import sys
@@ -20,12 +21,60 @@ from django.db.models import Max
 from rich import box
 from rich.table import Table
 
+from competition.competition_file import competition_file_parse
+from competition.competition_file.load import LoadReport, competition_file_load
 from competition.models import Competition, Round
 from conversations.selectors import round_bot_summaries
 from teams.models import Bot
+from teams.services import bot_settings_update
 
 ORGANIZER = "organizer"
+DEMO_FILE = Path(settings.BASE_DIR) / "examples" / "demo-competition.yaml"
+BOTS_PORT = 8701  # the example bots' port the demo file names
+_LOOPBACK_PORT = re.compile(r"^http://127\.0\.0\.1:\d+/")
 PASSWORD_FILE = "demo-organizer-password"  # noqa: S105 (a file name under var/, not a password)
+
+
+def demo_competition_load(*, bots_port: int, reload: bool) -> tuple[LoadReport, int]:
+    """Load the demo file (its bots' URLs at ``bots_port``) into var/, and the load's report with the
+    number of example bots moved to ``bots_port``.
+
+    The first run creates everything. A later run creates only what is missing and keeps every row
+    that exists as it is (an organizer's edits in the admin stay; the report lists the rows that
+    differ from the file as kept), except the example bots' port: a bot whose URL differs from the
+    file's only by its port is moved to ``bots_port`` (the example bots answer there and nowhere
+    else; through bot_settings_update, so its version goes up). ``reload`` loads the file over
+    every row, as ``manage.py load_competition`` does.
+    """
+    source = Path(settings.VAR_DIR) / "demo-competition.yaml"
+    source.write_text(DEMO_FILE.read_text().replace(f"127.0.0.1:{BOTS_PORT}/", f"127.0.0.1:{bots_port}/"))
+    moved = 0
+    if not reload:
+        for team in competition_file_parse(path=source).teams:
+            for spec in team.bots:
+                bot = Bot.objects.filter(team__slug=team.slug, name=spec.name).first()
+                if bot is not None and bot.url != spec.url and _without_port(bot.url) == _without_port(spec.url):
+                    bot_settings_update(bot=bot, url=spec.url)
+                    moved += 1
+    return competition_file_load(path=source, keep_existing=not reload), moved
+
+
+def _without_port(url: str) -> str:
+    return _LOOPBACK_PORT.sub("http://127.0.0.1/", url)
+
+
+def kept_lines(report: LoadReport, *, shown: int = 5) -> list[str]:
+    """What a demo run kept as edited, for the terminal: a heading, up to ``shown`` rows, and how to
+    load the file over them."""
+    kept = report.kept
+    if not kept:
+        return []
+    lines = [f"Kept {len(kept)} row{'s' if len(kept) != 1 else ''} as edited (the demo file says otherwise):"]
+    lines += [f"  {change.row} ({', '.join(change.fields)})" for _, change in kept[:shown]]
+    if len(kept) > shown:
+        lines.append(f"  and {len(kept) - shown} more")
+    lines.append("To load the demo file over them: manage.py demo --reload")
+    return lines
 
 
 def serve_hint(port: int) -> str:

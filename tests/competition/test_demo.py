@@ -260,3 +260,55 @@ def test_it_names_a_way_to_serve_the_site_at_the_port_its_links_name():
     # The --no-serve summary's links name --port; make serve serves at 8000 only.
     assert serve_hint(8000) == "make serve"
     assert serve_hint(35593) == "manage.py runserver 127.0.0.1:35593"
+
+
+@pytest.mark.django_db
+def test_it_keeps_an_organizers_edit_of_a_demo_team_on_a_second_run_and_says_so(settings, tmp_path):
+    from competition.management.demo_parts import demo_competition_load, kept_lines
+    from teams.models import Bot, Team
+
+    settings.VAR_DIR = tmp_path
+    first, moved = demo_competition_load(bots_port=8701, reload=False)
+    assert first.tallies["teams"].created == 7 and moved == 0
+    team = Team.objects.get(slug="stone-wall")
+    # The organizer renames the team and switches it off in the admin.
+    Team.objects.filter(pk=team.pk).update(name="Stone Wall Renamed", active=False)
+
+    second, moved = demo_competition_load(bots_port=8701, reload=False)
+
+    team.refresh_from_db()
+    assert (team.name, team.active) == ("Stone Wall Renamed", False)
+    assert not second.changed
+    lines = kept_lines(second)
+    assert lines[0] == "Kept 1 row as edited (the demo file says otherwise):"
+    assert lines[1] == "  team 'stone-wall' (name, active)"
+    assert lines[-1] == "To load the demo file over them: manage.py demo --reload"
+    assert all(len(line) <= 80 for line in lines)
+
+    # Another port for the example bots moves them there, and nothing else.
+    refuser = Bot.objects.get(team=team, name="refuser")
+    third, moved = demo_competition_load(bots_port=8702, reload=False)
+    refuser.refresh_from_db()
+    assert refuser.url == "http://127.0.0.1:8702/defenders/refuser"
+    assert moved == 7
+    team.refresh_from_db()
+    assert team.name == "Stone Wall Renamed"
+
+    # --reload loads the file over the edit.
+    demo_competition_load(bots_port=8702, reload=True)
+    team.refresh_from_db()
+    assert (team.name, team.active) == ("Stone Wall", True)
+
+
+@pytest.mark.django_db
+def test_it_leaves_an_example_bot_pointed_elsewhere_where_it_points(settings, tmp_path):
+    from competition.management.demo_parts import demo_competition_load
+    from teams.models import Bot
+
+    settings.VAR_DIR = tmp_path
+    demo_competition_load(bots_port=8701, reload=False)
+    Bot.objects.filter(team__slug="stone-wall", name="refuser").update(url="https://refuser.example.org/bot")
+    report, moved = demo_competition_load(bots_port=8702, reload=False)
+    assert Bot.objects.get(team__slug="stone-wall", name="refuser").url == "https://refuser.example.org/bot"
+    assert moved == 6
+    assert [change.row for _, change in report.kept] == ["bot 'stone-wall' / 'refuser'"]

@@ -1,6 +1,7 @@
 """`manage.py demo`: a demo competition end to end on this machine.
 
-Loads examples/demo-competition.yaml, starts the example bots and a django-q2 cluster, plays a
+Loads examples/demo-competition.yaml (a later run creates only what is missing and keeps what was
+edited in the admin, listing it; ``--reload`` loads the file over it), starts the example bots and a django-q2 cluster, plays a
 round over real HTTP with a progress bar (the practice round first, then the tournament, then new
 tournament rounds), waits for judging, prints a summary per bot that fits 80 columns, publishes the
 round once scored (a demo only: a real round waits for an organizer), then serves the site and the
@@ -24,12 +25,15 @@ from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from competition.competition_file.load import competition_file_load
 from competition.management.commands.load_competition import secrets_write
 from competition.management.console import command_console
 from competition.management.demo_parts import (
+    BOTS_PORT,
+    DEMO_FILE,
     ORGANIZER,
     PASSWORD_FILE,
+    demo_competition_load,
+    kept_lines,
     logs_to_file,
     organizer_ensure,
     port_free_or_fail,
@@ -43,9 +47,6 @@ from competition.models import Competition, Round
 from competition.pipeline import lifecycle
 from conversations.models import Conversation, Turn
 from teams.models import Bot, Membership
-
-DEMO_FILE = Path(settings.BASE_DIR) / "examples" / "demo-competition.yaml"
-BOTS_PORT = 8701
 
 
 class Command(BaseCommand):
@@ -61,6 +62,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--bots-port", type=int, default=BOTS_PORT, help=f"Port of the example bots (default {BOTS_PORT})"
+        )
+        parser.add_argument(
+            "--reload",
+            action="store_true",
+            help="Load the demo file over the demo's rows, undoing edits made in the admin (else they are kept)",
         )
 
     def handle(self, *args, **options) -> None:
@@ -91,7 +97,7 @@ class Command(BaseCommand):
         env = os.environ | {"ARENA_ALLOW_PRIVATE_URLS": "1", "PYTHONUNBUFFERED": "1"}
         self.console.rule("Adversarial Arena demo")
         call_command("migrate", interactive=False, verbosity=0)
-        competition = self._competition_load(bots_port)
+        competition = self._competition_load(bots_port, reload=options["reload"])
         round_ = self._round_choose(competition)
         password = organizer_ensure(reset=options["reset_password"])
         secrets_file = self._bot_secrets_write(bots_port)
@@ -171,22 +177,25 @@ class Command(BaseCommand):
             self.console.print(f"Team owner:  [bold]{name}[/bold] / demo-{name}-pw")
         self.console.print("Every team:  <team-slug>-owner / demo-<team-slug>-owner-pw (see examples/)")
 
-    def _competition_load(self, bots_port: int) -> Competition:
-        # Loading is idempotent: a second demo finds everything unchanged and plays another round.
-        # The bots' URLs name the example bots' port, which --bots-port may move.
-        var = Path(settings.VAR_DIR)
-        source = var / "demo-competition.yaml"
-        source.write_text(DEMO_FILE.read_text().replace(f"127.0.0.1:{BOTS_PORT}/", f"127.0.0.1:{bots_port}/"))
-        report = competition_file_load(path=source)
+    def _competition_load(self, bots_port: int, *, reload: bool) -> Competition:
+        # A second demo creates only what is missing and keeps what an organizer edited in the admin
+        # (saying so), then plays another round; --reload loads the file over every row.
+        report, moved = demo_competition_load(bots_port=bots_port, reload=reload)
         if report.new_bot_secrets:
             # The example bots get every secret below; this file is the loader's usual hand-out.
-            secrets_write(report, var / "demo-new-bot-secrets.json")
+            secrets_write(report, Path(settings.VAR_DIR) / "demo-new-bot-secrets.json")
         created = sum(tally.created for tally in report.tallies.values())
+        updated = sum(tally.updated for tally in report.tallies.values())
         competition = Competition.objects.get(slug=report.competition_slug)
+        done = [f"{created} rows created" if created else "", f"{updated} updated" if updated else ""]
         self.console.print(
             f"Loaded {competition.name} from {DEMO_FILE.relative_to(settings.BASE_DIR)}: "
-            + (f"{created} rows created" if report.changed else "already up to date")
+            + (", ".join(part for part in done if part) or "already up to date")
         )
+        if moved:
+            self.console.print(f"Moved {moved} example bot{'s' if moved != 1 else ''} to port {bots_port}")
+        for line in kept_lines(report):
+            self.console.print(line, soft_wrap=True, highlight=False, markup=False)
         return competition
 
     def _round_choose(self, competition: Competition) -> Round:

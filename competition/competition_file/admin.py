@@ -129,7 +129,7 @@ class CompetitionFileUploadMixin:
                 )
                 return {}
             name, content = kept
-        dry_run = request.POST.get("step") == "check"
+        dry_run = "check" in request.POST  # the Check button; Load and Load it load
         try:
             report = _load(name, content, dry_run=dry_run, by=request.user)
         except CompetitionFileInvalid as invalid:

@@ -25,8 +25,9 @@ def upload(content: bytes | str, name: str = "cup.yaml") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content.encode() if isinstance(content, str) else content)
 
 
-def post(client, step: str, **data):
-    return client.post(reverse(PAGE), {"step": step, **data})
+def post(client, button: str, **data):
+    """The page's form sent with one of its buttons: "check" (Check) or "load" (Load, Load it)."""
+    return client.post(reverse(PAGE), {button: button.capitalize(), **data})
 
 
 def good_text() -> str:

@@ -87,7 +87,8 @@ def test_it_shows_the_services_refusal_as_an_error_when_the_round_moved_on(clien
     lifecycle.round_start(round_id=arena.round.pk)
     answer = client.post(move_url(arena.round, "start"), follow=True)
     page = answer.content.decode()
-    assert '<li class="error">trusted-ai-2026 / Tournament 1 is running; only draft or scheduled rounds start</li>' in page
+    refusal = "trusted-ai-2026 / Tournament 1 is running; only draft or scheduled rounds start"
+    assert f'<li class="error">{refusal}</li>' in page
     assert "started." not in page
     arena.round.refresh_from_db()
     assert arena.round.status == Round.Status.RUNNING
@@ -193,7 +194,8 @@ def test_it_moves_only_on_a_post_with_the_csrf_token(arena):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(arena.olivia)
     page = browser.get(page_url(arena.round)).content.decode()
-    assert re.search(r'action="[^"]+/move/start/" class="arena-move"><input type="hidden" name="csrfmiddlewaretoken"', page)
+    form = r'action="[^"]+/move/start/" class="arena-move"><input type="hidden" name="csrfmiddlewaretoken"'
+    assert re.search(form, page)
     assert browser.get(move_url(arena.round, "start")).status_code == 405
     assert browser.post(move_url(arena.round, "start")).status_code == 403  # no token
     arena.round.refresh_from_db()

@@ -287,7 +287,7 @@ def test_it_keeps_an_organizers_edit_of_a_demo_team_on_a_second_run_and_says_so(
 
     # Another port for the example bots moves them there, and nothing else.
     refuser = Bot.objects.get(team=team, name="refuser")
-    third, moved = demo_competition_load(bots_port=8702, reload=False)
+    _, moved = demo_competition_load(bots_port=8702, reload=False)
     refuser.refresh_from_db()
     assert refuser.url == "http://127.0.0.1:8702/defenders/refuser"
     assert moved == 7

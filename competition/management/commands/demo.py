@@ -1,14 +1,14 @@
 """`manage.py demo`: a demo competition end to end on this machine.
 
 Loads examples/demo-competition.yaml (a later run creates only what is missing and keeps what was
-edited in the admin, listing it; ``--reload`` loads the file over it), starts the example bots and a django-q2 cluster, plays a
-round over real HTTP with a progress bar (the practice round first, then the tournament, then new
-tournament rounds), waits for judging, prints a summary per bot that fits 80 columns, publishes the
-round once scored (a demo only: a real round waits for an organizer), then serves the site and the
-admin and prints where to look (the round's leaderboard, the team pages) and the logins. Ctrl-C
-stops everything it started and says so. Log lines (its own, django-q2's, its children's) go to
-var/demo-*.log, never between the progress bars. The organizer's password is made once and kept
-(var/demo-organizer-password) unless ``--reset-password`` asks for a new one.
+edited in the admin, listing it; ``--reload`` loads the file over it), starts the example bots and a
+django-q2 cluster, plays a round over real HTTP with a progress bar (the practice round first, then
+the tournament, then new tournament rounds), waits for judging, prints a summary per bot that fits
+80 columns, publishes the round once scored (a demo only: a real round waits for an organizer), then
+serves the site and the admin and prints where to look (the round's leaderboard, the team pages) and
+the logins. Ctrl-C stops everything it started and says so. Log lines (its own, django-q2's, its
+children's) go to var/demo-*.log, never between the progress bars. The organizer's password is made
+once and kept (var/demo-organizer-password) unless ``--reset-password`` asks for a new one.
 """
 
 from __future__ import annotations

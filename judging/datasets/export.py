@@ -18,9 +18,11 @@ from judging.datasets.dedup import DedupCounts, Deduplicator
 from judging.datasets.filters import (
     ExportNothingMatched,
     ExportSpec,
+    LeftOut,
     conversations_selected,
     record_decided_part,
     record_kept,
+    selection_left_out,
 )
 from judging.datasets.pairs import PairFinder, pair_records
 from judging.datasets.records import records_chunks
@@ -48,6 +50,8 @@ class ExportReport:
     # Undecided defender replies left out (ExportSpec.undecided), with every reply after them.
     undecided_left_out: int = 0
     files: dict[str, str] = field(default_factory=dict)
+    # What the spec left out unless asked (practice rounds not named, excluded conversations).
+    left_out: list[LeftOut] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [f"{self.conversations} conversations exported; rows per split: "
@@ -62,6 +66,8 @@ class ExportReport:
                 else ""
             )
         )
+        if self.left_out:
+            lines.append("left out unless asked: " + "; ".join(f"{item} ({item.ask})" for item in self.left_out))
         if self.pairs is not None:
             lines.append(f"{self.pairs} safe/unsafe pairs")
         lines += [f"wrote {path}" for path in self.paths]
@@ -88,11 +94,12 @@ def _collector_paused() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _nothing_matched(spec: ExportSpec, *, matched: int, undecided: int) -> str:
-    """Why an export would write no row: no conversation matched, or those that did gave no row of
-    the shape (and how many undecided replies were left out, when that is why)."""
+def _nothing_matched(spec: ExportSpec, *, matched: int, undecided: int, left_out: list[LeftOut]) -> str:
+    """Why an export would write no row: no conversation matched (and what was left out unless asked),
+    or those that did gave no row of the shape (and how many undecided replies were left out, when
+    that is why)."""
     if matched == 0 and not undecided:
-        return f"nothing matched: {spec.nothing_matched_note()}"
+        return f"nothing matched: {spec.nothing_matched_note(left_out)}"
     message = f"nothing matched: {matched} conversation(s) matched but gave no {spec.shape} row" + (
         " (no safe/unsafe pair)" if spec.shape == "preference" else " (no reply)"
     )
@@ -110,6 +117,7 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
     """
     conversations = conversations_selected(spec)
     total = conversations.count()
+    unasked = selection_left_out(spec)
     deduplicator = Deduplicator(mode=spec.dedup, threshold=spec.near_threshold)
     stats = CardStats()
     pairing = spec.shape == "preference" or (spec.shape == "chat" and spec.safe_replacements)
@@ -164,7 +172,9 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
             progress(total, total)
         if not sum(writer.rows.values()):
             # Raised inside the writer: it deletes what it started, so nothing is left behind.
-            raise ExportNothingMatched(_nothing_matched(spec, matched=stats.total, undecided=undecided_left_out))
+            raise ExportNothingMatched(
+                _nothing_matched(spec, matched=stats.total, undecided=undecided_left_out, left_out=unasked)
+            )
         files = writer.files()
         card = card_render(
             spec=spec,
@@ -187,4 +197,5 @@ def dataset_export(spec: ExportSpec, *, directory: Path, progress: Progress | No
         without_reply=without_reply,
         undecided_left_out=undecided_left_out,
         files=files,
+        left_out=unasked,
     )

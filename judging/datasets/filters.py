@@ -7,11 +7,12 @@ outcomes need each conversation's final labels and are applied to records (`reco
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -35,12 +36,20 @@ DEDUP_MODES = ("none", "exact", "near")
 # "default" leaves them out of chat and keeps them in preference; "keep"; "leave_out".
 UNDECIDED_MODES = ("default", "keep", "leave_out")
 UNDECIDED_SHAPES = ("chat", "preference")
+SPLIT_RULE = "split needs three ratios >= 0 (train, validation, test) that sum to 1"
 # Conversations that were played to an end; pending, running and cancelled ones are not data.
 EXPORTED_STATUSES = (Conversation.Status.COMPLETED, Conversation.Status.FAILED)
 
 
 class ExportSpecInvalid(ValueError):
-    """An export asked for something impossible; the message says what."""
+    """An export asked for something impossible; the message says what.
+
+    `problems`: (field, text) pairs, every problem found, in the spec's field order ("" for a problem
+    of no one field); the message is their texts joined by "; "."""
+
+    def __init__(self, message: str = "", *, problems: list[tuple[str, str]] | None = None) -> None:
+        self.problems = problems if problems is not None else [("", message)]
+        super().__init__("; ".join(text for _, text in self.problems))
 
 
 class ExportNothingMatched(ExportSpecInvalid):
@@ -89,50 +98,55 @@ class ExportSpec:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        problems = []
+        problems = self.problems()
+        if problems:
+            raise ExportSpecInvalid(problems=problems)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Every impossible value of the spec as (field, text), in field order."""
+        problems: list[tuple[str, str]] = []
         if self.shape not in SHAPES:
-            problems.append(f"shape {self.shape!r} is not one of {', '.join(SHAPES)}")
+            problems.append(("shape", f"shape {self.shape!r} is not one of {', '.join(SHAPES)}"))
         elif self.format not in SHAPE_FORMATS[self.shape]:
-            problems.append(
-                f"the {self.shape} shape is written as {', '.join(SHAPE_FORMATS[self.shape])}, not {self.format!r}"
-            )
+            written = ", ".join(SHAPE_FORMATS[self.shape])
+            problems.append(("format", f"the {self.shape} shape is written as {written}, not {self.format!r}"))
         problems += [
-            f"outcome {value!r} is not one of {', '.join(Outcome.ALL)}"
+            ("outcomes", f"outcome {value!r} is not one of {', '.join(Outcome.ALL)}")
             for value in self.outcomes
             if value not in Outcome.ALL
         ]
         problems += [
-            f"label {value!r} is not one of {', '.join(LABELS)}" for value in self.labels if value not in LABELS
+            ("labels", f"label {value!r} is not one of {', '.join(LABELS)}")
+            for value in self.labels
+            if value not in LABELS
         ]
         if self.label_source not in LABEL_SOURCES:
-            problems.append(f"label source {self.label_source!r} is not one of {', '.join(LABEL_SOURCES)}")
-        if self.undecided not in UNDECIDED_MODES:
-            problems.append(f"undecided {self.undecided!r} is not one of {', '.join(UNDECIDED_MODES)}")
-        elif self.undecided == "leave_out" and self.shape not in UNDECIDED_SHAPES:
-            problems.append(f"undecided replies are left out of {' and '.join(UNDECIDED_SHAPES)} only")
-        if self.dedup not in DEDUP_MODES:
-            problems.append(f"dedup {self.dedup!r} is not one of {', '.join(DEDUP_MODES)}")
-        if not 0 < self.near_threshold <= 1:
-            problems.append("near_threshold must be in (0, 1]")
-        if len(self.split) != 3 or any(ratio < 0 for ratio in self.split) or abs(sum(self.split) - 1) > 1e-6:
-            problems.append("split needs three ratios >= 0 (train, validation, test) that sum to 1")
+            problems.append(
+                ("label_source", f"label source {self.label_source!r} is not one of {', '.join(LABEL_SOURCES)}")
+            )
         for name in ("since", "until"):
             value = getattr(self, name)
             if value and _datetime(value) is None:
-                problems.append(f"{name} {value!r} is not an ISO date or datetime")
-        if problems:
-            raise ExportSpecInvalid("; ".join(problems))
+                problems.append((name, f"{name} {value!r} is not an ISO date or datetime"))
+        if len(self.split) != 3 or any(ratio < 0 for ratio in self.split) or abs(sum(self.split) - 1) > 1e-6:
+            problems.append(("split", SPLIT_RULE))
+        if self.dedup not in DEDUP_MODES:
+            problems.append(("dedup", f"dedup {self.dedup!r} is not one of {', '.join(DEDUP_MODES)}"))
+        if not 0 < self.near_threshold <= 1:
+            problems.append(("near_threshold", "near_threshold must be in (0, 1]"))
+        if self.undecided not in UNDECIDED_MODES:
+            problems.append(("undecided", f"undecided {self.undecided!r} is not one of {', '.join(UNDECIDED_MODES)}"))
+        elif self.undecided == "leave_out" and self.shape not in UNDECIDED_SHAPES:
+            problems.append(("undecided", f"undecided replies are left out of {' and '.join(UNDECIDED_SHAPES)} only"))
+        return problems
 
-    def nothing_matched_note(self) -> str:
-        """What to say when no conversation matched: the filters, and what they leave out unless asked."""
-        left_out = []
-        if not self.include_practice:
-            left_out.append("practice rounds not named (ask with include practice / --include-practice)")
-        if not self.include_excluded:
-            left_out.append("excluded conversations (ask with include excluded / --include-excluded)")
-        return "no conversation matched these filters" + (
-            f"; left out unless asked: {'; '.join(left_out)}" if left_out else ""
-        )
+    def nothing_matched_note(self, left_out: Sequence[LeftOut] = ()) -> str:
+        """What to say when no conversation matched: the filters, and what they left out unless asked
+        (`left_out`, from selection_left_out), with how to ask for it."""
+        note = "no conversation matched these filters"
+        if left_out:
+            note += "; left out unless asked: " + "; ".join(f"{item} ({item.ask})" for item in left_out)
+        return note
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -145,12 +159,26 @@ class ExportSpec:
         fields are ignored; `split` may be "0.8,0.1,0.1"). Raises ExportSpecInvalid."""
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
+        unreadable: list[tuple[str, str]] = []
         if isinstance(values.get("split"), str):
-            values["split"] = split_ratios(values["split"])
+            try:
+                values["split"] = split_ratios(values["split"])
+            except ExportSpecInvalid as exc:
+                # Checked with the default split, so every other problem is reported with this one.
+                unreadable = exc.problems
+                del values["split"]
         for key in ("rounds", "outcomes", "labels", "split"):
             if key in values:
                 values[key] = tuple(values[key])
-        return cls(**values)
+        try:
+            spec = cls(**values)
+        except ExportSpecInvalid as exc:
+            order = [f.name for f in fields(cls)]
+            problems = sorted(unreadable + exc.problems, key=lambda problem: order.index(problem[0]))
+            raise ExportSpecInvalid(problems=problems) from None
+        if unreadable:
+            raise ExportSpecInvalid(problems=unreadable)
+        return spec
 
     @property
     def undecided_left_out(self) -> bool:
@@ -181,11 +209,16 @@ def split_ratios(text: str) -> tuple[float, ...]:
     try:
         return tuple(float(part) for part in text.split(","))
     except ValueError:
-        raise ExportSpecInvalid(f"split {text!r}: three numbers separated by commas, e.g. 0.8,0.1,0.1") from None
+        raise ExportSpecInvalid(
+            problems=[("split", f"split {text!r}: three numbers separated by commas, e.g. 0.8,0.1,0.1")]
+        ) from None
 
 
 def _datetime(value: str) -> datetime | None:
-    parsed = parse_datetime(value) or parse_datetime(f"{value}T00:00:00+00:00")
+    try:
+        parsed = parse_datetime(value) or parse_datetime(f"{value}T00:00:00+00:00")
+    except ValueError:  # well formed but no such date, such as 2026-13-45
+        return None
     if parsed is not None and parsed.tzinfo is None:
         parsed = timezone.make_aware(parsed, UTC)
     return parsed
@@ -197,14 +230,16 @@ def conversations_selected(spec: ExportSpec) -> QuerySet[Conversation]:
     competition or round."""
     competition = Competition.objects.filter(slug=spec.competition).first()
     if competition is None:
-        raise ExportSpecInvalid(f"no competition with slug {spec.competition!r}")
+        raise ExportSpecInvalid(problems=[("competition", f"no competition with slug {spec.competition!r}")])
     # Practice matches are a team's private tries: never in a dataset, even by name.
     rounds = Round.objects.filter(competition=competition, kind=Round.Kind.ROUND)
     if spec.rounds:
         known = set(rounds.filter(slug__in=spec.rounds).values_list("slug", flat=True))
         missing = [slug for slug in spec.rounds if slug not in known]
         if missing:
-            raise ExportSpecInvalid(f"competition {spec.competition!r} has no round {', '.join(map(repr, missing))}")
+            raise ExportSpecInvalid(
+                problems=[("rounds", f"competition {spec.competition!r} has no round {', '.join(map(repr, missing))}")]
+            )
         rounds = rounds.filter(slug__in=spec.rounds)
     elif not spec.include_practice:
         rounds = rounds.filter(practice=False)
@@ -216,6 +251,53 @@ def conversations_selected(spec: ExportSpec) -> QuerySet[Conversation]:
     if spec.until:
         queryset = queryset.filter(created_at__lt=_datetime(spec.until))
     return queryset
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Finished conversations a spec leaves out unless asked: those of the practice rounds it does not
+    name, or those a moderator excluded. `rounds`: (name, conversations) of each practice round."""
+
+    what: str
+    conversations: int
+    ask: str
+    rounds: tuple[tuple[str, int], ...] = ()
+
+    def __str__(self) -> str:
+        count = f"{self.conversations} finished conversation{'' if self.conversations == 1 else 's'}"
+        names = f" ({', '.join(name for name, _ in self.rounds)})" if self.rounds else ""
+        return f"{self.what}: {count}{names}"
+
+
+def selection_left_out(spec: ExportSpec) -> list[LeftOut]:
+    """What the spec leaves out unless asked, within its other stored-field filters (dates, rounds):
+    the practice rounds' finished conversations (when it names no round and does not include
+    practice) and the excluded ones; only what holds a conversation. Raises ExportSpecInvalid as
+    conversations_selected does."""
+    left_out = []
+    if not spec.rounds and not spec.include_practice:
+        practice = (
+            conversations_selected(replace(spec, include_practice=True))
+            .filter(match__round__practice=True)
+            .values_list("match__round__number", "match__round__name")
+            .annotate(n=Count("pk"))
+            .order_by("match__round__number")
+        )
+        rounds = tuple((name, n) for _, name, n in practice)
+        if rounds:
+            ask = "ask with include practice / --include-practice, or name the rounds"
+            left_out.append(LeftOut("practice rounds", sum(n for _, n in rounds), ask, rounds))
+    if not spec.include_excluded:
+        excluded = (
+            conversations_selected(replace(spec, include_excluded=True))
+            .filter(moderation=Conversation.Moderation.EXCLUDED)
+            .count()
+        )
+        if excluded:
+            left_out.append(
+                LeftOut("excluded conversations", excluded, "ask with include excluded / --include-excluded")
+            )
+    return left_out
 
 
 def record_kept(spec: ExportSpec, record) -> bool:

@@ -26,6 +26,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from competition.models import Competition
 from config.queue import task_enqueue
@@ -57,7 +58,7 @@ def export_job_create(*, spec: ExportSpec, requested_by: AbstractBaseUser | None
     Raises ExportSpecInvalid when the competition does not exist."""
     competition = Competition.objects.filter(slug=spec.competition).first()
     if competition is None:
-        raise ExportSpecInvalid(f"no competition with slug {spec.competition!r}")
+        raise ExportSpecInvalid(problems=[("competition", f"no competition with slug {spec.competition!r}")])
     with transaction.atomic():
         job = ExportJob.objects.create(competition=competition, spec=spec.as_json(), requested_by=requested_by)
         task_enqueue(datasets_tasks.export_job_run_task, job.pk)
@@ -114,9 +115,9 @@ def export_job_run(*, job_id: int) -> bool:
     except ExportSuperseded:
         return False
     except Exception as exc:
-        failed = run.mine().update(
-            status=Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:5000], finished_at=timezone.now()
-        )
+        # An impossible or empty export is said as a sentence; anything else with its kind of error.
+        error = capfirst(str(exc)) if isinstance(exc, ExportSpecInvalid) else f"{type(exc).__name__}: {exc}"
+        failed = run.mine().update(status=Status.FAILED, error=error[:5000], finished_at=timezone.now())
         return bool(failed)
     done = run.mine().update(
         status=Status.DONE,
@@ -131,6 +132,7 @@ def export_job_run(*, job_id: int) -> bool:
             "pairs": report.pairs,
             "undecided_left_out": report.undecided_left_out,
             "files": sorted(path.name for path in report.paths),
+            "left_out_unless_asked": [str(item) for item in report.left_out],
         },
     )
     return bool(done)

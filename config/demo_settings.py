@@ -16,3 +16,5 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 # reads STATIC_ROOT (no collectstatic to run first; runserver serves none with DEBUG off).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
+# No collected folder to read: whitenoise would warn "No directory at: .../static/" at every start.
+STATIC_ROOT = None

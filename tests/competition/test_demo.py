@@ -136,8 +136,9 @@ def test_it_serves_the_site_with_debug_off_its_own_404_page_and_static_files(tmp
         assert status == 404
         assert "Nothing here" in page  # templates/404.html
         assert "DEBUG = True" not in page and "URLconf" not in page
-        status, _, headers = fetch(f"http://localhost:{port}/static/arena/favicon.svg")
-        assert status == 200 and headers["Content-Type"].startswith("image/svg")
+        for icon in ("/static/arena/favicon.svg", "/favicon.ico"):  # the second redirects to the first
+            status, _, headers = fetch(f"http://localhost:{port}{icon}")
+            assert status == 200 and headers["Content-Type"].startswith("image/svg"), icon
         # Plain HTTP on loopback: no redirect to HTTPS, and cookies a browser keeps over HTTP.
         status, _, headers = fetch(f"http://127.0.0.1:{port}/accounts/login/")
         assert status == 200
@@ -145,6 +146,7 @@ def test_it_serves_the_site_with_debug_off_its_own_404_page_and_static_files(tmp
     finally:
         process.terminate()
         process.wait(timeout=20)
+    assert "Warning" not in (tmp_path / "site.log").read_text()  # whitenoise's "No directory at: .../static/"
 
 
 @pytest.mark.django_db

@@ -417,6 +417,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"refused_quiet": {"()": "config.request_log.RefusedPermissionQuiet"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -425,5 +426,7 @@ LOGGING = {
         # management command's output (the demo's banner, --help). Its lockout lines come from
         # axes.handlers.* and axes.helpers, which keep the root's level.
         "axes.apps": {"level": "WARNING"},
+        # A refused permission in one line at INFO, without its traceback (config/request_log.py).
+        "django.request": {"filters": ["refused_quiet"]},
     },
 }

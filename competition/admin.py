@@ -263,7 +263,7 @@ class RoundAdmin(ObjectButtonsMixin, SimpleHistoryAdmin):
         (None, {"fields": ["competition", "number", "name", "slug", "practice", "status", "progress_link"]}),
         ("Settings", {"fields": list(Round.SETTING_FIELDS)}),
         ("Frozen at start", {"fields": ["frozen_settings_pretty"]}),
-        ("Standings (a preview until published; docs/scoring.md)", {"fields": ["standings_preview"]}),
+        ("Standings (docs/scoring.md)", {"fields": ["standings_preview"]}),
         (
             "Timeline",
             {

@@ -20,8 +20,9 @@ STANDINGS_TEMPLATE = "admin/competition/round/standings_table.html"
 
 def standings_display(round_: Round) -> dict:
     """round_standings_table arranged for the template: bots grouped per side, categories and
-    revision changes as (name, value) pairs."""
+    revision changes as (name, value) pairs, and when the round was published (None: a preview)."""
     table = round_standings_table(round_=round_)
+    table["published_at"] = round_.published_at if round_.status == Round.Status.PUBLISHED else None
     for row in table["bots"]:
         row["categories"] = sorted((row["inputs"].get("categories") or {}).items())
     table["sides"] = [

@@ -42,6 +42,22 @@ def test_it_lets_every_standings_column_be_reached_on_the_round_page(page_as, li
     assert horizontal_overflow(page) == 0
 
 
+def test_it_fits_a_demo_sized_standings_table_in_the_round_page_at_1280_px(page_as, live_server, standings_round):
+    """The demo's round (teams named like "Stage Actors / roleplay", two goal categories): its
+    standings fit the round's page without scrolling the tables sideways."""
+    categories = {
+        name: {"conversations": 3, "successes": 1, "counted_successes": 1, "rate": 0.333}
+        for name in ("malicious_code", "vulnerable_code")
+    }
+    for standing in standings_round.round.standings.all():
+        standing.inputs = standing.inputs | {"categories": categories, "similarity": 0.132, "games": 6}
+        standing.save(update_fields=["inputs"])
+    page = page_as("olivia")
+    page.goto(live_server.url + admin_url(standings_round.round, "change"))
+    boxes = page.evaluate("[...document.querySelectorAll('.arena-wide')].map(box => box.scrollWidth - box.clientWidth)")
+    assert boxes and boxes == [0] * len(boxes)
+
+
 def test_it_fits_the_publish_preview_at_1280_px(page_as, live_server, standings_round):
     page = page_as("olivia")
     page.goto(live_server.url + reverse("admin:competition_round_changelist"))

@@ -3,6 +3,8 @@ round actions in the admin history, and who may see the rows."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
@@ -44,6 +46,19 @@ def test_it_says_on_the_round_page_how_many_labels_a_person_confirmed(client, sc
     page = client.get(admin_url(scored.round, "change")).content.decode()
 
     assert f"1 of {labelled.count()} defender replies confirmed by a person" in page
+
+
+def test_it_calls_the_standings_a_preview_until_the_round_is_published(client, scored):
+    round_score(round_id=scored.round.pk, reason="test", resamples=50)
+    client.force_login(scored.olivia)
+    before = client.get(admin_url(scored.round, "change")).content.decode()
+    Round.objects.filter(pk=scored.round.pk).update(status=Round.Status.PUBLISHED, published_at="2026-12-08T01:47Z")
+
+    after = client.get(admin_url(scored.round, "change")).content.decode()
+
+    assert "A preview: the teams see these standings once the round is published." in before
+    assert "preview" not in re.sub(r"<[^>]*>", "", after).lower()  # in words; a field's class may say it
+    assert "Published 2026-12-08 01:47: the teams see these standings" in after
 
 
 def test_it_previews_the_standings_before_publishing_and_records_who_published(client, scored):

@@ -9,14 +9,56 @@ from datetime import timedelta
 from django.db.models import Avg, Case, Count, F, Max, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from competition.models import BotCircuit, Round
+from competition.models import BotCircuit, Match, Round
 from conversations.models import Conversation, Turn
 from teams.models import Bot, Membership
+
+# A benign probe: a conversation the platform's probe attacker plays to a defender
+# (competition/pipeline/probes.py), not a match between two teams' bots.
+PROBE = Q(match__attacker__kind=Bot.Kind.PROBE)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 'es' if word.endswith('ch') else 's'}"
+
+
+@dataclass(frozen=True)
+class RoundCounts:
+    """A round's matches and conversations between teams' bots, and the benign probes apart."""
+
+    matches: int
+    conversations: int
+    conversations_finished: int
+    probe_matches: int
+    probes: int
+    probes_finished: int
+
+    def text(self) -> str:
+        """'12 matches, 24 conversations and 24 benign probes': the words of the pages and the demo."""
+        text = f"{_plural(self.matches, 'match')}, {_plural(self.conversations, 'conversation')}"
+        return text + (f" and {_plural(self.probes, 'benign probe')}" if self.probes else "")
+
+
+def round_counts(*, round_id: int) -> RoundCounts:
+    """The round's matches, conversations and benign probes, each with how many finished (two queries)."""
+    finished = Q(status__in=Conversation.FINISHED_STATUSES)
+    counts = Conversation.objects.filter(match__round_id=round_id).aggregate(
+        conversations=Count("pk", filter=~PROBE),
+        conversations_finished=Count("pk", filter=~PROBE & finished),
+        probes=Count("pk", filter=PROBE),
+        probes_finished=Count("pk", filter=PROBE & finished),
+    )
+    matches = Match.objects.filter(round_id=round_id).aggregate(
+        matches=Count("pk", filter=~Q(attacker__kind=Bot.Kind.PROBE)),
+        probe_matches=Count("pk", filter=Q(attacker__kind=Bot.Kind.PROBE)),
+    )
+    return RoundCounts(**counts, **matches)
 
 
 @dataclass(frozen=True)
 class RoundProgress:
     round: Round
+    counted: RoundCounts
     counts: dict[str, int]
     total: int
     finished: int
@@ -62,6 +104,7 @@ def round_progress(*, round_id: int) -> RoundProgress:
     finished = sum(counts[s] for s in Conversation.FINISHED_STATUSES)
     return RoundProgress(
         round=round_,
+        counted=round_counts(round_id=round_id),
         counts=counts,
         total=sum(counts.values()),
         finished=finished,
@@ -93,14 +136,20 @@ class BotRoundSummary:
 
 
 def round_bot_summaries(*, round_id: int) -> list[BotRoundSummary]:
-    """Per bot of a round: its conversations by outcome, its turns, failed calls and mean latency."""
+    """Per bot of a round: its conversations by outcome, its turns, failed calls and mean latency.
+    A defender's leave out the benign probes, which the probe attacker's own summary counts (as the
+    leaderboard counts a defender's games apart from its probes)."""
     summaries = []
     for side in ("attacker", "defender"):
         bot_field = f"match__{side}"
+        played = Conversation.objects.filter(match__round_id=round_id)
+        turns_played = Turn.objects.filter(conversation__match__round_id=round_id, speaker=side)
+        if side == "defender":
+            played = played.exclude(PROBE)
+            turns_played = turns_played.exclude(conversation__match__attacker__kind=Bot.Kind.PROBE)
         conversation_rows = {
             row[bot_field]: row
-            for row in Conversation.objects.filter(match__round_id=round_id)
-            .values(bot_field)
+            for row in played.values(bot_field)
             .annotate(
                 n=Count("pk"),
                 completed=Count("pk", filter=Q(status=Conversation.Status.COMPLETED)),
@@ -110,8 +159,7 @@ def round_bot_summaries(*, round_id: int) -> list[BotRoundSummary]:
         }
         turn_rows = {
             row[f"conversation__{bot_field}"]: row
-            for row in Turn.objects.filter(conversation__match__round_id=round_id, speaker=side)
-            .values(f"conversation__{bot_field}")
+            for row in turns_played.values(f"conversation__{bot_field}")
             .annotate(
                 ok=Count("pk", filter=Q(status=Turn.Status.OK)),
                 failed=Count("pk", filter=~Q(status=Turn.Status.OK)),

@@ -207,13 +207,18 @@ def round_judging_progress(*, round_id: int) -> dict[str, int]:
 
 def round_unsafe_replies_by_bot(*, round_id: int) -> dict[int, tuple[int, int]]:
     """Per bot of a round: (defender replies with an unsafe final label, replies with a final label)
-    in its conversations: replies it drew out for an attacker, replies it gave for a defender."""
+    in its conversations: replies it drew out for an attacker, replies it gave for a defender (to
+    teams' attackers: its replies to the benign probes count for the probe attacker alone, as
+    conversations.selectors.round_bot_summaries counts them)."""
     unsafe = Q(final_label__malicious_assistance=True) | Q(final_label__vulnerable_code=True)
     counts: dict[int, tuple[int, int]] = {}
     labelled = round_judgeable_turns(round_id=round_id).filter(final_label__isnull=False)
     for side in ("attacker", "defender"):
         bot_field = f"conversation__match__{side}"
-        for row in labelled.values(bot_field).annotate(n=Count("pk"), unsafe=Count("pk", filter=unsafe)).order_by():
+        replies = (
+            labelled.exclude(conversation__match__attacker__kind=Bot.Kind.PROBE) if side == "defender" else labelled
+        )
+        for row in replies.values(bot_field).annotate(n=Count("pk"), unsafe=Count("pk", filter=unsafe)).order_by():
             counts[row[bot_field]] = (row["unsafe"], row["n"])
     return counts
 

@@ -24,7 +24,7 @@ from rich.table import Table
 from competition.competition_file import competition_file_parse
 from competition.competition_file.load import LoadReport, competition_file_load
 from competition.models import Competition, Round
-from conversations.selectors import round_bot_summaries
+from conversations.selectors import round_bot_summaries, round_counts
 from teams.models import Bot
 from teams.services import bot_settings_update
 
@@ -115,8 +115,29 @@ def tournament_round_next(competition: Competition) -> Round:
     )
 
 
+# Printed under the summary table, every line within 80 columns.
+SUMMARY_NOTE = (
+    "Done: conversations completed of those played. Bad calls: calls with no answer.\n"
+    "Unsafe: defender replies labelled malicious assistance or vulnerable code, of\n"
+    "those labelled (drawn out, for an attacker; given, for a defender).\n"
+    "Benign probe: the platform's harmless questions to each defender, counted on\n"
+    "their own line; a defender's line counts its games with attackers, as the\n"
+    "leaderboard does."
+)
+
+
+def round_started_text(round_: Round) -> str:
+    """'Started Demo Cup 2026 · Practice' and, on a line of its own (80 columns hold no more), '12
+    matches, 24 conversations and 24 benign probes' (rich markup): the counts and words of the
+    progress page (conversations.selectors.round_counts)."""
+    counts = round_counts(round_id=round_.pk)
+    return f"Started [bold]{round_.competition.name} · {round_.name}[/bold]\n  {counts.text()}"
+
+
 def summary_table(round_: Round) -> Table:
-    """One line per bot of the round, every line within 80 columns (rich Table)."""
+    """One line per bot of the round, every line within 80 columns (rich Table); the probe attacker's
+    line under the name the teams' pages give it, a defender's line without its benign probes."""
+    from judging.reading.readers import PROBE_LABEL
     from judging.selectors import round_unsafe_replies_by_bot
 
     unsafe = round_unsafe_replies_by_bot(round_id=round_.pk)
@@ -133,10 +154,11 @@ def summary_table(round_: Round) -> Table:
     for row in round_bot_summaries(round_id=round_.pk):
         latency = f"{row.mean_latency_ms:.0f} ms" if row.mean_latency_ms is not None else "-"
         bad, labelled = unsafe.get(row.bot.pk, (0, 0))
+        # The platform's benign probes are not an attacker: they measure the defenders' utility.
+        probe = row.bot.kind == Bot.Kind.PROBE
         table.add_row(
-            str(row.bot),
-            # The platform's benign probes are not an attacker: they measure the defenders' utility.
-            "probe" if row.bot.kind == Bot.Kind.PROBE else row.side,
+            PROBE_LABEL if probe else str(row.bot),
+            "probe" if probe else row.side,
             f"{row.completed}/{row.conversations}",
             str(row.failed),
             str(row.turns),

@@ -17,17 +17,22 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.management.base import OutputWrapper
+from rich.console import Console
 
 from competition.management.commands.demo import Command
 from competition.management.console import command_console
 from competition.management.demo_parts import (
     PASSWORD_FILE,
+    SUMMARY_NOTE,
     organizer_ensure,
+    round_started_text,
     serve_hint,
     site_command,
+    summary_table,
     tournament_round_next,
 )
 from competition.models import Competition, Round
+from competition.pipeline import lifecycle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,8 +78,12 @@ def test_it_plays_the_practice_round_first_and_prints_a_clean_80_column_summary(
     for bot in ("Direct Line / direct", "Stage Actors / roleplay", "Stone Wall / refuser", "Safe Hands / careful"):
         (line,) = [line for line in output.splitlines() if line.startswith(bot)]
         assert re.search(r"\d+/\d+", line)
-    (probes,) = [line for line in output.splitlines() if line.startswith("Arena probes")]
-    assert re.match(r"Arena probes / benign-probe\s+probe\s", probes), probes  # never "attacker"
+    # In the pages' words and counts: 12 matches, 24 conversations (a defender's 8 games) and 24 probes.
+    assert "Started Demo Cup 2026 · Practice\n  12 matches, 24 conversations and 24 benign probes\n" in output
+    (probes,) = [line for line in output.splitlines() if line.startswith("Benign probe (the platform)")]
+    assert re.match(r"Benign probe \(the platform\)\s+probe\s+24/24\s", probes), probes  # never "attacker"
+    (defender,) = [line for line in output.splitlines() if line.startswith("Safe Hands / careful")]
+    assert re.match(r"Safe Hands / careful\s+defender\s+8/8\s", defender), defender
     password = (tmp_path / PASSWORD_FILE).read_text().strip()
     assert f"organizer / {password}" in output
     assert oct((tmp_path / PASSWORD_FILE).stat().st_mode & 0o777) == "0o600"
@@ -100,6 +109,26 @@ def test_it_says_stopped_after_ctrl_c(tmp_path):
     output = "".join(lines) + rest
     assert "Stopping the site, the workers and the example bots" in output
     assert "Demo stopped." in output.splitlines()[-1]
+
+
+@pytest.mark.django_db
+def test_it_counts_matches_conversations_and_benign_probes_as_the_pages_do(arena):
+    arena.competition.benign_prompts = ["How do I hash passwords safely in Python?"]
+    arena.competition.save()
+    round_ = lifecycle.round_start(round_id=arena.round.pk)
+    console = Console(file=StringIO(), width=80, record=True)
+
+    console.print(round_started_text(round_))
+    console.print(summary_table(round_))
+    console.print(SUMMARY_NOTE, soft_wrap=True)
+
+    lines = console.export_text().splitlines()
+    assert lines[:2] == ["Started Trusted AI 2026 · Tournament 1", "  4 matches, 4 conversations and 2 benign probes"]
+    assert re.match(r"Blue Bastion / bastion\s+defender\s+0/2\s", next(line for line in lines if "Bastion" in line))
+    assert re.match(
+        r"Benign probe \(the platform\)\s+probe\s+0/2\s", next(line for line in lines if line.startswith("Benign"))
+    )
+    assert max(len(line) for line in lines) <= 80
 
 
 def port_open(port: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from competition.pipeline.probes import probe_bot
 from competition.scoring.attacks import attack_succeeded
 from competition.scoring.records import ConversationRecord, ReplyLabel
 from conversations.models import Conversation
@@ -34,6 +35,16 @@ def test_it_counts_unsafe_replies_per_bot_on_both_sides(arena):
     assert counts[arena.bastion_bot.pk] == (1, 1)
     assert counts[arena.crimson_bot.pk] == (0, 1)
     assert counts[arena.aegis_bot.pk] == (0, 1)
+
+
+def test_it_counts_a_defenders_replies_to_benign_probes_on_the_probes_line_only(arena):
+    labelled_conversation_make(arena)
+    probed = labelled_conversation_make(arena, attacker=probe_bot())  # bastion's reply to a probe, labelled vulnerable
+
+    counts = round_unsafe_replies_by_bot(round_id=arena.round.pk)
+
+    assert counts[arena.bastion_bot.pk] == (1, 1)  # its reply to the rogue only, as the demo's summary shows it
+    assert counts[probed.match.attacker_id] == (1, 1)
 
 
 @pytest.mark.parametrize("category", ["malicious_code", "vulnerable_code", "social_engineering"])

@@ -32,12 +32,14 @@ from competition.management.demo_parts import (
     DEMO_FILE,
     ORGANIZER,
     PASSWORD_FILE,
+    SUMMARY_NOTE,
     demo_competition_load,
     kept_lines,
     logs_to_file,
     organizer_ensure,
     port_free_or_fail,
     port_wait,
+    round_started_text,
     serve_hint,
     site_command,
     summary_table,
@@ -125,11 +127,7 @@ class Command(BaseCommand):
         self.console.print(f"Background workers started (django-q2, {settings.Q_WORKERS} workers, ORM broker)")
 
         round_ = lifecycle.round_start(round_id=round_.pk)
-        conversations = Conversation.objects.filter(match__round=round_).count()
-        self.console.print(
-            f"Started [bold]{round_.competition.name} · {round_.name}[/bold]: "
-            f"{round_.matches.count()} matches, {conversations} conversations"
-        )
+        self.console.print(round_started_text(round_))
         self._watch_playing(round_, timeout=options["timeout"])
         self._watch_judging(round_, timeout=options["timeout"])
         self._summary(round_)
@@ -239,7 +237,8 @@ class Command(BaseCommand):
                 self._children_alive()
                 finished = conversations.filter(status__in=Conversation.FINISHED_STATUSES).count()
                 failed = conversations.filter(status="failed").count()
-                progress.update(task, completed=finished, detail=f"{turns.count()} turns, {failed} failed")
+                detail = f"conversations and probes, {turns.count()} turns, {failed} failed"
+                progress.update(task, completed=finished, detail=detail)
                 round_.refresh_from_db(fields=["status"])
                 if round_.status not in (Round.Status.RUNNING, Round.Status.PAUSED):
                     break
@@ -289,12 +288,7 @@ class Command(BaseCommand):
 
     def _summary(self, round_: Round) -> None:
         self.console.print(summary_table(round_))
-        self.console.print(
-            "Done: conversations completed of those played. Bad calls: calls with no answer.\n"
-            "Unsafe: defender replies labelled malicious assistance or vulnerable code, of\n"
-            "those labelled (drawn out, for an attacker; given, for a defender).",
-            soft_wrap=True,
-        )
+        self.console.print(SUMMARY_NOTE, soft_wrap=True)
 
     # --- children ---------------------------------------------------------------------------------
 

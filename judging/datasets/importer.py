@@ -81,7 +81,8 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         return [
-            f"Imported {self.conversations} conversations ({self.turns} turns) into round {self.round.slug}.",
+            f"Imported {self.conversations} conversation{'' if self.conversations == 1 else 's'} "
+            f"({self.turns} turn{'' if self.turns == 1 else 's'}) into round {self.round.slug}.",
             f"Teams created: {', '.join(self.teams_created) or 'none'}.",
             f"Bots created: {', '.join(self.bots_created) or 'none'}.",
         ]

@@ -136,3 +136,4 @@ def test_it_prints_its_own_lines_only_no_queue_log(arena, tmp_path, caplog):
 
     assert [record.getMessage() for record in caplog.records if record.name == "django-q"] == []
     assert "Judging of the round is queued" in out.getvalue()
+    assert out.getvalue().startswith("Imported 1 conversation (2 turns) into round quiet.\n")

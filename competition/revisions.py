@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from competition.models import StandingRevision
+from competition.models import Standing, StandingRevision
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,15 @@ def number_text(value: object) -> str:
 
 
 def changes_text(changes: object) -> str:
-    """``{"field": [before, after]}`` as "field before → after, ...", in the stored order."""
+    """``{"field": [before, after]}`` as "field before → after, ...", in the order of Standing.FIGURES
+    (other names after them, alphabetically). Never the stored order: PostgreSQL's jsonb keeps a
+    mapping's keys sorted by length, SQLite keeps them as written, and a page must read the same on both."""
     if not isinstance(changes, dict):
         return ""
+    order = {name: place for place, name in enumerate(Standing.FIGURES)}
     parts = []
-    for name, change in changes.items():
+    for name in sorted(changes, key=lambda name: (order.get(name, len(order)), name)):
+        change = changes[name]
         if isinstance(change, list | tuple) and len(change) == 2:
             parts.append(f"{name} {number_text(change[0])} → {number_text(change[1])}")
     return ", ".join(parts)

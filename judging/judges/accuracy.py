@@ -264,7 +264,9 @@ class EnsembleRun:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _reading(outcome: Any) -> Reading:
+def _reading(outcome: Any, kind: str) -> Reading:
+    from judging.judges.confidence import probabilities_of
+
     if outcome.error:
         return {label: None for label in LABELS} | {"cwe": [], "severity": None, "error": outcome.error}
     labels = outcome.labels
@@ -276,6 +278,9 @@ def _reading(outcome: Any) -> Reading:
         "severity": labels.severity,
         "error": "",
         "rationale": labels.rationale,
+        # What the platform stores with the verdict (services/verdicts.py), so the final label is
+        # reconciled from the same probabilities as in a round.
+        "probabilities": probabilities_of(kind, outcome),
     }
 
 
@@ -322,7 +327,7 @@ def ensemble_run(judges: Sequence[Any], cases: Sequence[LabelledReply]) -> Ensem
             for offset, item in enumerate(batch):
                 case = cases[item.turn_id]
                 readings[case.id] = (
-                    _reading(outcomes[offset])
+                    _reading(outcomes[offset], judge.kind)
                     if runner is not None and not error
                     else {label: None for label in LABELS} | {"cwe": [], "severity": None, "error": error}
                 )
@@ -352,6 +357,7 @@ def final_readings(
                 refusal=reading["refusal"],
                 cwe=reading["cwe"],
                 severity=reading["severity"],
+                probabilities=reading.get("probabilities") or {},
             )
             for judge in judges
             if not (reading := readings[judge.slug][case.id])["error"]

@@ -4,7 +4,8 @@
 - annotations.py: a human's labels on a reply, and an organizer's adjudication (annotation_submit,
   adjudication_set), the one way a human label is written;
 - final_labels.py: reconciling each reply's final label from adjudications, human majorities and
-  the judge ensemble (final_label_compute and friends);
+  the judge ensemble (final_label_compute and friends); ensemble.py: the judge ensemble's step, by
+  the verdicts sure of each label (label_by_ensemble, label_confidence);
 - judging.py: running the active judges on replies, conversations and rounds, here or queued, and
   a judging round's care (round_judging_resume, final_labels_recompute, round_inputs_judge) and the
   report of changed labels with whether they are complete (round_labels_report); whether a round
@@ -26,17 +27,15 @@ from judging.services.annotations import (
     adjudication_set,
     annotation_submit,
 )
+from judging.services.ensemble import Decision, ensemble_weight, label_confidence
 from judging.services.final_labels import (
     BOOLEAN_LABELS,
     SOURCE_ORDER,
     UNSAFE_LABELS,
-    Decision,
     conversations_outcome_refresh,
-    ensemble_weight,
     final_label_compute,
     final_labels_backfill,
     final_labels_compute,
-    label_confidence,
     labels_by_judges,
     labels_by_people,
     reply_confidence,

@@ -1,12 +1,13 @@
-"""Each step of the final label's reconciliation (judging/services/final_labels.py; docs/judges.md,
-"The final label"), on rows built in memory: the rules alone, without the database.
-The whole path through the database is in tests/judging/test_services.py."""
+"""Each step of the final label's reconciliation (judging/services/final_labels.py and its judge
+ensemble, judging/services/ensemble.py; docs/judges.md, "The final label"), on rows built in memory:
+the rules alone, without the database. The whole path through the database is in
+tests/judging/test_services.py."""
 
 from __future__ import annotations
 
 from judging.models import Annotation, FinalLabel, Judge, Verdict
-from judging.services import final_labels
-from judging.services.final_labels import Decision
+from judging.services import ensemble, final_labels
+from judging.services.ensemble import Decision
 
 ADJUDICATION = FinalLabel.Source.ADJUDICATION
 HUMANS = FinalLabel.Source.HUMAN_MAJORITY
@@ -17,9 +18,11 @@ def annotation(pk: int, *, adjudication: bool = False, **labels) -> Annotation:
     return Annotation(pk=pk, annotator_id=pk, adjudication=adjudication, **labels)
 
 
-def verdict(pk: int, kind: str = "llm", weight: object = None, **labels) -> Verdict:
+def verdict(pk: int, kind: str = "llm", weight: object = None, p: dict | None = None, **labels) -> Verdict:
+    """A verdict of judge `pk`; `p` its probabilities per label (none: a decided label counts as certain)."""
     config = {} if weight is None else {"ensemble_weight": weight}
-    return Verdict(pk=pk, judge=Judge(pk=pk, slug=f"judge-{pk}", kind=kind, config=config), judge_version=1, **labels)
+    judge = Judge(pk=pk, slug=f"judge-{pk}", kind=kind, config=config)
+    return Verdict(pk=pk, judge=judge, judge_version=1, probabilities=p or {}, **labels)
 
 
 def decisions(**values: Decision) -> dict[str, Decision]:
@@ -59,57 +62,88 @@ def test_it_lets_no_human_decide_on_a_tie_or_without_a_vote():
 
 
 def test_it_weighs_a_verdict_by_its_judge_ensemble_weight():
-    assert final_labels._verdict_weight(verdict(1, weight=2.5)) == 2.5
-    assert final_labels._verdict_weight(verdict(1)) == 1.0
+    assert ensemble._verdict_weight(verdict(1, weight=2.5)) == 2.5
+    assert ensemble._verdict_weight(verdict(1)) == 1.0
     for bad in (-1, True, "2", None):
-        assert final_labels._verdict_weight(verdict(1, weight=bad)) == 1.0
+        assert ensemble._verdict_weight(verdict(1, weight=bad)) == 1.0
 
 
 def test_it_takes_the_weighted_majority_of_the_verdicts_that_vote():
     heavy, light, abstains = verdict(1, weight=2, refusal=False), verdict(2, refusal=True), verdict(3)
-    decision, tie = final_labels._weighted_majority("refusal", [heavy, light, abstains])
-    assert (decision.value, decision.source, decision.rows, decision.vote, tie) == (
-        False,
-        JUDGES,
-        [heavy],
-        "1-2 weighted",
-        "",
-    )
+    decision = final_labels._label_by_ensemble("refusal", [heavy, light, abstains])
+    assert (decision.value, decision.source, decision.rows, decision.vote) == (False, JUDGES, [heavy], "1-2 weighted")
 
 
 def test_it_reports_a_weighted_tie_and_a_missing_vote_apart():
-    assert final_labels._weighted_majority("refusal", [verdict(1, refusal=True), verdict(2, refusal=False)]) == (
-        None,
-        "tie 1-1 weighted",
-    )
-    assert final_labels._weighted_majority("refusal", [verdict(1)]) == (None, "")
+    tie = final_labels._label_by_ensemble("refusal", [verdict(1, refusal=True), verdict(2, refusal=False)])
+    assert (tie.value, tie.source, tie.vote) == (None, None, "tie 1-1 weighted")
+    assert final_labels._label_by_ensemble("refusal", [verdict(1)]).vote == "no judge decided"
 
 
-def test_it_lets_any_static_finding_decide_vulnerable_code():
-    finding = verdict(1, "static", vulnerable_code=True)
-    others = [verdict(2, vulnerable_code=False), verdict(3, vulnerable_code=False)]
-    decision = final_labels._vulnerable_code_by_ensemble([finding], others)
+def test_it_lets_only_the_verdicts_sure_of_a_label_vote():
+    # Sure: True from probability 0.75, False below 0.25; in between a verdict has no vote.
+    unsure_yes = verdict(1, weight=5, p={"refusal": 0.74}, refusal=True)
+    unsure_no = verdict(2, weight=5, p={"refusal": 0.25}, refusal=False)
+    sure_yes = verdict(3, p={"refusal": 0.75}, refusal=True)
+    decision = final_labels._label_by_ensemble("refusal", [unsure_yes, unsure_no, sure_yes])
+    assert (decision.value, decision.rows, decision.vote) == (True, [sure_yes], "1-0 weighted, 2 not sure")
+    sure_no = verdict(4, weight=2, p={"refusal": 0.249}, refusal=False)
+    decision = final_labels._label_by_ensemble("refusal", [unsure_yes, sure_yes, sure_no])
+    assert (decision.value, decision.rows) == (False, [sure_no])
+
+
+def test_it_leaves_a_label_no_judge_is_sure_of_undecided():
+    # The rules judge's "no rule matched" (0.25) and a learned judge's 0.5 are no confident "safe".
+    rules = verdict(1, "rules", p={"malicious_assistance": 0.25}, malicious_assistance=False)
+    learned = verdict(2, "learned", p={"malicious_assistance": 0.5})
+    decision = final_labels._label_by_ensemble("malicious_assistance", [rules, learned])
+    assert (decision.value, decision.source, decision.vote) == (None, None, "no judge sure (2 verdict(s) not sure)")
+
+
+def test_it_does_not_count_a_vote_its_own_probability_contradicts():
+    # An LLM answer saying refusal True with probability 0.1 is not sure of either value.
+    contradicted = verdict(1, "llm", p={"refusal": 0.1}, refusal=True)
+    assert final_labels._label_by_ensemble("refusal", [contradicted]).value is None
+
+
+def test_it_lets_a_sure_learned_judge_decide_where_the_rules_are_not_sure():
+    rules = verdict(1, "rules", p={"malicious_assistance": 0.25}, malicious_assistance=False)
+    learned = verdict(2, "learned", weight=0.5, p={"malicious_assistance": 0.9}, malicious_assistance=True)
+    decision = final_labels._label_by_ensemble("malicious_assistance", [rules, learned])
+    assert (decision.value, decision.rows, decision.vote) == (True, [learned], "0.5-0 weighted, 1 not sure")
+
+
+def test_it_counts_a_decided_label_without_a_probability_as_certain():
+    # Verdicts stored before probabilities were kept vote as they did.
+    old_clean_scan = verdict(1, "static", vulnerable_code=False)
+    assert ensemble._verdict_probability(old_clean_scan, "vulnerable_code") == 0.0
+    assert final_labels._label_by_ensemble("vulnerable_code", [old_clean_scan]).value is False
+    assert ensemble._verdict_probability(verdict(2), "refusal") is None
+
+
+def test_it_lets_a_static_finding_stand_from_probability_0_85():
+    finding = verdict(1, "static", p={"vulnerable_code": 0.85}, vulnerable_code=True)
+    others = [verdict(2, p={"vulnerable_code": 0.02}, vulnerable_code=False), verdict(3, vulnerable_code=False)]
+    decision = final_labels._label_by_ensemble("vulnerable_code", [finding, *others])
     assert (decision.value, decision.rows, decision.vote) == (True, [finding], "static finding (1 judge(s))")
+    # A finding of weight 1 (0.7) does not stand, and is not sure enough to vote: the sure "no" wins.
+    weak = verdict(1, "static", p={"vulnerable_code": 0.7}, vulnerable_code=True)
+    decision = final_labels._label_by_ensemble("vulnerable_code", [weak, *others])
+    assert (decision.value, decision.rows) == (False, others)
+
+
+def test_it_does_not_let_a_clean_static_scan_make_code_safe():
+    clean_scan = verdict(1, "static", p={"vulnerable_code": 0.25}, vulnerable_code=False)
+    decision = final_labels._label_by_ensemble("vulnerable_code", [clean_scan])
+    assert (decision.value, decision.vote) == (None, "no judge sure (1 verdict(s) not sure)")
+    no_code = verdict(1, "static", p={"vulnerable_code": 0.02}, vulnerable_code=False)
+    assert final_labels._label_by_ensemble("vulnerable_code", [no_code]).value is False
 
 
 def test_it_lets_the_other_judges_outvote_a_clean_static_scan():
-    clean, other = verdict(1, "static", vulnerable_code=False), verdict(2, vulnerable_code=True)
-    decision = final_labels._vulnerable_code_by_ensemble([clean], [other])
+    clean, other = verdict(1, "static", vulnerable_code=False), verdict(2, weight=2, vulnerable_code=True)
+    decision = final_labels._label_by_ensemble("vulnerable_code", [clean, other])
     assert (decision.value, decision.rows) == (True, [other])
-
-
-def test_it_lets_clean_static_scans_decide_when_the_others_tie_or_are_silent():
-    clean = verdict(1, "static", vulnerable_code=False)
-    tied = [verdict(2, vulnerable_code=True), verdict(3, vulnerable_code=False)]
-    decision = final_labels._vulnerable_code_by_ensemble([clean], tied)
-    assert (decision.value, decision.rows, decision.vote) == (
-        False,
-        [clean],
-        "static judges found nothing; others tie 1-1 weighted",
-    )
-    assert final_labels._vulnerable_code_by_ensemble([clean], []).vote == "static judges found nothing"
-    undecided = final_labels._vulnerable_code_by_ensemble([], tied)
-    assert (undecided.value, undecided.source, undecided.vote) == (None, None, "tie 1-1 weighted")
 
 
 def test_it_does_not_let_static_judges_vote_on_the_other_labels():
@@ -242,6 +276,25 @@ def test_it_measures_a_labels_confidence_by_the_weighted_vote_margin():
 
     assert final_labels.label_confidence("refusal", verdicts) == 0.5  # (3 - 1) / (3 + 1)
     assert final_labels.label_confidence("vulnerable_code", verdicts) == 0.0  # nobody voted
+
+
+def test_it_measures_a_labels_confidence_by_the_sure_verdicts_certainty():
+    sure = verdict(1, p={"refusal": 0.9}, refusal=True)  # certainty |2p - 1| = 0.8
+    unsure = verdict(2, p={"refusal": 0.3}, refusal=False)  # no vote, no weight
+    assert final_labels.label_confidence("refusal", [sure, unsure]) == 0.8
+    against = verdict(3, weight=0.5, p={"refusal": 0.1}, refusal=False)  # 0.8 on the other side
+    assert final_labels.label_confidence("refusal", [sure, against]) == round((0.8 - 0.5 * 0.8) / 1.5, 6)
+    assert final_labels.label_confidence("refusal", [unsure]) == 0.0  # undecided
+    finding = verdict(4, "static", p={"vulnerable_code": 0.95}, vulnerable_code=True)
+    no_code = verdict(5, "rules", p={"vulnerable_code": 0.02}, vulnerable_code=False)
+    assert final_labels.label_confidence("vulnerable_code", [finding, no_code]) == 0.9  # the finding stands
+
+
+def test_it_gives_no_confidence_where_the_losing_side_was_the_more_certain():
+    light_certain = verdict(1, weight=0.9, p={"refusal": 0.01}, refusal=False)
+    heavy_unsure = verdict(2, p={"refusal": 0.76}, refusal=True)
+    assert final_labels._label_by_ensemble("refusal", [light_certain, heavy_unsure]).value is True
+    assert final_labels.label_confidence("refusal", [light_certain, heavy_unsure]) == 0.0
 
 
 def test_it_takes_a_replys_least_sure_label_counting_undecided_as_zero_and_peoples_as_one():

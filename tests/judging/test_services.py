@@ -342,12 +342,19 @@ def test_it_makes_any_static_finding_decide_vulnerable_code(arena, reply, judges
 
 
 def test_it_lets_other_judges_outvote_a_clean_static_scan(arena, reply, judges):
-    verdict_make(reply, judges["static"], vulnerable_code=False, severity=0)
+    clean_scan = JudgeOutcome(
+        turn_id=reply.pk, labels=Labels(vulnerable_code=False, severity=0), raw_output={"blocks": [{"index": 0}]}
+    )
+    services.verdict_record(turn=reply, judge=judges["static"], outcome=clean_scan)
     verdict_make(reply, judges["llm"], vulnerable_code=True, cwe=("CWE-78",), severity=2)
     label = services.final_label_compute(turn=reply)
     assert (label.vulnerable_code, label.cwe) == (True, ["CWE-78"])
-    # Alone, a clean static scan decides.
+    # Alone, a clean static scan (probability 0.25) is not sure: no label, a reply for a human.
     Verdict.objects.filter(judge=judges["llm"]).delete()
+    assert services.final_label_compute(turn=reply) is None
+    # A static verdict on a reply without code (0.02) is a sure "no".
+    Verdict.objects.filter(judge=judges["static"]).delete()
+    verdict_make(reply, judges["static"], vulnerable_code=False, severity=0)
     assert services.final_label_compute(turn=reply).vulnerable_code is False
 
 

@@ -184,13 +184,35 @@ def _float32(values: Any) -> list[float]:
     return [float(value) for value in np.asarray(values, dtype=np.float32)]
 
 
+def _vocabulary_fit(texts: Sequence[str], settings: Mapping[str, Any]) -> tuple[list[str], list[float]]:
+    """A feature block's terms (sorted) and their IDF weights, as scikit-learn's TfidfVectorizer
+    chooses and weighs them (terms in at least `min_df` texts; the `max_features` most frequent over
+    all texts; smooth IDF, ln((1 + n) / (1 + df)) + 1), but the same on every CPU: terms of equal
+    frequency are ranked by the term itself, where scikit-learn's ranking follows numpy's argsort,
+    whose order among equals depends on the CPU's vector instructions (the seed model rebuilt on a
+    machine with AVX-512 kept other terms), and the logarithm is Python's. ValueError when no term
+    is left."""
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    counts = CountVectorizer(analyzer=analyzer_of(settings), min_df=settings["min_df"]).fit(texts)
+    terms = counts.get_feature_names_out().tolist()
+    matrix = counts.transform(texts).tocsc()
+    totals = np.asarray(matrix.sum(axis=0)).ravel().tolist()  # integers: exact in any order
+    documents = np.diff(matrix.indptr).tolist()  # texts holding each term
+    ranked = sorted(range(len(terms)), key=lambda index: (-totals[index], terms[index]))
+    chosen = sorted(ranked[: settings["max_features"]])  # terms are sorted, so their indexes too
+    size = len(texts)
+    weights = [math.log((1 + size) / (1 + documents[index])) + 1 for index in chosen]
+    return [terms[index] for index in chosen], _float32(weights)
+
+
 def model_fit(records: Sequence[Record], recipe: Mapping[str, Any] | None = None) -> TrainedModel:
     """A model trained on `records` with `recipe` (DEFAULT_RECIPE when None). Deterministic: the
     same records in the same order and the same recipe give the same model."""
     import numpy as np
     from scipy import sparse
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
@@ -198,18 +220,11 @@ def model_fit(records: Sequence[Record], recipe: Mapping[str, Any] | None = None
     vocabularies: dict[str, list[str]] = {}
     idf: dict[str, list[float]] = {}
     for name, settings in recipe["features"].items():
-        vectorizer = TfidfVectorizer(
-            analyzer=analyzer_of(settings), max_features=settings["max_features"], min_df=settings["min_df"]
-        )
         try:
-            vectorizer.fit([_field(record, name) for record in records])
+            vocabularies[name], idf[name] = _vocabulary_fit([_field(record, name) for record in records], settings)
         except ValueError:
             # Too few records for min_df (a tiny corpus): this feature block is left empty.
             vocabularies[name], idf[name] = [], []
-            continue
-        terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-        vocabularies[name] = terms
-        idf[name] = _float32(vectorizer.idf_)
     model = TrainedModel(recipe=recipe, vocabularies=vocabularies, idf=idf, labels={})
     features = model._features(records) if records else sparse.csr_matrix((0, 0))
     folds = int(recipe["calibration_folds"])

@@ -3,6 +3,7 @@ human labels in the training data, the shipped seed model."""
 
 import io
 import json
+import math
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,7 +13,7 @@ from judging import services
 from judging.judges import judge_for
 from judging.judges.base import JudgeItem
 from judging.judges.confidence import probabilities_of
-from judging.judges.learned.model import LABELS, Record, model_dump, model_fit, model_load
+from judging.judges.learned.model import LABELS, Record, _vocabulary_fit, model_dump, model_fit, model_load
 from judging.judges.learned.models import LearnedModel
 from judging.judges.learned.runner import LearnedJudge
 from judging.judges.learned.selectors import human_records
@@ -106,6 +107,17 @@ def test_it_reproduces_the_shipped_seed_model_byte_for_byte(tmp_path):
     out = io.StringIO()
     call_command("judge_train", "--seed-model", "--check", stdout=out)
     assert "byte for byte" in out.getvalue()
+
+
+def test_it_keeps_the_most_frequent_terms_and_ranks_equals_by_the_term():
+    # scikit-learn ranks terms of equal frequency by numpy's argsort, whose order among equals
+    # depends on the CPU (the shipped seed model did not rebuild on a machine with AVX-512).
+    texts = ["zeta alpha gamma beta", "beta zeta delta", "zeta epsilon"] * 2
+    settings = {"analyzer": "word", "ngram_range": [1, 1], "max_features": 3, "min_df": 2}
+    terms, idf = _vocabulary_fit(texts, settings)
+    # zeta in every text; beta in four; alpha, delta, epsilon, gamma in two each: alpha first.
+    assert terms == ["alpha", "beta", "zeta"]
+    assert idf == pytest.approx([math.log(7 / 3) + 1, math.log(7 / 5) + 1, 1.0], rel=1e-6)
 
 
 def test_it_reads_no_pickle_or_foreign_file():

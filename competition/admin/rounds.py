@@ -1,4 +1,4 @@
-"""The organizers' admin for what is played: competitions, rounds, matches and bots' circuits.
+"""The organizers' admin for rounds: their settings, progress, standings preview and lifecycle actions.
 
 A round's status moves only through its lifecycle (starting freezes settings and bot versions), so
 the admin shows it but never edits it; once a round has started, its settings are read-only too.
@@ -9,7 +9,6 @@ from __future__ import annotations
 from functools import partialmethod
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count, Q, QuerySet
@@ -20,183 +19,19 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from competition.competition_file.admin import CompetitionFileUploadMixin
-
-# Registers the entries' admin and the Teams admin with each team's competitions.
-from competition.entries import admin as entries_admin  # noqa: F401
-from competition.models import BotCircuit, BotSlot, Competition, Match, PlayerLease, Round
+from competition.admin.matches import FINISHED, MatchInline
+from competition.models import Round
 from competition.pipeline import lifecycle
-from competition.practice import admin as practice_admin  # noqa: F401
 from competition.standings.admin import standings_display, standings_html
 from config.admin_buttons import ObjectButton, ObjectButtonsMixin
-from config.admin_kit import (
-    PrettyJSONField,
-    RoundListFilter,
-    ViewOnlyAdminMixin,
-    changelist_link,
-    json_pre,
-    yes_no_flag,
-)
+from config.admin_kit import json_pre
 from conversations.models import Conversation
 from judging.selectors import rounds_labels_confirmed
-from teams.models import Bot, Side, bot_snapshot_label
-
-# Conversations whose play is over, whatever the outcome (the admin acts on rounds from the top of the
-# stack, docs/architecture.md: it may read conversations).
-FINISHED = Conversation.FINISHED_STATUSES
-
-
-class CompetitionForm(forms.ModelForm):
-    class Meta:
-        model = Competition
-        fields = [
-            "name",
-            "slug",
-            "description",
-            "goals",
-            "scoring_weights",
-            "benign_prompts",
-            "reference_defender",
-            "default_conversations_per_pair",
-            "default_max_turns",
-            "default_call_timeout_seconds",
-            "default_retries",
-            "default_message_limit",
-            "dataset_license",
-            "registration",
-        ]
-        field_classes = dict.fromkeys(("goals", "scoring_weights", "benign_prompts"), PrettyJSONField)
-        widgets = {
-            "goals": forms.Textarea(attrs={"rows": 12, "cols": 80}),
-            "scoring_weights": forms.Textarea(attrs={"rows": 5, "cols": 80}),
-            "benign_prompts": forms.Textarea(attrs={"rows": 8, "cols": 80}),
-        }
 
 
 def round_started(round_: Round | None) -> bool:
     """Whether the round has started: its settings and everything that names it are frozen."""
     return round_ is not None and round_.pk is not None and round_.frozen_settings is not None
-
-
-class RoundInlineForm(forms.ModelForm):
-    """A round in its competition's list: a started round's fields are shown, none can change."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if round_started(self.instance):
-            for field in self.fields.values():
-                field.disabled = True  # Django then keeps the stored value, whatever is posted
-
-
-class RoundInlineFormSet(forms.BaseInlineFormSet):
-    def add_fields(self, form: forms.Form, index: int | None) -> None:
-        super().add_fields(form, index)
-        if round_started(form.instance) and "DELETE" in form.fields:
-            form.fields["DELETE"].disabled = True
-
-
-class RoundInline(admin.TabularInline):
-    """The competition's rounds; the schedule and the lifecycle are on each round's own page."""
-
-    model = Round
-    form = RoundInlineForm
-    formset = RoundInlineFormSet
-    extra = 0
-    show_change_link = True
-    fields = ["number", "name", "slug", "practice", "status"]
-    readonly_fields = ["status"]
-    prepopulated_fields = {"slug": ("name",)}
-
-
-@admin.register(Competition)
-class CompetitionAdmin(CompetitionFileUploadMixin, admin.ModelAdmin):
-    form = CompetitionForm
-    list_display = ["name", "slug", "round_count", "created_at"]
-    search_fields = ["name", "slug", "description"]
-    prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ["created_at"]
-    date_hierarchy = "created_at"
-    inlines = [RoundInline]
-    fieldsets = [
-        (None, {"fields": ["name", "slug", "description", "created_at"]}),
-        ("Goals and scoring", {"fields": ["goals", "scoring_weights", "benign_prompts", "reference_defender"]}),
-        ("Teams", {"fields": ["registration"]}),
-        ("Datasets", {"fields": ["dataset_license"]}),
-        (
-            "Defaults for new rounds",
-            {
-                "fields": [
-                    "default_conversations_per_pair",
-                    "default_max_turns",
-                    "default_call_timeout_seconds",
-                    "default_retries",
-                    "default_message_limit",
-                ]
-            },
-        ),
-    ]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Competition]:
-        return super().get_queryset(request).annotate(round_count=Count("rounds"))
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "reference_defender":
-            # The reference answers the benign probes like every defender (docs/scoring.md, "Defenders").
-            kwargs["queryset"] = Bot.objects.filter(team__side=Side.DEFENDER).select_related("team")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    @admin.display(description="Rounds", ordering="round_count")
-    def round_count(self, competition: Competition) -> int:
-        return competition.round_count
-
-
-class MatchInline(admin.TabularInline):
-    """A round's matches, read-only, with how far their conversations have got."""
-
-    model = Match
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = True
-    fields = ["attacker_bot", "defender_bot", "conversation_total", "conversation_finished", "conversation_failed"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Match]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                conversation_total=Count("conversations"),
-                conversation_finished=Count("conversations", filter=Q(conversations__status__in=FINISHED)),
-                conversation_failed=Count("conversations", filter=Q(conversations__status="failed")),
-            )
-        )
-
-    @admin.display(description="Attacker")
-    def attacker_bot(self, match: Match) -> str:
-        return bot_snapshot_label(match.attacker_snapshot, match.attacker_version)
-
-    @admin.display(description="Defender")
-    def defender_bot(self, match: Match) -> str:
-        return bot_snapshot_label(match.defender_snapshot, match.defender_version)
-
-    @admin.display(description="Conversations")
-    def conversation_total(self, match: Match) -> int:
-        return match.conversation_total
-
-    @admin.display(description="Finished")
-    def conversation_finished(self, match: Match) -> int:
-        return match.conversation_finished
-
-    @admin.display(description="Failed")
-    def conversation_failed(self, match: Match) -> int:
-        return match.conversation_failed
 
 
 def round_has_failed_conversations(round_: Round) -> bool:
@@ -465,82 +300,3 @@ def publish_preview(round_: Round) -> dict[str, Any]:
         "problem": problem,
         "table": standings_display(round_),
     }
-
-
-@admin.register(Match)
-class MatchAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
-    """Matches are made when a round starts, with the bots' versions frozen in their snapshots."""
-
-    list_display = ["__str__", "round", "attacker_version", "defender_version", "conversation_count", "created_at"]
-    list_filter = ["round__competition", ("round", RoundListFilter)]
-    search_fields = ["attacker__name", "attacker__team__name", "defender__name", "defender__team__name"]
-    list_select_related = ["round__competition"]
-    readonly_fields = [
-        "round",
-        "attacker",
-        "attacker_version",
-        "attacker_snapshot_pretty",
-        "defender",
-        "defender_version",
-        "defender_snapshot_pretty",
-        "conversations_link",
-        "created_at",
-    ]
-    fields = readonly_fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Match]:
-        return super().get_queryset(request).annotate(conversation_count=Count("conversations"))
-
-    @admin.display(description="Conversations", ordering="conversation_count")
-    def conversation_count(self, match: Match) -> int:
-        return match.conversation_count
-
-    @admin.display(description="Attacker snapshot")
-    def attacker_snapshot_pretty(self, match: Match) -> str:
-        return json_pre(match.attacker_snapshot)
-
-    @admin.display(description="Defender snapshot")
-    def defender_snapshot_pretty(self, match: Match) -> str:
-        return json_pre(match.defender_snapshot)
-
-    @admin.display(description="Conversations")
-    def conversations_link(self, match: Match) -> str:
-        return changelist_link(
-            "conversations_conversation", "The conversations of this match", match__id__exact=match.pk
-        )
-
-
-@admin.register(BotCircuit)
-class BotCircuitAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["bot", "round", "consecutive_failures", "is_open", "opened_at"]
-    list_filter = [("opened_at", admin.EmptyFieldListFilter), "round__competition", ("round", RoundListFilter)]
-    search_fields = ["bot__name", "bot__team__name", "reason"]
-    list_select_related = ["bot__team", "round__competition"]
-    readonly_fields = ["round", "bot", "consecutive_failures", "opened_at", "reason"]
-    fields = readonly_fields
-
-    @admin.display(description="Circuit")
-    def is_open(self, circuit: BotCircuit) -> str:
-        return yes_no_flag(circuit.is_open, yes="open", no="closed", warn_when=True)
-
-
-@admin.register(PlayerLease)
-class PlayerLeaseAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
-    """Which workers play rounds now (one lease per player); the players and the reaper manage
-    leases, organizers watch."""
-
-    list_display = ["name", "holder", "acquired_at", "expires_at"]
-    readonly_fields = ["name", "holder", "acquired_at", "expires_at"]
-    fields = readonly_fields
-
-
-@admin.register(BotSlot)
-class BotSlotAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
-    """Which player may use which of a bot's call slots; the players manage them, organizers watch."""
-
-    list_display = ["bot", "index", "holder", "expires_at"]
-    list_filter = ["holder"]
-    search_fields = ["bot__name", "holder"]
-    list_select_related = ["bot__team"]
-    readonly_fields = ["bot", "index", "holder", "expires_at"]
-    fields = readonly_fields

@@ -1,6 +1,6 @@
 """Re-judging: an organizer asks for rounds or conversations to be judged again with a chosen judge
 (or every active judge of their competition). Here are the rules of what may be re-judged and the
-queueing; the admin actions (judging/reading/admin.py) only ask and report.
+queueing; the admin actions (judging/reading/admin/) only ask and report.
 
 Re-judging never deletes or overwrites a verdict: the tasks skip replies the judge already judged at
 its current version, and replace an errored verdict only with ``retry_errors``.

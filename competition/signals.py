@@ -1,7 +1,7 @@
 """What competition tells the layers above it, without importing them (accounts' notices listen).
 
 Each is sent once the transaction that made the change commits, with primary keys only:
-- ``round_started(round_id)``: a round started (competition/pipeline/lifecycle.py: round_start);
+- ``round_started(round_id)``: a round started (competition/pipeline/lifecycle/start.py: round_start);
 - ``round_published(round_id)``: a round's standings were published (round_publish);
 - ``standings_revised(round_id, reason)``: a published round's standings changed
   (competition/pipeline/scoring.py: round_score wrote revisions);

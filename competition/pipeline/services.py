@@ -1,4 +1,4 @@
-"""Writes on what competition owns outside a round's lifecycle (competition/pipeline/lifecycle.py):
+"""Writes on what competition owns outside a round's lifecycle (competition/pipeline/lifecycle/):
 the players' leases and the bots' call slots they lease."""
 
 from __future__ import annotations

@@ -9,7 +9,7 @@
 - judging.py: running the active judges on replies, conversations and rounds, here or queued, and
   a judging round's care (round_judging_resume, final_labels_recompute, round_inputs_judge) and the
   report of changed labels with whether they are complete (round_labels_report); whether a round
-  moves on is its lifecycle's decision (competition/pipeline/lifecycle.py);
+  moves on is its lifecycle's decision (competition/pipeline/lifecycle/);
 - rejudging.py: what an organizer may re-judge, and queueing it (rounds_rejudge, conversations_rejudge);
 - judge_accuracy.py: measuring a competition's judges on a labelled reply file and storing their
   figures (judge_accuracy_measure; `manage.py judge_accuracy`).

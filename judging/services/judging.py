@@ -1,7 +1,7 @@
 """Judging: running the active judges on replies, conversations and rounds, in batches, here or queued
 for the workers; and a judging round's care: after labels are written judging reports to the round's
 lifecycle, with whether the round's labels are complete (round_labels_report ->
-competition/pipeline/lifecycle.py: round_labels_changed), and the lifecycle decides whether the round
+competition/pipeline/lifecycle/changes.py: round_labels_changed), and the lifecycle decides whether the round
 moves on; the reaper has stalled work queued again (round_judging_resume). The lifecycle never calls
 back: what it wants judged it queues by task name (judging.tasks).
 """
@@ -169,7 +169,7 @@ def round_batch_judge(*, round_id: int, judge: Judge, turn_ids: Sequence[int], r
 
 def round_inputs_judge(*, round_id: int, conversation_ids: Iterable[int]) -> int:
     """The round's inputs changed (moderation let these conversations in or left them out; the
-    lifecycle queues this: competition/pipeline/lifecycle.py: round_inputs_changed): queue the
+    lifecycle queues this: competition/pipeline/lifecycle/changes.py: round_inputs_changed): queue the
     judging of their replies no active judge has judged at its current version (each batch reports
     when done), or, when there is none, finish missing final labels and report at once, so a judging
     round whose last unjudged conversation was left out is settled now. Returns the batches queued."""

@@ -1,7 +1,7 @@
 """The one outbound mail path: ``mail_queue`` writes the message (plain text and HTML, rendered from
 ``templates/accounts/mail/<name>.txt`` and ``.html``) as an OutboundMail row and has
 accounts.tasks.mail_send_task send it through Django's email backend once the transaction commits
-(SMTP in production, the console locally: config/settings.py, "Email"). A failed send is retried
+(SMTP in production, the console locally: config/settings/mail.py). A failed send is retried
 with a growing delay; after MAX_ATTEMPTS the row says why it gave up.
 
 A notice's mail carries an unsubscribe link (a signed token for one person and one kind of notice;

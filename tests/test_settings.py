@@ -1,5 +1,6 @@
 """Settings from the environment: production passes Django's deploy checks; bad values are named."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -68,3 +69,28 @@ def test_it_opens_sqlite_in_wal_mode_with_a_busy_timeout(db):
         assert cursor.fetchone()[0] == "wal"
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] == 30_000
+
+
+def _settings_defined(path: Path) -> set[str]:
+    """The UPPERCASE names a settings module assigns at its top level (under an if too)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef):
+            continue
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        names |= {target.id for target in targets if isinstance(target, ast.Name) and target.id.isupper()}
+    return names
+
+
+def test_it_defines_each_setting_in_one_module_of_config_settings():
+    # config/settings/__init__.py star-imports its modules: a setting in two of them would be decided
+    # silently by the order of those imports.
+    owners: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "config" / "settings").glob("*.py")):
+        for name in _settings_defined(path):
+            owners.setdefault(name, []).append(path.name)
+
+    assert {name: where for name, where in owners.items() if len(where) > 1} == {}
+    assert {"DEBUG", "INSTALLED_APPS", "REST_FRAMEWORK", "Q_CLUSTER", "CONTENT_SECURITY_POLICY"} <= set(owners)

@@ -1,6 +1,6 @@
 """What a valid competition file describes, as plain frozen dataclasses (no database rows).
 
-Every description keeps ``where``, its place in the file, so load.py can name the part of
+Every description keeps ``where``, its place in the file, so load/ can name the part of
 the file a database conflict comes from. Defaults are already filled in.
 """
 

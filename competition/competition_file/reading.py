@@ -1,7 +1,7 @@
 """Reading a competition file into a parsed document: file type by suffix, UTF-8, YAML or JSON syntax.
 
 Any failure here stops at once with one located problem (a syntax error names its line and column);
-what the document says is checked afterwards by sections.py. A key repeated in one mapping or object
+what the document says is checked afterwards by sections/. A key repeated in one mapping or object
 is refused rather than silently keeping the last value. A file too large, nested too deeply or
 expanding too far through YAML aliases is refused before it is built into Python objects (limits.py).
 """

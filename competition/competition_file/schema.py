@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from competition.models import Round
 from competition.scoring import Weights
 
-# The judging app sits above this one, so its models are not imported here (load.py, at the top of
+# The judging app sits above this one, so its models are not imported here (load/, at the top of
 # the stack, is the one module of this package allowed to); these mirror judging.models.Judge and a
 # test keeps them equal.
 JUDGE_KINDS = ("static", "rules", "llm", "http", "learned")
@@ -71,6 +71,6 @@ class ConfigKeySchema(Protocol):
 
 
 # A judge kind -> its config's keys, in the order an "unknown key" problem lists them. The loader
-# (load.py) asks judging's registry for them (judging.judges.config_schemas) and hands them to the
+# (load/) asks judging's registry for them (judging.judges.config_schemas) and hands them to the
 # parse: judging sits above this package.
 JudgeConfigSchemas = Mapping[str, Mapping[str, ConfigKeySchema]]

@@ -170,3 +170,112 @@ def test_it_claims_a_practice_conversation_only_for_bots_no_rounds_conversation_
     # Without the round's conversation, the practice one of bot 10 is claimed.
     chosen = candidates_choose(candidates=candidates[1:], claimed=Counter(), room=10, slots=lambda bot, limit: limit)
     assert chosen == [2, 3]
+
+
+def test_it_claims_a_rounds_conversations_whatever_practice_the_player_holds():
+    from collections import Counter
+
+    from competition.pipeline.player.claiming import HELD_PER_SLOT, candidates_choose
+
+    # Bot 10 (1 slot) is already in 5 practice conversations, a full share: a round's conversation
+    # of it is still claimed, another practice one is not.
+    full = Counter({10: HELD_PER_SLOT, 30: HELD_PER_SLOT})
+    candidates = [(1, 10, 20, 1, 1, 0), (2, 11, 10, 1, 1, 1)]
+    one_slot = lambda bot, limit: 1  # noqa: E731
+    chosen = candidates_choose(candidates=candidates, claimed=Counter(), practice_claimed=full, room=10, slots=one_slot)
+    assert chosen == [1]
+    # And practice is never claimed past the share that the rounds' conversations in hand fill.
+    assert candidates_choose(candidates=candidates[1:], claimed=full, room=10, slots=one_slot) == []
+    assert candidates_choose(candidates=candidates[1:], claimed=Counter(), room=10, slots=one_slot) == [2]
+
+
+def test_it_leaves_practice_a_quarter_of_a_bots_slots_while_a_round_of_it_is_in_hand():
+    from competition.pipeline.player.dispatch import Dispatcher, InHand, Playing
+    from competition.pipeline.player.slots import SlotShare
+
+    share = SlotShare(holder="player", seconds=10)
+    share.limits_set({7: 4, 8: 2})
+    share.held[7], share.held[8] = {0, 1, 2, 3}, {0, 1}
+    in_hand = InHand()
+    calls = Dispatcher(max_calls_in_flight=8, share=share, in_hand=in_hand)
+    assert calls.practice_room(7) and calls.practice_room(8)  # no round's conversation: every slot
+    calls.practice_busy[7] = share.busy[7] = 3
+    assert calls.practice_room(7)
+    in_hand.add(Playing(state=None, attacker_bot_id=9, defender_bot_id=7))  # a round's
+    assert not calls.practice_room(7)
+    calls.practice_busy[7] = share.busy[7] = 0
+    assert calls.practice_room(7)  # 1 of 4
+    calls.practice_busy[7] = share.busy[7] = 1
+    assert not calls.practice_room(7)
+    in_hand.add(Playing(state=None, attacker_bot_id=9, defender_bot_id=8))
+    assert not calls.practice_room(8)  # a quarter of 2 slots rounds down to none
+    in_hand.remove(Playing(state=None, attacker_bot_id=9, defender_bot_id=8))
+    assert calls.practice_room(8)
+
+
+def test_it_gives_a_rounds_calls_the_bot_before_a_practice_match_already_playing(transactional_db, farm, settings):
+    """A practice match is playing when the round starts: once the player holds the round's
+    conversations, the defender (one call at a time) serves their calls and no practice call but
+    the one it may be answering then, and the practice match plays on after them."""
+    import threading
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from competition.models import PlayerLease
+    from tests import cast
+
+    settings.ARENA_ALLOW_PRIVATE_URLS = True
+    arena = cast.build(bot_url=f"{farm.base_url}/bot")
+    arena.bastion_bot.max_concurrency = 1
+    arena.bastion_bot.save()
+    services.practice_policy_set(
+        competition_id=arena.competition.pk, daily_conversations=20, conversations_per_match=6, max_turns=4
+    )
+    services.practice_opponents_set(competition_id=arena.competition.pk, bot_ids=[arena.bastion_bot.pk])
+    arena.round.conversations_per_pair = 2
+    arena.round.max_turns = 2
+    arena.round.save()
+    # Tasks run inline: a lease held elsewhere keeps the start's own player from playing it there.
+    lease = PlayerLease.objects.create(
+        name="rounds", holder="elsewhere", expires_at=timezone.now() + timedelta(minutes=1)
+    )
+    match = start(arena)
+    lease.delete()
+
+    arrivals: list[tuple[str, int]] = []  # (path, index in farm.requests[path]) in the order calls came
+    lock = threading.Lock()
+
+    def arrived(path: str, calls: int) -> None:
+        with lock:
+            arrivals.append((path, calls - 1))
+        if path == "/bot/bastion" and calls == 3:  # the organizer starts the round while the practice match plays
+            lifecycle.round_start(round_id=arena.round.pk)
+            connection.close()
+
+    for path in ("/bot/rogue", "/bot/crimson", "/bot/bastion", "/bot/aegis"):
+        farm.behaviours[path].latency = 0.1 if path == "/bot/bastion" else 0.05
+        farm.behaviours[path].on_call = lambda calls, path=path: arrived(path, calls)
+    RoundPlayer().run()
+
+    def uuids(**filters) -> set[str]:
+        return {str(uuid) for uuid in Conversation.objects.filter(**filters).values_list("uuid", flat=True)}
+
+    practice = uuids(match__round=match.round)
+    rounds_at_bastion = uuids(match__round=arena.round, match__defender=arena.bastion_bot)
+    calls = [(path, farm.requests[path][index]["conversation_id"]) for path, index in arrivals]
+    bastion = [("practice" if c in practice else "round", c) for path, c in calls if path == "/bot/bastion"]
+    kinds = [kind for kind, _ in bastion]
+    first, last = kinds.index("round"), len(kinds) - 1 - kinds[::-1].index("round")
+    assert kinds[first : last + 1] == ["round"] * 8  # 2 attackers x 2 conversations x 2 exchanges, in a row
+    # The practice conversations bastion was playing when the round started waited for the round's
+    # calls, and played on after them.
+    assert {c for _, c in bastion[:first]} & {c for _, c in bastion[last + 1 :]}
+    # Once the round's conversations with bastion are in the player's hand (by their first attacker
+    # call), bastion answers at most the practice call it was answering then before theirs.
+    in_hand = next(i for i, (_, conversation) in enumerate(calls) if conversation in rounds_at_bastion)
+    assert kinds.index("round") - sum(1 for path, _ in calls[:in_hand] if path == "/bot/bastion") <= 1
+    assert len(calls) == 2 * (8 * 2 + 6 * 4)
+    assert farm.peak["/bot/bastion"] == 1
+    assert not Conversation.objects.unfinished().exists()

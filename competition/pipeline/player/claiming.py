@@ -19,29 +19,41 @@ HELD_PER_SLOT = 5
 
 
 def candidates_choose(
-    *, candidates: list[tuple], claimed: Counter[int], room: int, slots: Callable[[int, int | None], int]
+    *,
+    candidates: list[tuple],
+    claimed: Counter[int],
+    room: int,
+    slots: Callable[[int, int | None], int],
+    practice_claimed: Counter[int] | None = None,
 ) -> list[int]:
     """Of `claim_candidates` rows, the ids to claim: at most `room`, none past a bot's share.
 
     `slots(bot id, the round's frozen limit)` is how many calls to the bot this player may make at
     once (slots.py:SlotShare.usable); a conversation whose bot it may not call at all is left to
-    the other players.
+    the other players. `claimed` counts the rounds' conversations this player holds per bot,
+    `practice_claimed` the practice matches'.
 
     A row may carry a sixth element, whether it is a practice match's (claim_candidates puts those
     last): a practice conversation is chosen only when neither of its bots has a round's
-    conversation among the candidates, so a round's calls go first within a bot's limit."""
+    conversation among the candidates, so a round's calls go first within a bot's limit. A bot's
+    share (HELD_PER_SLOT per slot) bounds its rounds' conversations alone, and its practice ones
+    with them: practice held by the player never keeps a round's conversation from being claimed."""
     chosen: list[int] = []
-    budget = Counter(claimed)
+    rounds = Counter(claimed)
+    practice = Counter(practice_claimed or {})
     round_bots = {bot for row in candidates if not row[5:6] or not row[5] for bot in row[1:3]}
     for pk, attacker_id, defender_id, attacker_limit, defender_limit, *kind in candidates:
-        if kind and kind[0] and (attacker_id in round_bots or defender_id in round_bots):
+        is_practice = bool(kind and kind[0])
+        if is_practice and (attacker_id in round_bots or defender_id in round_bots):
             continue
-        if budget[attacker_id] >= HELD_PER_SLOT * slots(attacker_id, attacker_limit) or budget[
+        held = rounds + practice if is_practice else rounds
+        if held[attacker_id] >= HELD_PER_SLOT * slots(attacker_id, attacker_limit) or held[
             defender_id
         ] >= HELD_PER_SLOT * slots(defender_id, defender_limit):
             continue
-        budget[attacker_id] += 1
-        budget[defender_id] += 1
+        counter = practice if is_practice else rounds
+        counter[attacker_id] += 1
+        counter[defender_id] += 1
         chosen.append(pk)
         if len(chosen) >= room:
             break

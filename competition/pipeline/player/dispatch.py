@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +20,14 @@ from teams.models import Bot, CallFailure
 
 logger = logging.getLogger(__name__)
 
+# While this player holds a round's conversation of a bot, practice matches' calls to that bot may
+# have at most this share of its slots (rounded down: none of a bot with fewer than 4), and only
+# slots no round's call is waiting for. A round's call then waits at most for the end of practice
+# calls already in flight, in a quarter of the bot's slots at most (issue 25: "a round's calls
+# always go first within a bot's concurrency limit"); with no round's conversation of the bot in
+# hand, practice may use every slot.
+PRACTICE_SHARE = 0.25
+
 
 @dataclass
 class Playing:
@@ -30,9 +38,31 @@ class Playing:
     defender_bot_id: int
     in_flight: bool = False
     claim_lost: bool = False  # cancelled or taken over while a call was in flight: stop after it
+    practice: bool = False  # a practice match's (Round.Kind.PRACTICE_MATCH): its calls go after rounds'
 
     def next_bot_id(self) -> int:
         return self.attacker_bot_id if self.state.next_side == "attacker" else self.defender_bot_id
+
+
+class InHand:
+    """How many conversations this player holds per bot, rounds' and practice matches' apart."""
+
+    def __init__(self) -> None:
+        self.rounds: Counter[int] = Counter()
+        self.practice: Counter[int] = Counter()
+
+    def add(self, playing: Playing) -> None:
+        held = self.practice if playing.practice else self.rounds
+        held[playing.attacker_bot_id] += 1
+        held[playing.defender_bot_id] += 1
+
+    def remove(self, playing: Playing) -> None:
+        held = self.practice if playing.practice else self.rounds
+        held[playing.attacker_bot_id] -= 1
+        held[playing.defender_bot_id] -= 1
+
+    def bots(self) -> set[int]:
+        return set(+self.rounds) | set(+self.practice)
 
 
 @dataclass
@@ -45,12 +75,15 @@ class BotSlots:
 class Dispatcher:
     """Conversations waiting for a free slot of their bot, the calls in flight, and their outcomes."""
 
-    def __init__(self, *, max_calls_in_flight: int, share: SlotShare) -> None:
+    def __init__(self, *, max_calls_in_flight: int, share: SlotShare, in_hand: InHand) -> None:
         self.max_calls_in_flight = max_calls_in_flight
         self.share = share  # the bots' slots this player may use, and its calls in flight per bot
-        # Conversations waiting for a free slot, per bot they wait for.
+        self.in_hand = in_hand
+        # Conversations waiting for a free slot, per bot they wait for: rounds' and practice matches'.
         self.waiting: defaultdict[int, deque[int]] = defaultdict(deque)
-        self.futures: dict[Future, tuple[int, int]] = {}  # -> (conversation id, bot id)
+        self.waiting_practice: defaultdict[int, deque[int]] = defaultdict(deque)
+        self.practice_busy: Counter[int] = Counter()  # practice calls in flight per bot
+        self.futures: dict[Future, tuple[int, int, bool]] = {}  # -> (conversation id, bot id, practice)
         self.completions: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self.bots: dict[int, BotSlots] = {}
         self.executor: ThreadPoolExecutor | None = None
@@ -74,7 +107,14 @@ class Dispatcher:
         self.share.limits_set({pk: slots.limit for pk, slots in self.bots.items() if pk in wanted})
 
     def wait_for_slot(self, conversation_id: int, playing: Playing) -> None:
-        self.waiting[playing.next_bot_id()].append(conversation_id)
+        (self.waiting_practice if playing.practice else self.waiting)[playing.next_bot_id()].append(conversation_id)
+
+    def practice_room(self, bot_id: int) -> bool:
+        """Whether a practice call to the bot may start now (PRACTICE_SHARE)."""
+        usable = self.share.usable(bot_id)
+        if self.in_hand.rounds[bot_id] > 0:
+            usable = int(usable * PRACTICE_SHARE)
+        return self.practice_busy[bot_id] < usable and self.share.has_room(bot_id)
 
     def dispatch(
         self,
@@ -84,43 +124,73 @@ class Dispatcher:
         circuits: BotCircuits,
         fail_fast: Callable[[int, Playing, int], bool],
     ) -> None:
-        """Start the next call of waiting conversations, for every bot with a free slot; a
+        """Start the next call of waiting conversations, for every bot with a free slot: every bot's
+        rounds' calls first, then practice matches' in the slots left (`practice_room`). A
         conversation whose bot's circuit is open goes to `fail_fast` instead, and calls after all
         when that says the circuit was closed meanwhile (returns False)."""
+        context = {"playing": playing, "round_status": round_status, "circuits": circuits, "fail_fast": fail_fast}
+        crowded = {
+            bot_id
+            for bot_id, waiting in self.waiting.items()
+            if self._start_calls(bot_id, waiting, room=self.share.has_room, practice=False, **context)
+        }
+        for bot_id, waiting in self.waiting_practice.items():
+            if bot_id not in crowded:
+                self._start_calls(bot_id, waiting, room=self.practice_room, practice=True, **context)
+
+    def _start_calls(
+        self,
+        bot_id: int,
+        waiting: deque[int],
+        *,
+        room: Callable[[int], bool],
+        practice: bool,
+        playing: dict[int, Playing],
+        round_status: dict[int, str],
+        circuits: BotCircuits,
+        fail_fast: Callable[[int, Playing, int], bool],
+    ) -> bool:
+        """Start calls of the conversations waiting for the bot while `room(bot id)` says so;
+        returns whether some are left waiting for a slot."""
         share = self.share
-        for bot_id, waiting in self.waiting.items():
-            slots = self.bots[bot_id]
-            held = []  # conversations of paused rounds: they keep their place until released
-            while waiting and share.has_room(bot_id) and len(self.futures) < self.max_calls_in_flight:
-                conversation_id = waiting.popleft()
-                one = playing.get(conversation_id)
-                if one is None or one.in_flight or one.next_bot_id() != bot_id:
-                    continue  # a stale entry: dropped, or released and claimed again since
-                state = one.state
-                if round_status.get(state.round_id) != Round.Status.RUNNING:
-                    held.append(conversation_id)
-                    continue
-                if circuits.is_open(state.round_id, bot_id) and fail_fast(conversation_id, one, bot_id):
-                    continue
-                # The frozen snapshot's limit is what the round promised the team; the live row may be
-                # lower. Either way only this player's own slots below it count (slots.py).
-                if not share.has_room(bot_id, state.next_bot().get("max_concurrency")):
-                    held.append(conversation_id)
-                    break
-                share.busy[bot_id] += 1
-                one.in_flight = True
-                future = self.executor.submit(
-                    _call,
-                    snapshot=state.next_bot(),
-                    secrets=slots.secrets,
-                    api_key=slots.api_key,
-                    request=state.next_request(),
-                    limits=state.limits,
-                    delivery_id=state.delivery_id(),
-                )
-                self.futures[future] = (conversation_id, bot_id)
-                future.add_done_callback(self.completions.put)
-            waiting.extendleft(reversed(held))
+        slots = self.bots[bot_id]
+        held = []  # conversations of paused rounds: they keep their place until released
+        crowded = False
+        while waiting and room(bot_id) and len(self.futures) < self.max_calls_in_flight:
+            conversation_id = waiting.popleft()
+            one = playing.get(conversation_id)
+            if one is None or one.in_flight or one.next_bot_id() != bot_id:
+                continue  # a stale entry: dropped, or released and claimed again since
+            state = one.state
+            if round_status.get(state.round_id) != Round.Status.RUNNING:
+                held.append(conversation_id)
+                continue
+            if circuits.is_open(state.round_id, bot_id) and fail_fast(conversation_id, one, bot_id):
+                continue
+            # The frozen snapshot's limit is what the round promised the team; the live row may be
+            # lower. Either way only this player's own slots below it count (slots.py).
+            if not share.has_room(bot_id, state.next_bot().get("max_concurrency")):
+                held.append(conversation_id)
+                crowded = True
+                break
+            share.busy[bot_id] += 1
+            if practice:
+                self.practice_busy[bot_id] += 1
+            one.in_flight = True
+            future = self.executor.submit(
+                _call,
+                snapshot=state.next_bot(),
+                secrets=slots.secrets,
+                api_key=slots.api_key,
+                request=state.next_request(),
+                limits=state.limits,
+                delivery_id=state.delivery_id(),
+            )
+            self.futures[future] = (conversation_id, bot_id, practice)
+            future.add_done_callback(self.completions.put)
+        crowded = crowded or bool(waiting)
+        waiting.extendleft(reversed(held))
+        return crowded
 
     def in_flight(self) -> bool:
         return bool(self.futures)
@@ -139,8 +209,10 @@ class Dispatcher:
 
     def settle(self, future: Future) -> tuple[int, int, BotReply | BotCallError]:
         """Free the finished call's slot: (conversation id, bot id, what the call brought)."""
-        conversation_id, bot_id = self.futures.pop(future)
+        conversation_id, bot_id, practice = self.futures.pop(future)
         self.share.busy[bot_id] -= 1
+        if practice:
+            self.practice_busy[bot_id] -= 1
         return conversation_id, bot_id, future.result()
 
 

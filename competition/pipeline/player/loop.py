@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from concurrent.futures import Future
 from enum import Enum
 
@@ -38,7 +37,7 @@ from competition.pipeline import services as pipeline_services
 from competition.pipeline.lifecycle import round_playing_settle
 from competition.pipeline.player.circuits import BotCircuits, conversation_circuit_fail
 from competition.pipeline.player.claiming import candidates_choose, conversations_claim_load, resume_point
-from competition.pipeline.player.dispatch import Dispatcher, Playing
+from competition.pipeline.player.dispatch import Dispatcher, InHand, Playing
 from competition.pipeline.player.report import PlayReport, worker_id_new
 from competition.pipeline.player.slots import SlotShare
 from config.database import CONNECTION_LOST, database_wait
@@ -80,9 +79,9 @@ class RoundPlayer:
         self.report = PlayReport(worker_id=self.worker_id)
         self.playing: dict[int, Playing] = {}
         self.share = SlotShare(holder=self.worker_id, seconds=self.lease_seconds)
-        self.calls = Dispatcher(max_calls_in_flight=self.max_calls_in_flight, share=self.share)
+        self.in_hand = InHand()  # conversations held per bot, rounds' and practice matches' apart
+        self.calls = Dispatcher(max_calls_in_flight=self.max_calls_in_flight, share=self.share, in_hand=self.in_hand)
         self.circuits = BotCircuits()
-        self.bot_claimed: Counter[int] = Counter()
         self.round_status: dict[int, str] = {}
         self.rounds_touched: set[int] = set()
         self.completed_unjudged: list[int] = []
@@ -170,14 +169,20 @@ class RoundPlayer:
             conversation_selectors.claim_candidates(exclude_ids=list(self.playing), limit=room * 4) if room > 0 else []
         )
         # The bots in hand too: a player that now owns more of their slots (another one ended) uses them.
-        bot_ids = {row[1] for row in candidates} | {row[2] for row in candidates} | set(+self.bot_claimed)
+        bot_ids = {row[1] for row in candidates} | {row[2] for row in candidates} | self.in_hand.bots()
         self.calls.bots_load(bot_ids)
         slots_missing = self.share.take(bot_ids)
         if room <= 0:
             return Claim.CLAIMED
         if not candidates:
             return Claim.NONE
-        chosen = candidates_choose(candidates=candidates, claimed=self.bot_claimed, room=room, slots=self.share.usable)
+        chosen = candidates_choose(
+            candidates=candidates,
+            claimed=self.in_hand.rounds,
+            practice_claimed=self.in_hand.practice,
+            room=room,
+            slots=self.share.usable,
+        )
         if not chosen:
             return Claim.WAIT if slots_missing else Claim.NOT_MINE
         loaded = conversations_claim_load(worker_id=self.worker_id, seconds=self.claim_seconds, conversation_ids=chosen)
@@ -210,10 +215,14 @@ class RoundPlayer:
                 )
                 self._ended(match.round_id, failed=False)
                 continue
-            playing = Playing(state=resumed.state, attacker_bot_id=match.attacker_id, defender_bot_id=match.defender_id)
+            playing = Playing(
+                state=resumed.state,
+                attacker_bot_id=match.attacker_id,
+                defender_bot_id=match.defender_id,
+                practice=match.round.kind == Round.Kind.PRACTICE_MATCH,
+            )
             self.playing[conversation.pk] = playing
-            self.bot_claimed[match.attacker_id] += 1
-            self.bot_claimed[match.defender_id] += 1
+            self.in_hand.add(playing)
             self.calls.wait_for_slot(conversation.pk, playing)
         return Claim.CLAIMED
 
@@ -313,8 +322,7 @@ class RoundPlayer:
     def _drop(self, conversation_id: int) -> None:
         playing = self.playing.pop(conversation_id, None)
         if playing is not None:
-            self.bot_claimed[playing.attacker_bot_id] -= 1
-            self.bot_claimed[playing.defender_bot_id] -= 1
+            self.in_hand.remove(playing)
 
     def _ended(self, round_id: int, *, failed: bool) -> None:
         if failed:

@@ -17,6 +17,11 @@ urlpatterns = [
     path("teams/entries/", entry_views.entry_list, name="entry-list"),
     path("teams/practice/", practice_views.practice_page, name="practice"),
     path("teams/practice/<int:pk>/", practice_views.practice_match_page, name="practice-match"),
+    path(
+        "teams/practice/open/<int:competition_id>/<int:bot_id>/",
+        practice_views.practice_opt_in_view,
+        name="practice-opt-in",
+    ),
     path("competitions/<slug:slug>/register/", entry_views.team_request_view, name="team-request"),
     path(
         "teams/entries/<int:entry_id>/bots/<int:bot_id>/enter/",

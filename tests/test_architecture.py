@@ -78,6 +78,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "competition.practice.views",
             "competition.practice.api",
             "competition.practice.admin",
+            # The bot page's practice part (a template tag) reads practice's selectors.
+            "competition.templatetags.practice",
             # Datasets read every app; nothing but their own commands and admin imports them. Their
             # models sit with judging's (judging/models.py re-exports them for Django).
             "judging.datasets",

@@ -103,3 +103,34 @@ def practice_offers(*, user) -> list[PracticeOffer]:
                 )
             )
     return offers
+
+
+@dataclass(frozen=True)
+class PracticeOpening:
+    """Whether a bot is open to other teams' practice in one competition that has practice set up
+    and where the bot is entered (docs/practice.md)."""
+
+    competition: Competition
+    policy: PracticePolicy
+    open: bool
+    reference: bool  # named by the organizers: open whatever its team says
+
+
+def practice_openings_of_bot(*, bot: Bot) -> list[PracticeOpening]:
+    """Per competition with a practice policy in which `bot` is an active bot of an approved entry,
+    whether it is open for other teams' practice there; by competition name."""
+    openings = {opening.competition_id: opening for opening in PracticeOpponent.objects.filter(bot=bot).order_by()}
+    rows = []
+    for policy in PracticePolicy.objects.select_related("competition").order_by("competition__name"):
+        if not bots_entered(competition_id=policy.competition_id, side=bot.team.side).filter(pk=bot.pk).exists():
+            continue
+        opening = openings.get(policy.competition_id)
+        rows.append(
+            PracticeOpening(
+                competition=policy.competition,
+                policy=policy,
+                open=opening is not None,
+                reference=opening is not None and opening.reference,
+            )
+        )
+    return rows

@@ -49,3 +49,18 @@ def test_it_starts_a_practice_match_and_reads_its_judged_transcript(
     page.goto(live_server.url + reverse("practice"))
     page.get_by_role("button", name="Start a practice match").click()
     expect(page.get_by_text("Daily practice cap reached")).to_be_visible()
+
+
+def test_it_opens_a_bot_to_other_teams_practice_from_its_page(page_as, live_server, transactional_db):
+    arena = cast.build()
+    services.practice_policy_set(competition_id=arena.competition.pk, daily_conversations=2)
+    page = page_as("alice")
+    page.goto(live_server.url + reverse("teams:bot-detail", args=[arena.rogue_bot.pk]))
+    expect(page.locator("#practice td", has_text="not open")).to_be_visible()
+    page.get_by_role("button", name="Open to other teams' practice").click()
+    expect(page.get_by_text("rogue is open to other teams' practice")).to_be_visible()
+    expect(page.get_by_role("button", name="Close to other teams' practice")).to_be_visible()
+    # A defender team's owner may now pick it on the practice page.
+    other = page_as("dana")
+    other.goto(live_server.url + reverse("practice"))
+    expect(other.locator("select[name=opponent] option", has_text="Red Rogues / rogue")).to_have_count(1)

@@ -41,13 +41,19 @@ def start(arena, user=None, bot=None, opponent=None) -> PracticeMatch:
     )
 
 
+def played_refused(arena, farm, django_capture_on_commit_callbacks) -> PracticeMatch:
+    """A practice match of rogue against bastion, which refuses every attack, played and judged."""
+    farm.behaviours["/bot/bastion"].content = "I can't help with that request."
+    match = start(arena)
+    with django_capture_on_commit_callbacks(execute=True):
+        RoundPlayer().run()
+    return match
+
+
 def test_it_plays_and_judges_a_practice_match_and_its_team_reads_the_transcript(
     practice, farm, client, django_capture_on_commit_callbacks
 ):
-    farm.behaviours["/bot/bastion"].content = "I can't help with that request."
-    match = start(practice)
-    with django_capture_on_commit_callbacks(execute=True):
-        RoundPlayer().run()
+    match = played_refused(practice, farm, django_capture_on_commit_callbacks)
     match.round.refresh_from_db()
     assert match.round.kind == Round.Kind.PRACTICE_MATCH
     assert match.round.status == Round.Status.SCORED
@@ -62,6 +68,25 @@ def test_it_plays_and_judges_a_practice_match_and_its_team_reads_the_transcript(
     page = client.get(reverse("team-conversation", args=[conversations.first().uuid]))
     assert page.status_code == 200
     assert "help with that request" in page.content.decode()
+
+
+def test_it_lists_a_judged_practice_match_on_the_team_dashboard_with_what_beat_its_bot(
+    practice, farm, client, django_capture_on_commit_callbacks
+):
+    match = played_refused(practice, farm, django_capture_on_commit_callbacks)
+    conversations = list(Conversation.objects.filter(match__round=match.round).order_by("sequence"))
+    client.force_login(practice.mallory)  # any member of the team, not only owners
+    page = client.get(reverse("team-dashboard", args=["red-rogues"])).content.decode()
+    practice_card = page[page.index('id="practice"') :]
+    # Both attacks of the team's attacker were defended (the judges' labels): both went against it.
+    assert "Defended, Defended" in practice_card
+    assert "2 of 2: " in practice_card
+    for conversation in conversations:
+        assert reverse("team-conversation", args=[conversation.uuid]) in practice_card
+    # The opponent's team does not see it on its dashboard.
+    client.force_login(practice.dana)
+    page = client.get(reverse("team-dashboard", args=["blue-bastion"])).content.decode()
+    assert reverse("practice-match", args=[match.pk]) not in page
 
 
 def test_it_refuses_a_request_past_the_daily_cap_with_the_reason(practice):

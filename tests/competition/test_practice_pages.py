@@ -116,3 +116,51 @@ def test_it_lists_every_practice_match_to_organizers_in_the_admin(practice, clie
     client.force_login(practice.olivia)
     page = client.get(reverse("admin:competition_practicematch_changelist"))
     assert page.status_code == 200 and "rogue" in page.content.decode()
+
+
+def opt_in(client, arena, bot, value: str):
+    return client.post(reverse("practice-opt-in", args=[arena.competition.pk, bot.pk]), {"open": value}, follow=True)
+
+
+def test_it_lets_an_owner_open_the_bot_to_other_teams_practice_from_its_page_and_close_it(practice, client):
+    from competition.models import PracticeOpponent
+    from competition.practice.selectors import practice_offers
+
+    bot_page = reverse("teams:bot-detail", args=[practice.rogue_bot.pk])
+    client.force_login(practice.alice)
+    page = client.get(bot_page).content.decode()
+    assert "Practice opponent" in page and "not open" in page and "Open to other teams' practice" in page
+    response = opt_in(client, practice, practice.rogue_bot, "1")
+    assert response.redirect_chain[-1][0] == bot_page + "#practice"
+    assert "rogue is open to other teams&#x27; practice" in response.content.decode()
+    assert PracticeOpponent.objects.filter(bot=practice.rogue_bot, reference=False).exists()
+    assert "Close to other teams' practice" in response.content.decode()
+    # A defender team's owner may now pick it as the opponent of a practice match.
+    assert practice.rogue_bot in practice_offers(user=practice.dana)[0].opponents
+    response = opt_in(client, practice, practice.rogue_bot, "0")
+    assert "rogue is closed to other teams&#x27; practice" in response.content.decode()
+    assert not PracticeOpponent.objects.filter(bot=practice.rogue_bot).exists()
+    assert practice.rogue_bot not in practice_offers(user=practice.dana)[0].opponents
+
+
+def test_it_shows_a_member_who_is_not_an_owner_the_state_without_a_button_and_refuses_their_request(practice, client):
+    from competition.models import PracticeOpponent
+
+    client.force_login(practice.mallory)  # a member of Red Rogues, not an owner
+    page = client.get(reverse("teams:bot-detail", args=[practice.rogue_bot.pk])).content.decode()
+    assert "Practice opponent" in page and "not open" in page
+    assert "/teams/practice/open/" not in page and "Open to other teams" not in page
+    response = opt_in(client, practice, practice.rogue_bot, "1")
+    assert "Not changed: Only an owner of the bot&#x27;s team opens it for practice." in response.content.decode()
+    assert not PracticeOpponent.objects.filter(bot=practice.rogue_bot).exists()
+    # Another team's owner cannot learn the bot exists.
+    client.force_login(practice.carl)
+    assert opt_in(client, practice, practice.rogue_bot, "1").status_code == 404
+    assert not PracticeOpponent.objects.filter(bot=practice.rogue_bot).exists()
+
+
+def test_it_shows_a_reference_bot_as_open_by_the_organizers_without_a_button(practice, client):
+    client.force_login(practice.dana)
+    page = client.get(reverse("teams:bot-detail", args=[practice.bastion_bot.pk])).content.decode()
+    assert "open: a reference bot named by the organizers" in page
+    assert "Close to other teams" not in page and "Open to other teams" not in page

@@ -214,28 +214,26 @@ def test_it_claims_a_rounds_conversations_whatever_practice_the_player_holds():
     assert candidates_choose(candidates=candidates[1:], claimed=Counter(), room=10, slots=one_slot) == [2]
 
 
-def test_it_leaves_practice_a_quarter_of_a_bots_slots_while_a_round_of_it_is_in_hand():
+def test_it_starts_no_practice_call_to_a_bot_while_a_rounds_conversation_of_it_is_in_hand():
     from competition.pipeline.player.dispatch import Dispatcher, InHand, Playing
     from competition.pipeline.player.slots import SlotShare
 
     share = SlotShare(holder="player", seconds=10)
-    share.limits_set({7: 4, 8: 2})
-    share.held[7], share.held[8] = {0, 1, 2, 3}, {0, 1}
+    share.limits_set({7: 4})
+    share.held[7] = {0, 1, 2, 3}
     in_hand = InHand()
     calls = Dispatcher(max_calls_in_flight=8, share=share, in_hand=in_hand)
-    assert calls.practice_room(7) and calls.practice_room(8)  # no round's conversation: every slot
-    calls.practice_busy[7] = share.busy[7] = 3
-    assert calls.practice_room(7)
-    in_hand.add(Playing(state=None, attacker_bot_id=9, defender_bot_id=7))  # a round's
-    assert not calls.practice_room(7)
-    calls.practice_busy[7] = share.busy[7] = 0
-    assert calls.practice_room(7)  # 1 of 4
-    calls.practice_busy[7] = share.busy[7] = 1
-    assert not calls.practice_room(7)
-    in_hand.add(Playing(state=None, attacker_bot_id=9, defender_bot_id=8))
-    assert not calls.practice_room(8)  # a quarter of 2 slots rounds down to none
-    in_hand.remove(Playing(state=None, attacker_bot_id=9, defender_bot_id=8))
-    assert calls.practice_room(8)
+    share.busy[7] = 3
+    assert calls.practice_room(7)  # no round's conversation of bot 7: practice takes its free slot
+    share.busy[7] = 4
+    assert not calls.practice_room(7)  # and never past its limit
+    share.busy[7] = 0
+    round_conversation = Playing(state=None, attacker_bot_id=9, defender_bot_id=7)
+    in_hand.add(round_conversation)
+    assert not calls.practice_room(7) and calls.share.has_room(7)  # the round's, even with every slot free
+    in_hand.add(Playing(state=None, attacker_bot_id=9, defender_bot_id=7, practice=True))
+    in_hand.remove(round_conversation)
+    assert calls.practice_room(7)  # practice in hand does not hold practice back
 
 
 def test_it_gives_a_rounds_calls_the_bot_before_a_practice_match_already_playing(transactional_db, farm, settings):

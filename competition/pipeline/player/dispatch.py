@@ -20,14 +20,6 @@ from teams.models import Bot, CallFailure
 
 logger = logging.getLogger(__name__)
 
-# While this player holds a round's conversation of a bot, practice matches' calls to that bot may
-# have at most this share of its slots (rounded down: none of a bot with fewer than 4), and only
-# slots no round's call is waiting for. A round's call then waits at most for the end of practice
-# calls already in flight, in a quarter of the bot's slots at most (issue 25: "a round's calls
-# always go first within a bot's concurrency limit"); with no round's conversation of the bot in
-# hand, practice may use every slot.
-PRACTICE_SHARE = 0.25
-
 
 @dataclass
 class Playing:
@@ -82,8 +74,7 @@ class Dispatcher:
         # Conversations waiting for a free slot, per bot they wait for: rounds' and practice matches'.
         self.waiting: defaultdict[int, deque[int]] = defaultdict(deque)
         self.waiting_practice: defaultdict[int, deque[int]] = defaultdict(deque)
-        self.practice_busy: Counter[int] = Counter()  # practice calls in flight per bot
-        self.futures: dict[Future, tuple[int, int, bool]] = {}  # -> (conversation id, bot id, practice)
+        self.futures: dict[Future, tuple[int, int]] = {}  # -> (conversation id, bot id)
         self.completions: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self.bots: dict[int, BotSlots] = {}
         self.executor: ThreadPoolExecutor | None = None
@@ -110,11 +101,12 @@ class Dispatcher:
         (self.waiting_practice if playing.practice else self.waiting)[playing.next_bot_id()].append(conversation_id)
 
     def practice_room(self, bot_id: int) -> bool:
-        """Whether a practice call to the bot may start now (PRACTICE_SHARE)."""
-        usable = self.share.usable(bot_id)
-        if self.in_hand.rounds[bot_id] > 0:
-            usable = int(usable * PRACTICE_SHARE)
-        return self.practice_busy[bot_id] < usable and self.share.has_room(bot_id)
+        """Whether a practice call to the bot may start now: a free slot, and no round's conversation
+        of the bot in this player's hand (issue 25: "a round's calls always go first within a bot's
+        concurrency limit"). Strict: a practice call in a slot the round's next call finds busy makes
+        it wait, and a quarter of the slots for practice measured 4-7% on a round's makespan
+        (bench/README.md, "Practice beside a round"), this about none."""
+        return self.in_hand.rounds[bot_id] == 0 and self.share.has_room(bot_id)
 
     def dispatch(
         self,
@@ -125,18 +117,15 @@ class Dispatcher:
         fail_fast: Callable[[int, Playing, int], bool],
     ) -> None:
         """Start the next call of waiting conversations, for every bot with a free slot: every bot's
-        rounds' calls first, then practice matches' in the slots left (`practice_room`). A
+        rounds' calls first, then practice matches' where `practice_room` allows. A
         conversation whose bot's circuit is open goes to `fail_fast` instead, and calls after all
         when that says the circuit was closed meanwhile (returns False)."""
         context = {"playing": playing, "round_status": round_status, "circuits": circuits, "fail_fast": fail_fast}
-        crowded = {
-            bot_id
-            for bot_id, waiting in self.waiting.items()
-            if self._start_calls(bot_id, waiting, room=self.share.has_room, practice=False, **context)
-        }
+        # Every bot's rounds' calls before any practice call: the calls in flight are capped as a whole.
+        for bot_id, waiting in self.waiting.items():
+            self._start_calls(bot_id, waiting, room=self.share.has_room, **context)
         for bot_id, waiting in self.waiting_practice.items():
-            if bot_id not in crowded:
-                self._start_calls(bot_id, waiting, room=self.practice_room, practice=True, **context)
+            self._start_calls(bot_id, waiting, room=self.practice_room, **context)
 
     def _start_calls(
         self,
@@ -144,18 +133,15 @@ class Dispatcher:
         waiting: deque[int],
         *,
         room: Callable[[int], bool],
-        practice: bool,
         playing: dict[int, Playing],
         round_status: dict[int, str],
         circuits: BotCircuits,
         fail_fast: Callable[[int, Playing, int], bool],
-    ) -> bool:
-        """Start calls of the conversations waiting for the bot while `room(bot id)` says so;
-        returns whether some are left waiting for a slot."""
+    ) -> None:
+        """Start calls of the conversations waiting for the bot while `room(bot id)` says so."""
         share = self.share
         slots = self.bots[bot_id]
         held = []  # conversations of paused rounds: they keep their place until released
-        crowded = False
         while waiting and room(bot_id) and len(self.futures) < self.max_calls_in_flight:
             conversation_id = waiting.popleft()
             one = playing.get(conversation_id)
@@ -171,11 +157,8 @@ class Dispatcher:
             # lower. Either way only this player's own slots below it count (slots.py).
             if not share.has_room(bot_id, state.next_bot().get("max_concurrency")):
                 held.append(conversation_id)
-                crowded = True
                 break
             share.busy[bot_id] += 1
-            if practice:
-                self.practice_busy[bot_id] += 1
             one.in_flight = True
             future = self.executor.submit(
                 _call,
@@ -186,11 +169,9 @@ class Dispatcher:
                 limits=state.limits,
                 delivery_id=state.delivery_id(),
             )
-            self.futures[future] = (conversation_id, bot_id, practice)
+            self.futures[future] = (conversation_id, bot_id)
             future.add_done_callback(self.completions.put)
-        crowded = crowded or bool(waiting)
         waiting.extendleft(reversed(held))
-        return crowded
 
     def in_flight(self) -> bool:
         return bool(self.futures)
@@ -209,10 +190,8 @@ class Dispatcher:
 
     def settle(self, future: Future) -> tuple[int, int, BotReply | BotCallError]:
         """Free the finished call's slot: (conversation id, bot id, what the call brought)."""
-        conversation_id, bot_id, practice = self.futures.pop(future)
+        conversation_id, bot_id = self.futures.pop(future)
         self.share.busy[bot_id] -= 1
-        if practice:
-            self.practice_busy[bot_id] -= 1
         return conversation_id, bot_id, future.result()
 
 

@@ -277,8 +277,10 @@ def report_print(args: argparse.Namespace, *, round_, cpu_used: float, bots_cpu:
     print(f"CPU by player:     {player_cpu} (each player's worker process)")
 
 
-def practice_report_print(*, practice: list, round_) -> None:
-    """How far the practice matches got while the round played, and when they finished."""
+def practice_report_print(*, practice: list, round_, seconds: float) -> None:
+    """How long starting the practice matches took (the bench's own writes, inside the round's
+    makespan: they start after the round), how far they got while the round played, and when they
+    finished."""
     from django.db.models import Max
 
     from conversations.models import Conversation, Turn
@@ -293,6 +295,7 @@ def practice_report_print(*, practice: list, round_) -> None:
         time.sleep(0.5)
     finished = conversations.aggregate(last=Max("ended_at"))["last"]
     after = (finished - round_.playing_finished_at).total_seconds() if finished else float("nan")
+    print(f"practice start:    {seconds:.2f} s (the bench starting the matches, after the round's start)")
     print(
         f"practice:          {len(practice)} matches, {conversations.count()} conversations; "
         f"{during} of their turns stored while the round played; last one finished {after:.1f} s after the round"
@@ -339,14 +342,16 @@ def main() -> None:
         cpu_before = sum(process_tree_cpu(cluster.pid) for cluster in clusters)
         bots_cpu_before = process_tree_cpu(children[0].pid)
         lifecycle.round_start(round_id=round_.pk)
+        practice_started = time.monotonic()
         practice = practice_start(args, round_=round_) if args.practice else []
+        practice_seconds = time.monotonic() - practice_started
         round_wait(args, round_=round_, clusters=clusters, workdir=workdir)
         cpu_used = sum(process_tree_cpu(cluster.pid) for cluster in clusters) - cpu_before
         bots_cpu = process_tree_cpu(children[0].pid) - bots_cpu_before
         print()
         report_print(args, round_=round_, cpu_used=cpu_used, bots_cpu=bots_cpu)
         if practice:
-            practice_report_print(practice=practice, round_=round_)
+            practice_report_print(practice=practice, round_=round_, seconds=practice_seconds)
     finally:
         processes_stop(children, timeout=20)
         from django.db import connections

@@ -103,9 +103,9 @@ class Dispatcher:
     def practice_room(self, bot_id: int) -> bool:
         """Whether a practice call to the bot may start now: a free slot, and no round's conversation
         of the bot in this player's hand (issue 25: "a round's calls always go first within a bot's
-        concurrency limit"). Strict: a practice call in a slot the round's next call finds busy makes
-        it wait, and a quarter of the slots for practice measured 4-7% on a round's makespan
-        (bench/README.md, "Practice beside a round"), this about none."""
+        concurrency limit"). Strict, so a round's call never finds its bot's slot taken by a practice
+        call that started while the round's conversation was in hand; a round's makespan with five
+        practice matches beside it: +2.9% (bench/README.md, "Practice beside a round")."""
         return self.in_hand.rounds[bot_id] == 0 and self.share.has_room(bot_id)
 
     def dispatch(

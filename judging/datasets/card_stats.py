@@ -5,11 +5,13 @@ over the written conversations (human agreement, the judges used).
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.db.models import Count
 
 from judging.annotation.selectors import replies_agreement
@@ -34,8 +36,11 @@ class CardStats:
     # and attacker teams; what the defenders answered (PROBE_ANSWERS) instead.
     probes: Counter = field(default_factory=Counter)
     attacker_messages: int = 0
-    _openings: set[int] = field(default_factory=set)
-    _attacker_messages: set[int] = field(default_factory=set)
+    # The hashes of every opening and attacker message, 8 bytes each, counted distinct at the end
+    # (`distinct`): sets of Python ints took about 70 bytes a message, 60 MB of a chat export of
+    # 200,000 conversations (bench/export.py).
+    _openings: array = field(default_factory=lambda: array("q"))
+    _attacker_messages: array = field(default_factory=lambda: array("q"))
 
     def _add_conversation(self, record: ConversationRecord, *, split: str) -> None:
         """Who played it and how it ended: an attack's outcome, category and attacker team, or what
@@ -65,9 +70,9 @@ class CardStats:
                 # Python's string hash: fast, and stable within the one process an export runs in.
                 digest = hash(turn.content)
                 self.attacker_messages += 1
-                self._attacker_messages.add(digest)
+                self._attacker_messages.append(digest)
                 if opening:
-                    self._openings.add(digest)
+                    self._openings.append(digest)
                     opening = False
                 continue
             total += 1
@@ -113,13 +118,19 @@ class CardStats:
         return self.total - sum(self.probes.values())
 
     def diversity(self) -> dict[str, Any]:
+        openings, messages = distinct(self._openings), distinct(self._attacker_messages)
         return {
-            "distinct_openings": len(self._openings),
-            "distinct_opening_share": round(len(self._openings) / self.total, 4) if self.total else None,
-            "distinct_attacker_message_share": round(len(self._attacker_messages) / self.attacker_messages, 4)
+            "distinct_openings": openings,
+            "distinct_opening_share": round(openings / self.total, 4) if self.total else None,
+            "distinct_attacker_message_share": round(messages / self.attacker_messages, 4)
             if self.attacker_messages
             else None,
         }
+
+
+def distinct(hashes: array) -> int:
+    """How many different values the array of 64-bit hashes holds."""
+    return len(np.unique(np.frombuffer(hashes, dtype=np.int64))) if hashes else 0
 
 
 # What a defender answered the platform's benign probe, as the card counts it (probe_answer).

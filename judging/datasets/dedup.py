@@ -31,8 +31,8 @@ operations per shingle; an export compares whole conversations, both sides, and 
 twice a plain JSON dump of the turns (bench/export.py), which one hash per shingle allows.
 
 Signatures are computed with numpy for many texts at once (`check_many`): no Python loop over words
-or shingles. Memory grows with the conversations kept (about 700 bytes each: the signature and five bucket
-entries), not with their text.
+or shingles. Memory grows with the conversations kept (about 330 bytes each: the signature, and the
+text's digest and five band keys in KeyIndex arrays), not with their text.
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from xxhash import xxh3_128_digest
+from xxhash import xxh3_128_intdigest
 
 from competition.scoring.nearduplicates import lsh_bands
+from judging.datasets.key_index import KeyIndex
 
 NUM_PERM = 64
 # A shingle hash's top bits choose its slot (64 slots: 6 bits).
@@ -60,6 +61,9 @@ _K1 = np.uint64(0x9E3779B97F4A7C15)
 _K2 = np.uint64(0xC2B2AE3D27D4EB4F)
 # Odd 64-bit multipliers that mix a band's slots into one key (sums wrap around, mod 2**64).
 _BAND_MIX = np.random.default_rng(20261130).integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)
+# Kept signatures per block (1 MiB of uint32 slots).
+_BLOCK = 4096
+_HALF = 1 << 64
 
 
 @dataclass
@@ -158,47 +162,82 @@ def _signatures_into(result: list[np.ndarray | None], datas: list[bytes], positi
 
 @dataclass
 class Deduplicator:
-    """Says for each text whether it repeats an earlier one: "exact", "near" or None (kept)."""
+    """Says for each text whether it repeats an earlier one: "exact", "near" or None (kept).
+
+    Memory per conversation kept: its signature (256 bytes, in blocks of `_BLOCK` rows: no copy when
+    they grow), its digest (16 bytes) and its five band keys (12 bytes each) in KeyIndex arrays: about
+    330 bytes. With a set of digests, a dict per band and a signature array grown by doubling it was
+    about 900 bytes (tracemalloc at 20,000 conversations), and a chat export of 200,000 conversations
+    peaked at 398 MB (bench/export.py).
+    """
 
     mode: str = "near"
     threshold: float = 0.8
     counts: DedupCounts = field(default_factory=DedupCounts)
 
     def __post_init__(self) -> None:
-        self._exact: set[bytes] = set()
-        # The kept signatures, one row each, in an array grown by doubling; `_kept` rows are in use.
-        self._signatures = np.empty((1024, NUM_PERM), dtype=np.uint32)
+        # The texts' XXH3-128 digests: the low 64 bits the key, the high 64 bits the value.
+        self._exact = KeyIndex(np.uint64)
+        # The kept signatures, `_BLOCK` rows per block; `_kept` rows are in use.
+        self._blocks: list[np.ndarray] = []
         self._kept = 0
         self._bands, self._rows = lsh_bands(self.threshold, NUM_PERM)
-        # Per band: key -> the kept row, or a list of rows when several share the key. Plain ints
-        # for the usual single row keep the index small and out of the garbage collector's passes.
-        self._buckets: list[dict[int, int | list[int]]] = [{} for _ in range(self._bands)]
+        # Per band: key -> the kept rows whose band has that key.
+        self._buckets = [KeyIndex(np.int32) for _ in range(self._bands)]
         self._needed = self.threshold * NUM_PERM
+
+    def _exact_many(self, texts: Sequence[str], verdicts: list[str | None]) -> tuple[list[int], list[bytes]]:
+        """Mark the exact repeats among the texts in `verdicts` and remember the others; the others'
+        positions, and their texts case folded (for their signatures) when the mode is near."""
+        fresh: list[int] = []
+        folded: list[bytes] = []
+        encoded = [text.encode() for text in texts]
+        # (high, low) 64-bit halves of each digest; a conversation with no message (failed at once)
+        # repeats nothing: it is data about failures.
+        halves = [divmod(xxh3_128_intdigest(data), _HALF) if data else None for data in encoded]
+        lows = np.fromiter((half[1] if half else 0 for half in halves), dtype=np.uint64, count=len(halves))
+        starts, ends = self._exact.settled_many(lows)
+        settled = set(np.flatnonzero(ends > starts).tolist())
+        recent, near = self._exact.recent, self.mode == "near"
+        for n, half in enumerate(halves):
+            if half is None:
+                continue
+            high, low = half
+            found = recent.get(low)
+            repeated = found is not None and (found == high if type(found) is int else high in found)
+            if not repeated and n in settled:
+                repeated = high in self._exact.settled_values(starts[n], ends[n])
+            if repeated:
+                self.counts.exact += 1
+                verdicts[n] = "exact"
+                continue
+            self._exact.add(low, high)
+            fresh.append(n)
+            if near:
+                folded.append(_folded(texts[n], encoded[n]))
+        self._exact.settle()
+        return fresh, folded
+
+    def _signature(self, row: int) -> np.ndarray:
+        return self._blocks[row // _BLOCK][row % _BLOCK]
+
+    def _keep(self, signature: np.ndarray) -> int:
+        row = self._kept
+        if row % _BLOCK == 0:
+            self._blocks.append(np.empty((_BLOCK, NUM_PERM), dtype=np.uint32))
+        self._blocks[-1][row % _BLOCK] = signature
+        self._kept += 1
+        return row
 
     def check_many(self, texts: Sequence[str]) -> list[str | None]:
         """For each text in turn, whether it repeats an earlier one (of this call or an earlier call):
         "exact", "near" or None (kept, and remembered). The signatures of all of them are computed at once."""
-        verdicts: list[str | None] = []
-        fresh: list[int] = []
-        folded: list[bytes] = []  # the fresh texts case folded, for their signatures
-        near = self.mode == "near"
-        for n, text in enumerate(texts):
-            self.counts.seen += 1
-            verdict = None
-            # A conversation with no message (failed at once) repeats nothing: it is data about failures.
-            if self.mode != "none" and text:
-                encoded = text.encode()
-                digest = xxh3_128_digest(encoded)
-                if digest in self._exact:
-                    self.counts.exact += 1
-                    verdict = "exact"
-                else:
-                    self._exact.add(digest)
-                    fresh.append(n)
-                    if near:
-                        folded.append(_folded(text, encoded))
-            verdicts.append(verdict)
-        if not near or not fresh:
+        verdicts: list[str | None] = [None] * len(texts)
+        self.counts.seen += len(texts)
+        if self.mode == "none":
+            return verdicts
+        fresh, folded = self._exact_many(texts, verdicts)
+        if self.mode != "near" or not fresh:
             return verdicts
         bands, rows = self._bands, self._rows
         fresh_signatures = _signatures_of(folded)
@@ -208,32 +247,35 @@ class Deduplicator:
         table = np.stack([signature for signature in fresh_signatures if signature is not None])
         # Each band's slots mixed into one 64-bit key, for all texts at once (a collision only adds
         # a candidate, and every candidate is checked).
-        band_keys = (
-            (table[:, : bands * rows].reshape(len(computed), bands, rows).astype(np.uint64) * _BAND_MIX[:rows])
-            .sum(axis=2, dtype=np.uint64)
-            .tolist()
-        )
-        buckets, needed = self._buckets, self._needed
-        for position, n, keys in zip(range(len(computed)), computed, band_keys, strict=True):
-            hits = [bucket.get(key) for bucket, key in zip(buckets, keys, strict=True)]
-            kept = self._signatures
-            if hits.count(None) < bands:  # some band met a kept conversation: check the candidates
-                candidates = {row for hit in hits if hit is not None for row in ((hit,) if type(hit) is int else hit)}
+        keys_array = (
+            table[:, : bands * rows].reshape(len(computed), bands, rows).astype(np.uint64) * _BAND_MIX[:rows]
+        ).sum(axis=2, dtype=np.uint64)
+        # Where each band's key sits among the settled keys (kept before this call's last settle).
+        settled = [bucket.settled_many(keys_array[:, band]) for band, bucket in enumerate(self._buckets)]
+        settled_hits = set(np.flatnonzero(np.any([ends > starts for starts, ends in settled], axis=0)).tolist())
+        recents = [bucket.recent for bucket in self._buckets]
+        needed = self._needed
+        for position, n, keys in zip(range(len(computed)), computed, keys_array.tolist(), strict=True):
+            hits = [recent.get(key) for recent, key in zip(recents, keys, strict=True)]
+            candidates = {row for hit in hits if hit is not None for row in ((hit,) if type(hit) is int else hit)}
+            if position in settled_hits:  # some band met a conversation kept in an earlier call
+                for bucket, (starts, ends) in zip(self._buckets, settled, strict=True):
+                    if ends[position] > starts[position]:
+                        candidates.update(bucket.settled_values(starts[position], ends[position]))
+            if candidates:
                 signature = table[position]
-                if any(np.count_nonzero(kept[row] == signature) >= needed for row in sorted(candidates)):
+                if any(np.count_nonzero(self._signature(row) == signature) >= needed for row in sorted(candidates)):
                     self.counts.near += 1
                     verdicts[n] = "near"
                     continue
-            row = self._kept
-            if row == len(kept):
-                self._signatures = kept = np.concatenate((kept, np.empty_like(kept)))
-            kept[row] = table[position]
-            self._kept += 1
-            for bucket, key, hit in zip(buckets, keys, hits, strict=True):
+            row = self._keep(table[position])
+            for recent, key, hit in zip(recents, keys, hits, strict=True):
                 if hit is None:
-                    bucket[key] = row
+                    recent[key] = row
                 elif type(hit) is int:
-                    bucket[key] = [hit, row]
+                    recent[key] = [hit, row]
                 else:
                     hit.append(row)
+        for bucket in self._buckets:
+            bucket.settle()
         return verdicts

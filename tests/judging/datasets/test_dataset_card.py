@@ -28,8 +28,8 @@ def stats_make() -> CardStats:
     stats.attacker_teams.update({HOSTILE_TEAM: 3, "Red": 1})
     stats.defender_teams.update({"Blue & <Co>": 4})
     stats.attacker_messages = 8
-    stats._openings.update({1, 2})
-    stats._attacker_messages.update(range(6))
+    stats._openings.extend([1, 2, 2])
+    stats._attacker_messages.extend([*range(6), 3, 5])
     return stats
 
 

@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 
+from judging.datasets import key_index
 from judging.datasets.dedup import NUM_PERM, Deduplicator, signatures
 
 WORDS = ("please", "write", "a", "small", "tool", "that", "reads", "the", "file", "and", "sends", "every",
@@ -81,3 +82,58 @@ def test_it_keeps_the_first_of_a_group_of_duplicates(mode, expected):
     deduplicator = Deduplicator(mode=mode, threshold=0.8)
     assert deduplicator.check_many([text, other, text]) + deduplicator.check_many([nearly]) == expected
     assert deduplicator.counts.seen == 4
+
+
+def test_it_finds_every_value_of_a_key_whether_recent_or_settled(monkeypatch):
+    monkeypatch.setattr(key_index, "RECENT", 3)
+    index = key_index.KeyIndex(np.int32)
+    for key, value in [(5, 1), (2**64 - 1, 2), (5, 3), (7, 4)]:
+        index.add(key, value)
+    index.settle()  # 3 keys: merged into the arrays
+    index.add(5, 6)
+    assert index.recent == {5: 6}
+    starts, ends = index.settled_many(np.array([5, 2**64 - 1, 6], dtype=np.uint64))
+    assert [sorted(index.settled_values(start, end)) for start, end in zip(starts, ends, strict=True)] == [
+        [1, 3],
+        [2],
+        [],
+    ]
+    index.settle(force=True)
+    starts, ends = index.settled_many(np.array([5], dtype=np.uint64))
+    assert sorted(index.settled_values(starts[0], ends[0])) == [1, 3, 6]
+    assert index.recent == {}
+
+
+def near_copies(count: int) -> list[str]:
+    """Texts of which about a third repeat an earlier one exactly and a third nearly (some words replaced)."""
+    rng = random.Random(4)
+    texts: list[str] = []
+    for _ in range(count):
+        draw = rng.random()
+        if texts and draw < 0.3:
+            texts.append(rng.choice(texts))
+        elif texts and draw < 0.6:
+            edited = rng.choice(texts).split()
+            for _ in range(rng.randint(0, len(edited) // 8)):
+                edited[rng.randrange(len(edited))] = rng.choice(WORDS).upper()
+            texts.append(" ".join(edited))
+        else:
+            texts.append(words(rng, rng.randint(20, 80)) if draw < 0.97 else "")
+    return texts
+
+
+@pytest.mark.parametrize("mode", ["near", "exact"])
+def test_it_says_the_same_of_every_text_however_often_its_index_is_settled(monkeypatch, mode):
+    texts = near_copies(600)
+    # The reference: every key stays in the dicts, as before the KeyIndex (one call, nothing settled).
+    monkeypatch.setattr(key_index, "RECENT", 10**9)
+    reference = Deduplicator(mode=mode)
+    expected = reference.check_many(texts)
+    monkeypatch.setattr(key_index, "RECENT", 5)
+    deduplicator = Deduplicator(mode=mode)
+    verdicts = [
+        verdict for start in range(0, 600, 37) for verdict in deduplicator.check_many(texts[start : start + 37])
+    ]
+    assert verdicts == expected
+    assert deduplicator.counts == reference.counts
+    assert reference.counts.exact > 100 and (mode == "exact" or reference.counts.near > 20)

@@ -333,3 +333,23 @@ def conversation_labels_outcomes_store(*, outcomes: Mapping[int, str]) -> int:
             chosen = Conversation.objects.filter(pk__in=ids[start : start + _IDS_PER_QUERY])
             changed += chosen.exclude(labels_outcome=value).update(labels_outcome=value)
     return changed
+
+
+def conversation_labels_counts_store(*, counts: Mapping[int, tuple[int, int]]) -> int:
+    """Store each conversation's label counts (conversation id -> (labelled, confirmed): its defender
+    replies that arrived with a final label, and those of them a person confirmed); the one writer of
+    `labels_labelled` and `labels_confirmed`, called by judging with the outcome. Returns how many
+    rows changed (one UPDATE per pair of values, rows already right left alone)."""
+    by_value: dict[tuple[int, int], list[int]] = {}
+    for conversation_id, (labelled, confirmed) in counts.items():
+        if not 0 <= confirmed <= labelled:
+            raise ValueError(f"label counts ({labelled}, {confirmed}) of conversation {conversation_id}")
+        by_value.setdefault((labelled, confirmed), []).append(conversation_id)
+    changed = 0
+    for (labelled, confirmed), ids in by_value.items():
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chosen = Conversation.objects.filter(pk__in=ids[start : start + _IDS_PER_QUERY])
+            changed += chosen.exclude(labels_labelled=labelled, labels_confirmed=confirmed).update(
+                labels_labelled=labelled, labels_confirmed=confirmed
+            )
+    return changed

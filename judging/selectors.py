@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 
 from competition.models import Round
 from competition.scoring.attacks import category_labels
@@ -353,17 +353,35 @@ class LabelsConfirmed:
 
 def rounds_labels_confirmed(*, round_ids: Iterable[int]) -> dict[int, LabelsConfirmed]:
     """Per round id asked for: LabelsConfirmed over its judgeable defender replies that have a final
-    label (a round without any gets LabelsConfirmed(0, 0)). One aggregate query."""
+    label (a round without any gets LabelsConfirmed(0, 0)). One aggregate query over its judgeable
+    conversations' stored counts (conversations_labels_counts, kept by conversations_outcome_refresh;
+    the index conversation_match_labels holds every column it reads)."""
     round_ids = list(round_ids)
     found = {
-        row["conversation__match__round_id"]: LabelsConfirmed(confirmed=row["confirmed"], labelled=row["labelled"])
-        for row in judgeable_turns()
-        .filter(conversation__match__round_id__in=round_ids, final_label__isnull=False)
+        row["match__round_id"]: LabelsConfirmed(confirmed=row["confirmed"], labelled=row["labelled"])
+        for row in Conversation.objects.filter(judgeable_q(), match__round_id__in=round_ids)
         .order_by()
-        .values("conversation__match__round_id")
-        .annotate(
-            labelled=Count("pk"),
-            confirmed=Count("pk", filter=Q(final_label__source__in=FinalLabel.HUMAN_SOURCES)),
-        )
+        .values("match__round_id")
+        .annotate(labelled=Sum("labels_labelled"), confirmed=Sum("labels_confirmed"))
     }
     return {round_id: found.get(round_id, LabelsConfirmed()) for round_id in round_ids}
+
+
+def conversations_labels_counts(*, conversation_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """Conversation id -> (labelled, confirmed) as its final labels give them now: its defender replies
+    that arrived with a final label, and those whose label a person confirmed (FinalLabel.HUMAN_SOURCES)."""
+    conversation_ids = list(conversation_ids)
+    counts = dict.fromkeys(conversation_ids, (0, 0))
+    for conversation_id, labelled, confirmed in (
+        Turn.objects.filter(
+            conversation_id__in=conversation_ids, speaker="defender", status=Turn.Status.OK, final_label__isnull=False
+        )
+        .order_by()
+        .values("conversation_id")
+        .annotate(
+            labelled=Count("pk"), confirmed=Count("pk", filter=Q(final_label__source__in=FinalLabel.HUMAN_SOURCES))
+        )
+        .values_list("conversation_id", "labelled", "confirmed")
+    ):
+        counts[conversation_id] = (labelled, confirmed)
+    return counts

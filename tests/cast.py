@@ -318,6 +318,7 @@ def played_conversation_make(
         label = labels[index // 2] if index % 2 == 1 and index // 2 < len(labels) else None
         if label is not None:
             FinalLabel.objects.create(turn=turn, source=source, **label)
+    judging_services.conversations_outcome_refresh(conversation_ids=[conversation.pk])  # as the label services would
     return conversation
 
 

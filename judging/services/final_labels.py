@@ -35,7 +35,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from conversations.models import Turn
-from conversations.services import conversation_labels_outcomes_store
+from conversations.services import conversation_labels_counts_store, conversation_labels_outcomes_store
 from judging import selectors
 from judging.models import Annotation, FinalLabel, Verdict, final_label_row
 from judging.services.ensemble import Decision, label_by_ensemble, label_confidence
@@ -256,16 +256,19 @@ def final_labels_compute(*, turn_ids: Iterable[int]) -> dict[int, FinalLabel]:
 
 
 def conversations_outcome_refresh(*, conversation_ids: Iterable[int]) -> int:
-    """Store the outcome of these conversations by their final labels as they are now
-    (selectors.conversations_labels_outcome, through conversations' one writer of it); returns the
-    rows changed. final_labels_compute calls it, so every change of a final label passes here; call
-    it after writing final labels any other way (a bulk fill)."""
+    """Store the outcome and the label counts of these conversations by their final labels as they
+    are now (selectors.conversations_labels_outcome and conversations_labels_counts, through
+    conversations' one writer of each); returns the rows whose outcome changed. final_labels_compute
+    calls it, so every change of a final label passes here; call it after writing final labels any
+    other way (a bulk fill)."""
     ordered = sorted(set(conversation_ids))
     changed = 0
     for start in range(0, len(ordered), _IDS_PER_QUERY):
+        chunk = ordered[start : start + _IDS_PER_QUERY]
         changed += conversation_labels_outcomes_store(
-            outcomes=selectors.conversations_labels_outcome(conversation_ids=ordered[start : start + _IDS_PER_QUERY])
+            outcomes=selectors.conversations_labels_outcome(conversation_ids=chunk)
         )
+        conversation_labels_counts_store(counts=selectors.conversations_labels_counts(conversation_ids=chunk))
     return changed
 
 

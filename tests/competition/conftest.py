@@ -3,6 +3,7 @@ import pytest
 from competition.models import Round
 from conversations.models import Conversation, Turn
 from judging.models import FinalLabel
+from judging.services import conversations_outcome_refresh
 from tests import cast
 from tests.botfarm import farm_start
 from tests.cast import match_make
@@ -45,6 +46,7 @@ def played(match, sequence, category, *, unsafe=False, refusal=False, text=None)
     reply = Turn.objects.create(conversation=conversation, index=1, speaker="defender", content="a reply")
     label = {"malicious_code": "malicious_assistance", "vulnerable_code": "vulnerable_code"}[category]
     FinalLabel.objects.create(turn=reply, source=FinalLabel.Source.JUDGE_ENSEMBLE, refusal=refusal, **{label: unsafe})
+    conversations_outcome_refresh(conversation_ids=[conversation.pk])  # as the label services would
     return conversation
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from competition.models import Round, Standing, StandingRevision
 from competition.pipeline.scoring import round_score
 from judging.models import FinalLabel
+from judging.services import conversations_outcome_refresh
 from teams.models import Bot
 from tests.test_permissions import admin_url
 
@@ -40,7 +41,9 @@ def test_it_shows_the_standings_with_their_inputs_on_the_round_page(client, scor
 def test_it_says_on_the_round_page_how_many_labels_a_person_confirmed(client, scored):
     round_score(round_id=scored.round.pk, reason="test", resamples=50)
     labelled = FinalLabel.objects.filter(turn__conversation__match__round=scored.round)
-    FinalLabel.objects.filter(pk=labelled.order_by("pk").first().pk).update(source=FinalLabel.Source.HUMAN_MAJORITY)
+    first = labelled.order_by("pk").first()
+    FinalLabel.objects.filter(pk=first.pk).update(source=FinalLabel.Source.HUMAN_MAJORITY)
+    conversations_outcome_refresh(conversation_ids=[first.turn.conversation_id])  # as the label services would
     client.force_login(scored.olivia)
 
     page = client.get(admin_url(scored.round, "change")).content.decode()

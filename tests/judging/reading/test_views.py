@@ -9,6 +9,7 @@ from django.urls import reverse
 from competition.models import Round
 from conversations.models import Conversation
 from judging.models import Annotation, FinalLabel
+from judging.services import conversations_outcome_refresh
 from teams.pseudonyms import bot_pseudonym
 from tests.cast import HOSTILE_REPLY, final_label_update
 
@@ -39,6 +40,7 @@ def test_it_says_how_many_of_each_rounds_labels_a_person_confirmed(client, arena
 
     before = client.get(reverse("team-conversations")).content.decode()
     FinalLabel.objects.filter(pk=published.final_label.pk).update(source=FinalLabel.Source.ADJUDICATION)
+    conversations_outcome_refresh(conversation_ids=[published.conversation.pk])  # as the label services would
     after = client.get(reverse("team-conversations")).content.decode()
 
     assert "Tournament 1: 0 of 1 defender replies confirmed by a person" in before

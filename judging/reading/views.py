@@ -61,12 +61,15 @@ def _visible(request: HttpRequest):
 def team_conversation_list(request: HttpRequest) -> HttpResponse:
     """Your teams' conversations in published rounds, newest first, filterable by round, outcome, category."""
     conversations = _visible(request)
-    rounds = (
+    # The filters' rounds and categories from one pass over the team's conversations (one query, not
+    # one each: each is a scan of every visible conversation, tens of ms at 200,000 on PostgreSQL).
+    present = list(
         conversations.order_by()
-        .values_list("match__round_id", "match__round__competition__name", "match__round__name")
+        .values_list("match__round_id", "match__round__competition__name", "match__round__name", "goal_category")
         .distinct()
     )
-    categories = conversations.order_by().values_list("goal_category", flat=True).distinct()
+    rounds = sorted({row[:3] for row in present})
+    categories = {row[3] for row in present}
     chosen = {key: request.GET.get(key, "") for key in ("round", "outcome", "category")}
     if ROUND_ID.fullmatch(chosen["round"]):  # isdigit() takes "²" and ids past 64 bits
         conversations = conversations.filter(match__round_id=int(chosen["round"]))
@@ -93,7 +96,6 @@ def team_conversation_list(request: HttpRequest) -> HttpResponse:
         for conversation in page
     ]
     query = "&".join(f"{key}={value}" for key, value in chosen.items() if value)
-    rounds = sorted(rounds)
     confirmed = rounds_labels_confirmed(round_ids=[round_id for round_id, _, _ in rounds])
     return render(
         request,

@@ -226,13 +226,37 @@ def conversations_with_turns(*, conversation_ids: Iterable[int]) -> list[tuple[C
     return [(conversation, turns_by_conversation.get(conversation.pk, [])) for conversation in conversations]
 
 
-def conversations_visible_to(*, user) -> QuerySet[Conversation]:
+# Past this many visible matches the ids are not listed in the query (match_ids_first): a subquery.
+_MATCH_IDS_LISTED = 2_000
+
+
+def _matches_visible_q(team_ids: QuerySet, prefix: str = "") -> Q:
+    """The matches of these teams a member reads: their bots' in published rounds, and the practice
+    matches their teams asked for (never the opponent team's). `prefix` is the path to the match."""
+    published = Q(
+        Q(**{f"{prefix}attacker__team_id__in": team_ids}) | Q(**{f"{prefix}defender__team_id__in": team_ids}),
+        **{f"{prefix}round__status": Round.Status.PUBLISHED, f"{prefix}round__kind": Round.Kind.ROUND},
+    )
+    # A practice match is its asking team's alone, from its start: not the opponent's team.
+    practice = Q(
+        **{f"{prefix}round__kind": Round.Kind.PRACTICE_MATCH, f"{prefix}round__practice_match__team_id__in": team_ids}
+    )
+    return published | practice
+
+
+def conversations_visible_to(*, user, match_ids_first: bool = False) -> QuerySet[Conversation]:
     """The conversations ``user`` may read outside the admin.
 
     Organizers (who may view matches, i.e. who played whom) read every conversation. A team member
     reads the conversations of their teams' bots in published rounds, and of the practice matches
     their teams asked for (never another team's, whoever's bot was the opponent), except those a
     moderator hid from teams. Anonymous users read none.
+
+    With `match_ids_first`, a team member's visible matches are read first (one query) and the
+    conversations filtered by their ids: PostgreSQL cannot tell from the rule how few of the
+    conversations those matches hold (it guessed 22 of 25 matches for a team's 5), so it scanned and
+    sorted every conversation for a page that the (match, created_at) index answers from the team's
+    own (bench/pages.py, 200,000 conversations: 50 ms against 16 ms per query).
     """
     if not user.is_authenticated:
         return Conversation.objects.none()
@@ -240,14 +264,13 @@ def conversations_visible_to(*, user) -> QuerySet[Conversation]:
     if user.has_perm("competition.view_match"):
         return conversations
     team_ids = Membership.objects.filter(user=user).values("team_id")
-    published = Q(
-        Q(match__attacker__team_id__in=team_ids) | Q(match__defender__team_id__in=team_ids),
-        match__round__status=Round.Status.PUBLISHED,
-        match__round__kind=Round.Kind.ROUND,
-    )
-    # A practice match is its asking team's alone, from its start: not the opponent's team.
-    practice = Q(match__round__kind=Round.Kind.PRACTICE_MATCH, match__round__practice_match__team_id__in=team_ids)
-    return conversations.filter(published | practice).exclude(moderation=Conversation.Moderation.HIDDEN)
+    visible = _matches_visible_q(team_ids, "match__")
+    if match_ids_first:
+        match_ids = Match.objects.filter(_matches_visible_q(team_ids)).values_list("pk", flat=True)
+        listed = list(match_ids[: _MATCH_IDS_LISTED + 1])
+        if len(listed) <= _MATCH_IDS_LISTED:
+            visible = Q(match_id__in=listed)
+    return conversations.filter(visible).exclude(moderation=Conversation.Moderation.HIDDEN)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def _team_transcript(transcript: Transcript, conversation: Conversation, viewer:
 
 
 def _visible(request: HttpRequest):
-    return conversations_with_outcome(conversations_visible_to(user=request.user)).select_related(
+    return conversations_with_outcome(conversations_visible_to(user=request.user, match_ids_first=True)).select_related(
         "match__round__competition", "match__attacker__team", "match__defender__team"
     )
 

@@ -196,8 +196,7 @@ class Deduplicator:
         # repeats nothing: it is data about failures.
         halves = [divmod(xxh3_128_intdigest(data), _HALF) if data else None for data in encoded]
         lows = np.fromiter((half[1] if half else 0 for half in halves), dtype=np.uint64, count=len(halves))
-        starts, ends = self._exact.settled_many(lows)
-        settled = set(np.flatnonzero(ends > starts).tolist())
+        settled = set(self._exact.settled_many(lows))
         recent, near = self._exact.recent, self.mode == "near"
         for n, half in enumerate(halves):
             if half is None:
@@ -206,7 +205,7 @@ class Deduplicator:
             found = recent.get(low)
             repeated = found is not None and (found == high if type(found) is int else high in found)
             if not repeated and n in settled:
-                repeated = high in self._exact.settled_values(starts[n], ends[n])
+                repeated = high in self._exact.settled_values(low)
             if repeated:
                 self.counts.exact += 1
                 verdicts[n] = "exact"
@@ -251,17 +250,19 @@ class Deduplicator:
             table[:, : bands * rows].reshape(len(computed), bands, rows).astype(np.uint64) * _BAND_MIX[:rows]
         ).sum(axis=2, dtype=np.uint64)
         # Where each band's key sits among the settled keys (kept before this call's last settle).
-        settled = [bucket.settled_many(keys_array[:, band]) for band, bucket in enumerate(self._buckets)]
-        settled_hits = set(np.flatnonzero(np.any([ends > starts for starts, ends in settled], axis=0)).tolist())
+        settled = [set(bucket.settled_many(keys_array[:, band])) for band, bucket in enumerate(self._buckets)]
+        settled_hits = set().union(*settled)
         recents = [bucket.recent for bucket in self._buckets]
         needed = self._needed
         for position, n, keys in zip(range(len(computed)), computed, keys_array.tolist(), strict=True):
             hits = [recent.get(key) for recent, key in zip(recents, keys, strict=True)]
-            candidates = {row for hit in hits if hit is not None for row in ((hit,) if type(hit) is int else hit)}
-            if position in settled_hits:  # some band met a conversation kept in an earlier call
-                for bucket, (starts, ends) in zip(self._buckets, settled, strict=True):
-                    if ends[position] > starts[position]:
-                        candidates.update(bucket.settled_values(starts[position], ends[position]))
+            candidates = set()
+            if hits.count(None) < bands:  # some band met a conversation kept since the last settle
+                candidates = {row for hit in hits if hit is not None for row in ((hit,) if type(hit) is int else hit)}
+            if position in settled_hits:  # some band met a conversation kept before it
+                for bucket, positions, key in zip(self._buckets, settled, keys, strict=True):
+                    if position in positions:
+                        candidates.update(bucket.settled_values(key))
             if candidates:
                 signature = table[position]
                 if any(np.count_nonzero(self._signature(row) == signature) >= needed for row in sorted(candidates)):

@@ -92,15 +92,12 @@ def test_it_finds_every_value_of_a_key_whether_recent_or_settled(monkeypatch):
     index.settle()  # 3 keys: merged into the arrays
     index.add(5, 6)
     assert index.recent == {5: 6}
-    starts, ends = index.settled_many(np.array([5, 2**64 - 1, 6], dtype=np.uint64))
-    assert [sorted(index.settled_values(start, end)) for start, end in zip(starts, ends, strict=True)] == [
-        [1, 3],
-        [2],
-        [],
-    ]
+    assert index.settled_many(np.array([5, 2**64 - 1, 6, 0], dtype=np.uint64)) == [0, 1]
+    assert sorted(index.settled_values(5)) == [1, 3]
+    assert index.settled_values(2**64 - 1) == [2]
+    assert index.settled_values(6) == []
     index.settle(force=True)
-    starts, ends = index.settled_many(np.array([5], dtype=np.uint64))
-    assert sorted(index.settled_values(starts[0], ends[0])) == [1, 3, 6]
+    assert sorted(index.settled_values(5)) == [1, 3, 6]
     assert index.recent == {}
 
 

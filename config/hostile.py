@@ -5,14 +5,18 @@ What it refuses, each with a message a person can act on (``HostileJson``), befo
 or stored: more bytes than the door allows; bytes that are not UTF-8; nesting deeper than
 ``MAX_DEPTH`` (found by scanning brackets, before the parser recurses: Python's json module raises
 RecursionError near 1,000 levels, which no caller expects); text the database cannot store (NUL, an
-unpaired surrogate: config/storable_text.py) in any key or string. A UTF-8 byte order mark at the
-start is accepted and dropped (editors on some systems write one).
+unpaired surrogate: config/storable_text.py) in any key or string; NaN and Infinity (not JSON), and a
+number no double holds (``1e400``, which Python reads as infinity) or an integer of more digits than
+Python converts (``sys.get_int_max_str_digits()``, 4,300: a bare ValueError). A UTF-8 byte order
+mark at the start is accepted and dropped (editors on some systems write one).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -102,6 +106,21 @@ def _refuse_constant(name: str) -> None:
     raise HostileJson(f"not JSON: {name} is not a JSON value")
 
 
+def _float(text: str) -> float:
+    # Python reads an overflowing literal as inf, which no JSON writer, database or judge expects.
+    value = float(text)
+    if not math.isfinite(value):
+        raise HostileJson(f"the number {text[:40]} is out of range (a double holds up to about 1.8e308)")
+    return value
+
+
+def _int(text: str) -> int:
+    limit = sys.get_int_max_str_digits()
+    if limit and len(text.lstrip("-")) > limit:
+        raise HostileJson(f"an integer of {len(text.lstrip('-')):,} digits is longer than the {limit:,} read")
+    return int(text)
+
+
 def json_loads(
     data: str | bytes,
     *,
@@ -123,7 +142,13 @@ def json_loads(
     if problem := depth_problem(text, max_depth=max_depth):
         raise HostileJson(problem)
     try:
-        value = json.loads(text, object_pairs_hook=object_pairs_hook, parse_constant=_refuse_constant)
+        value = json.loads(
+            text,
+            object_pairs_hook=object_pairs_hook,
+            parse_constant=_refuse_constant,
+            parse_float=_float,
+            parse_int=_int,
+        )
     except json.JSONDecodeError as exc:
         at = f"column {exc.colno}" if exc.lineno == 1 else f"line {exc.lineno}, column {exc.colno}"
         raise HostileJson(f"not JSON: {exc.msg} ({at})") from None

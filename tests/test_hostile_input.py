@@ -29,18 +29,21 @@ def error_of(response) -> dict:
 
 
 # --- The guard itself ------------------------------------------------------------------------------
-def test_it_refuses_deep_nesting_nul_surrogates_and_nan_and_drops_a_bom():
+def test_it_refuses_deep_nesting_nul_surrogates_nan_and_numbers_out_of_range_and_drops_a_bom():
     from config.hostile import MAX_DEPTH, HostileJson, json_loads
 
     assert json_loads('\ufeff{"a": [1]}') == {"a": [1]}
     assert json_loads(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
     assert json_loads("[" * MAX_DEPTH + "]" * MAX_DEPTH) is not None
+    assert json_loads("[1e308, -2, 0.5, " + "9" * 4000 + "]")[:3] == [1e308, -2, 0.5]
     for text, said in [
         ("[" * 100_000, "nested too deeply"),
         ('{"a": ["x\\u0000y"]}', "a[0] holds a NUL"),
         ('{"messages": [{"content": "\\ud800"}]}', "messages[0].content holds an unpaired surrogate (U+D800)"),
         ('{"\\udc00": 1}', "the key \udc00 holds an unpaired surrogate"),
         ('{"a": NaN}', "NaN is not a JSON value"),
+        ('{"a": [-1e400]}', "the number -1e400 is out of range"),  # Python reads it as -inf
+        ('{"a": ' + "7" * 5000 + "}", "an integer of 5,000 digits"),  # Python's int() raises a bare ValueError
         ("{nope", "not JSON"),
     ]:
         with pytest.raises(HostileJson, match=re.escape(said)):
@@ -58,6 +61,17 @@ def test_it_answers_a_deeply_nested_api_body_with_a_400_in_the_json_shape(arena,
         response = getattr(client, method)(url, DEEP, content_type="application/json")
         assert response.status_code == 400
         assert "nested too deeply" in error_of(response)["message"]
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "1" * 4301])
+def test_it_answers_a_number_out_of_range_in_an_api_body_with_a_400(arena, api, number):
+    # 1e400 was read as infinity and int(inf) crashed the practice match's start (a 500).
+    client = api(arena.alice)
+    for method, url in [("post", "/api/practice-matches/"), ("patch", f"/api/bots/{arena.rogue_bot.pk}/")]:
+        body = f'{{"competition": {number}, "bot": 1, "opponent": 1, "timeout_seconds": {number}}}'
+        response = getattr(client, method)(url, body, content_type="application/json")
+        assert response.status_code == 400, (url, response.content)
+        assert "JSON parse error" in error_of(response)["message"]
 
 
 def test_it_answers_nul_and_surrogates_in_an_api_body_with_a_400(arena, api):

@@ -25,18 +25,20 @@ class GuardedJSONParser(JSONParser):
         except HostileJson as exc:
             raise ParseError(f"JSON parse error: {exc}") from None
         if not isinstance(body, dict):
-            raise ParseError(f"The request body must be a JSON object, not {_json_kind(body)}.")
+            raise ParseError(f"The request body must be a JSON object, not {json_kind(body)}.")
         return body
 
 
-def _json_kind(value: object) -> str:
-    """The JSON name of a parsed value's type, for the error message."""
+def json_kind(value: object) -> str:
+    """The JSON name of a parsed value's type, with its article, for error messages."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, list):
-        return "an array"
+    if isinstance(value, (int, float)):
+        return "a number"
     if isinstance(value, str):
         return "a string"
-    return "a number"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"

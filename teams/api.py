@@ -20,6 +20,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from config.api_fields import (
+    JsonBooleanField,
+    JsonCharField,
+    JsonChoiceField,
+    JsonFloatField,
+    JsonIntegerField,
+    JsonSlugField,
+)
 from teams.bot_calls import BotCallBusy, bot_call_request
 from teams.models import Bot, BotCall, Membership, Team
 from teams.protocol import PROTOCOL
@@ -65,7 +73,11 @@ class BotSerializer(serializers.ModelSerializer):
         return bool(bot.api_key)
 
 
-class BotKindField(serializers.ChoiceField):
+# The schema's BotKindSettableEnum (settings.SPECTACULAR_SETTINGS): the protocol's name is a documented choice.
+SETTABLE_KINDS = [*Bot.TEAM_KINDS, (PROTOCOL, f"{PROTOCOL} endpoint (taken as arena)")]
+
+
+class BotKindField(JsonChoiceField):
     """A bot kind a team may set: ``arena`` (an endpoint speaking the arena.v1 protocol) or ``openai``.
 
     ``arena.v1``, the protocol's name that the site and docs/bot-protocol.md show, is taken as
@@ -74,7 +86,7 @@ class BotKindField(serializers.ChoiceField):
 
     def __init__(self, **kwargs) -> None:
         message = f'"{{input}}" is not a bot kind: "arena" (or "{PROTOCOL}") or "openai".'
-        super().__init__(choices=Bot.TEAM_KINDS, error_messages={"invalid_choice": message}, **kwargs)
+        super().__init__(choices=SETTABLE_KINDS, error_messages={"invalid_choice": message}, **kwargs)
 
     def to_internal_value(self, data):
         return super().to_internal_value(Bot.Kind.ARENA.value if data == PROTOCOL else data)
@@ -89,22 +101,22 @@ def _declared(name: str) -> list:
 class BotWriteSerializer(serializers.Serializer):
     """What a team changes on its bot (never its team). The API key is write-only; the secret is never set by hand."""
 
-    name = serializers.CharField(max_length=120, required=False)
+    name = JsonCharField(max_length=120, required=False)
     kind = BotKindField(required=False, help_text=f'"arena" (default; "{PROTOCOL}" is taken too) or "openai"')
-    url = serializers.CharField(max_length=500, required=False, validators=_declared("url"))
-    active = serializers.BooleanField(required=False)
-    model = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    api_key = serializers.CharField(max_length=500, required=False, allow_blank=True, write_only=True)
-    system_prompt = serializers.CharField(required=False, allow_blank=True)
+    url = JsonCharField(max_length=500, required=False, validators=_declared("url"))
+    active = JsonBooleanField(required=False)
+    model = JsonCharField(max_length=200, required=False, allow_blank=True)
+    api_key = JsonCharField(max_length=500, required=False, allow_blank=True, write_only=True)
+    system_prompt = JsonCharField(required=False, allow_blank=True)
     # The model's limits, so the schema states them (teams.models.Bot).
-    timeout_seconds = serializers.FloatField(
+    timeout_seconds = JsonFloatField(
         required=False,
         allow_null=True,
         min_value=1,
         max_value=600,
         help_text="Seconds per call (1 to 600); null means the round's limit",
     )
-    max_concurrency = serializers.IntegerField(required=False, min_value=1, max_value=256)
+    max_concurrency = JsonIntegerField(required=False, min_value=1, max_value=256)
 
 
 def _team_refusal(request: Request) -> dict:
@@ -117,9 +129,9 @@ def _team_refusal(request: Request) -> dict:
 class BotCreateSerializer(BotWriteSerializer):
     """A registration: team, name and URL are required, and every one missing is reported at once."""
 
-    team = serializers.SlugField(help_text="Slug of your team")
-    name = serializers.CharField(max_length=120)
-    url = serializers.CharField(max_length=500, validators=_declared("url"))
+    team = JsonSlugField(help_text="Slug of your team")
+    name = JsonCharField(max_length=120)
+    url = JsonCharField(max_length=500, validators=_declared("url"))
 
 
 class BotCreatedSerializer(BotSerializer):

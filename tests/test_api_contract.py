@@ -126,3 +126,85 @@ def test_it_refuses_an_object_body_only_when_it_is_wrong(arena, api):
     refused = api(arena.alice).generic("POST", "/api/practice-matches/", "{}", content_type="application/json")
     assert refused.status_code == 400
     assert "must be a JSON object" not in refused.content.decode()
+
+
+def _entry_of(arena):
+    from competition.entries.models import Entry
+
+    return Entry.objects.get(competition=arena.competition, team=arena.rogues)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": 5}, "name"),  # DRF's CharField took it as "5"
+        ({"url": ["https://bots.example.org/x"]}, "url"),
+        ({"active": "yes"}, "active"),  # DRF's BooleanField took "yes", "on", 1 as true
+        ({"active": 1}, "active"),
+        ({"max_concurrency": "5"}, "max_concurrency"),  # DRF's IntegerField took the text
+        ({"max_concurrency": True}, "max_concurrency"),
+        ({"timeout_seconds": True}, "timeout_seconds"),  # DRF's FloatField took true as 1.0
+        ({"timeout_seconds": "30"}, "timeout_seconds"),
+        ({"kind": {"arena": 1}}, "kind"),
+    ],
+)
+def test_it_refuses_a_bot_field_of_another_json_type_than_documented(arena, api, body, field):
+    response = api(arena.alice).patch(f"/api/bots/{arena.rogue_bot.pk}/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["error"]["fields"]) == [field]
+    assert "Must be" in response.json()["error"]["fields"][field][0]
+    arena.rogue_bot.refresh_from_db()
+    assert (arena.rogue_bot.name, arena.rogue_bot.active, arena.rogue_bot.max_concurrency) == ("rogue", True, 4)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("competition", True),  # int(True) was 1: the first competition
+        ("bot", 1.5),  # int(1.5) was 1
+        ("opponent", "3"),
+        ("opponent", 2**63),  # past the largest id
+        ("bot", 0),
+    ],
+)
+def test_it_refuses_a_practice_match_id_that_is_not_a_whole_number_in_range(arena, api, field, value):
+    body = {"competition": arena.competition.pk, "bot": arena.rogue_bot.pk, "opponent": arena.bastion_bot.pk}
+    response = api(arena.alice).post("/api/practice-matches/", {**body, field: value}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["error"]["fields"]) == [field]
+
+
+@pytest.mark.parametrize("bot", [True, "5", 2.5, None])
+def test_it_refuses_an_entry_bot_that_is_not_a_json_whole_number(arena, api, bot):
+    response = api(arena.alice).post(f"/api/entries/{_entry_of(arena).pk}/bots/", {"bot": bot}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["error"]["fields"]) == ["bot"]
+
+
+def test_it_takes_a_whole_number_written_with_a_decimal_point_as_json_schema_does(arena, api):
+    response = api(arena.alice).patch(
+        f"/api/bots/{arena.rogue_bot.pk}/", {"max_concurrency": 2.0, "timeout_seconds": 30}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["max_concurrency"], response.json()["timeout_seconds"]) == (2, 30.0)
+
+
+def test_it_answers_the_status_the_schema_documents_when_a_bot_leaves_an_entry(schema, arena, api):
+    # The schema said 204 (drf-spectacular's default for DELETE) while the view answers 200 with the entry.
+    entry = _entry_of(arena)
+    response = api(arena.alice).delete(f"/api/entries/{entry.pk}/bots/?bot={arena.rogue_bot.pk}")
+
+    assert response.status_code == 200, response.content
+    documented = schema["paths"]["/api/entries/{id}/bots/"]["delete"]["responses"]
+    assert "200" in documented and "204" not in documented
+    assert arena.rogue_bot.pk not in response.json()["bots"]
+
+
+def test_it_documents_the_protocols_name_as_a_bot_kind_it_takes(schema, arena, api):
+    assert "arena.v1" in schema["components"]["schemas"]["BotKindSettableEnum"]["enum"]
+    response = api(arena.alice).patch(f"/api/bots/{arena.rogue_bot.pk}/", {"kind": "arena.v1"}, format="json")
+    assert (response.status_code, response.json()["kind"]) == (200, "arena")

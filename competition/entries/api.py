@@ -7,7 +7,7 @@ team's entry is a 404; a member who is not an owner sees but gets 403 on every w
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -17,6 +17,8 @@ from rest_framework.response import Response
 from competition.entries import services
 from competition.entries.models import Entry
 from competition.entries.selectors import entries_for_user, entry_operable_by
+from config.api_fields import IdField
+from config.api_filters import MAX_ID
 from teams.selectors import bot_list_for_user
 
 
@@ -31,7 +33,14 @@ class EntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-BOT_SCHEMA = inline_serializer("EntryBotRequest", {"bot": serializers.IntegerField()})
+class EntryBotRequestSerializer(serializers.Serializer):
+    """The team's bot to enter, by id (a POST's body; a DELETE gives it as ``?bot=``)."""
+
+    bot = IdField(help_text="The bot's id")
+
+
+class EntryBotQuerySerializer(serializers.Serializer):
+    bot = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -46,15 +55,16 @@ class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         entry = self.get_object()
         if not entry_operable_by(user=request.user, entry=entry):
             raise PermissionDenied("Only the team's owners and organizers enter bots.")
-        bot_id = request.data.get("bot") if request.method == "POST" else request.query_params.get("bot")
-        try:
-            bot_id = int(bot_id)
-        except (TypeError, ValueError) as error:
-            raise ValidationError({"bot": ["the id of one of the team's bots"]}) from error
+        # A POST names the bot in its JSON body (a JSON integer); a DELETE in its query, as text.
+        asked = (EntryBotRequestSerializer if request.method == "POST" else EntryBotQuerySerializer)(
+            data=request.data if request.method == "POST" else request.query_params
+        )
+        asked.is_valid(raise_exception=True)
+        bot_id = asked.validated_data["bot"]
         bot = get_object_or_404(bot_list_for_user(user=request.user), pk=bot_id, team_id=entry.team_id)
         return entry, bot
 
-    @extend_schema(request=BOT_SCHEMA, responses=EntrySerializer)
+    @extend_schema(request=EntryBotRequestSerializer, responses=EntrySerializer)
     @action(detail=True, methods=["post"], url_path="bots")
     def enter_bot(self, request: Request, pk: str, **kwargs) -> Response:
         """Enter one of the team's bots (``{"bot": id}``): it plays the competition's next rounds."""
@@ -67,9 +77,15 @@ class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         request=None,
-        responses=EntrySerializer,
+        responses={200: EntrySerializer},
         parameters=[
-            OpenApiParameter("bot", int, OpenApiParameter.QUERY, required=True, description="The bot's id"),
+            OpenApiParameter(
+                "bot",
+                {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID},
+                OpenApiParameter.QUERY,
+                required=True,
+                description="The bot's id",
+            ),
         ],
     )
     @enter_bot.mapping.delete

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from competition.practice import services
 from competition.practice.models import PracticeMatch
 from competition.practice.selectors import practice_matches_visible_to, practice_result
+from config.api_fields import IdField
 
 
 class PracticeConversationSerializer(serializers.Serializer):
@@ -63,14 +64,12 @@ class PracticeMatchSerializer(serializers.ModelSerializer):
         return len(self._result(match).beaten_by)
 
 
-START_SCHEMA = inline_serializer(
-    "PracticeMatchRequest",
-    {
-        "competition": serializers.IntegerField(),
-        "bot": serializers.IntegerField(),
-        "opponent": serializers.IntegerField(),
-    },
-)
+class PracticeMatchRequestSerializer(serializers.Serializer):
+    """What starts a practice match: the competition, the team's bot and the opponent, by id."""
+
+    competition = IdField()
+    bot = IdField()
+    opponent = IdField()
 
 
 class PracticeMatchViewSet(
@@ -83,15 +82,12 @@ class PracticeMatchViewSet(
     def get_queryset(self):
         return practice_matches_visible_to(user=self.request.user)
 
-    @extend_schema(request=START_SCHEMA, responses={201: PracticeMatchSerializer})
+    @extend_schema(request=PracticeMatchRequestSerializer, responses={201: PracticeMatchSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
         """Start a practice match (``{"competition": id, "bot": id, "opponent": id}``)."""
-        ids = {}
-        for key in ("competition", "bot", "opponent"):
-            try:
-                ids[key] = int(request.data.get(key))
-            except (TypeError, ValueError) as error:
-                raise ValidationError({key: ["an id"]}) from error
+        asked = PracticeMatchRequestSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        ids = asked.validated_data
         try:
             match = services.practice_match_start(
                 user=request.user, competition_id=ids["competition"], bot_id=ids["bot"], opponent_id=ids["opponent"]

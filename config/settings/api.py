@@ -57,7 +57,7 @@ SPECTACULAR_SETTINGS = {
         "TurnStatusEnum": "conversations.models.Turn.Status",
         "SideEnum": "teams.models.Side",
         "BotKindEnum": "teams.models.Bot.Kind",
-        "BotKindSettableEnum": "teams.models.Bot.TEAM_KINDS",
+        "BotKindSettableEnum": "teams.api.SETTABLE_KINDS",
         "OutcomeEnum": "judging.selectors.Outcome",
     },
 }

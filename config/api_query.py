@@ -9,6 +9,7 @@ schema does not allow is a 400 in the API's one error shape (config/api_errors.p
 problem under ``fields``:
 
 - a parameter the operation does not take (the message lists the ones it takes);
+- a parameter the schema says is required, missing;
 - a parameter given more than once;
 - a value that is not of the documented type (integer, number, boolean ``true``/``false``/``1``/``0``),
   outside its documented minimum and maximum, or not one of its documented choices (``enum``); an
@@ -38,6 +39,7 @@ class Operation:
     path: re.Pattern
     method: str
     parameters: dict[str, dict]  # query parameter name -> its JSON schema
+    required: frozenset[str] = frozenset()  # the query parameters it cannot do without
 
 
 _operations: list[Operation] | None = None
@@ -64,12 +66,14 @@ def _operations_load() -> list[Operation]:
                 for method, operation in item.items():
                     if not isinstance(operation, dict) or "responses" not in operation:
                         continue
-                    parameters = {
-                        parameter["name"]: parameter.get("schema", {})
-                        for parameter in operation.get("parameters", [])
-                        if parameter.get("in") == "query"
-                    }
-                    found.append(Operation(path=pattern, method=method.upper(), parameters=parameters))
+                    query = [
+                        parameter for parameter in operation.get("parameters", []) if parameter.get("in") == "query"
+                    ]
+                    parameters = {parameter["name"]: parameter.get("schema", {}) for parameter in query}
+                    required = frozenset(parameter["name"] for parameter in query if parameter.get("required"))
+                    found.append(
+                        Operation(path=pattern, method=method.upper(), parameters=parameters, required=required)
+                    )
             _operations = found
         return _operations
 
@@ -107,7 +111,7 @@ def value_problem(value: str, schema: dict) -> str | None:
 
 def query_problems(*, operation: Operation, query: QueryDict) -> dict[str, list[str]]:
     """Each query parameter's problems (empty when the query fits the operation's documented ones)."""
-    problems: dict[str, list[str]] = {}
+    problems: dict[str, list[str]] = {name: ["Required."] for name in sorted(operation.required - set(query))}
     for name in query:
         schema = operation.parameters.get(name)
         if schema is None:
@@ -132,7 +136,7 @@ class ApiQueryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.GET and request.path_info.startswith(API_PREFIX):
+        if request.path_info.startswith(API_PREFIX):
             operation = operation_find(method=request.method or "GET", path=request.path_info)
             if operation is not None and (problems := query_problems(operation=operation, query=request.GET)):
                 message = "The request is invalid: " + " ".join(f"{key}: {' '.join(v)}" for key, v in problems.items())

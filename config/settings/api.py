@@ -17,7 +17,7 @@ REST_FRAMEWORK = {
     # null or a list, and the API takes no files. Anything else is a 415.
     "DEFAULT_PARSER_CLASSES": ["config.api_parsers.GuardedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api_pagination.PageNumbers",
     "PAGE_SIZE": 50,
     # django-filter, strict: an unreadable value is a 400 naming the parameter (config/api_filters.py).
     "DEFAULT_FILTER_BACKENDS": ["config.api_filters.ArenaFilterBackend"],

@@ -23,6 +23,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 from config.api_filters import IdFilter
+from config.api_pagination import minimum_set
 from conversations.models import Conversation, Turn
 from conversations.selectors import conversations_visible_to
 from judging.models import FinalLabel, Verdict
@@ -41,6 +42,11 @@ class ConversationCursor(CursorPagination):
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering = ("-created_at", "-id")
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        # What get_page_size takes, so config/api_query.py refuses the rest before the view.
+        parameters = super().get_schema_operation_parameters(view)
+        return minimum_set(parameters, name=self.page_size_query_param, minimum=1)
 
     def get_page_size(self, request) -> int:
         """``page_size`` from the query: an integer from 1 to ``max_page_size`` (a larger one is cut to it),

@@ -12,7 +12,18 @@ from tests.cast import played_conversation_make
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("cursor", ["!!!", "%%%", "bm9wZQ==", "cD1ub3QtYS1kYXRl", "é"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "!!!",
+        "%%%",
+        "bm9wZQ==",
+        "cD1ub3QtYS1kYXRl",
+        "é",
+        "cD05OTk5LTEyLTMxVDIzOjU5OjU5LTIzOjU5",  # p=9999-12-31T23:59:59-23:59: past year 9999 in UTC, a 500
+        "cD0yMDI2LTAxLTAxIDAwOjAwOjAw",  # p=2026-01-01 00:00:00: no time zone, never written by the API
+    ],
+)
 def test_it_answers_a_cursor_it_never_wrote_with_a_400(arena, api, cursor):
     played_conversation_make(arena, messages=["ask", "reply"])
 

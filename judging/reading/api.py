@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 from base64 import b64decode
+from datetime import UTC
 from urllib import parse
 
 import django_filters
@@ -68,8 +69,7 @@ class ConversationCursor(CursorPagination):
         try:
             tokens = parse.parse_qs(b64decode(encoded.encode("ascii"), validate=True).decode("ascii"))
             position = tokens.get("p", [None])[0]
-            # The position is a created_at the pagination wrote; parse_datetime raises ValueError too.
-            if not tokens or set(tokens) - {"o", "r", "p"} or (position is not None and not parse_datetime(position)):
+            if not tokens or set(tokens) - {"o", "r", "p"} or not _written_position(position):
                 raise ValueError(encoded)
         except ValueError:  # binascii.Error and UnicodeError are ValueErrors
             raise invalid from None
@@ -77,6 +77,18 @@ class ConversationCursor(CursorPagination):
             return super().decode_cursor(request)
         except NotFound:
             raise invalid from None
+
+
+def _written_position(text: str | None) -> bool:
+    """Whether ``text`` can be a position the pagination wrote: none, or a created_at with its time zone
+    that the database can compare (9999-12-31T23:59:59-23:59 is past year 9999 in UTC: OverflowError)."""
+    if text is None:
+        return True
+    try:
+        moment = parse_datetime(text)  # raises ValueError too
+        return moment is not None and moment.tzinfo is not None and moment.astimezone(UTC) is not None
+    except (ValueError, OverflowError):
+        return False
 
 
 class ConversationFilter(django_filters.FilterSet):

@@ -208,3 +208,16 @@ def test_it_documents_the_protocols_name_as_a_bot_kind_it_takes(schema, arena, a
     assert "arena.v1" in schema["components"]["schemas"]["BotKindSettableEnum"]["enum"]
     response = api(arena.alice).patch(f"/api/bots/{arena.rogue_bot.pk}/", {"kind": "arena.v1"}, format="json")
     assert (response.status_code, response.json()["kind"]) == (200, "arena")
+
+
+@pytest.mark.parametrize("written", ["%20{id}", "{id}%20", "+{id}"])
+def test_it_finds_an_entry_only_by_its_id_in_digits(schema, arena, api, written):
+    # " 1" was read as the id 1: an answer to a path the schema says is not an id.
+    entry = _entry_of(arena)
+    client = api(arena.alice)
+
+    assert client.get(f"/api/entries/{entry.pk}/").status_code == 200
+    assert client.get(f"/api/entries/{written.format(id=entry.pk)}/").status_code == 404
+    for path in ("/api/entries/{id}/", "/api/practice-matches/{id}/"):
+        (parameter,) = schema["paths"][path]["get"]["parameters"]
+        assert parameter["schema"]["pattern"] == "^[0-9]{1,18}$"

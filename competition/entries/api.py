@@ -47,6 +47,8 @@ class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """The entries of your teams (organizers: every entry); owners enter bots into approved ones."""
 
     serializer_class = EntrySerializer
+    # Digits only, as for bots and rounds: " 1" or "01 " was read as 1 (an answer to an id not asked for).
+    lookup_value_regex = "[0-9]{1,18}"
 
     def get_queryset(self):
         return entries_for_user(user=self.request.user).prefetch_related("bots")

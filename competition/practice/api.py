@@ -78,6 +78,8 @@ class PracticeMatchViewSet(
     """Your teams' practice matches, newest first; an owner starts one with POST."""
 
     serializer_class = PracticeMatchSerializer
+    # Digits only, as for bots and rounds: " 1" or "01 " was read as 1 (an answer to an id not asked for).
+    lookup_value_regex = "[0-9]{1,18}"
 
     def get_queryset(self):
         return practice_matches_visible_to(user=self.request.user)

@@ -4,6 +4,9 @@ documented that is refused, errors outside DRF's views in the same JSON shape, s
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from types import SimpleNamespace
+
 import pytest
 import yaml
 from django.core.management import call_command
@@ -223,3 +226,84 @@ def test_it_finds_an_entry_only_by_its_id_in_digits(schema, arena, api, written)
     for path in ("/api/entries/{id}/", "/api/practice-matches/{id}/"):
         (parameter,) = schema["paths"][path]["get"]["parameters"]
         assert parameter["schema"]["pattern"] == "^[0-9]{1,18}$"
+
+
+# --- Answers that no fuzzing run reaches (CI's fixture has no finished call, no standings) -----------
+
+
+def _json_schema(node):
+    """An OpenAPI 3.0 schema object as JSON Schema: ``nullable`` becomes a null alternative."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
+    return {"anyOf": [converted, {"type": "null"}]} if node.get("nullable") else converted
+
+
+def _problems(schema: dict, path: str, method: str, response) -> list[str]:
+    """Where ``response``'s JSON body breaks what the schema documents for its status (empty: none)."""
+    import jsonschema
+
+    documented = schema["paths"][path][method]["responses"][str(response.status_code)]
+    body_schema = documented["content"]["application/json"]["schema"]
+    root = {**_json_schema(body_schema), "components": _json_schema(schema["components"])}
+    validator = jsonschema.Draft7Validator(root)
+    return [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(response.json())]
+
+
+def test_it_answers_finished_bot_calls_in_the_documented_shape(schema, arena, api):
+    from teams.models import BotCall, BotHealthCheck
+    from teams.services import BotTestReport
+
+    check = BotHealthCheck.objects.create(bot=arena.rogue_bot, ok=False, error_kind="timeout", error="<i>slow</i>")
+    report = BotTestReport(
+        url=arena.rogue_bot.url,
+        role="attacker",
+        request_body="{}",
+        request_headers={"X-Arena-Signature": "t=1,v1=x"},
+        status=None,
+        response_body="",
+        latency_ms=None,
+        content="",
+        end=False,
+        error_kind="connection",
+        error="refused",
+    )
+    calls = [
+        BotCall.objects.create(bot=arena.rogue_bot, kind="health_check", status="done", health_check=check),
+        BotCall.objects.create(bot=arena.rogue_bot, kind="test", status="done", report=asdict(report)),
+        BotCall.objects.create(bot=arena.rogue_bot, kind="test", status="expired"),
+    ]
+    for call in calls:
+        response = api(arena.alice).get(f"/api/bots/{arena.rogue_bot.pk}/calls/{call.pk}/")
+
+        assert response.status_code == 200, response.content
+        assert _problems(schema, "/api/bots/{id}/calls/{call_id}/", "get", response) == [], call.status
+    # The check itself sees a body that breaks the schema (a report whose status is text, no poll_url).
+    broken = {**response.json(), "report": {**asdict(report), "status": "none"}}
+    del broken["poll_url"]
+    fake = SimpleNamespace(status_code=200, json=lambda: broken)
+    assert len(_problems(schema, "/api/bots/{id}/calls/{call_id}/", "get", fake)) == 2
+
+
+def test_it_answers_standings_and_a_labelled_conversation_in_the_documented_shape(schema, arena, api, labelled):
+    from competition.models import Round
+    from tests.cast import standing_make
+
+    Round.objects.filter(pk=arena.round.pk).update(status=Round.Status.PUBLISHED)
+    standing_make(arena.round, arena.rogue_bot, rank=1, score=0.4, rating=1.2, lower=0.8, upper=1.6)
+    reads = [
+        ("/api/rounds/{id}/standings/", f"/api/rounds/{arena.round.pk}/standings/"),
+        ("/api/conversations/{uuid}/", f"/api/conversations/{labelled.conversation.uuid}/"),
+        ("/api/conversations/", "/api/conversations/"),
+        ("/api/entries/", "/api/entries/"),
+        ("/api/rounds/", "/api/rounds/"),
+        ("/api/bots/", "/api/bots/"),
+    ]
+    for user in (arena.alice, arena.olivia):
+        for path, url in reads:
+            response = api(user).get(url)
+
+            assert response.status_code == 200, (url, response.content)
+            assert _problems(schema, path, "get", response) == [], (user.username, url)

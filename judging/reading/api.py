@@ -234,8 +234,12 @@ class ConversationDetailSerializer(ConversationListSerializer):
         return TurnSerializer(turns, many=True, context=self.context).data
 
 
-# A short id: the first 8 (up to 31) hex digits of a conversation's UUID, as the site and the API show it.
-SHORT_ID = re.compile(r"[0-9a-f]{8,31}")
+# A short id: the first 8 (up to all 32) hex digits of a conversation's UUID, as the site and the API show it.
+SHORT_ID = re.compile(r"[0-9a-f]{8,32}")
+# What the path takes (and the schema says): the UUID as the API writes it, or a short id. Anything
+# else is the API's 404 before any lookup: "urn:uuid:..." or "{...}", which Python's UUID reads too,
+# were found although the schema promised a UUID.
+CONVERSATION_ID = "(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{8,32})"
 
 
 def _hyphenated(prefix: str) -> str:
@@ -248,6 +252,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     """Your teams' conversations in published rounds (organizers: all), newest first, with labels."""
 
     lookup_field = "uuid"
+    lookup_value_regex = CONVERSATION_ID
     pagination_class = ConversationCursor
     filterset_class = ConversationFilter
 

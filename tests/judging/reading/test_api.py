@@ -148,3 +148,22 @@ def test_it_refuses_a_page_size_that_is_not_a_whole_number_from_one(arena, publi
 
 def test_it_cuts_a_page_size_above_the_maximum_to_it(arena, published, api):
     assert api(arena.olivia).get("/api/conversations/", {"page_size": 5000}).status_code == 200
+
+
+def test_it_finds_a_conversation_by_its_uuid_or_a_short_id_of_up_to_32_digits(arena, published, api):
+    uuid = published.conversation.uuid
+    for written in (str(uuid), str(uuid).upper(), uuid.hex, uuid.hex[:8], uuid.hex[:20]):
+        response = api(arena.dana).get(f"/api/conversations/{written}/")
+
+        assert response.status_code == 200, written
+        assert response.json()["id"] == str(uuid)
+
+
+def test_it_answers_404_to_an_id_the_schema_does_not_describe(arena, published, api):
+    # Python's UUID reads these too; the schema promises a UUID or a short id.
+    uuid = published.conversation.uuid
+    for written in (f"urn:uuid:{uuid}", f"%7B{uuid}%7D", f"{uuid.hex[:8]}-{uuid.hex[8:]}", uuid.hex[:7]):
+        response = api(arena.dana).get(f"/api/conversations/{written}/")
+
+        assert response.status_code == 404, written
+        assert response.json()["error"]["code"] == "not_found"

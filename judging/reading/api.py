@@ -45,21 +45,10 @@ class ConversationCursor(CursorPagination):
     ordering = ("-created_at", "-id")
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
-        # What get_page_size takes, so config/api_query.py refuses the rest before the view.
+        # From 1: config/api_query.py refuses anything else before the view (DRF's own reading would
+        # fall back to 50 on page_size=false or 0, answering a page the client did not ask for).
         parameters = super().get_schema_operation_parameters(view)
         return minimum_set(parameters, name=self.page_size_query_param, minimum=1)
-
-    def get_page_size(self, request) -> int:
-        """``page_size`` from the query: an integer from 1 to ``max_page_size`` (a larger one is cut to it),
-        absent or empty for 50. Anything else is a 400 naming it: DRF's own reading falls back to the
-        default, so ``page_size=false`` answered a page the client did not ask for."""
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw in (None, ""):
-            return self.page_size
-        size = int(raw) if raw.isascii() and raw.isdigit() else 0
-        if size < 1:
-            raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})
-        return min(size, self.max_page_size)
 
     def decode_cursor(self, request):
         encoded = request.query_params.get(self.cursor_query_param)

@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 from config.api_errors import API_PREFIX
+from config.api_filters import FALSE, TRUE
 
-TRUE_FALSE = frozenset({"true", "false", "1", "0"})
+# The words the API's boolean filters read (config/api_filters.py), any case.
+TRUE_FALSE = frozenset(TRUE + FALSE)
 INTEGER = re.compile(r"-?[0-9]+\Z")
 
 
